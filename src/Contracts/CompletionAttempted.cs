@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Dispatcher.Contracts;
+
+/// <summary>
+/// The outcome of one attempt, sent by the worker back to the dispatcher. Workers report;
+/// the dispatcher decides what happens next.
+/// </summary>
+/// <param name="JobId">The job's id.</param>
+/// <param name="DeploymentId">The deployment that ran the attempt.</param>
+/// <param name="Attempt">The attempt number from <see cref="CompletionWork"/>.</param>
+/// <param name="Error">How the attempt ended; <see cref="ErrorKind.None"/> on success.</param>
+/// <param name="StatusCode">The provider's HTTP status, when there was one.</param>
+/// <param name="Response">The provider's response body in OpenAI chat completion form, on success.</param>
+/// <param name="Usage">Tokens the provider reported, when it did.</param>
+/// <param name="LatencyMs">Wall time of the call.</param>
+/// <param name="ErrorMessage">The provider's or the transport's message, on failure.</param>
+/// <param name="RetryAfter">How long the provider asked us to wait, when it did.</param>
+/// <param name="RequestId">The provider's request id, when it sent one.</param>
+/// <param name="RateLimit">The provider's own rate-limit counters, when it sent them.</param>
+public sealed record CompletionAttempted(
+    Guid JobId,
+    string DeploymentId,
+    int Attempt,
+    ErrorKind Error,
+    int? StatusCode,
+    JsonElement? Response,
+    TokenUsage? Usage,
+    double LatencyMs,
+    string? ErrorMessage = null,
+    TimeSpan? RetryAfter = null,
+    string? RequestId = null,
+    RateLimitSnapshot? RateLimit = null);

@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace Dispatcher.Contracts;
+
+/// <summary>
+/// One attempt of a job, sent by the dispatcher to the queue of the deployment it chose.
+/// </summary>
+/// <param name="JobId">The job's id.</param>
+/// <param name="DeploymentId">The deployment that must run this attempt.</param>
+/// <param name="Attempt">1 for the first attempt, then counting up across retries and fallbacks.</param>
+/// <param name="Body">The request body; the worker sets the deployment's model name in it.</param>
+/// <param name="EstimatedPromptTokens">The dispatcher's estimate of the prompt's tokens.</param>
+/// <param name="MaxTokens">The completion token limit reserved for this attempt.</param>
+/// <param name="Deadline">After this instant the worker does not start the call.</param>
+public sealed record CompletionWork(
+    Guid JobId,
+    string DeploymentId,
+    int Attempt,
+    JsonElement Body,
+    int EstimatedPromptTokens,
+    int MaxTokens,
+    DateTimeOffset? Deadline = null);

@@ -1,0 +1,32 @@
+namespace Dispatcher.Contracts;
+
+/// <summary>How an attempt ended, as classified by the worker.</summary>
+public enum ErrorKind
+{
+    /// <summary>The provider answered with a completion.</summary>
+    None = 0,
+    /// <summary>429: the provider's rate limit; carries Retry-After when given.</summary>
+    RateLimited,
+    /// <summary>The attempt ran past its timeout.</summary>
+    Timeout,
+    /// <summary>A 5xx answer.</summary>
+    ServerError,
+    /// <summary>The connection was refused, reset or could not be made.</summary>
+    ConnectionFailed,
+    /// <summary>400: the request itself is wrong; retrying does not help.</summary>
+    InvalidRequest,
+    /// <summary>401/403: the deployment's credentials are wrong or lack permission.</summary>
+    Authentication,
+    /// <summary>The prompt plus completion does not fit the model's context window.</summary>
+    ContextLengthExceeded,
+    /// <summary>The provider refused the content.</summary>
+    ContentPolicy,
+    /// <summary>The provider answered, but not with a body we can read.</summary>
+    MalformedResponse,
+    /// <summary>The job's deadline passed before it could run.</summary>
+    DeadlineExceeded,
+    /// <summary>No deployment of the job's model group can take it.</summary>
+    NoDeployment,
+    /// <summary>The worker's circuit breaker for the deployment is open; the call was not made.</summary>
+    CircuitOpen,
+}

@@ -1,0 +1,9 @@
+namespace Dispatcher.Contracts;
+
+/// <summary>
+/// Announces a batch before its jobs, so the ledger knows how many jobs make the batch complete.
+/// </summary>
+/// <param name="BatchId">The batch id the jobs carry.</param>
+/// <param name="TotalJobs">How many jobs the batch holds.</param>
+/// <param name="Source">Where the batch came from (for example the input file name).</param>
+public sealed record SubmitBatch(string BatchId, int TotalJobs, string? Source = null);

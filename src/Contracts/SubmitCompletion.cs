@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace Dispatcher.Contracts;
+
+/// <summary>
+/// A command asking the dispatcher to run one completion job. This is the message producers
+/// send to the intake queue, either through MassTransit or as a plain JSON body.
+/// </summary>
+/// <param name="CustomId">The caller's id for the job; unique within its batch.</param>
+/// <param name="ModelGroup">The logical model group that routing picks a deployment from.</param>
+/// <param name="Body">An OpenAI-style chat completions request body; unknown fields pass through untouched.</param>
+/// <param name="BatchId">The batch this job belongs to, if any.</param>
+/// <param name="JobId">A unique id for this job; the dispatcher assigns one when it is empty.</param>
+/// <param name="Tenant">The tenant the job is billed to, if any.</param>
+/// <param name="Priority">Higher runs first when capacity is scarce.</param>
+/// <param name="SessionKey">Jobs with the same key prefer the same deployment (consistent hashing).</param>
+/// <param name="Deadline">After this instant the job is failed instead of started.</param>
+public sealed record SubmitCompletion(
+    string CustomId,
+    string ModelGroup,
+    JsonElement Body,
+    string? BatchId = null,
+    Guid JobId = default,
+    string? Tenant = null,
+    int Priority = 0,
+    string? SessionKey = null,
+    DateTimeOffset? Deadline = null);

@@ -1,0 +1,125 @@
+using System.ComponentModel.DataAnnotations;
+using Dispatcher.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Catalog;
+
+/// <summary>
+/// Validates the catalog at start-up. Every message names the configuration key at fault
+/// (for example <c>Catalog:Deployments:2:Rpm</c>) so a user can find it in their file.
+/// </summary>
+public sealed class CatalogValidator(Func<string, string?> environment) : IValidateOptions<CatalogOptions>
+{
+    /// <summary>Creates a validator that reads API key variables from the process environment.</summary>
+    public CatalogValidator() : this(Environment.GetEnvironmentVariable)
+    {
+    }
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, CatalogOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Deployments.Count == 0)
+        {
+            errors.Add($"{CatalogOptions.Section}:Deployments: at least one deployment is required.");
+        }
+
+        if (options.QuotaWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"{CatalogOptions.Section}:QuotaWindow: must be positive, got {options.QuotaWindow}.");
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Deployments.Count; i++)
+        {
+            var d = options.Deployments[i];
+            var key = $"{CatalogOptions.Section}:Deployments:{i}";
+            AddAnnotationErrors(d, key, errors);
+            AddAnnotationErrors(d.Simulation, key + ":Simulation", errors);
+            if (!string.IsNullOrEmpty(d.Id) && !ids.Add(d.Id))
+            {
+                errors.Add($"{key}:Id: duplicate deployment id '{d.Id}'.");
+            }
+
+            if (d.Simulation.MinCompletionTokens > d.Simulation.MaxCompletionTokens)
+            {
+                errors.Add($"{key}:Simulation:MinCompletionTokens: must not exceed MaxCompletionTokens.");
+            }
+
+            ValidateProvider(d, key, errors);
+        }
+
+        var groups = options.Deployments.Select(d => d.ModelGroup).ToHashSet(StringComparer.Ordinal);
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.ModelGroups.Count; i++)
+        {
+            var g = options.ModelGroups[i];
+            var key = $"{CatalogOptions.Section}:ModelGroups:{i}";
+            AddAnnotationErrors(g, key, errors);
+            if (!named.Add(g.Name))
+            {
+                errors.Add($"{key}:Name: model group '{g.Name}' is configured twice.");
+            }
+
+            if (!groups.Contains(g.Name))
+            {
+                errors.Add($"{key}:Name: model group '{g.Name}' has no deployment.");
+            }
+
+            if (!RoutingStrategies.IsKnown(g.Strategy))
+            {
+                errors.Add($"{key}:Strategy: unknown strategy '{g.Strategy}'; known: {string.Join(", ", RoutingStrategies.Names)}.");
+            }
+
+            for (var f = 0; f < g.Fallbacks.Count; f++)
+            {
+                if (!groups.Contains(g.Fallbacks[f]))
+                {
+                    errors.Add($"{key}:Fallbacks:{f}: fallback names model group '{g.Fallbacks[f]}', which has no deployment.");
+                }
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private void ValidateProvider(DeploymentOptions d, string key, List<string> errors)
+    {
+        if (d.Provider == ProviderKind.Simulated)
+        {
+            return;
+        }
+
+        if (d.Provider == ProviderKind.Anthropic && string.IsNullOrWhiteSpace(d.ApiKeyVariable))
+        {
+            errors.Add($"{key}:ApiKeyVariable: required for provider {d.Provider}: name the environment variable that holds the key.");
+        }
+
+        // An OpenAI-compatible self-hosted server (BaseUrl set) may need no key at all.
+        if (d.Provider == ProviderKind.OpenAI && d.BaseUrl is null && string.IsNullOrWhiteSpace(d.ApiKeyVariable))
+        {
+            errors.Add($"{key}:ApiKeyVariable: required for provider {d.Provider} without a BaseUrl.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(d.ApiKeyVariable) && string.IsNullOrEmpty(environment(d.ApiKeyVariable)))
+        {
+            errors.Add($"{key}:ApiKeyVariable: environment variable '{d.ApiKeyVariable}' is not set.");
+        }
+
+        if (d.BaseUrl is { IsAbsoluteUri: false })
+        {
+            errors.Add($"{key}:BaseUrl: must be an absolute URL.");
+        }
+    }
+
+    private static void AddAnnotationErrors(object instance, string key, List<string> errors)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true);
+        foreach (var result in results)
+        {
+            var member = result.MemberNames.FirstOrDefault();
+            errors.Add($"{key}{(member is null ? "" : ":" + member)}: {result.ErrorMessage}");
+        }
+    }
+}

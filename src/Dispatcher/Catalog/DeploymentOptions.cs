@@ -1,0 +1,77 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Catalog;
+
+/// <summary>
+/// One deployment: a model behind one endpoint and one key, with its own quotas and prices.
+/// Several API keys for one provider are several deployments.
+/// </summary>
+public sealed class DeploymentOptions
+{
+    /// <summary>Unique id; also names the deployment's work queue <c>provider.{Id}</c>.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    public string Id { get; set; } = "";
+
+    /// <summary>The logical model group jobs ask for (the <c>model</c> of a request body).</summary>
+    [Required]
+    public string ModelGroup { get; set; } = "";
+
+    /// <summary>Which adapter calls this deployment.</summary>
+    public ProviderKind Provider { get; set; } = ProviderKind.Simulated;
+
+    /// <summary>The provider's model name sent in the request; defaults to the model group.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>The provider endpoint, e.g. <c>https://api.openai.com/v1</c> or <c>http://127.0.0.1:8000/v1</c>.</summary>
+    public Uri? BaseUrl { get; set; }
+
+    /// <summary>The name of the environment variable that holds the API key (never the key itself).</summary>
+    public string? ApiKeyVariable { get; set; }
+
+    /// <summary>Requests per minute (per window) this deployment allows.</summary>
+    [Range(1, int.MaxValue)]
+    public int Rpm { get; set; } = 600;
+
+    /// <summary>Tokens per minute (per window) this deployment allows.</summary>
+    [Range(1, int.MaxValue)]
+    public int Tpm { get; set; } = 1_000_000;
+
+    /// <summary>How many calls a worker runs at once against this deployment.</summary>
+    [Range(1, 4096)]
+    public int MaxParallel { get; set; } = 8;
+
+    /// <summary>Price per one million prompt tokens.</summary>
+    [Range(0, 1_000_000)]
+    public decimal InputPricePerMillion { get; set; }
+
+    /// <summary>Price per one million completion tokens.</summary>
+    [Range(0, 1_000_000)]
+    public decimal OutputPricePerMillion { get; set; }
+
+    /// <summary>Relative share for the weighted strategy.</summary>
+    [Range(0, 1_000_000)]
+    public double Weight { get; set; } = 1;
+
+    /// <summary>Order for the priority strategy: lower goes first.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Region, for tenant and region rules.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>Free-form tags.</summary>
+    public List<string> Tags { get; set; } = [];
+
+    /// <summary>The model's context window in tokens.</summary>
+    [Range(1, int.MaxValue)]
+    public int ContextWindow { get; set; } = 128_000;
+
+    /// <summary>How long one call may take before it counts as a timeout.</summary>
+    [Range(0.001, 3600)]
+    public double TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>How the simulated provider behaves; used when <see cref="Provider"/> is Simulated.</summary>
+    public SimulationOptions Simulation { get; set; } = new();
+
+    /// <summary>The model name sent to the provider.</summary>
+    public string ProviderModel => string.IsNullOrWhiteSpace(Model) ? ModelGroup : Model;
+}

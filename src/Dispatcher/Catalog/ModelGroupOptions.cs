@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Catalog;
+
+/// <summary>Per model group: how to choose among its deployments and how hard to try.</summary>
+public sealed class ModelGroupOptions
+{
+    /// <summary>The group's name, as jobs give it in <c>model</c>.</summary>
+    [Required]
+    public string Name { get; set; } = "";
+
+    /// <summary>The routing strategy's name (see the README for the list).</summary>
+    public string Strategy { get; set; } = "round-robin";
+
+    /// <summary>Model groups to try, in order, when this group's deployments cannot finish a job.</summary>
+    public List<string> Fallbacks { get; set; } = [];
+
+    /// <summary>How many attempts a job gets in all before it fails.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>The max_tokens reserved for a job whose body does not set one.</summary>
+    [Range(1, 1_000_000)]
+    public int DefaultMaxTokens { get; set; } = 256;
+}

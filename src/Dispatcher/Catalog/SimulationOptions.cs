@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Catalog;
+
+/// <summary>
+/// How the built-in simulated provider behaves for one deployment. The simulated provider is a
+/// real adapter: it is how a pipeline is tried out, load-tested and benchmarked without spending.
+/// </summary>
+public sealed class SimulationOptions
+{
+    /// <summary>Median latency of a call in milliseconds, before per-token time.</summary>
+    [Range(0, 600_000)]
+    public double LatencyMs { get; set; } = 50;
+
+    /// <summary>Spread of the latency: each call draws from a log-normal with this sigma (0 = fixed).</summary>
+    [Range(0, 3)]
+    public double LatencySigma { get; set; } = 0.3;
+
+    /// <summary>Extra milliseconds for each completion token produced.</summary>
+    [Range(0, 10_000)]
+    public double MsPerOutputToken { get; set; }
+
+    /// <summary>Share of calls (0..1) that answer 500.</summary>
+    [Range(0, 1)]
+    public double ErrorRate { get; set; }
+
+    /// <summary>Share of calls (0..1) that answer 429 with Retry-After.</summary>
+    [Range(0, 1)]
+    public double RateLimitRate { get; set; }
+
+    /// <summary>The Retry-After a simulated 429 carries, in seconds.</summary>
+    [Range(0, 3600)]
+    public double RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Fewest completion tokens a simulated answer has.</summary>
+    [Range(1, 1_000_000)]
+    public int MinCompletionTokens { get; set; } = 8;
+
+    /// <summary>Most completion tokens a simulated answer has (also capped by the job's max_tokens).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxCompletionTokens { get; set; } = 64;
+
+    /// <summary>Seed for repeatable runs; unset draws a new sequence every start.</summary>
+    public int? Seed { get; set; }
+}

@@ -1,0 +1,13 @@
+namespace Dispatcher.Workers.Providers;
+
+/// <summary>
+/// Calls one deployment's provider. An adapter classifies every answer it gets into a
+/// <see cref="ProviderOutcome"/>; it throws only for what it cannot see an answer for
+/// (cancellation, connection failures), which the worker's call pipeline classifies.
+/// Adapters never retry: retries belong to the dispatcher's failure flow.
+/// </summary>
+public interface IProviderClient
+{
+    /// <summary>Runs one chat completion.</summary>
+    Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken);
+}
