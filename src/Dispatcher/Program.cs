@@ -1,1 +1,14 @@
-Console.WriteLine("x");
+using Dispatcher.Hosting;
+using Dispatcher.Messaging;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.AddDispatcherSources(args);
+builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? "http://127.0.0.1:5080");
+builder.Services.AddDispatcher();
+builder.Services.AddCompletionBus(builder.Configuration, new DispatcherModule());
+builder.Services.AddHealthChecks();
+
+var app = builder.Build();
+app.MapHealthChecks("/health/live");
+app.MapHealthChecks("/health/ready");
+app.Run();

@@ -28,6 +28,10 @@ public sealed class DeploymentRouter
         _filters = filters.ToArray();
     }
 
+    /// <summary>The deployments of a model group, in catalog order; empty for an unknown group.</summary>
+    public IReadOnlyList<DeploymentOptions> DeploymentsOf(string modelGroup) =>
+        _byGroup.TryGetValue(modelGroup, out var group) ? group : [];
+
     /// <summary>Whether any deployment serves <paramref name="modelGroup"/>.</summary>
     public bool Serves(string modelGroup) => _byGroup.ContainsKey(modelGroup);
 

@@ -1,0 +1,106 @@
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Dispatcher.Dispatching;
+using Dispatcher.Ledger;
+using Dispatcher.Routing;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Consumers;
+
+/// <summary>
+/// Takes a worker's report of one attempt and decides the job's next step: end it with its
+/// completion, try again elsewhere, or end it as failed.
+/// </summary>
+public sealed class CompletionAttemptedConsumer(
+    SqliteLedger ledger,
+    JobDispatch dispatch,
+    ResultPublisher results,
+    DeploymentRouter router,
+    IOptions<CatalogOptions> catalog) : IConsumer<CompletionAttempted>
+{
+    /// <inheritdoc />
+    public async Task Consume(ConsumeContext<CompletionAttempted> context)
+    {
+        var outcome = context.Message;
+        var ct = context.CancellationToken;
+        var jobId = outcome.JobId.ToString();
+        var job = await ledger.GetJobAsync(jobId, ct)
+            ?? throw new InvalidSubmissionException($"outcome for unknown job {jobId}");
+
+        await ledger.RecordAttemptAsync(
+            new AttemptRow
+            {
+                JobId = jobId,
+                Attempt = outcome.Attempt,
+                DeploymentId = outcome.DeploymentId,
+                ErrorKind = outcome.Error.ToString(),
+                StatusCode = outcome.StatusCode,
+                Message = outcome.ErrorMessage,
+                LatencyMs = outcome.LatencyMs,
+                PromptTokens = outcome.Usage?.PromptTokens,
+                CompletionTokens = outcome.Usage?.CompletionTokens,
+            },
+            ct);
+
+        if (JobState.IsTerminal(job.State))
+        {
+            await results.PublishIfUnsentAsync(jobId, context, ct);
+            return;
+        }
+
+        if (outcome.Error == ErrorKind.None)
+        {
+            var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId);
+            await results.SucceedAsync(
+                new JobCompletion(
+                    jobId,
+                    true,
+                    outcome.DeploymentId,
+                    Math.Max(outcome.Attempt, (int)job.Attempts),
+                    outcome.Response?.GetRawText(),
+                    outcome.Usage?.PromptTokens,
+                    outcome.Usage?.CompletionTokens,
+                    deployment is null ? 0m : CostCalculator.Cost(deployment, outcome.Usage),
+                    null,
+                    null,
+                    outcome.StatusCode,
+                    outcome.RequestId,
+                    outcome.LatencyMs),
+                context,
+                ct);
+            return;
+        }
+
+        if (outcome.Attempt < job.Attempts)
+        {
+            // A failure report for an attempt that was already superseded (a redelivered work item).
+            return;
+        }
+
+        var group = catalog.Value.Group(job.ModelGroup);
+        if (IsRetryable(outcome.Error) && outcome.Attempt < group.MaxAttempts)
+        {
+            await dispatch.DispatchAsync(job, outcome.Attempt + 1, await UntriedElsewhereAsync(job, ct), context, ct);
+            return;
+        }
+
+        var why = outcome.Attempt >= group.MaxAttempts && IsRetryable(outcome.Error)
+            ? $"gave up after {outcome.Attempt} attempt(s): {outcome.ErrorMessage}"
+            : outcome.ErrorMessage ?? outcome.Error.ToString();
+        await results.FailAsync(job, outcome.Error, why, outcome.StatusCode, outcome.Attempt, context, ct);
+    }
+
+    /// <summary>Whether another attempt may succeed where this one failed.</summary>
+    public static bool IsRetryable(ErrorKind error) => error is
+        ErrorKind.RateLimited or ErrorKind.Timeout or ErrorKind.ServerError or ErrorKind.ConnectionFailed
+        or ErrorKind.MalformedResponse or ErrorKind.CircuitOpen or ErrorKind.Authentication;
+
+    // Prefer deployments this job has not failed on; when it has failed on all of them, any may retry.
+    private async Task<IReadOnlySet<string>> UntriedElsewhereAsync(JobRow job, CancellationToken ct)
+    {
+        var attempts = await ledger.GetAttemptsAsync(job.JobId, ct);
+        var tried = attempts.Where(a => a.ErrorKind != nameof(ErrorKind.None)).Select(a => a.DeploymentId).ToHashSet(StringComparer.Ordinal);
+        return router.DeploymentsOf(job.ModelGroup).All(d => tried.Contains(d.Id)) ? new HashSet<string>() : tried;
+    }
+}

@@ -1,0 +1,24 @@
+using Dispatcher.Contracts;
+using MassTransit;
+
+namespace Dispatcher.Consumers;
+
+/// <summary>The endpoint workers report attempt outcomes to.</summary>
+public sealed class CompletionAttemptedConsumerDefinition : ConsumerDefinition<CompletionAttemptedConsumer>
+{
+    /// <summary>Names the endpoint and sets its concurrency.</summary>
+    public CompletionAttemptedConsumerDefinition()
+    {
+        EndpointName = QueueNames.Outcomes;
+        ConcurrentMessageLimit = 32;
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<CompletionAttemptedConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = 64;
+    }
+}

@@ -1,0 +1,17 @@
+using MassTransit;
+
+namespace Dispatcher.Consumers;
+
+/// <summary>The batch announcement endpoint.</summary>
+public sealed class SubmitBatchConsumerDefinition : ConsumerDefinition<SubmitBatchConsumer>
+{
+    /// <summary>The queue batch announcements are sent to.</summary>
+    public const string Queue = "dispatcher-batches";
+
+    /// <summary>Names the endpoint.</summary>
+    public SubmitBatchConsumerDefinition()
+    {
+        EndpointName = Queue;
+        ConcurrentMessageLimit = 4;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Dispatcher.Dispatching;
+using Dispatcher.Ledger;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Consumers;
+
+/// <summary>
+/// Takes a job off the intake: records it in the ledger (once per job id and per
+/// batch + custom id), then sends its first attempt to a deployment.
+/// </summary>
+public sealed class SubmitCompletionConsumer(
+    SqliteLedger ledger,
+    JobDispatch dispatch,
+    ResultPublisher results,
+    IOptions<CatalogOptions> catalog,
+    TimeProvider time) : IConsumer<SubmitCompletion>
+{
+    /// <inheritdoc />
+    public async Task Consume(ConsumeContext<SubmitCompletion> context)
+    {
+        var message = context.Message;
+        Validate(message);
+        var ct = context.CancellationToken;
+        var group = catalog.Value.Group(message.ModelGroup);
+        var jobId = message.JobId != Guid.Empty ? message.JobId : context.MessageId ?? StableId(message);
+        var job = await ledger.AcceptJobAsync(
+            new NewJob(
+                jobId.ToString(),
+                message.BatchId,
+                message.CustomId,
+                message.ModelGroup,
+                message.Tenant,
+                message.Priority,
+                message.SessionKey,
+                message.Deadline,
+                message.Body.GetRawText(),
+                TokenEstimator.EstimatePromptTokens(message.Body),
+                TokenEstimator.MaxTokens(message.Body, group.DefaultMaxTokens)),
+            ct);
+
+        if (JobState.IsTerminal(job.State))
+        {
+            // A redelivery, or the same custom id submitted twice: the job already ended once.
+            await results.PublishIfUnsentAsync(job.JobId, context, ct);
+            return;
+        }
+
+        if (job.State != JobState.Queued)
+        {
+            return;
+        }
+
+        if (message.Deadline is { } deadline && deadline <= time.GetUtcNow())
+        {
+            await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the job was started", null, 0, context, ct);
+            return;
+        }
+
+        await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), context, ct);
+    }
+
+    private static void Validate(SubmitCompletion message)
+    {
+        if (string.IsNullOrWhiteSpace(message.CustomId))
+        {
+            throw new InvalidSubmissionException("field customId: required, a non-empty string");
+        }
+
+        if (string.IsNullOrWhiteSpace(message.ModelGroup))
+        {
+            throw new InvalidSubmissionException($"job {message.CustomId}, field modelGroup: required, a non-empty string");
+        }
+
+        if (message.Body.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidSubmissionException($"job {message.CustomId}, field body: must be a JSON object, got {message.Body.ValueKind}");
+        }
+
+        if (message.Priority is < -1000 or > 1000)
+        {
+            throw new InvalidSubmissionException($"job {message.CustomId}, field priority: must be between -1000 and 1000");
+        }
+    }
+
+    // A job sent without a job id or message id (a bare AMQP publish) still needs an id that is
+    // the same on every redelivery; the content is the only thing that is.
+    private static Guid StableId(SubmitCompletion message)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{message.BatchId}\n{message.CustomId}\n{message.ModelGroup}\n{message.Body.GetRawText()}"));
+        return new Guid(hash.AsSpan(0, 16));
+    }
+}

@@ -1,0 +1,63 @@
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using Dispatcher.Routing;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using System.Text.Json;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>
+/// Sends a job's next attempt to the deployment routing picks, or ends the job when no
+/// deployment can take it. Shared by intake and by the outcome flow (retries).
+/// </summary>
+public sealed class JobDispatch(
+    DeploymentRouter router,
+    SqliteLedger ledger,
+    ResultPublisher results,
+    ILogger<JobDispatch> logger)
+{
+    /// <summary>Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>.</summary>
+    public async Task DispatchAsync(
+        JobRow job,
+        int attempt,
+        IReadOnlySet<string> excluded,
+        ConsumeContext context,
+        CancellationToken ct)
+    {
+        var request = new RoutingRequest(
+            Guid.Parse(job.JobId),
+            job.ModelGroup,
+            (int)job.EstPromptTokens,
+            (int)job.MaxTokens,
+            job.Tenant,
+            job.SessionKey,
+            excluded);
+        var decision = router.Route(request);
+        if (decision.Deployment is null)
+        {
+            logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
+            await results.FailAsync(job, ErrorKind.NoDeployment, decision.Reason, null, attempt - 1, context, ct);
+            return;
+        }
+
+        var deployment = decision.Deployment;
+        using var body = JsonDocument.Parse(job.Body);
+        var work = new CompletionWork(
+            request.JobId,
+            deployment.Id,
+            attempt,
+            body.RootElement,
+            request.EstimatedPromptTokens,
+            request.MaxTokens,
+            job.Deadline is null ? null : DateTimeOffset.Parse(job.Deadline, System.Globalization.CultureInfo.InvariantCulture));
+
+        // Send before marking: a crash in between re-sends on redelivery (a duplicate call the
+        // ledger dedupes), where the other order could strand a job marked sent but never sent.
+        var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
+        await endpoint.Send(work, ct);
+        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, ct);
+        logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using MassTransit;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>
+/// Ends jobs in the ledger and publishes their result events. The ledger write comes first and
+/// is conditional, so only one delivery ends a job; the event goes out after it and is marked
+/// sent, so a redelivery after a crash re-sends an unsent event and never a sent one twice.
+/// </summary>
+public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
+{
+    /// <summary>Ends a job as failed and publishes <see cref="CompletionFailed"/>.</summary>
+    public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, IPublishEndpoint publisher, CancellationToken ct)
+    {
+        await ledger.CompleteAsync(
+            new JobCompletion(job.JobId, false, job.DeploymentId, attempts, null, null, null, 0m, error.ToString(), message, statusCode, null, null),
+            ct);
+        await PublishIfUnsentAsync(job.JobId, publisher, ct);
+    }
+
+    /// <summary>Ends a job with its completion and publishes <see cref="CompletionSucceeded"/>.</summary>
+    public async Task SucceedAsync(JobCompletion completion, IPublishEndpoint publisher, CancellationToken ct)
+    {
+        await ledger.CompleteAsync(completion, ct);
+        await PublishIfUnsentAsync(completion.JobId, publisher, ct);
+    }
+
+    /// <summary>Publishes the result of an ended job unless it was already published.</summary>
+    public async Task PublishIfUnsentAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
+    {
+        var job = await ledger.GetJobAsync(jobId, ct);
+        if (job is null || !JobState.IsTerminal(job.State) || job.ResultPublished != 0)
+        {
+            return;
+        }
+
+        if (job.State == JobState.Succeeded)
+        {
+            using var response = JsonDocument.Parse(job.Response ?? "{}");
+            await publisher.Publish(
+                new CompletionSucceeded(
+                    Guid.Parse(job.JobId),
+                    job.BatchId,
+                    job.CustomId,
+                    job.ModelGroup,
+                    job.DeploymentId ?? "",
+                    (int)job.Attempts,
+                    response.RootElement,
+                    job.PromptTokens is null ? null : new TokenUsage((int)job.PromptTokens, (int)(job.CompletionTokens ?? 0)),
+                    (decimal)(job.Cost ?? 0),
+                    job.LatencyMs ?? 0,
+                    job.RequestId,
+                    time.GetUtcNow()),
+                ct);
+        }
+        else
+        {
+            var history = await ledger.GetAttemptsAsync(jobId, ct);
+            await publisher.Publish(
+                new CompletionFailed(
+                    Guid.Parse(job.JobId),
+                    job.BatchId,
+                    job.CustomId,
+                    job.ModelGroup,
+                    Enum.TryParse<ErrorKind>(job.ErrorKind, out var kind) ? kind : ErrorKind.ServerError,
+                    job.ErrorMessage ?? "",
+                    (int?)job.StatusCode,
+                    history.Select(a => new AttemptRecord(
+                        (int)a.Attempt,
+                        a.DeploymentId,
+                        Enum.TryParse<ErrorKind>(a.ErrorKind, out var k) ? k : ErrorKind.ServerError,
+                        (int?)a.StatusCode,
+                        a.Message,
+                        a.LatencyMs)).ToArray(),
+                    time.GetUtcNow()),
+                ct);
+        }
+
+        await ledger.MarkResultPublishedAsync(jobId, ct);
+    }
+}

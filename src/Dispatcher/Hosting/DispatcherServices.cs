@@ -1,0 +1,64 @@
+using Dispatcher.Catalog;
+using Dispatcher.Dispatching;
+using Dispatcher.Ledger;
+using Dispatcher.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Hosting;
+
+/// <summary>Registrations shared by every process that runs or reads the dispatcher.</summary>
+public static class DispatcherServices
+{
+    /// <summary>The catalog, validated on start, and the clock.</summary>
+    public static IServiceCollection AddCatalog(this IServiceCollection services)
+    {
+        // Binding twice would append every deployment twice (the binder adds to lists).
+        if (services.Any(s => s.ServiceType == typeof(IValidateOptions<CatalogOptions>)))
+        {
+            return services;
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CatalogOptions>, CatalogValidator>());
+        return services;
+    }
+
+    /// <summary>The ledger, its schema created on start.</summary>
+    public static IServiceCollection AddLedger(this IServiceCollection services)
+    {
+        if (services.Any(s => s.ImplementationType == typeof(LedgerInitializer)))
+        {
+            return services;
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<SqliteLedger>();
+        services.AddHostedService<LedgerInitializer>();
+        return services;
+    }
+
+    /// <summary>Routing and the dispatch flow.</summary>
+    public static IServiceCollection AddDispatcher(this IServiceCollection services)
+    {
+        services.AddCatalog().AddLedger();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ExcludedFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ContextWindowFilter>());
+        services.TryAddSingleton<DeploymentRouter>();
+        services.TryAddSingleton<ResultPublisher>();
+        services.TryAddSingleton<JobDispatch>();
+        return services;
+    }
+
+    /// <summary>Creates the ledger's schema before the bus starts consuming.</summary>
+    private sealed class LedgerInitializer(SqliteLedger ledger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => ledger.InitializeAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

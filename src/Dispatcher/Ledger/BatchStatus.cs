@@ -1,0 +1,36 @@
+namespace Dispatcher.Ledger;
+
+/// <summary>Where a batch stands: its declared size and its jobs counted by state.</summary>
+/// <param name="BatchId">The batch.</param>
+/// <param name="TotalJobs">How many jobs the submitter announced; null until the announcement arrives.</param>
+/// <param name="Source">Where the batch came from.</param>
+/// <param name="CreatedAt">When the ledger first saw the batch.</param>
+/// <param name="Queued">Jobs recorded but not yet sent to a deployment.</param>
+/// <param name="Dispatched">Jobs waiting on a deployment.</param>
+/// <param name="Succeeded">Jobs ended with a completion.</param>
+/// <param name="Failed">Jobs ended without one.</param>
+/// <param name="PromptTokens">Prompt tokens the providers reported.</param>
+/// <param name="CompletionTokens">Completion tokens the providers reported.</param>
+/// <param name="Cost">Total cost of the succeeded jobs.</param>
+public sealed record BatchStatus(
+    string BatchId,
+    long? TotalJobs,
+    string? Source,
+    string CreatedAt,
+    long Queued,
+    long Dispatched,
+    long Succeeded,
+    long Failed,
+    long PromptTokens,
+    long CompletionTokens,
+    double Cost)
+{
+    /// <summary>Jobs that ended.</summary>
+    public long Finished => Succeeded + Failed;
+
+    /// <summary>Jobs announced but not yet seen by the dispatcher.</summary>
+    public long NotYetReceived => TotalJobs is { } total ? Math.Max(0, total - Queued - Dispatched - Finished) : 0;
+
+    /// <summary>Whether every announced job ended.</summary>
+    public bool IsComplete => TotalJobs is { } total && Finished >= total;
+}

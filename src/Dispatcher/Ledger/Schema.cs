@@ -1,0 +1,59 @@
+namespace Dispatcher.Ledger;
+
+/// <summary>The ledger's tables. Additive statements only, so older files open unchanged.</summary>
+internal static class Schema
+{
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS batches (
+          batch_id    TEXT PRIMARY KEY,
+          total_jobs  INTEGER,
+          source      TEXT,
+          created_at  TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS jobs (
+          job_id            TEXT PRIMARY KEY,
+          batch_id          TEXT,
+          custom_id         TEXT NOT NULL,
+          model_group       TEXT NOT NULL,
+          tenant            TEXT,
+          priority          INTEGER NOT NULL DEFAULT 0,
+          session_key       TEXT,
+          deadline          TEXT,
+          body              TEXT NOT NULL,
+          state             TEXT NOT NULL,
+          attempts          INTEGER NOT NULL DEFAULT 0,
+          deployment_id     TEXT,
+          est_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+          max_tokens        INTEGER NOT NULL DEFAULT 0,
+          prompt_tokens     INTEGER,
+          completion_tokens INTEGER,
+          cost              REAL,
+          error_kind        TEXT,
+          error_message     TEXT,
+          status_code       INTEGER,
+          response          TEXT,
+          request_id        TEXT,
+          latency_ms        REAL,
+          result_published  INTEGER NOT NULL DEFAULT 0,
+          created_at        TEXT NOT NULL,
+          updated_at        TEXT NOT NULL,
+          completed_at      TEXT
+        );
+        -- Exactly one job per (batch, custom id): the dedupe that makes one result per line possible.
+        CREATE UNIQUE INDEX IF NOT EXISTS jobs_batch_custom ON jobs(batch_id, custom_id);
+        CREATE INDEX IF NOT EXISTS jobs_batch_state ON jobs(batch_id, state);
+        CREATE TABLE IF NOT EXISTS attempts (
+          job_id            TEXT NOT NULL,
+          attempt           INTEGER NOT NULL,
+          deployment_id     TEXT NOT NULL,
+          error_kind        TEXT NOT NULL,
+          status_code       INTEGER,
+          message           TEXT,
+          latency_ms        REAL NOT NULL,
+          prompt_tokens     INTEGER,
+          completion_tokens INTEGER,
+          recorded_at       TEXT NOT NULL,
+          PRIMARY KEY (job_id, attempt)
+        );
+        """;
+}

@@ -1,0 +1,313 @@
+using System.Runtime.CompilerServices;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Ledger;
+
+/// <summary>
+/// The ledger on a SQLite file: jobs, their attempts and batches. Writes go through one
+/// connection, one at a time, so concurrent consumers never meet SQLITE_BUSY inside the
+/// process; reads open their own pooled connections and, under WAL, never wait for writes.
+/// Every write that ends a job is conditional on the job not having ended, which is what
+/// makes a redelivered message harmless.
+/// </summary>
+public sealed class SqliteLedger : IAsyncDisposable
+{
+    private const string JobColumns = """
+        job_id AS JobId, batch_id AS BatchId, custom_id AS CustomId, model_group AS ModelGroup,
+        tenant AS Tenant, priority AS Priority, session_key AS SessionKey, deadline AS Deadline,
+        body AS Body, state AS State, attempts AS Attempts, deployment_id AS DeploymentId,
+        est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens, prompt_tokens AS PromptTokens,
+        completion_tokens AS CompletionTokens, cost AS Cost, error_kind AS ErrorKind,
+        error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
+        request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
+        completed_at AS CompletedAt
+        """;
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SqliteConnection? _writer;
+
+    /// <summary>Opens (and creates when missing) the ledger named by the options.</summary>
+    public SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time)
+    {
+        var path = Path.GetFullPath(options.Value.Path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _time = time;
+        FilePath = path;
+    }
+
+    /// <summary>The absolute path of the SQLite file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>Creates the schema if needed. Safe to call from several processes.</summary>
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await WriteAsync(
+            async (c, t) =>
+            {
+                await c.ExecuteAsync(new CommandDefinition(Schema.Create, cancellationToken: t));
+                return 0;
+            },
+            ct);
+    }
+
+    /// <summary>Records a batch's size (first announcement wins) and returns nothing.</summary>
+    public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO batches(batch_id, total_jobs, source, created_at) VALUES (@batchId, @totalJobs, @source, @now)
+                ON CONFLICT(batch_id) DO UPDATE SET
+                  total_jobs = COALESCE(batches.total_jobs, excluded.total_jobs),
+                  source = COALESCE(batches.source, excluded.source)
+                """,
+                new { batchId, totalJobs, source, now = Now() },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>
+    /// Records a job unless one with the same job id, or the same (batch, custom id), exists;
+    /// returns the stored job either way, so a redelivery carries on where the first delivery stopped.
+    /// </summary>
+    public Task<JobRow> AcceptJobAsync(NewJob job, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                var now = Now();
+                if (job.BatchId is not null)
+                {
+                    await c.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO batches(batch_id, created_at) VALUES (@BatchId, @now) ON CONFLICT(batch_id) DO NOTHING",
+                        new { job.BatchId, now },
+                        cancellationToken: t));
+                }
+
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO jobs(job_id, batch_id, custom_id, model_group, tenant, priority, session_key, deadline, body,
+                                     state, est_prompt_tokens, max_tokens, created_at, updated_at)
+                    VALUES (@JobId, @BatchId, @CustomId, @ModelGroup, @Tenant, @Priority, @SessionKey, @deadline, @Body,
+                            'queued', @EstPromptTokens, @MaxTokens, @now, @now)
+                    ON CONFLICT DO NOTHING
+                    """,
+                    new
+                    {
+                        job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
+                        deadline = job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now,
+                    },
+                    cancellationToken: t));
+                return await c.QuerySingleAsync<JobRow>(new CommandDefinition(
+                    $"SELECT {JobColumns} FROM jobs WHERE job_id = @JobId OR (batch_id = @BatchId AND custom_id = @CustomId) LIMIT 1",
+                    new { job.JobId, job.BatchId, job.CustomId },
+                    cancellationToken: t));
+            },
+            ct);
+
+    /// <summary>Marks a job sent to a deployment for the given attempt, unless it already ended.</summary>
+    public Task MarkDispatchedAsync(string jobId, string deploymentId, int attempt, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = MAX(attempts, @attempt), updated_at = @now
+                WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
+                """,
+                new { jobId, deploymentId, attempt, now = Now() },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>Records one attempt's outcome; a repeated report of the same attempt is ignored.</summary>
+    public Task RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
+                                     prompt_tokens, completion_tokens, recorded_at)
+                VALUES (@JobId, @Attempt, @DeploymentId, @ErrorKind, @StatusCode, @Message, @LatencyMs,
+                        @PromptTokens, @CompletionTokens, @now)
+                ON CONFLICT(job_id, attempt) DO NOTHING
+                """,
+                new
+                {
+                    attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
+                    attempt.Message, attempt.LatencyMs, attempt.PromptTokens, attempt.CompletionTokens, now = Now(),
+                },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>
+    /// Ends a job. Returns true only for the call that ended it; every later call (a redelivery,
+    /// a duplicate outcome) returns false and changes nothing.
+    /// </summary>
+    public Task<bool> CompleteAsync(JobCompletion completion, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE jobs SET state = @state, deployment_id = COALESCE(@DeploymentId, deployment_id),
+                  attempts = MAX(attempts, @Attempts), response = @Response, prompt_tokens = @PromptTokens,
+                  completion_tokens = @CompletionTokens, cost = @cost, error_kind = @ErrorKind,
+                  error_message = @ErrorMessage, status_code = @StatusCode, request_id = @RequestId,
+                  latency_ms = @LatencyMs, completed_at = @now, updated_at = @now
+                WHERE job_id = @JobId AND state NOT IN ('succeeded', 'failed')
+                """,
+                new
+                {
+                    state = completion.Succeeded ? JobState.Succeeded : JobState.Failed,
+                    completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
+                    completion.PromptTokens, completion.CompletionTokens, cost = (double)completion.Cost,
+                    completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
+                    completion.LatencyMs, now = Now(),
+                },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>Notes that the job's result event went out, so a redelivery does not send it again.</summary>
+    public Task MarkResultPublishedAsync(string jobId, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                "UPDATE jobs SET result_published = 1 WHERE job_id = @jobId",
+                new { jobId },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>The job with this id, if recorded.</summary>
+    public async Task<JobRow?> GetJobAsync(string jobId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(
+            $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId",
+            new { jobId },
+            cancellationToken: ct));
+    }
+
+    /// <summary>Every recorded attempt of a job, in order.</summary>
+    public async Task<IReadOnlyList<AttemptRow>> GetAttemptsAsync(string jobId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<AttemptRow>(new CommandDefinition(
+            """
+            SELECT job_id AS JobId, attempt AS Attempt, deployment_id AS DeploymentId, error_kind AS ErrorKind,
+                   status_code AS StatusCode, message AS Message, latency_ms AS LatencyMs,
+                   prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens
+            FROM attempts WHERE job_id = @jobId ORDER BY attempt
+            """,
+            new { jobId },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>A batch's size and its jobs counted by state; null for an unknown batch.</summary>
+    public async Task<BatchStatus?> GetBatchStatusAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<BatchStatus>(new CommandDefinition(
+            BatchStatusSql + " WHERE b.batch_id = @batchId GROUP BY b.batch_id",
+            new { batchId },
+            cancellationToken: ct));
+    }
+
+    /// <summary>Per deployment, how many of the batch's jobs it ended, most first.</summary>
+    public async Task<IReadOnlyList<DeploymentShare>> GetDeploymentSharesAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<DeploymentShare>(new CommandDefinition(
+            """
+            SELECT COALESCE(deployment_id, '(none)') AS DeploymentId,
+                   SUM(state = 'succeeded') AS Succeeded, SUM(state = 'failed') AS Failed
+            FROM jobs WHERE batch_id = @batchId AND state IN ('succeeded', 'failed')
+            GROUP BY deployment_id ORDER BY COUNT(*) DESC
+            """,
+            new { batchId },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>Every batch, newest first.</summary>
+    public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<BatchStatus>(new CommandDefinition(
+            BatchStatusSql + " GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
+            new { limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>
+    /// The ended jobs of a batch in custom-id order, streamed so a batch of any size is
+    /// written out without being held in memory.
+    /// </summary>
+    public async IAsyncEnumerable<JobRow> ReadFinishedJobsAsync(string batchId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = c.QueryUnbufferedAsync<JobRow>(
+            $"SELECT {JobColumns} FROM jobs WHERE batch_id = @batchId AND state IN ('succeeded', 'failed') ORDER BY custom_id",
+            new { batchId });
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            yield return row;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+
+        _writeGate.Dispose();
+    }
+
+    private const string BatchStatusSql = """
+        SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
+               COALESCE(SUM(j.state = 'queued'), 0) AS Queued,
+               COALESCE(SUM(j.state = 'dispatched'), 0) AS Dispatched,
+               COALESCE(SUM(j.state = 'succeeded'), 0) AS Succeeded,
+               COALESCE(SUM(j.state = 'failed'), 0) AS Failed,
+               COALESCE(SUM(j.prompt_tokens), 0) AS PromptTokens,
+               COALESCE(SUM(j.completion_tokens), 0) AS CompletionTokens,
+               COALESCE(SUM(CASE WHEN j.state = 'succeeded' THEN j.cost END), 0.0) AS Cost
+        FROM batches b LEFT JOIN jobs j ON j.batch_id = b.batch_id
+        """;
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct)
+    {
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            if (_writer is null)
+            {
+                var writer = await OpenAsync(ct);
+                await writer.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken: ct));
+                _writer = writer;
+            }
+
+            return await write(_writer, ct);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    private string Now() => _time.GetUtcNow().ToString("O");
+}

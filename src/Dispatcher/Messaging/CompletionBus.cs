@@ -1,0 +1,67 @@
+using Dispatcher.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dispatcher.Messaging;
+
+/// <summary>Sets up the one MassTransit bus a process runs, for whichever roles it hosts.</summary>
+public static class CompletionBus
+{
+    /// <summary>
+    /// Adds the bus on the configured transport with the given roles. With no roles the bus
+    /// only sends and publishes (a producer).
+    /// </summary>
+    public static IServiceCollection AddCompletionBus(this IServiceCollection services, IConfiguration configuration, params IBusModule[] modules)
+    {
+        var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
+        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section);
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            // Without this the host reports started before the queues are bound, and messages
+            // sent right after start can be dropped.
+            o.WaitUntilStarted = true;
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+
+        services.AddMassTransit(bus =>
+        {
+            foreach (var module in modules)
+            {
+                module.AddConsumers(bus);
+            }
+
+            if (transport.Kind == TransportKind.RabbitMq)
+            {
+                bus.UsingRabbitMq((context, cfg) =>
+                {
+                    var rabbit = transport.RabbitMq;
+                    cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    {
+                        h.Username(rabbit.Username);
+                        h.Password(rabbit.ResolvePassword());
+                        h.PublisherConfirmation = true;
+                    });
+                    Configure(context, cfg, modules);
+                });
+            }
+            else
+            {
+                bus.UsingInMemory((context, cfg) => Configure(context, cfg, modules));
+            }
+        });
+        return services;
+    }
+
+    private static void Configure<TEndpoint>(IBusRegistrationContext context, IBusFactoryConfigurator<TEndpoint> cfg, IBusModule[] modules)
+        where TEndpoint : IReceiveEndpointConfigurator
+    {
+        // Result exchanges get stable, documented names so any AMQP client can bind to them.
+        cfg.Message<CompletionSucceeded>(m => m.SetEntityName(QueueNames.SucceededExchange));
+        cfg.Message<CompletionFailed>(m => m.SetEntityName(QueueNames.FailedExchange));
+        foreach (var module in modules)
+        {
+            module.ConfigureEndpoints(context, cfg);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Messaging;
+
+/// <summary>How to reach RabbitMQ. The password is read from an environment variable, never from the file.</summary>
+public sealed class RabbitMqOptions
+{
+    /// <summary>Broker host name.</summary>
+    [Required]
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>AMQP port.</summary>
+    [Range(1, 65535)]
+    public int Port { get; set; } = 5672;
+
+    /// <summary>Virtual host.</summary>
+    public string VirtualHost { get; set; } = "/";
+
+    /// <summary>User name.</summary>
+    [Required]
+    public string Username { get; set; } = "guest";
+
+    /// <summary>The environment variable holding the password; when it is unset, "guest" is used.</summary>
+    public string PasswordVariable { get; set; } = "RABBITMQ_PASSWORD";
+
+    /// <summary>Port of the management HTTP API (queue depths).</summary>
+    [Range(1, 65535)]
+    public int ManagementPort { get; set; } = 15672;
+
+    /// <summary>The password, from the environment.</summary>
+    public string ResolvePassword() => Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } p ? p : "guest";
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+
+namespace Dispatcher.Submitter.Cli;
+
+/// <summary>Options several commands share.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Config() => new("--config")
+    {
+        Description = "A JSON configuration file (catalog, transport, ledger) layered over the shipped defaults. Also DISPATCHER_CONFIG.",
+    };
+
+    public static Option<string?> Ledger() => new("--ledger")
+    {
+        Description = "Path of the SQLite ledger file (default: Ledger:Path from configuration, data/ledger.db).",
+    };
+
+    public static Option<string> Out() => new("--out")
+    {
+        Description = "Folder the results files are written to.",
+        DefaultValueFactory = _ => "out",
+    };
+
+    public static Argument<FileInfo> BatchFile() => new("file")
+    {
+        Description = "A JSONL file in the OpenAI Batch input format (custom_id, method, url, body per line).",
+    };
+}

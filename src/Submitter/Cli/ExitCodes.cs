@@ -1,0 +1,10 @@
+namespace Dispatcher.Submitter.Cli;
+
+/// <summary>What the CLI's exit status means.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int InvalidInput = 2;
+    public const int TimedOut = 3;
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Dispatcher.Ledger;
+using Dispatcher.Submitter.Batches;
+using Dispatcher.Submitter.Hosting;
+using Dispatcher.Submitter.Results;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace Dispatcher.Submitter.Cli;
+
+/// <summary>
+/// <c>submit FILE</c>: validates a JSONL batch, then publishes it to a running dispatcher
+/// through the broker; prints the batch id. With <c>--wait</c>, follows it to the end and
+/// writes its results.
+/// </summary>
+internal static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var file = CommonOptions.BatchFile();
+        var config = CommonOptions.Config();
+        var ledger = CommonOptions.Ledger();
+        var output = CommonOptions.Out();
+        var wait = new Option<bool>("--wait") { Description = "Follow the batch until every job ended, then write its results (needs the ledger file)." };
+        var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one." };
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "With --wait, give up after this long (hh:mm:ss).",
+            DefaultValueFactory = _ => TimeSpan.FromHours(24),
+        };
+        var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
+        {
+            file, config, ledger, output, wait, batchId, timeout,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetRequiredValue(file);
+            var configFile = parse.GetValue(config);
+            if (!BrokerRequirement.Check(SubmitterHosts.LoadConfiguration(configFile), "submit"))
+            {
+                return ExitCodes.InvalidInput;
+            }
+
+            var limits = new BatchFileLimits();
+            var lines = await BatchFileCheck.ValidateAsync(path, limits, ct);
+            if (lines is null)
+            {
+                return ExitCodes.InvalidInput;
+            }
+
+            var id = parse.GetValue(batchId) ?? "batch_" + NewId.NextGuid().ToString("N");
+            using var bus = SubmitterHosts.Producer(configFile);
+            await bus.StartAsync(ct);
+            try
+            {
+                var publisher = new BatchPublisher(bus.Services.GetRequiredService<IBus>());
+                if (!parse.GetValue(wait))
+                {
+                    await AnsiConsole.Progress().StartAsync(async ctx =>
+                    {
+                        var task = ctx.AddTask("submitted", maxValue: lines.Value);
+                        await publisher.PublishAsync(path.FullName, id, lines.Value, limits, new Progress<int>(n => task.Value = n), ct);
+                    });
+                    Console.WriteLine(id);
+                    return ExitCodes.Ok;
+                }
+
+                using var ledgerHost = SubmitterHosts.LedgerOnly(configFile, parse.GetValue(ledger));
+                await ledgerHost.StartAsync(ct);
+                var store = ledgerHost.Services.GetRequiredService<SqliteLedger>();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                AnsiConsole.MarkupLine($"Batch [bold]{id}[/]: {lines} jobs");
+                var status = await BatchProgress.FollowAsync(
+                    store,
+                    id,
+                    lines.Value,
+                    progress => publisher.PublishAsync(path.FullName, id, lines.Value, limits, progress, ct),
+                    parse.GetValue(timeout),
+                    ct);
+                var files = await new BatchResultWriter(store).WriteAsync(id, parse.GetRequiredValue(output), ct);
+                await BatchSummary.PrintAsync(store, id, status, files, clock.Elapsed, ct);
+                return status is { IsComplete: true } ? ExitCodes.Ok : ExitCodes.TimedOut;
+            }
+            finally
+            {
+                await bus.StopAsync(CancellationToken.None);
+            }
+        });
+        return command;
+    }
+}

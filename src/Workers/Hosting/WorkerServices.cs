@@ -1,0 +1,20 @@
+using Dispatcher.Hosting;
+using Dispatcher.Workers.Providers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Dispatcher.Workers.Hosting;
+
+/// <summary>Registrations for a process that runs workers.</summary>
+public static class WorkerServices
+{
+    /// <summary>The catalog, the adapters and their call pipelines.</summary>
+    public static IServiceCollection AddWorkers(this IServiceCollection services)
+    {
+        services.AddCatalog();
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+        services.TryAddSingleton<ProviderClientFactory>();
+        services.TryAddSingleton<ProviderRegistry>();
+        return services;
+    }
+}

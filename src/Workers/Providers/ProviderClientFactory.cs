@@ -1,0 +1,22 @@
+using Dispatcher.Catalog;
+using Dispatcher.Workers.Providers.Simulated;
+
+namespace Dispatcher.Workers.Providers;
+
+/// <summary>Makes the adapter a deployment's provider kind calls for, with its key from the environment.</summary>
+internal sealed class ProviderClientFactory(TimeProvider time, Func<string, string?> environment)
+{
+    public ProviderClientFactory(TimeProvider time) : this(time, Environment.GetEnvironmentVariable)
+    {
+    }
+
+    public IProviderClient Create(DeploymentOptions deployment) => deployment.Provider switch
+    {
+        ProviderKind.Simulated => new SimulatedProvider(deployment, time),
+        _ => throw new NotSupportedException($"provider {deployment.Provider} is not available"),
+    };
+
+    // Read at creation, kept only inside the SDK client; never logged or put in a message.
+    private string ApiKey(DeploymentOptions deployment) =>
+        string.IsNullOrWhiteSpace(deployment.ApiKeyVariable) ? "none" : environment(deployment.ApiKeyVariable) ?? "";
+}

@@ -1,0 +1,113 @@
+using System.Text;
+using System.Text.Json;
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Workers.Providers.Simulated;
+
+/// <summary>
+/// The built-in simulated provider: answers like an OpenAI chat completions endpoint with a
+/// configured latency distribution, error rate, 429 rate with Retry-After, and token usage.
+/// It is how a pipeline is tried, load-tested and benchmarked without spending money.
+/// </summary>
+internal sealed class SimulatedProvider : IProviderClient
+{
+    private static readonly string[] Words =
+        ["the", "batch", "queue", "answer", "token", "model", "route", "quota", "result", "simulated"];
+
+    private readonly DeploymentOptions _deployment;
+    private readonly SimulationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly Lock _randomGate = new();
+    private long _sequence;
+
+    public SimulatedProvider(DeploymentOptions deployment, TimeProvider time)
+    {
+        _deployment = deployment;
+        _options = deployment.Simulation;
+        _time = time;
+        _random = _options.Seed is { } seed ? new Random(seed) : new Random();
+    }
+
+    public async Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var draw = Draw(request.MaxTokens);
+        if (draw.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(draw.Latency, _time, cancellationToken);
+        }
+
+        var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
+        if (draw.RateLimited)
+        {
+            var retryAfter = TimeSpan.FromSeconds(_options.RetryAfterSeconds);
+            return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated rate limit", retryAfter, requestId);
+        }
+
+        if (draw.Failed)
+        {
+            return new ProviderOutcome(ErrorKind.ServerError, 500, null, null, "simulated server error", null, requestId);
+        }
+
+        var usage = new TokenUsage(request.EstimatedPromptTokens, draw.CompletionTokens);
+        return new ProviderOutcome(ErrorKind.None, 200, Response(request, usage, requestId), usage, null, null, requestId);
+    }
+
+    private Draw Draw(int maxTokens)
+    {
+        lock (_randomGate)
+        {
+            var roll = _random.NextDouble();
+            var upper = Math.Max(1, Math.Min(_options.MaxCompletionTokens, maxTokens));
+            var lower = Math.Min(_options.MinCompletionTokens, upper);
+            var tokens = _random.Next(lower, upper + 1);
+            // Log-normal around the median: latency has a long right tail, like real providers.
+            var normal = Math.Sqrt(-2.0 * Math.Log(1.0 - _random.NextDouble())) * Math.Cos(2.0 * Math.PI * _random.NextDouble());
+            var ms = (_options.LatencyMs * Math.Exp(_options.LatencySigma * normal)) + (_options.MsPerOutputToken * tokens);
+            return new Draw(
+                TimeSpan.FromMilliseconds(ms),
+                RateLimited: roll < _options.RateLimitRate,
+                Failed: roll >= _options.RateLimitRate && roll < _options.RateLimitRate + _options.ErrorRate,
+                tokens);
+        }
+    }
+
+    private JsonElement Response(ProviderRequest request, TokenUsage usage, string requestId)
+    {
+        var content = new StringBuilder("Simulated answer from ").Append(_deployment.Id).Append(':');
+        for (var i = 0; i < usage.CompletionTokens; i++)
+        {
+            content.Append(' ').Append(Words[i % Words.Length]);
+        }
+
+        var model = request.Body.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : _deployment.ProviderModel;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512 + content.Length);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", "chatcmpl-" + requestId);
+            w.WriteString("object", "chat.completion");
+            w.WriteNumber("created", _time.GetUtcNow().ToUnixTimeSeconds());
+            w.WriteString("model", model);
+            w.WriteStartArray("choices");
+            w.WriteStartObject();
+            w.WriteNumber("index", 0);
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            w.WriteString("content", content.ToString());
+            w.WriteEndObject();
+            w.WriteString("finish_reason", usage.CompletionTokens >= request.MaxTokens ? "length" : "stop");
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteStartObject("usage");
+            w.WriteNumber("prompt_tokens", usage.PromptTokens);
+            w.WriteNumber("completion_tokens", usage.CompletionTokens);
+            w.WriteNumber("total_tokens", usage.TotalTokens);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+    }
+}

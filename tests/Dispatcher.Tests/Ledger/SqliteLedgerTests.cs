@@ -1,0 +1,165 @@
+using Dispatcher.Ledger;
+using Dispatcher.Tests.Support;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Tests.Ledger;
+
+public sealed class SqliteLedgerTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private SqliteLedger _ledger = null!;
+
+    public async Task InitializeAsync()
+    {
+        _ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), TimeProvider.System);
+        await _ledger.InitializeAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _ledger.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private static NewJob Job(string customId, string? batch = "b1", string? jobId = null) =>
+        new(jobId ?? Guid.NewGuid().ToString(), batch, customId, "g", null, 0, null, null, """{"model":"g","messages":[]}""", 10, 20);
+
+    [Fact]
+    public async Task InitializeAsync_OnDisk_CreatesTheFile()
+    {
+        File.Exists(_ledger.FilePath).ShouldBeTrue();
+        new FileInfo(_ledger.FilePath).Length.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task AcceptJobAsync_SameBatchAndCustomId_KeepsTheFirstJob()
+    {
+        var first = await _ledger.AcceptJobAsync(Job("a"), default);
+        var second = await _ledger.AcceptJobAsync(Job("a"), default);
+
+        second.JobId.ShouldBe(first.JobId);
+        (await _ledger.UpsertAndCount("b1")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AcceptJobAsync_SameCustomIdOtherBatch_RecordsBoth()
+    {
+        var first = await _ledger.AcceptJobAsync(Job("a", "b1"), default);
+        var second = await _ledger.AcceptJobAsync(Job("a", "b2"), default);
+
+        second.JobId.ShouldNotBe(first.JobId);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_CalledTwice_OnlyFirstEndsTheJob()
+    {
+        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var done = new JobCompletion(job.JobId, true, "d1", 1, """{"ok":1}""", 5, 7, 0.5m, null, null, 200, "r1", 12);
+
+        (await _ledger.CompleteAsync(done, default)).ShouldBeTrue();
+        (await _ledger.CompleteAsync(done with { Succeeded = false, ErrorKind = "ServerError" }, default)).ShouldBeFalse();
+
+        var stored = await _ledger.GetJobAsync(job.JobId, default);
+        stored!.State.ShouldBe(JobState.Succeeded);
+        stored.CompletionTokens.ShouldBe(7);
+        stored.Cost.ShouldBe(0.5);
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_AfterCompletion_DoesNotReopenTheJob()
+    {
+        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0, "InvalidRequest", "bad", 400, null, null), default);
+
+        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, default);
+
+        (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
+    }
+
+    [Fact]
+    public async Task GetBatchStatusAsync_MixedStates_CountsEachStateAndTotals()
+    {
+        await _ledger.UpsertBatchAsync("b1", 4, "file.jsonl", default);
+        var a = await _ledger.AcceptJobAsync(Job("a"), default);
+        var b = await _ledger.AcceptJobAsync(Job("b"), default);
+        await _ledger.AcceptJobAsync(Job("c"), default);
+        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, default);
+        await _ledger.CompleteAsync(new JobCompletion(a.JobId, true, "d1", 1, "{}", 10, 20, 0.25m, null, null, 200, null, 1), default);
+
+        var status = (await _ledger.GetBatchStatusAsync("b1", default))!;
+
+        status.TotalJobs.ShouldBe(4);
+        status.Source.ShouldBe("file.jsonl");
+        status.Succeeded.ShouldBe(1);
+        status.Dispatched.ShouldBe(1);
+        status.Queued.ShouldBe(1);
+        status.NotYetReceived.ShouldBe(1);
+        status.PromptTokens.ShouldBe(10);
+        status.Cost.ShouldBe(0.25);
+        status.IsComplete.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task UpsertBatchAsync_SecondAnnouncement_KeepsTheFirstTotal()
+    {
+        await _ledger.UpsertBatchAsync("b1", 3, "one", default);
+        await _ledger.UpsertBatchAsync("b1", 9, "two", default);
+
+        (await _ledger.GetBatchStatusAsync("b1", default))!.TotalJobs.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task RecordAttemptAsync_SameAttemptTwice_StoresOne()
+    {
+        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var attempt = new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "Timeout", LatencyMs = 3 };
+
+        await _ledger.RecordAttemptAsync(attempt, default);
+        await _ledger.RecordAttemptAsync(attempt with { ErrorKind = "ServerError" }, default);
+
+        var attempts = await _ledger.GetAttemptsAsync(job.JobId, default);
+        attempts.Count.ShouldBe(1);
+        attempts[0].ErrorKind.ShouldBe("Timeout");
+    }
+
+    [Fact]
+    public async Task ReadFinishedJobsAsync_SkipsUnfinishedJobs_InCustomIdOrder()
+    {
+        foreach (var id in new[] { "c", "a", "b" })
+        {
+            var job = await _ledger.AcceptJobAsync(Job(id), default);
+            if (id != "b")
+            {
+                await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d", 1, "{}", 1, 1, 0, null, null, 200, null, 1), default);
+            }
+        }
+
+        var finished = new List<string>();
+        await foreach (var row in _ledger.ReadFinishedJobsAsync("b1", default))
+        {
+            finished.Add(row.CustomId);
+        }
+
+        finished.ShouldBe(["a", "c"]);
+    }
+
+    [Fact]
+    public async Task Ledger_ReopenedFromTheSameFile_KeepsJobs()
+    {
+        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        await using var reopened = new SqliteLedger(Options.Create(new LedgerOptions { Path = _ledger.FilePath }), TimeProvider.System);
+        await reopened.InitializeAsync(default);
+
+        (await reopened.GetJobAsync(job.JobId, default))!.CustomId.ShouldBe("a");
+    }
+}
+
+internal static class LedgerTestExtensions
+{
+    public static async Task<long> UpsertAndCount(this SqliteLedger ledger, string batchId)
+    {
+        await ledger.UpsertBatchAsync(batchId, null, null, default);
+        var s = await ledger.GetBatchStatusAsync(batchId, default);
+        return s!.Queued + s.Dispatched + s.Finished;
+    }
+}

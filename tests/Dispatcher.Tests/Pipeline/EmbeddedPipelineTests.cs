@@ -1,0 +1,196 @@
+using System.Text.Json;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using Dispatcher.Submitter.Batches;
+using Dispatcher.Submitter.Results;
+using Dispatcher.Tests.Support;
+using MassTransit;
+
+namespace Dispatcher.Tests.Pipeline;
+
+public sealed class EmbeddedPipelineTests
+{
+    private static JsonElement Body(string model = "gpt-test", string text = "hello") =>
+        JsonSerializer.SerializeToElement(new { model, messages = new[] { new { role = "user", content = text } }, max_tokens = 16, extra_field = new { kept = true } });
+
+    private static async Task SendAsync(IBus bus, SubmitCompletion job)
+    {
+        var intake = await bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        await intake.Send(job);
+    }
+
+    private static string WriteBatchFile(TempDirectory dir, int lines, string model = "gpt-test")
+    {
+        var path = dir.File("batch.jsonl");
+        File.WriteAllLines(path, Enumerable.Range(1, lines).Select(i => JsonSerializer.Serialize(new
+        {
+            custom_id = $"req-{i}",
+            method = "POST",
+            url = "/v1/chat/completions",
+            body = new { model, messages = new[] { new { role = "user", content = $"question {i}" } }, max_tokens = 32 },
+        })));
+        return path;
+    }
+
+    [Fact]
+    public async Task Batch_ThroughEmbeddedPipeline_OneResultLinePerCustomIdSpreadOverDeployments()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("d1"), EmbeddedPipeline.Simulated("d2"), EmbeddedPipeline.Simulated("d3") },
+        });
+        var file = WriteBatchFile(pipeline.Directory, 300);
+
+        var sent = await new BatchPublisher(pipeline.Bus).PublishAsync(file, "batch-e2e", 300, new BatchFileLimits(), null, default);
+        var status = await pipeline.WaitForBatchAsync("batch-e2e");
+        var files = await new BatchResultWriter(pipeline.Ledger).WriteAsync("batch-e2e", pipeline.Directory.File("out"), default);
+
+        sent.ShouldBe(300);
+        status.Succeeded.ShouldBe(300);
+        status.Failed.ShouldBe(0);
+        status.Cost.ShouldBeGreaterThan(0);
+        var lines = File.ReadAllLines(files.OutputPath).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        lines.Count.ShouldBe(300);
+        lines.Select(l => l.GetProperty("custom_id").GetString()).Distinct().Count().ShouldBe(300);
+        lines.ShouldAllBe(l => l.GetProperty("response").GetProperty("status_code").GetInt32() == 200);
+        lines.ShouldAllBe(l => l.GetProperty("response").GetProperty("body").GetProperty("usage").GetProperty("completion_tokens").GetInt32() > 0);
+        File.ReadAllLines(files.ErrorPath).ShouldBeEmpty();
+        var shares = await pipeline.Ledger.GetDeploymentSharesAsync("batch-e2e", default);
+        shares.Select(s => s.DeploymentId).OrderBy(x => x).ShouldBe(["d1", "d2", "d3"]);
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_SameCustomIdTwiceInBatch_YieldsOneResult()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("dup", "gpt-test", Body(), "b-dup", Guid.NewGuid()));
+        await SendAsync(pipeline.Bus, new SubmitCompletion("dup", "gpt-test", Body(), "b-dup", Guid.NewGuid()));
+        await SendAsync(pipeline.Bus, new SubmitCompletion("other", "gpt-test", Body(), "b-dup", Guid.NewGuid()));
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Any(s => s.CustomId == "other"), "the second job's result");
+        await Task.Delay(300);
+
+        recorder.Succeeded.Count(s => s.CustomId == "dup").ShouldBe(1);
+        var status = await pipeline.Ledger.GetBatchStatusAsync("b-dup", default);
+        status!.Succeeded.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_UnknownModelGroup_EndsWithFailedResultNamingTheGroup()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("x", "no-such-model", Body("no-such-model")));
+        await EventRecorder.EventuallyAsync(() => !recorder.Failed.IsEmpty, "a failed result");
+
+        var failed = recorder.Failed.Single();
+        failed.Error.ShouldBe(ErrorKind.NoDeployment);
+        failed.Message.ShouldContain("no-such-model");
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_OneDeploymentAlwaysFails_RetriesOnTheHealthyOne()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("broken", errorRate: 1), EmbeddedPipeline.Simulated("healthy") },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await SendAsync(pipeline.Bus, new SubmitCompletion($"j{i}", "gpt-test", Body(), "b-retry", Guid.NewGuid()));
+        }
+
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 20, "20 results");
+
+        recorder.Failed.ShouldBeEmpty();
+        recorder.Succeeded.ShouldAllBe(s => s.DeploymentId == "healthy");
+        recorder.Succeeded.ShouldContain(s => s.Attempts == 2);
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_EveryDeploymentFails_FailsAfterMaxAttemptsWithHistory()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("a", errorRate: 1), EmbeddedPipeline.Simulated("b", errorRate: 1) },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 3 } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("doomed", "gpt-test", Body(), "b-fail", Guid.NewGuid()));
+        await EventRecorder.EventuallyAsync(() => !recorder.Failed.IsEmpty, "a failed result");
+
+        var failed = recorder.Failed.Single();
+        failed.Error.ShouldBe(ErrorKind.ServerError);
+        failed.History.Count.ShouldBe(3);
+        failed.History.Select(h => h.Attempt).ShouldBe([1, 2, 3]);
+        failed.History.Take(2).Select(h => h.DeploymentId).Distinct().Count().ShouldBe(2);
+        failed.Message.ShouldContain("3 attempt");
+    }
+
+    [Fact]
+    public async Task CompletionAttempted_DuplicateSuccessReport_DoesNotPublishASecondResult()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobId = Guid.NewGuid();
+        await SendAsync(pipeline.Bus, new SubmitCompletion("once", "gpt-test", Body(), "b-once", jobId));
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
+
+        var outcomes = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        var first = recorder.Succeeded.Single();
+        await outcomes.Send(new CompletionAttempted(jobId, "d1", 1, ErrorKind.None, 200, first.Response, first.Usage, 1));
+        await outcomes.Send(new CompletionAttempted(jobId, "d1", 2, ErrorKind.ServerError, 500, null, null, 1, "late failure"));
+        await Task.Delay(500);
+
+        recorder.Succeeded.Count.ShouldBe(1);
+        recorder.Failed.ShouldBeEmpty();
+        (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!.State.ShouldBe(JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_InvalidMessage_IsFaultedAndIntakeKeepsWorking()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("", "gpt-test", Body()));
+        await SendAsync(pipeline.Bus, new SubmitCompletion("fine", "gpt-test", Body()));
+        await EventRecorder.EventuallyAsync(() => !recorder.IntakeFaults.IsEmpty && !recorder.Succeeded.IsEmpty, "a fault and a result");
+
+        recorder.IntakeFaults.Single().Exceptions[0].Message.ShouldContain("customId");
+        recorder.Succeeded.Single().CustomId.ShouldBe("fine");
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_DeadlinePassed_FailsWithoutCallingAProvider()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("late", "gpt-test", Body(), Deadline: DateTimeOffset.UtcNow.AddMinutes(-1)));
+        await EventRecorder.EventuallyAsync(() => !recorder.Failed.IsEmpty, "a failed result");
+
+        recorder.Failed.Single().Error.ShouldBe(ErrorKind.DeadlineExceeded);
+        recorder.Failed.Single().History.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_UnknownBodyFields_ReachTheProviderAndModelIsTheDeployments()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobId = Guid.NewGuid();
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("fields", "gpt-test", Body(), JobId: jobId));
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
+
+        var stored = await pipeline.Ledger.GetJobAsync(jobId.ToString(), default);
+        JsonDocument.Parse(stored!.Body).RootElement.GetProperty("extra_field").GetProperty("kept").GetBoolean().ShouldBeTrue();
+        recorder.Succeeded.Single().Response.GetProperty("model").GetString().ShouldBe("gpt-test");
+    }
+}

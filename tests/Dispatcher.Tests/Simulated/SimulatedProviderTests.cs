@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Dispatcher.Workers.Providers;
+using Dispatcher.Workers.Providers.Simulated;
+
+namespace Dispatcher.Tests.Simulated;
+
+public sealed class SimulatedProviderTests
+{
+    private static readonly JsonElement Body = JsonDocument.Parse("""{"model":"m","messages":[{"role":"user","content":"hello"}]}""").RootElement;
+
+    private static SimulatedProvider Provider(Action<SimulationOptions> configure)
+    {
+        var options = new SimulationOptions { LatencyMs = 0, Seed = 42 };
+        configure(options);
+        return new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, TimeProvider.System);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_NoErrors_ReturnsChatCompletionWithUsageWithinLimits()
+    {
+        var provider = Provider(o => { o.MinCompletionTokens = 5; o.MaxCompletionTokens = 50; });
+
+        for (var i = 0; i < 50; i++)
+        {
+            var outcome = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 20, EstimatedPromptTokens: 9), default);
+
+            outcome.Error.ShouldBe(ErrorKind.None);
+            outcome.Usage!.PromptTokens.ShouldBe(9);
+            outcome.Usage.CompletionTokens.ShouldBeInRange(5, 20);
+            var response = outcome.Response!.Value;
+            response.GetProperty("object").GetString().ShouldBe("chat.completion");
+            response.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!.ShouldStartWith("Simulated answer");
+            response.GetProperty("usage").GetProperty("completion_tokens").GetInt32().ShouldBe(outcome.Usage.CompletionTokens);
+        }
+    }
+
+    [Fact]
+    public async Task CompleteAsync_RateLimitRateOne_Returns429WithRetryAfter()
+    {
+        var provider = Provider(o => { o.RateLimitRate = 1; o.RetryAfterSeconds = 7; });
+
+        var outcome = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+
+        outcome.Error.ShouldBe(ErrorKind.RateLimited);
+        outcome.StatusCode.ShouldBe(429);
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(7));
+        outcome.Usage.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ErrorRateOne_Returns500()
+    {
+        var outcome = await Provider(o => o.ErrorRate = 1).CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+
+        outcome.Error.ShouldBe(ErrorKind.ServerError);
+        outcome.StatusCode.ShouldBe(500);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ErrorRateHalf_FailsAboutHalf()
+    {
+        var provider = Provider(o => o.ErrorRate = 0.5);
+        var failures = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            if ((await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error == ErrorKind.ServerError)
+            {
+                failures++;
+            }
+        }
+
+        failures.ShouldBeInRange(400, 600);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Dispatcher.Ledger;
+using Dispatcher.Submitter.Hosting;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Dispatcher.Tests.Support;
+
+/// <summary>The whole pipeline in this process on the in-memory transport, with a catalog written for the test.</summary>
+public sealed class EmbeddedPipeline : IAsyncDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly IHost _host;
+
+    private EmbeddedPipeline(object catalog, Action<IServiceCollection>? configure)
+    {
+        ConfigPath = _dir.File("config.json");
+        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new { Catalog = catalog }));
+        _host = SubmitterHosts.Embedded(ConfigPath, _dir.File("ledger.db"), configure);
+    }
+
+    public string ConfigPath { get; }
+
+    public TempDirectory Directory => _dir;
+
+    public IBus Bus => _host.Services.GetRequiredService<IBus>();
+
+    public SqliteLedger Ledger => _host.Services.GetRequiredService<SqliteLedger>();
+
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>Starts a pipeline; <paramref name="catalog"/> is serialized as the Catalog section.</summary>
+    public static async Task<EmbeddedPipeline> StartAsync(object catalog, Action<IServiceCollection>? configure = null)
+    {
+        var pipeline = new EmbeddedPipeline(catalog, configure);
+        await pipeline._host.StartAsync();
+        return pipeline;
+    }
+
+    /// <summary>A simulated deployment with no latency unless given.</summary>
+    public static object Simulated(string id, string group = "gpt-test", double errorRate = 0, double rateLimitRate = 0, int maxParallel = 8, double latencyMs = 0) => new
+    {
+        Id = id,
+        ModelGroup = group,
+        Provider = "Simulated",
+        MaxParallel = maxParallel,
+        InputPricePerMillion = 1.0,
+        OutputPricePerMillion = 2.0,
+        Simulation = new { LatencyMs = latencyMs, LatencySigma = 0.0, ErrorRate = errorRate, RateLimitRate = rateLimitRate, RetryAfterSeconds = 0, Seed = 1 },
+    };
+
+    /// <summary>Polls the ledger until the batch completes; fails the test after <paramref name="timeout"/>.</summary>
+    public async Task<BatchStatus> WaitForBatchAsync(string batchId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        BatchStatus? status = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            status = await Ledger.GetBatchStatusAsync(batchId, default);
+            if (status is { IsComplete: true })
+            {
+                return status;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"batch {batchId} did not complete: {status}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        _dir.Dispose();
+    }
+}
