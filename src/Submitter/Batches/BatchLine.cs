@@ -1,0 +1,15 @@
+using System.Text.Json;
+
+namespace Dispatcher.Submitter.Batches;
+
+/// <summary>
+/// One request of a bulk-submit file, ready to publish.
+/// </summary>
+/// <param name="LineNumber">The 1-based line number in the file, counting blank lines.</param>
+/// <param name="CustomId">The caller's id for the request, unique in the file.</param>
+/// <param name="Model">The requested model (<c>body.model</c>), lifted out for routing.</param>
+/// <param name="Body">
+/// The request body exactly as the file gives it, unknown fields included. It owns its memory,
+/// so it stays valid after the reader moves on and needs no disposal.
+/// </param>
+internal sealed record BatchLine(int LineNumber, string CustomId, string Model, JsonElement Body);
