@@ -9,7 +9,7 @@ internal static class BatchSummary
 {
     public static async Task PrintAsync(SqliteLedger ledger, string batchId, BatchStatus? status, BatchResultFiles files, TimeSpan elapsed, CancellationToken ct)
     {
-        var table = new Table().Title($"batch {batchId}").AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        var table = new Table().Title($"batch {batchId}").HideHeaders().AddColumn("").AddColumn(new TableColumn("").RightAligned());
         if (status is not null)
         {
             table.AddRow("jobs", $"{status.TotalJobs}");
