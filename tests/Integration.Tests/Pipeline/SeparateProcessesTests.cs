@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Integration.Tests.RabbitMq;
+using Integration.Tests.Support;
+using Dispatcher.Ledger;
+using Microsoft.Extensions.Options;
+
+namespace Integration.Tests.Pipeline;
+
+[Collection(RabbitNodeFixture.Name)]
+public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
+{
+    [Fact]
+    public async Task Submit_BatchThroughSeparateDispatcherAndWorkerProcesses_OneResultPerCustomId()
+    {
+        using var env = new PipelineEnvironment(rabbit.Node, new
+        {
+            Deployments = new[] { PipelineEnvironment.Simulated("it-a"), PipelineEnvironment.Simulated("it-b"), PipelineEnvironment.Simulated("it-c") },
+        });
+        var batch = env.WriteBatch(400);
+        var outDir = Path.Combine(env.Folder, "out");
+        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
+        // Two worker processes splitting the deployments between them, as a scaled-out deployment would.
+        await using var workersAb = ProgramProcess.Start("Workers", env.Variables, "--Workers:Deployments:0=it-a", "--Workers:Deployments:1=it-b");
+        await using var workersC = ProgramProcess.Start("Workers", env.Variables, "--Workers:Deployments:0=it-c");
+
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "it-batch", "--out", outDir, "--timeout", "00:03:00");
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(4));
+
+        exit.ShouldBe(0, $"submitter output:\n{submitter.Output}\ndispatcher:\n{dispatcher.Output}\nworkers:\n{workersAb.Output}{workersC.Output}");
+        var lines = File.ReadAllLines(Path.Combine(outDir, "it-batch-output.jsonl"));
+        lines.Length.ShouldBe(400);
+        var customIds = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Distinct().Count().ShouldBe(400);
+        File.ReadAllLines(Path.Combine(outDir, "it-batch-errors.jsonl")).ShouldBeEmpty();
+
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), TimeProvider.System);
+        var shares = await ledger.GetDeploymentSharesAsync("it-batch", default);
+        shares.Select(s => s.DeploymentId).OrderBy(x => x).ShouldBe(["it-a", "it-b", "it-c"]);
+        shares.Sum(s => s.Succeeded).ShouldBe(400);
+    }
+}
