@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The one test command, for a fresh Debian machine as much as for a developer's checkout:
+# installs what the tests need when it is absent, then runs every test project in Release.
+# Needs no stdin (CI runs it through .ci/run).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+export DEBIAN_FRONTEND=noninteractive
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+
+log() { printf 'test.sh: %s\n' "$*"; }
+fail() { printf 'test.sh: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    # -n: never prompt; with no terminal a password prompt would hang or fail obscurely.
+    sudo -n "$@"
+  else
+    fail "'$*' needs root: run test.sh as root, or with passwordless sudo"
+  fi
+}
+
+rabbitmq_installed() {
+  command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ]
+}
+
+# Only ever called right after this script installed the package: Debian's post-install starts the
+# package's own default node (rabbit@<host>, port 5672). The tests start private nodes of their own,
+# so stop that one through the package's service definition and keep it from starting at boot.
+# Nothing else is touched: a node that was already there before this run is left alone.
+stop_package_default_node() {
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    as_root systemctl disable --now rabbitmq-server.service || log "could not stop rabbitmq-server.service"
+  elif [ -x /etc/init.d/rabbitmq-server ]; then
+    as_root /etc/init.d/rabbitmq-server stop || log "could not stop the default node through /etc/init.d"
+    if command -v update-rc.d >/dev/null 2>&1; then
+      as_root update-rc.d rabbitmq-server disable >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
+if ! rabbitmq_installed; then
+  command -v apt-get >/dev/null 2>&1 || fail "rabbitmq-server is not installed and apt-get is not available; install RabbitMQ 3.10+ by hand"
+  log "installing rabbitmq-server (the integration tests start private RabbitMQ nodes)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y rabbitmq-server
+  stop_package_default_node
+fi
+
+command -v dotnet >/dev/null 2>&1 || fail "dotnet was not found on PATH; install the .NET 10 SDK (https://dot.net) and run test.sh again"
+
+log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server)"
+
+# The exit code is dotnet test's own.
+exec dotnet test Dispatcher.sln -c Release --logger "console;verbosity=normal"
