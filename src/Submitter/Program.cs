@@ -9,5 +9,6 @@ var root = new RootCommand("Submit LLM completion jobs and batches, follow them,
     StatusCommand.Create(),
     ResultsCommand.Create(),
     ConsumeCommand.Create(),
+    QueuesCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
