@@ -36,6 +36,7 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
             var key = $"{CatalogOptions.Section}:Deployments:{i}";
             AddAnnotationErrors(d, key, errors);
             AddAnnotationErrors(d.Simulation, key + ":Simulation", errors);
+            AddAnnotationErrors(d.Breaker, key + ":Breaker", errors);
             if (!string.IsNullOrEmpty(d.Id) && !ids.Add(d.Id))
             {
                 errors.Add($"{key}:Id: duplicate deployment id '{d.Id}'.");

@@ -65,9 +65,12 @@ public sealed class DeploymentOptions
     [Range(1, int.MaxValue)]
     public int ContextWindow { get; set; } = 128_000;
 
-    /// <summary>How long one call may take before it counts as a timeout.</summary>
-    [Range(0.001, 3600)]
+    /// <summary>How long one call may take before it counts as a timeout (at least 10 ms, Polly's smallest timeout).</summary>
+    [Range(0.01, 3600)]
     public double TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>When the worker stops calling this deployment after repeated failures.</summary>
+    public CircuitBreakerOptions Breaker { get; set; } = new();
 
     /// <summary>How the simulated provider behaves; used when <see cref="Provider"/> is Simulated.</summary>
     public SimulationOptions Simulation { get; set; } = new();

@@ -1,4 +1,6 @@
 using Dispatcher.Catalog;
+using Dispatcher.Workers.Providers.Anthropic;
+using Dispatcher.Workers.Providers.OpenAi;
 using Dispatcher.Workers.Providers.Simulated;
 
 namespace Dispatcher.Workers.Providers;
@@ -13,10 +15,12 @@ internal sealed class ProviderClientFactory(TimeProvider time, Func<string, stri
     public IProviderClient Create(DeploymentOptions deployment) => deployment.Provider switch
     {
         ProviderKind.Simulated => new SimulatedProvider(deployment, time),
+        ProviderKind.OpenAI => new OpenAiProvider(deployment, ApiKey(deployment), time),
+        ProviderKind.Anthropic => new AnthropicProvider(deployment, ApiKey(deployment) ?? "", time),
         _ => throw new NotSupportedException($"provider {deployment.Provider} is not available"),
     };
 
-    // Read at creation, kept only inside the SDK client; never logged or put in a message.
-    private string ApiKey(DeploymentOptions deployment) =>
-        string.IsNullOrWhiteSpace(deployment.ApiKeyVariable) ? "none" : environment(deployment.ApiKeyVariable) ?? "";
+    // Read at creation and kept only inside the SDK client; never logged or put in a message.
+    private string? ApiKey(DeploymentOptions deployment) =>
+        string.IsNullOrWhiteSpace(deployment.ApiKeyVariable) ? null : environment(deployment.ApiKeyVariable);
 }

@@ -8,9 +8,10 @@ namespace Dispatcher.Workers.Providers;
 /// The deployments this process serves, each with its adapter inside its call pipeline. One
 /// pipeline per deployment, shared by all its concurrent calls, so its breaker sees them all.
 /// </summary>
-internal sealed class ProviderRegistry
+internal sealed class ProviderRegistry : IDisposable
 {
     private readonly Dictionary<string, (DeploymentOptions Deployment, ProviderCallPipeline Pipeline)> _served;
+    private readonly List<IDisposable> _owned = [];
 
     public ProviderRegistry(IOptions<CatalogOptions> catalog, IOptions<WorkerOptions> workers, ProviderClientFactory factory, TimeProvider time)
     {
@@ -26,7 +27,19 @@ internal sealed class ProviderRegistry
 
         _served = catalog.Value.Deployments
             .Where(d => only.Count == 0 || only.Contains(d.Id))
-            .ToDictionary(d => d.Id, d => (d, new ProviderCallPipeline(d, factory.Create(d), time)), StringComparer.Ordinal);
+            .ToDictionary(d => d.Id, d => (d, new ProviderCallPipeline(d, Own(factory.Create(d)), time)), StringComparer.Ordinal);
+    }
+
+    public void Dispose() => _owned.ForEach(d => d.Dispose());
+
+    private IProviderClient Own(IProviderClient client)
+    {
+        if (client is IDisposable disposable)
+        {
+            _owned.Add(disposable);
+        }
+
+        return client;
     }
 
     /// <summary>The deployments served, in catalog order.</summary>

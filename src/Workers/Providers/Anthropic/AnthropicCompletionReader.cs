@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Dispatcher.Contracts;
+using Dispatcher.Workers.Providers.Http;
+
+namespace Dispatcher.Workers.Providers.Anthropic;
+
+/// <summary>
+/// Reads a Messages API answer and returns it as an OpenAI chat completion: the text blocks joined
+/// as the message content, <c>stop_reason</c> mapped to <c>finish_reason</c>, and
+/// <c>input_tokens</c>/<c>output_tokens</c> as <c>usage</c>. The result then goes through the same
+/// checks as an OpenAI answer.
+/// </summary>
+internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, string deploymentModel) : ICompletionReader
+{
+    private readonly ChatCompletionReader _chat = new();
+
+    /// <inheritdoc />
+    public CompletionRead Read(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Malformed("the body is not a JSON object");
+        }
+
+        if (!body.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
+        {
+            return Malformed("it has no content");
+        }
+
+        if (!body.TryGetProperty("usage", out var usage)
+            || usage.ValueKind != JsonValueKind.Object
+            || !TryGetCount(usage, "input_tokens", out var input)
+            || !TryGetCount(usage, "output_tokens", out var output))
+        {
+            return Malformed("it has no usage with input_tokens and output_tokens");
+        }
+
+        var text = string.Concat(content.EnumerateArray()
+            .Where(block => block.ValueKind == JsonValueKind.Object
+                && block.TryGetProperty("type", out var type) && type.ValueEquals("text")
+                && block.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+            .Select(block => block.GetProperty("text").GetString()));
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", String(body, "id") ?? "");
+            writer.WriteString("object", "chat.completion");
+            writer.WriteNumber("created", timeProvider.GetUtcNow().ToUnixTimeSeconds());
+            writer.WriteString("model", String(body, "model") ?? deploymentModel);
+            writer.WriteStartArray("choices");
+            writer.WriteStartObject();
+            writer.WriteNumber("index", 0);
+            writer.WriteStartObject("message");
+            writer.WriteString("role", "assistant");
+            writer.WriteString("content", text);
+            writer.WriteEndObject();
+            writer.WriteString("finish_reason", FinishReason(String(body, "stop_reason")));
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+            writer.WriteStartObject("usage");
+            writer.WriteNumber("prompt_tokens", input);
+            writer.WriteNumber("completion_tokens", output);
+            writer.WriteNumber("total_tokens", (long)input + output);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        using var completion = JsonDocument.Parse(buffer.ToArray());
+        return _chat.Read(completion.RootElement);
+    }
+
+    /// <summary>OpenAI's <c>finish_reason</c> for an Anthropic <c>stop_reason</c>.</summary>
+    internal static string FinishReason(string? stopReason) => stopReason switch
+    {
+        "max_tokens" or "model_context_window_exceeded" => "length",
+        "tool_use" => "tool_calls",
+        "refusal" => "content_filter",
+        // end_turn, stop_sequence, pause_turn: the model stopped on its own.
+        _ => "stop",
+    };
+
+    private static string? String(JsonElement owner, string name) =>
+        owner.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static bool TryGetCount(JsonElement owner, string name, out int count)
+    {
+        count = 0;
+        return owner.TryGetProperty(name, out var value)
+            && value.ValueKind == JsonValueKind.Number
+            && value.TryGetInt32(out count)
+            && count >= 0;
+    }
+
+    private static CompletionRead Malformed(string why) =>
+        CompletionRead.Failure(ErrorKind.MalformedResponse, $"The provider's answer is not an Anthropic message: {why}.");
+}

@@ -1,0 +1,18 @@
+using System.Text.Json;
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Workers.Providers.Http;
+
+/// <summary>What a <see cref="ICompletionReader"/> made of a 2xx body.</summary>
+/// <param name="Error"><see cref="ErrorKind.None"/> when the body is a usable completion.</param>
+/// <param name="Completion">The completion as an OpenAI chat completion body.</param>
+/// <param name="Usage">The tokens the body reports.</param>
+/// <param name="Message">Why the body is not usable.</param>
+internal sealed record CompletionRead(ErrorKind Error, JsonElement? Completion, TokenUsage? Usage, string? Message)
+{
+    /// <summary>A usable completion.</summary>
+    public static CompletionRead Success(JsonElement completion, TokenUsage usage) => new(ErrorKind.None, completion, usage, null);
+
+    /// <summary>A body that is not a completion we can use.</summary>
+    public static CompletionRead Failure(ErrorKind error, string message) => new(error, null, null, message);
+}

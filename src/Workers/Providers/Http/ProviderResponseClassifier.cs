@@ -1,0 +1,56 @@
+using System.Text.Json;
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Workers.Providers.Http;
+
+/// <summary>
+/// Classifies one HTTP answer from a provider (status, headers, body) into a <see cref="ProviderOutcome"/>.
+/// Shared by every HTTP adapter; what a usable 2xx body looks like is the <see cref="ICompletionReader"/>'s business.
+/// </summary>
+internal sealed class ProviderResponseClassifier
+{
+    private readonly ICompletionReader _reader;
+    private readonly RateLimitHeaderReader _rateLimits;
+
+    /// <summary>Creates a classifier that reads 2xx bodies with <paramref name="reader"/> and dates against <paramref name="timeProvider"/>.</summary>
+    public ProviderResponseClassifier(ICompletionReader reader, TimeProvider timeProvider)
+    {
+        _reader = reader;
+        _rateLimits = new RateLimitHeaderReader(timeProvider);
+    }
+
+    /// <summary>Classifies an answer.</summary>
+    public ProviderOutcome Classify(int status, ProviderResponseHeaders headers, string? body)
+    {
+        var limits = _rateLimits.Read(headers);
+        var requestId = headers["x-request-id"] ?? headers["request-id"];
+        if (status is >= 200 and <= 299)
+        {
+            var read = ReadCompletion(body);
+            return new ProviderOutcome(read.Error, status, read.Completion, read.Usage, read.Message, limits.RetryAfter, requestId, limits.Snapshot);
+        }
+
+        var error = ProviderErrorBody.Parse(body);
+        var message = error.Message ?? $"The provider answered HTTP {status} without an error message.";
+        return new ProviderOutcome(HttpErrorClassifier.Classify(status, error), status, null, null, message, limits.RetryAfter, requestId, limits.Snapshot);
+    }
+
+    private CompletionRead ReadCompletion(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return CompletionRead.Failure(ErrorKind.MalformedResponse, "The provider answered with an empty body.");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return _reader.Read(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            // The body itself stays out of the message: it is not ours to log.
+            return CompletionRead.Failure(ErrorKind.MalformedResponse, "The provider's answer is not JSON.");
+        }
+    }
+}
