@@ -12,7 +12,7 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
     [Fact]
     public async Task Submit_BatchThroughSeparateDispatcherAndWorkerProcesses_OneResultPerCustomId()
     {
-        using var env = new PipelineEnvironment(rabbit.Node, new
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
         {
             Deployments = new[] { PipelineEnvironment.Simulated("it-a"), PipelineEnvironment.Simulated("it-b"), PipelineEnvironment.Simulated("it-c") },
         });

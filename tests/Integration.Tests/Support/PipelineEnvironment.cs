@@ -1,16 +1,25 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using Dispatcher.Testing;
+using RabbitMQ.Client;
 
 namespace Integration.Tests.Support;
 
 /// <summary>
-/// The environment the product's processes get in a test: the private broker, a ledger file
-/// and a catalog file in a folder of the test's own.
+/// The environment the product's processes get in a test: a virtual host of its own on the
+/// private broker (so tests never see each other's queues), a ledger file and a catalog file
+/// in a folder of its own.
 /// </summary>
 public sealed class PipelineEnvironment : IDisposable
 {
-    public PipelineEnvironment(PrivateRabbitNode node, object catalog)
+    private readonly PrivateRabbitNode _node;
+
+    private PipelineEnvironment(PrivateRabbitNode node, object catalog, string virtualHost)
     {
+        _node = node;
+        VirtualHost = virtualHost;
         Folder = Path.Combine(Path.GetTempPath(), "dispatcher-it-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Folder);
         ConfigPath = Path.Combine(Folder, "config.json");
@@ -21,8 +30,9 @@ public sealed class PipelineEnvironment : IDisposable
             ["DISPATCHER_CONFIG"] = ConfigPath,
             ["DISPATCHER_Transport__Kind"] = "RabbitMq",
             ["DISPATCHER_Transport__RabbitMq__Host"] = node.Host,
-            ["DISPATCHER_Transport__RabbitMq__Port"] = node.AmqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["DISPATCHER_Transport__RabbitMq__ManagementPort"] = node.ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["DISPATCHER_Transport__RabbitMq__Port"] = node.AmqpPort.ToString(CultureInfo.InvariantCulture),
+            ["DISPATCHER_Transport__RabbitMq__VirtualHost"] = virtualHost,
+            ["DISPATCHER_Transport__RabbitMq__ManagementPort"] = node.ManagementPort.ToString(CultureInfo.InvariantCulture),
             ["DISPATCHER_Ledger__Path"] = LedgerPath,
             ["DISPATCHER_Urls"] = "http://127.0.0.1:0",
         };
@@ -30,11 +40,35 @@ public sealed class PipelineEnvironment : IDisposable
 
     public string Folder { get; }
 
+    public string VirtualHost { get; }
+
     public string ConfigPath { get; }
 
     public string LedgerPath { get; }
 
     public IReadOnlyDictionary<string, string> Variables { get; }
+
+    /// <summary>Creates the virtual host, then the folder and files.</summary>
+    public static async Task<PipelineEnvironment> CreateAsync(PrivateRabbitNode node, object catalog)
+    {
+        var vhost = "it-" + Guid.NewGuid().ToString("N")[..12];
+        using var http = new HttpClient { BaseAddress = node.ManagementUri };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{node.Username}:{node.Password}")));
+        (await http.PutAsync($"api/vhosts/{vhost}", Json("{}"))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"api/permissions/{vhost}/{node.Username}", Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
+        return new PipelineEnvironment(node, catalog, vhost);
+    }
+
+    /// <summary>A RabbitMQ.Client connection factory for this environment's virtual host.</summary>
+    public ConnectionFactory ConnectionFactory() => new()
+    {
+        HostName = _node.Host,
+        Port = _node.AmqpPort,
+        VirtualHost = VirtualHost,
+        UserName = _node.Username,
+        Password = _node.Password,
+    };
 
     /// <summary>A simulated deployment with a small latency.</summary>
     public static object Simulated(string id, string group = "gpt-test", double latencyMs = 2, int maxParallel = 8, double errorRate = 0) => new
@@ -48,10 +82,10 @@ public sealed class PipelineEnvironment : IDisposable
         Simulation = new { LatencyMs = latencyMs, LatencySigma = 0.2, ErrorRate = errorRate, RateLimitRate = 0.0, RetryAfterSeconds = 0 },
     };
 
-    /// <summary>Writes a valid batch file of <paramref name="lines"/> chat requests.</summary>
-    public string WriteBatch(int lines, string model = "gpt-test")
+    /// <summary>Writes a batch file of <paramref name="lines"/> chat requests.</summary>
+    public string WriteBatch(int lines, string model = "gpt-test", string name = "batch.jsonl")
     {
-        var path = Path.Combine(Folder, "batch.jsonl");
+        var path = Path.Combine(Folder, name);
         File.WriteAllLines(path, Enumerable.Range(1, lines).Select(i => JsonSerializer.Serialize(new
         {
             custom_id = $"req-{i}",
@@ -72,4 +106,6 @@ public sealed class PipelineEnvironment : IDisposable
         {
         }
     }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 }

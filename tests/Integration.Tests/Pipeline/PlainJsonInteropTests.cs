@@ -1,0 +1,142 @@
+using System.Text;
+using System.Text.Json;
+using Dispatcher.Contracts;
+using Integration.Tests.RabbitMq;
+using Integration.Tests.Support;
+using RabbitMQ.Client;
+
+namespace Integration.Tests.Pipeline;
+
+/// <summary>A producer and a consumer that know nothing of .NET: plain AMQP, plain JSON.</summary>
+[Collection(RabbitNodeFixture.Name)]
+public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLifetime
+{
+    private PipelineEnvironment _env = null!;
+    private ProgramProcess _dispatcher = null!;
+    private ProgramProcess _workers = null!;
+    private IConnection _connection = null!;
+    private IChannel _channel = null!;
+    private string _results = null!;
+
+    public async Task InitializeAsync()
+    {
+        _env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("interop") } });
+        _dispatcher = ProgramProcess.Start("Dispatcher", _env.Variables);
+        _workers = ProgramProcess.Start("Workers", _env.Variables);
+        _connection = await _env.ConnectionFactory().CreateConnectionAsync();
+        _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+
+        // A consumer of our own: a queue bound to both documented result exchanges.
+        _results = "my-results";
+        await _channel.QueueDeclareAsync(_results, durable: true, exclusive: false, autoDelete: false);
+        foreach (var exchange in new[] { QueueNames.SucceededExchange, QueueNames.FailedExchange })
+        {
+            await _channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
+            await _channel.QueueBindAsync(_results, exchange, "");
+        }
+
+        await WaitForIntakeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _channel.DisposeAsync();
+        await _connection.DisposeAsync();
+        await _workers.DisposeAsync();
+        await _dispatcher.DisposeAsync();
+        _env.Dispose();
+    }
+
+    [Fact]
+    public async Task PlainJsonJob_PublishedToIntakeExchange_ResultArrivesAsJsonOnOwnQueue()
+    {
+        await PublishAsync("""
+            {"customId":"plain-1","modelGroup":"gpt-test","batchId":"plain-batch",
+             "body":{"model":"gpt-test","messages":[{"role":"user","content":"hi"}],"max_tokens":8,"vendor_extension":{"x":1}}}
+            """);
+
+        var result = await NextResultAsync();
+
+        result.GetProperty("messageType")[0].GetString().ShouldBe("urn:message:Dispatcher.Contracts:CompletionSucceeded");
+        var message = result.GetProperty("message");
+        message.GetProperty("customId").GetString().ShouldBe("plain-1");
+        message.GetProperty("batchId").GetString().ShouldBe("plain-batch");
+        message.GetProperty("deploymentId").GetString().ShouldBe("interop");
+        message.GetProperty("response").GetProperty("choices")[0].GetProperty("message").GetProperty("role").GetString().ShouldBe("assistant");
+        message.GetProperty("usage").GetProperty("completionTokens").GetInt32().ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task PoisonMessages_AreDeadLetteredWithReason_AndIntakeKeepsConsuming()
+    {
+        await PublishAsync("\u0001\u0002 this is not json");
+        await PublishAsync("""{"modelGroup":"gpt-test","body":{"model":"gpt-test","messages":[]}}""");
+        await PublishAsync("""{"customId":"after-poison","modelGroup":"gpt-test","body":{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}}""");
+
+        var result = await NextResultAsync();
+        result.GetProperty("message").GetProperty("customId").GetString().ShouldBe("after-poison");
+
+        var reasons = new List<string>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (reasons.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            var dead = await _channel.BasicGetAsync(QueueNames.Intake + "_error", autoAck: true);
+            if (dead is null)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+
+            var header = dead.BasicProperties.Headers?["MT-Fault-Message"];
+            reasons.Add(header is byte[] bytes ? Encoding.UTF8.GetString(bytes) : header?.ToString() ?? "");
+        }
+
+        reasons.Count.ShouldBe(2);
+        reasons.ShouldContain(r => r.Contains("customId", StringComparison.Ordinal));
+        _dispatcher.HasExited.ShouldBeFalse();
+    }
+
+    private async Task PublishAsync(string json)
+    {
+        var properties = new BasicProperties { Persistent = true, ContentType = "application/json", MessageId = Guid.NewGuid().ToString() };
+        await _channel.BasicPublishAsync(QueueNames.Intake, "", mandatory: true, properties, Encoding.UTF8.GetBytes(json));
+    }
+
+    private async Task<JsonElement> NextResultAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var delivery = await _channel.BasicGetAsync(_results, autoAck: true);
+            if (delivery is not null)
+            {
+                return JsonDocument.Parse(delivery.Body).RootElement.Clone();
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no result arrived; dispatcher output:\n{_dispatcher.Output}\nworkers:\n{_workers.Output}");
+    }
+
+    private async Task WaitForIntakeAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var probe = await _connection.CreateChannelAsync();
+            try
+            {
+                await probe.ExchangeDeclarePassiveAsync(QueueNames.Intake);
+                await probe.QueueDeclarePassiveAsync(QueueNames.Provider("interop"));
+                return;
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        throw new TimeoutException($"the dispatcher's intake never appeared; output:\n{_dispatcher.Output}");
+    }
+}
