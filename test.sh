@@ -55,5 +55,15 @@ command -v dotnet >/dev/null 2>&1 || fail "dotnet was not found on PATH; install
 
 log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server)"
 
-# The exit code is dotnet test's own.
-exec dotnet test Dispatcher.sln -c Release --logger "console;verbosity=normal"
+# The exit code is dotnet test's own; the last line sums every test project's counts.
+log_file=$(mktemp)
+trap 'rm -f "$log_file"' EXIT
+set +e
+dotnet test Dispatcher.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log_file"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
