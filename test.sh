@@ -62,8 +62,9 @@ set +e
 dotnet test Dispatcher.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log_file"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+count() { { grep -Eo "^ +$1: +[0-9]+" "$log_file" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

@@ -127,9 +127,14 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
             await using var probe = await _connection.CreateChannelAsync();
             try
             {
-                await probe.ExchangeDeclarePassiveAsync(QueueNames.Intake);
-                await probe.QueueDeclarePassiveAsync(QueueNames.Provider("interop"));
-                return;
+                // Consumers on both queues mean the endpoints, with their bindings, are up.
+                if ((await probe.QueueDeclarePassiveAsync(QueueNames.Intake)).ConsumerCount > 0
+                    && (await probe.QueueDeclarePassiveAsync(QueueNames.Provider("interop"))).ConsumerCount > 0)
+                {
+                    return;
+                }
+
+                await Task.Delay(200);
             }
             catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
             {
