@@ -1,12 +1,9 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Dispatcher.Ledger;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Hosting;
-using Dispatcher.Submitter.Results;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;
 
@@ -55,23 +52,16 @@ internal static class RunCommand
         await host.StartAsync(ct);
         try
         {
-            var ledger = host.Services.GetRequiredService<SqliteLedger>();
-            var batchId = "batch_" + NewId.NextGuid().ToString("N");
-            AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
-            var clock = Stopwatch.StartNew();
-            var publisher = new BatchPublisher(host.Services.GetRequiredService<IBus>());
-            var status = await BatchProgress.FollowAsync(
-                ledger,
-                batchId,
+            return await BatchRun.PublishAndFollowAsync(
+                host.Services.GetRequiredService<IBus>(),
+                host.Services.GetRequiredService<SqliteLedger>(),
+                file,
                 lines.Value,
-                progress => publisher.PublishAsync(file.FullName, batchId, lines.Value, limits, progress, ct),
+                limits,
+                "batch_" + NewId.NextGuid().ToString("N"),
+                output,
                 timeout,
                 ct);
-            clock.Stop();
-
-            var files = await new BatchResultWriter(ledger).WriteAsync(batchId, output, ct);
-            await BatchSummary.PrintAsync(ledger, batchId, status, files, clock.Elapsed, ct);
-            return status is { IsComplete: true } ? ExitCodes.Ok : ExitCodes.TimedOut;
         }
         finally
         {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Dispatcher.Ledger;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Hosting;
-using Dispatcher.Submitter.Results;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
@@ -68,19 +67,16 @@ internal static class SubmitCommand
 
                 using var ledgerHost = SubmitterHosts.LedgerOnly(configFile, parse.GetValue(ledger));
                 await ledgerHost.StartAsync(ct);
-                var store = ledgerHost.Services.GetRequiredService<SqliteLedger>();
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                AnsiConsole.MarkupLine($"Batch [bold]{id}[/]: {lines} jobs");
-                var status = await BatchProgress.FollowAsync(
-                    store,
-                    id,
+                return await BatchRun.PublishAndFollowAsync(
+                    bus.Services.GetRequiredService<IBus>(),
+                    ledgerHost.Services.GetRequiredService<SqliteLedger>(),
+                    path,
                     lines.Value,
-                    progress => publisher.PublishAsync(path.FullName, id, lines.Value, limits, progress, ct),
+                    limits,
+                    id,
+                    parse.GetRequiredValue(output),
                     parse.GetValue(timeout),
                     ct);
-                var files = await new BatchResultWriter(store).WriteAsync(id, parse.GetRequiredValue(output), ct);
-                await BatchSummary.PrintAsync(store, id, status, files, clock.Elapsed, ct);
-                return status is { IsComplete: true } ? ExitCodes.Ok : ExitCodes.TimedOut;
             }
             finally
             {

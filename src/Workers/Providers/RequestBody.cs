@@ -7,7 +7,15 @@ namespace Dispatcher.Workers.Providers;
 internal static class RequestBody
 {
     /// <summary>The body with <c>model</c> set to <paramref name="model"/>; every other field is copied as it is.</summary>
-    public static JsonElement WithModel(JsonElement body, string model)
+    public static JsonElement WithModel(JsonElement body, string model) =>
+        NamesModel(body, model) ? body : JsonDocument.Parse(WithModelUtf8(body, model)).RootElement;
+
+    /// <summary>Whether the body already asks for <paramref name="model"/>.</summary>
+    public static bool NamesModel(JsonElement body, string model) =>
+        body.TryGetProperty("model", out var current) && current.ValueKind == JsonValueKind.String && current.ValueEquals(model);
+
+    /// <summary>The UTF-8 JSON of the body with <c>model</c> set to <paramref name="model"/>.</summary>
+    public static ReadOnlyMemory<byte> WithModelUtf8(JsonElement body, string model)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -18,6 +26,7 @@ internal static class RequestBody
             {
                 if (!property.NameEquals("model"))
                 {
+                    // WriteTo copies the value as it was written, numbers and escapes included.
                     property.WriteTo(w);
                 }
             }
@@ -25,6 +34,6 @@ internal static class RequestBody
             w.WriteEndObject();
         }
 
-        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+        return buffer.WrittenMemory;
     }
 }

@@ -29,35 +29,9 @@ internal static class OpenAiRequestBody
         }
 
         error = null;
-        if (body.TryGetProperty("model", out var current) && current.ValueKind == JsonValueKind.String && current.ValueEquals(model))
-        {
-            content = BinaryData.FromString(body.GetRawText());
-            return true;
-        }
-
-        content = BinaryData.FromBytes(WithModel(body, model));
+        content = RequestBody.NamesModel(body, model)
+            ? BinaryData.FromString(body.GetRawText())
+            : BinaryData.FromBytes(RequestBody.WithModelUtf8(body, model));
         return true;
-    }
-
-    private static byte[] WithModel(JsonElement body, string model)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("model", model);
-            foreach (var property in body.EnumerateObject())
-            {
-                if (!property.NameEquals("model"))
-                {
-                    // WriteTo copies the value as it was written, numbers and escapes included.
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using Dispatcher.Ledger;
+using Dispatcher.Submitter.Batches;
+using Dispatcher.Submitter.Results;
+using MassTransit;
+using Spectre.Console;
+
+namespace Dispatcher.Submitter.Cli;
+
+/// <summary>
+/// Publishes a validated batch file and follows it to the end: progress while it runs, then
+/// the results files and the summary. Shared by <c>run</c> (embedded) and <c>submit --wait</c>.
+/// </summary>
+internal static class BatchRun
+{
+    public static async Task<int> PublishAndFollowAsync(
+        ISendEndpointProvider bus,
+        SqliteLedger ledger,
+        FileInfo file,
+        int lines,
+        BatchFileLimits limits,
+        string batchId,
+        string outputFolder,
+        TimeSpan timeout,
+        CancellationToken ct)
+    {
+        AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
+        var clock = Stopwatch.StartNew();
+        var publisher = new BatchPublisher(bus);
+        var status = await BatchProgress.FollowAsync(
+            ledger,
+            batchId,
+            lines,
+            progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct),
+            timeout,
+            ct);
+        clock.Stop();
+
+        var files = await new BatchResultWriter(ledger).WriteAsync(batchId, outputFolder, ct);
+        await BatchSummary.PrintAsync(ledger, batchId, status, files, clock.Elapsed, ct);
+        return status is { IsComplete: true } ? ExitCodes.Ok : ExitCodes.TimedOut;
+    }
+}
