@@ -65,7 +65,8 @@ public sealed class DeploymentRouter
             return new RoutingDecision(null, strategy.Name, $"every deployment of '{request.ModelGroup}' was filtered out: {removed}");
         }
 
-        var chosen = strategy.Pick(request, candidates);
+        var scored = candidates.Select(d => new RoutingCandidate(d, 1, 1, 0, null, 0m)).ToArray();
+        var chosen = scored[strategy.Pick(request, scored)].Deployment;
         var reason = $"{strategy.Name} chose {chosen.Id} of {candidates.Count} candidate(s)"
             + (removed is null ? "" : $"; filtered out: {removed}");
         return new RoutingDecision(chosen, strategy.Name, reason);

@@ -1,13 +1,14 @@
-using Dispatcher.Catalog;
-
 namespace Dispatcher.Routing;
 
-/// <summary>Picks one deployment among those the filters left.</summary>
+/// <summary>
+/// Picks one deployment among those the filters left. Called under the router's lock, once per
+/// decision: implementations must be fast and allocation-free.
+/// </summary>
 public interface IRoutingStrategy
 {
     /// <summary>The name used in the catalog's <c>Strategy</c> key.</summary>
     string Name { get; }
 
-    /// <summary>Picks one of <paramref name="candidates"/> (never empty).</summary>
-    DeploymentOptions Pick(RoutingRequest request, IReadOnlyList<DeploymentOptions> candidates);
+    /// <summary>The index in <paramref name="candidates"/> (never empty) of the chosen deployment.</summary>
+    int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates);
 }

@@ -1,22 +1,20 @@
-using Dispatcher.Catalog;
-
 namespace Dispatcher.Routing;
 
-/// <summary>Takes the candidate with the lowest <see cref="DeploymentOptions.Priority"/>; ties keep catalog order.</summary>
+/// <summary>Takes the candidate with the lowest <c>Priority</c> number; ties keep catalog order.</summary>
 public sealed class PriorityOrderStrategy : IRoutingStrategy
 {
     /// <inheritdoc />
     public string Name => RoutingStrategies.PriorityOrder;
 
     /// <inheritdoc />
-    public DeploymentOptions Pick(RoutingRequest request, IReadOnlyList<DeploymentOptions> candidates)
+    public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)
     {
-        var best = candidates[0];
-        for (var i = 1; i < candidates.Count; i++)
+        var best = 0;
+        for (var i = 1; i < candidates.Length; i++)
         {
-            if (candidates[i].Priority < best.Priority)
+            if (candidates[i].Deployment.Priority < candidates[best].Deployment.Priority)
             {
-                best = candidates[i];
+                best = i;
             }
         }
 
