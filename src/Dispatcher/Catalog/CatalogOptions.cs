@@ -18,6 +18,13 @@ public sealed class CatalogOptions
     /// <summary>Length of the quota window; 60 s in production, shorter to compress time in tests.</summary>
     public TimeSpan QuotaWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How much longer than <see cref="QuotaWindow"/> the dispatcher's own window is (a share,
+    /// 0.02 = 2%): calls reach the provider a little after they are sent, and this margin keeps
+    /// that delay from pushing two windows' worth into one of the provider's.
+    /// </summary>
+    public double QuotaWindowPadding { get; set; } = 0.02;
+
     /// <summary>The settings of a model group, or the defaults when it has no entry.</summary>
     public ModelGroupOptions Group(string name) =>
         ModelGroups.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.Ordinal))

@@ -29,6 +29,11 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
             errors.Add($"{CatalogOptions.Section}:QuotaWindow: must be positive, got {options.QuotaWindow}.");
         }
 
+        if (options.QuotaWindowPadding is < 0 or > 1)
+        {
+            errors.Add($"{CatalogOptions.Section}:QuotaWindowPadding: must be between 0 and 1, got {options.QuotaWindowPadding}.");
+        }
+
         var ids = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Deployments.Count; i++)
         {

@@ -36,6 +36,13 @@ public sealed class DeploymentOptions
     [Range(1, int.MaxValue)]
     public int Tpm { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Share of a window's RPM and TPM that may go out at once (0..1]. Whatever the burst, no
+    /// window ever admits more than the limit; a smaller burst spreads calls more evenly.
+    /// </summary>
+    [Range(0.001, 1)]
+    public double BurstFraction { get; set; } = 0.1;
+
     /// <summary>How many calls a worker runs at once against this deployment.</summary>
     [Range(1, 4096)]
     public int MaxParallel { get; set; } = 8;

@@ -2,6 +2,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,8 @@ public sealed class CompletionAttemptedConsumer(
     JobDispatch dispatch,
     ResultPublisher results,
     DeploymentRouter router,
+    QuotaBook quotas,
+    LatencyTracker latency,
     IOptions<CatalogOptions> catalog) : IConsumer<CompletionAttempted>
 {
     /// <inheritdoc />
@@ -28,7 +31,7 @@ public sealed class CompletionAttemptedConsumer(
         var job = await ledger.GetJobAsync(jobId, ct)
             ?? throw new InvalidSubmissionException($"outcome for unknown job {jobId}");
 
-        await ledger.RecordAttemptAsync(
+        var firstReport = await ledger.RecordAttemptAsync(
             new AttemptRow
             {
                 JobId = jobId,
@@ -42,6 +45,11 @@ public sealed class CompletionAttemptedConsumer(
                 CompletionTokens = outcome.Usage?.CompletionTokens,
             },
             ct);
+
+        if (firstReport)
+        {
+            Settle(job, outcome);
+        }
 
         if (JobState.IsTerminal(job.State))
         {
@@ -89,6 +97,23 @@ public sealed class CompletionAttemptedConsumer(
             ? $"gave up after {outcome.Attempt} attempt(s): {outcome.ErrorMessage}"
             : outcome.ErrorMessage ?? outcome.Error.ToString();
         await results.FailAsync(job, outcome.Error, why, outcome.StatusCode, outcome.Attempt, context, ct);
+    }
+
+    // The attempt's reservation is settled against what it really used (nothing, when it failed),
+    // and the provider's own rate-limit signals correct the deployment's buckets.
+    private void Settle(JobRow job, CompletionAttempted outcome)
+    {
+        var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
+        var used = outcome.Error == ErrorKind.None ? outcome.Usage?.TotalTokens ?? reserved : 0;
+        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, outcome.RateLimit, outcome.RetryAfter);
+        if (outcome.Error == ErrorKind.None)
+        {
+            latency.RecordSuccess(outcome.DeploymentId, outcome.LatencyMs, outcome.Usage?.CompletionTokens ?? 0);
+        }
+        else if (outcome.Error == ErrorKind.Timeout)
+        {
+            latency.RecordTimeout(outcome.DeploymentId, outcome.LatencyMs);
+        }
     }
 
     /// <summary>Whether another attempt may succeed where this one failed.</summary>

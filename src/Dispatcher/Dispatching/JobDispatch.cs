@@ -1,21 +1,23 @@
-using Dispatcher.Catalog;
+using System.Globalization;
+using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Logging;
-using System.Text.Json;
 
 namespace Dispatcher.Dispatching;
 
 /// <summary>
-/// Sends a job's next attempt to the deployment routing picks, or ends the job when no
-/// deployment can take it. Shared by intake and by the outcome flow (retries).
+/// Sends a job's next attempt to the deployment routing picks, waiting for quota when every
+/// deployment is spent, or ends the job when no deployment can take it. Shared by intake and
+/// by the outcome flow (retries).
 /// </summary>
 public sealed class JobDispatch(
-    DeploymentRouter router,
+    DispatchGate gate,
     SqliteLedger ledger,
     ResultPublisher results,
+    TimeProvider time,
     ILogger<JobDispatch> logger)
 {
     /// <summary>Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>.</summary>
@@ -34,7 +36,27 @@ public sealed class JobDispatch(
             job.Tenant,
             job.SessionKey,
             excluded);
-        var decision = router.Route(request);
+        var deadline = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
+
+        RoutingDecision decision;
+        using (var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            if (deadline is { } d)
+            {
+                waitLimit.CancelAfter(Max(d - time.GetUtcNow(), TimeSpan.Zero));
+            }
+
+            try
+            {
+                decision = await gate.RouteAsync(request, (int)job.Priority, waitLimit.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for quota", null, attempt - 1, context, ct);
+                return;
+            }
+        }
+
         if (decision.Deployment is null)
         {
             logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
@@ -51,13 +73,18 @@ public sealed class JobDispatch(
             body.RootElement,
             request.EstimatedPromptTokens,
             request.MaxTokens,
-            job.Deadline is null ? null : DateTimeOffset.Parse(job.Deadline, System.Globalization.CultureInfo.InvariantCulture));
+            deadline);
 
         // Send before marking: a crash in between re-sends on redelivery (a duplicate call the
         // ledger dedupes), where the other order could strand a job marked sent but never sent.
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
         await endpoint.Send(work, ct);
-        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, ct);
-        logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
+        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, ct);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
+        }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

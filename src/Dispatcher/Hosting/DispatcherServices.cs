@@ -1,6 +1,7 @@
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,7 +49,11 @@ public static class DispatcherServices
         services.AddCatalog().AddLedger();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ExcludedFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ContextWindowFilter>());
+        services.TryAddSingleton<QuotaBook>();
+        services.TryAddSingleton<LatencyTracker>();
         services.TryAddSingleton<DeploymentRouter>();
+        services.TryAddSingleton<DispatchGate>();
+        services.AddHostedService<QuotaPersistence>();
         services.TryAddSingleton<ResultPublisher>();
         services.TryAddSingleton<JobDispatch>();
         return services;

@@ -28,4 +28,5 @@ public sealed record JobRow
     public double? LatencyMs { get; init; }
     public long ResultPublished { get; init; }
     public string? CompletedAt { get; init; }
+    public long? QuotaSeq { get; init; }
 }

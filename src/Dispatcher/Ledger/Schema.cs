@@ -1,6 +1,9 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
 namespace Dispatcher.Ledger;
 
-/// <summary>The ledger's tables. Additive statements only, so older files open unchanged.</summary>
+/// <summary>The ledger's tables. Additive changes only, so a file written by an older version opens unchanged.</summary>
 internal static class Schema
 {
     public const string Create = """
@@ -55,5 +58,29 @@ internal static class Schema
           recorded_at       TEXT NOT NULL,
           PRIMARY KEY (job_id, attempt)
         );
+        CREATE TABLE IF NOT EXISTS quota_state (
+          deployment_id TEXT PRIMARY KEY,
+          requests      REAL NOT NULL,
+          tokens        REAL NOT NULL,
+          saved_at      TEXT NOT NULL
+        );
         """;
+
+    // Columns added after the first release of a table: (table, column, declaration).
+    private static readonly (string Table, string Column, string Declaration)[] AddedColumns =
+    [
+        ("jobs", "quota_seq", "INTEGER"),
+    ];
+
+    public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        foreach (var (table, column, declaration) in AddedColumns)
+        {
+            var columns = await connection.QueryAsync<string>(new CommandDefinition($"SELECT name FROM pragma_table_info('{table}')", cancellationToken: ct));
+            if (!columns.Contains(column, StringComparer.OrdinalIgnoreCase))
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} ADD COLUMN {column} {declaration}", cancellationToken: ct));
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Dispatcher.Quotas;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Ledger;
@@ -22,7 +23,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         completion_tokens AS CompletionTokens, cost AS Cost, error_kind AS ErrorKind,
         error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
         request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
-        completed_at AS CompletedAt
+        completed_at AS CompletedAt, quota_seq AS QuotaSeq
         """;
 
     private readonly string _connectionString;
@@ -57,6 +58,7 @@ public sealed class SqliteLedger : IAsyncDisposable
             async (c, t) =>
             {
                 await c.ExecuteAsync(new CommandDefinition(Schema.Create, cancellationToken: t));
+                await Schema.AddMissingColumnsAsync(c, t);
                 return 0;
             },
             ct);
@@ -114,22 +116,29 @@ public sealed class SqliteLedger : IAsyncDisposable
             },
             ct);
 
-    /// <summary>Marks a job sent to a deployment for the given attempt, unless it already ended.</summary>
-    public Task MarkDispatchedAsync(string jobId, string deploymentId, int attempt, CancellationToken ct) =>
+    /// <summary>
+    /// Marks a job sent to a deployment for the given attempt, with the quota reservation made
+    /// for it (settled when the outcome arrives), unless it already ended.
+    /// </summary>
+    public Task MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = MAX(attempts, @attempt), updated_at = @now
+                UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = MAX(attempts, @attempt),
+                  quota_seq = @quotaSeq, updated_at = @now
                 WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
                 """,
-                new { jobId, deploymentId, attempt, now = Now() },
+                new { jobId, deploymentId, attempt, quotaSeq, now = Now() },
                 cancellationToken: t)),
             ct);
 
-    /// <summary>Records one attempt's outcome; a repeated report of the same attempt is ignored.</summary>
-    public Task RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) =>
+    /// <summary>
+    /// Records one attempt's outcome. Returns false, changing nothing, for a repeated report of
+    /// the same attempt, so its quota is settled once however often the report is delivered.
+    /// </summary>
+    public Task<bool> RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) =>
         WriteAsync(
-            (c, t) => c.ExecuteAsync(new CommandDefinition(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
                                      prompt_tokens, completion_tokens, recorded_at)
@@ -142,7 +151,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                     attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
                     attempt.Message, attempt.LatencyMs, attempt.PromptTokens, attempt.CompletionTokens, now = Now(),
                 },
-                cancellationToken: t)),
+                cancellationToken: t)) == 1,
             ct);
 
     /// <summary>
@@ -179,6 +188,28 @@ public sealed class SqliteLedger : IAsyncDisposable
                 new { jobId },
                 cancellationToken: t)),
             ct);
+
+    /// <summary>Saves every deployment's bucket levels, so a restarted dispatcher does not start with full buckets.</summary>
+    public Task SaveQuotaLevelsAsync(IReadOnlyList<QuotaLevel> levels, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO quota_state(deployment_id, requests, tokens, saved_at) VALUES (@DeploymentId, @Requests, @Tokens, @SavedAt)
+                ON CONFLICT(deployment_id) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, saved_at = excluded.saved_at
+                """,
+                levels,
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>The bucket levels last saved.</summary>
+    public async Task<IReadOnlyList<QuotaLevel>> LoadQuotaLevelsAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<QuotaLevel>(new CommandDefinition(
+            "SELECT deployment_id AS DeploymentId, requests AS Requests, tokens AS Tokens, saved_at AS SavedAt FROM quota_state",
+            cancellationToken: ct));
+        return rows.AsList();
+    }
 
     /// <summary>The job with this id, if recorded.</summary>
     public async Task<JobRow?> GetJobAsync(string jobId, CancellationToken ct)

@@ -1,21 +1,28 @@
 using System.Text;
 using Dispatcher.Catalog;
+using Dispatcher.Dispatching;
+using Dispatcher.Quotas;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Routing;
 
 /// <summary>
-/// Routing in two stages: the filters remove deployments that cannot take the job now,
-/// then the model group's strategy picks among the rest.
+/// Routing in two stages: filters remove deployments that cannot take the job (already tried,
+/// context window, rules), the quota check removes those whose buckets cannot afford it now,
+/// then the model group's strategy picks among the rest and the job's estimate is reserved on
+/// the pick — all under the quota book's lock, so concurrent jobs never share the last slot.
 /// </summary>
 public sealed class DeploymentRouter
 {
     private readonly Dictionary<string, DeploymentOptions[]> _byGroup;
     private readonly Dictionary<string, IRoutingStrategy> _strategies;
-    private readonly IReadOnlyList<IDeploymentFilter> _filters;
+    private readonly IDeploymentFilter[] _filters;
+    private readonly QuotaBook _quotas;
+    private readonly LatencyTracker _latency;
+    private readonly RoutingCandidate[] _scratch;
 
-    /// <summary>Builds the router from the catalog and the registered filters.</summary>
-    public DeploymentRouter(IOptions<CatalogOptions> catalog, IEnumerable<IDeploymentFilter> filters)
+    /// <summary>Builds the router from the catalog, the registered filters and the quota book.</summary>
+    public DeploymentRouter(IOptions<CatalogOptions> catalog, IEnumerable<IDeploymentFilter> filters, QuotaBook quotas, LatencyTracker latency)
     {
         var options = catalog.Value;
         _byGroup = options.Deployments
@@ -26,50 +33,82 @@ public sealed class DeploymentRouter
             g => RoutingStrategies.Create(options.Group(g).Strategy),
             StringComparer.Ordinal);
         _filters = filters.ToArray();
+        _quotas = quotas;
+        _latency = latency;
+        _scratch = new RoutingCandidate[Math.Max(1, _byGroup.Values.Max(g => g.Length))];
     }
 
     /// <summary>The deployments of a model group, in catalog order; empty for an unknown group.</summary>
     public IReadOnlyList<DeploymentOptions> DeploymentsOf(string modelGroup) =>
         _byGroup.TryGetValue(modelGroup, out var group) ? group : [];
 
-    /// <summary>Whether any deployment serves <paramref name="modelGroup"/>.</summary>
-    public bool Serves(string modelGroup) => _byGroup.ContainsKey(modelGroup);
-
-    /// <summary>Chooses a deployment for the job, or says why none can take it.</summary>
+    /// <summary>Chooses a deployment for the job and reserves its estimate there, or says why none can take it.</summary>
     public RoutingDecision Route(RoutingRequest request)
     {
         if (!_byGroup.TryGetValue(request.ModelGroup, out var group))
         {
-            return new RoutingDecision(null, "none", $"no deployment serves model group '{request.ModelGroup}'");
-        }
-
-        var candidates = new List<DeploymentOptions>(group.Length);
-        StringBuilder? removed = null;
-        foreach (var deployment in group)
-        {
-            var blocking = FirstBlockingFilter(request, deployment);
-            if (blocking is null)
-            {
-                candidates.Add(deployment);
-            }
-            else
-            {
-                removed ??= new StringBuilder();
-                removed.Append(removed.Length == 0 ? "" : ", ").Append(deployment.Id).Append(" (").Append(blocking.Name).Append(')');
-            }
+            return RoutingDecision.Refused("none", $"no deployment serves model group '{request.ModelGroup}'");
         }
 
         var strategy = _strategies[request.ModelGroup];
-        if (candidates.Count == 0)
+        var tokens = request.EstimatedTotalTokens;
+        lock (_quotas.Gate)
         {
-            return new RoutingDecision(null, strategy.Name, $"every deployment of '{request.ModelGroup}' was filtered out: {removed}");
+            var now = _quotas.Now;
+            var count = 0;
+            var filtered = 0;
+            var waitSeconds = double.PositiveInfinity;
+            foreach (var deployment in group)
+            {
+                if (FirstBlockingFilter(request, deployment) is not null)
+                {
+                    filtered++;
+                    continue;
+                }
+
+                var quota = _quotas[deployment.Id];
+                if (!quota.CanAfford(tokens, now))
+                {
+                    waitSeconds = Math.Min(waitSeconds, quota.SecondsUntilAffordable(tokens, now));
+                    filtered++;
+                    continue;
+                }
+
+                _scratch[count++] = new RoutingCandidate(
+                    deployment,
+                    quota.RequestHeadroom(now),
+                    quota.TokenHeadroom(now),
+                    quota.InFlight,
+                    _latency.MsPerToken(deployment.Id),
+                    CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens));
+            }
+
+            if (count == 0)
+            {
+                return RoutingDecision.Refused(
+                    strategy.Name,
+                    Explain(request, group, tokens, now),
+                    double.IsPositiveInfinity(waitSeconds) ? null : TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)));
+            }
+
+            var chosen = _scratch[strategy.Pick(request, _scratch.AsSpan(0, count))].Deployment;
+            var sequence = _quotas.Reserve(chosen.Id, tokens);
+            return new RoutingDecision(chosen, strategy.Name, sequence, count, filtered, null, null);
+        }
+    }
+
+    // Only the path where nothing can take the job spells out every deployment's reason.
+    private string Explain(RoutingRequest request, DeploymentOptions[] group, int tokens, double now)
+    {
+        var text = new StringBuilder($"no deployment of '{request.ModelGroup}' can take the job now: ");
+        for (var i = 0; i < group.Length; i++)
+        {
+            var blocking = FirstBlockingFilter(request, group[i]);
+            text.Append(i == 0 ? "" : ", ").Append(group[i].Id).Append(" (")
+                .Append(blocking?.Name ?? $"quota: free in {_quotas[group[i].Id].SecondsUntilAffordable(tokens, now):0.###} s").Append(')');
         }
 
-        var scored = candidates.Select(d => new RoutingCandidate(d, 1, 1, 0, null, 0m)).ToArray();
-        var chosen = scored[strategy.Pick(request, scored)].Deployment;
-        var reason = $"{strategy.Name} chose {chosen.Id} of {candidates.Count} candidate(s)"
-            + (removed is null ? "" : $"; filtered out: {removed}");
-        return new RoutingDecision(chosen, strategy.Name, reason);
+        return text.ToString();
     }
 
     private IDeploymentFilter? FirstBlockingFilter(RoutingRequest request, DeploymentOptions deployment)

@@ -2,8 +2,35 @@ using Dispatcher.Catalog;
 
 namespace Dispatcher.Routing;
 
-/// <summary>Where a job goes and why, or why it can go nowhere.</summary>
-/// <param name="Deployment">The chosen deployment; null when none can take the job.</param>
+/// <summary>
+/// Where a job goes and why; or why it can go nowhere, and when to try again. A value type
+/// whose reason is spelled out only when read, so a decision allocates nothing.
+/// </summary>
+/// <param name="Deployment">The chosen deployment; null when none can take the job now.</param>
 /// <param name="Strategy">The strategy that chose.</param>
-/// <param name="Reason">A readable account of the decision, recorded for tracing.</param>
-public sealed record RoutingDecision(DeploymentOptions? Deployment, string Strategy, string Reason);
+/// <param name="ReservationSequence">The quota reservation made for the job on the chosen deployment.</param>
+/// <param name="Candidates">How many deployments the strategy chose among.</param>
+/// <param name="FilteredOut">How many deployments of the group were filtered out or could not afford the job.</param>
+/// <param name="Refusal">Why no deployment can take the job; null when one was chosen.</param>
+/// <param name="RetryIn">
+/// When no deployment can take the job only because of quota, how long until one can; null when
+/// waiting would not help (no deployment serves the group, or every one is filtered out for good).
+/// </param>
+public readonly record struct RoutingDecision(
+    DeploymentOptions? Deployment,
+    string Strategy,
+    long ReservationSequence,
+    int Candidates,
+    int FilteredOut,
+    string? Refusal,
+    TimeSpan? RetryIn)
+{
+    /// <summary>A decision that no deployment can take the job.</summary>
+    public static RoutingDecision Refused(string strategy, string why, TimeSpan? retryIn = null) =>
+        new(null, strategy, 0, 0, 0, why, retryIn);
+
+    /// <summary>A readable account of the decision, for logs and traces.</summary>
+    public string Reason => Deployment is null
+        ? Refusal ?? "no deployment"
+        : $"{Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota";
+}

@@ -71,7 +71,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var job = await _ledger.AcceptJobAsync(Job("a"), default);
         await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0, "InvalidRequest", "bad", 400, null, null), default);
 
-        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, default);
+        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, default);
 
         (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
     }
@@ -83,7 +83,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var a = await _ledger.AcceptJobAsync(Job("a"), default);
         var b = await _ledger.AcceptJobAsync(Job("b"), default);
         await _ledger.AcceptJobAsync(Job("c"), default);
-        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, default);
+        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, default);
         await _ledger.CompleteAsync(new JobCompletion(a.JobId, true, "d1", 1, "{}", 10, 20, 0.25m, null, null, 200, null, 1), default);
 
         var status = (await _ledger.GetBatchStatusAsync("b1", default))!;
@@ -114,8 +114,8 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var job = await _ledger.AcceptJobAsync(Job("a"), default);
         var attempt = new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "Timeout", LatencyMs = 3 };
 
-        await _ledger.RecordAttemptAsync(attempt, default);
-        await _ledger.RecordAttemptAsync(attempt with { ErrorKind = "ServerError" }, default);
+        (await _ledger.RecordAttemptAsync(attempt, default)).ShouldBeTrue();
+        (await _ledger.RecordAttemptAsync(attempt with { ErrorKind = "ServerError" }, default)).ShouldBeFalse();
 
         var attempts = await _ledger.GetAttemptsAsync(job.JobId, default);
         attempts.Count.ShouldBe(1);
@@ -141,6 +141,40 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         }
 
         finished.ShouldBe(["a", "c"]);
+    }
+
+    [Fact]
+    public async Task SaveQuotaLevelsAsync_SavedTwice_LoadsTheLatest()
+    {
+        await _ledger.SaveQuotaLevelsAsync([new("d1", 5, 500, "2026-01-01T00:00:00Z"), new("d2", 1, 10, "2026-01-01T00:00:00Z")], default);
+        await _ledger.SaveQuotaLevelsAsync([new("d1", 3, 300, "2026-01-01T00:00:01Z")], default);
+
+        var levels = (await _ledger.LoadQuotaLevelsAsync(default)).ToDictionary(l => l.DeploymentId);
+
+        levels["d1"].Tokens.ShouldBe(300);
+        levels["d1"].SavedAt.ShouldBe("2026-01-01T00:00:01Z");
+        levels["d2"].Requests.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileFromBeforeQuotaSeq_AddsTheColumn()
+    {
+        var path = _dir.File("old.db");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            using var create = old.CreateCommand();
+            create.CommandText = "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, batch_id TEXT, custom_id TEXT NOT NULL, model_group TEXT NOT NULL, tenant TEXT, priority INTEGER NOT NULL DEFAULT 0, session_key TEXT, deadline TEXT, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, deployment_id TEXT, est_prompt_tokens INTEGER NOT NULL DEFAULT 0, max_tokens INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, error_kind TEXT, error_message TEXT, status_code INTEGER, response TEXT, request_id TEXT, latency_ms REAL, result_published INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT)";
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await ledger.InitializeAsync(default);
+        var job = await ledger.AcceptJobAsync(Job("a"), default);
+        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, default);
+
+        (await ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(42);
     }
 
     [Fact]

@@ -1,0 +1,114 @@
+using Dispatcher.Quotas;
+using Dispatcher.Routing;
+
+namespace Dispatcher.Dispatching;
+
+/// <summary>
+/// Where a job waits when no deployment can afford it. It sleeps until the earliest refill the
+/// router reported, or until a settle returns capacity sooner, then tries again: no busy loop.
+/// While a job of higher priority for the same model group waits, lower-priority jobs wait
+/// behind it, so scarce capacity goes to higher priority first. The number of waiting jobs is
+/// bounded by the intake's concurrency; the rest of the backlog stays in the broker, visible
+/// as intake queue depth.
+/// </summary>
+public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, TimeProvider time)
+{
+    // Longest a waiting job sleeps before it looks again, whatever it is waiting for.
+    private static readonly TimeSpan MaxNap = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, SortedDictionary<int, int>> _waiting = new(StringComparer.Ordinal);
+    private TaskCompletionSource _turn = NewSignal();
+
+    /// <summary>How many jobs are waiting for capacity now.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting.Values.Sum(g => g.Values.Sum());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Routes the job as soon as a deployment can afford it. Returns a refusal at once when
+    /// waiting cannot help; throws <see cref="OperationCanceledException"/> when
+    /// <paramref name="ct"/> ends the wait (shutdown, or the job's deadline).
+    /// </summary>
+    public async Task<RoutingDecision> RouteAsync(RoutingRequest request, int priority, CancellationToken ct)
+    {
+        var registered = false;
+        try
+        {
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                var turn = Volatile.Read(ref _turn).Task;
+                var changed = quotas.Changed;
+                var nap = MaxNap;
+                if (!HigherPriorityWaits(request.ModelGroup, priority))
+                {
+                    var decision = router.Route(request);
+                    if (decision.Deployment is not null || decision.RetryIn is null)
+                    {
+                        return decision;
+                    }
+
+                    nap = decision.RetryIn.Value < MaxNap ? decision.RetryIn.Value : MaxNap;
+                }
+
+                if (!registered)
+                {
+                    Register(request.ModelGroup, priority, +1);
+                    registered = true;
+                }
+
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var sleep = Task.Delay(nap, time, wake.Token);
+                await Task.WhenAny(sleep, turn, changed);
+                await wake.CancelAsync();
+            }
+        }
+        finally
+        {
+            if (registered)
+            {
+                Register(request.ModelGroup, priority, -1);
+                Interlocked.Exchange(ref _turn, NewSignal()).TrySetResult();
+            }
+        }
+    }
+
+    private bool HigherPriorityWaits(string group, int priority)
+    {
+        lock (_lock)
+        {
+            return _waiting.TryGetValue(group, out var byPriority) && byPriority.Count > 0 && byPriority.Keys.Max() > priority;
+        }
+    }
+
+    private void Register(string group, int priority, int delta)
+    {
+        lock (_lock)
+        {
+            if (!_waiting.TryGetValue(group, out var byPriority))
+            {
+                _waiting[group] = byPriority = new SortedDictionary<int, int>();
+            }
+
+            var count = byPriority.GetValueOrDefault(priority) + delta;
+            if (count <= 0)
+            {
+                byPriority.Remove(priority);
+            }
+            else
+            {
+                byPriority[priority] = count;
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,124 @@
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Quotas;
+
+/// <summary>
+/// One deployment's quota: an RPM and a TPM dimension, each a token bucket (how much at once)
+/// under a sliding window (how much per window), plus a pause a provider's Retry-After imposes.
+/// Not thread-safe: <see cref="QuotaBook"/> serializes access.
+/// </summary>
+public sealed class DeploymentQuota
+{
+    private readonly TokenBucket _requestBucket;
+    private readonly TokenBucket _tokenBucket;
+    private readonly SlidingWindow _requests;
+    private readonly SlidingWindow _tokens;
+    private double _pausedUntil;
+
+    /// <summary>Creates a quota with full buckets and empty windows.</summary>
+    public DeploymentQuota(int rpm, int tpm, double burstFraction, double windowSeconds, double now)
+    {
+        var window = windowSeconds;
+        _requestBucket = new TokenBucket(Math.Max(1, Math.Ceiling(rpm * burstFraction)), rpm / window, now);
+        _tokenBucket = new TokenBucket(Math.Max(1, Math.Ceiling(tpm * burstFraction)), tpm / window, now);
+        _requests = new SlidingWindow(rpm, window);
+        _tokens = new SlidingWindow(tpm, window);
+        Rpm = rpm;
+        Tpm = tpm;
+    }
+
+    /// <summary>Requests per window.</summary>
+    public int Rpm { get; }
+
+    /// <summary>Tokens per window.</summary>
+    public int Tpm { get; }
+
+    /// <summary>Attempts reserved and not yet settled.</summary>
+    public int InFlight { get; private set; }
+
+    /// <summary>Seconds until a job of <paramref name="tokens"/> fits every limit; 0 when it fits now.</summary>
+    public double SecondsUntilAffordable(int tokens, double now) =>
+        Math.Max(
+            Math.Max(_pausedUntil - now, 0),
+            Math.Max(
+                Math.Max(_requestBucket.SecondsUntil(1, now), _requests.SecondsUntil(1, now)),
+                Math.Max(_tokenBucket.SecondsUntil(tokens, now), _tokens.SecondsUntil(tokens, now))));
+
+    /// <summary>Whether a job of <paramref name="tokens"/> fits every limit now.</summary>
+    public bool CanAfford(int tokens, double now) =>
+        now >= _pausedUntil
+        && _requestBucket.SecondsUntil(1, now) == 0 && _requests.Fits(1, now)
+        && _tokenBucket.SecondsUntil(tokens, now) == 0 && _tokens.Fits(tokens, now);
+
+    /// <summary>Takes one request and <paramref name="tokens"/>; call only after <see cref="CanAfford"/>.</summary>
+    public void Reserve(long sequence, int tokens, double now)
+    {
+        _requestBucket.TryTake(1, now);
+        _tokenBucket.TryTake(tokens, now);
+        _requests.Add(sequence, 1, now);
+        _tokens.Add(sequence, tokens, now);
+        InFlight++;
+    }
+
+    /// <summary>
+    /// Settles a reservation against what the call really used: the difference is given back, or
+    /// charged when the call used more than reserved. A failed call settles with 0 tokens.
+    /// </summary>
+    public void Settle(long sequence, int reservedTokens, int actualTokens, double now)
+    {
+        var difference = reservedTokens - actualTokens;
+        if (difference > 0)
+        {
+            _tokenBucket.Return(difference, now);
+        }
+        else if (difference < 0)
+        {
+            _tokenBucket.Charge(-difference, now);
+        }
+
+        _tokens.Adjust(sequence, actualTokens, now);
+        InFlight = Math.Max(0, InFlight - 1);
+    }
+
+    /// <summary>Applies what the provider said about its own counters: never raises our view, only lowers it.</summary>
+    public void Correct(RateLimitSnapshot? limits, TimeSpan? retryAfter, double now)
+    {
+        if (limits?.RemainingRequests is { } requests)
+        {
+            _requestBucket.LowerTo(requests, now);
+        }
+
+        if (limits?.RemainingTokens is { } tokens)
+        {
+            _tokenBucket.LowerTo(tokens, now);
+        }
+
+        if (retryAfter is { } wait && wait > TimeSpan.Zero)
+        {
+            _pausedUntil = Math.Max(_pausedUntil, now + wait.TotalSeconds);
+        }
+    }
+
+    /// <summary>Remaining requests as a share of the limit (0..1), the tighter of bucket and window.</summary>
+    public double RequestHeadroom(double now) => Headroom(_requestBucket, _requests, now);
+
+    /// <summary>Remaining tokens as a share of the limit (0..1), the tighter of bucket and window.</summary>
+    public double TokenHeadroom(double now) => Headroom(_tokenBucket, _tokens, now);
+
+    /// <summary>The bucket levels, for persistence.</summary>
+    public (double Requests, double Tokens) Levels(double now) => (_requestBucket.Level(now), _tokenBucket.Level(now));
+
+    /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>
+    public void Restore(double requests, double tokens, double secondsSince, double now)
+    {
+        _requestBucket.Restore(requests, secondsSince, now);
+        _tokenBucket.Restore(tokens, secondsSince, now);
+    }
+
+    private static double Headroom(TokenBucket bucket, SlidingWindow window, double now)
+    {
+        var inBucket = Math.Max(0, bucket.Level(now)) / bucket.Capacity;
+        var inWindow = Math.Max(0, window.Limit - window.Sum(now)) / window.Limit;
+        return Math.Min(inBucket, inWindow);
+    }
+}

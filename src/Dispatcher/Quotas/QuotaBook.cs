@@ -1,0 +1,112 @@
+using System.Globalization;
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Quotas;
+
+/// <summary>
+/// Every deployment's quota in this dispatcher. One lock covers them all: the router holds it
+/// across filter, pick and reserve so two concurrent jobs can never both take the last slot.
+/// Time is the <see cref="TimeProvider"/>'s monotonic timestamp; wall time is used only to
+/// carry levels across a restart.
+/// </summary>
+public sealed class QuotaBook
+{
+    private readonly Dictionary<string, DeploymentQuota> _quotas;
+    private readonly TimeProvider _time;
+    private readonly long _origin;
+    private long _sequence;
+    private TaskCompletionSource _changed = NewSignal();
+
+    /// <summary>Creates full buckets for every deployment in the catalog.</summary>
+    public QuotaBook(IOptions<CatalogOptions> catalog, TimeProvider time)
+    {
+        _time = time;
+        _origin = time.GetTimestamp();
+        var options = catalog.Value;
+        var window = options.QuotaWindow.TotalSeconds * (1 + options.QuotaWindowPadding);
+        _quotas = options.Deployments.ToDictionary(
+            d => d.Id,
+            d => new DeploymentQuota(d.Rpm, d.Tpm, d.BurstFraction, window, 0),
+            StringComparer.Ordinal);
+        // Sequences must not repeat across restarts: settles of jobs reserved before a restart
+        // carry sequences the new process must not confuse with its own.
+        _sequence = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    }
+
+    /// <summary>The lock the router holds while it filters, picks and reserves.</summary>
+    public Lock Gate { get; } = new();
+
+    /// <summary>Seconds on the monotonic clock since this book was created.</summary>
+    public double Now => _time.GetElapsedTime(_origin).TotalSeconds;
+
+    /// <summary>The quota of a deployment.</summary>
+    public DeploymentQuota this[string deploymentId] => _quotas[deploymentId];
+
+    /// <summary>Reserves one request and <paramref name="tokens"/> on a deployment; returns the reservation's sequence.</summary>
+    public long Reserve(string deploymentId, int tokens)
+    {
+        lock (Gate)
+        {
+            var sequence = ++_sequence;
+            _quotas[deploymentId].Reserve(sequence, tokens, Now);
+            return sequence;
+        }
+    }
+
+    /// <summary>Settles a reservation against the tokens really used (0 for a failed call) and applies the provider's signals.</summary>
+    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, RateLimitSnapshot? limits, TimeSpan? retryAfter)
+    {
+        lock (Gate)
+        {
+            if (!_quotas.TryGetValue(deploymentId, out var quota))
+            {
+                return; // a deployment removed from the catalog since the job was sent
+            }
+
+            var now = Now;
+            quota.Settle(sequence, reservedTokens, actualTokens, now);
+            quota.Correct(limits, retryAfter, now);
+        }
+
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+    }
+
+    /// <summary>Completes at the next settle: capacity may have come back before the next refill.</summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
+
+    /// <summary>Every deployment's bucket levels now, for persistence.</summary>
+    public IReadOnlyList<QuotaLevel> Levels()
+    {
+        lock (Gate)
+        {
+            var now = Now;
+            var at = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+            return _quotas.Select(q =>
+            {
+                var (requests, tokens) = q.Value.Levels(now);
+                return new QuotaLevel(q.Key, requests, tokens, at);
+            }).ToList();
+        }
+    }
+
+    /// <summary>Restores saved levels, refilled for the time since they were saved, so a restart does not hand out a fresh burst.</summary>
+    public void Restore(IEnumerable<QuotaLevel> levels)
+    {
+        lock (Gate)
+        {
+            var now = Now;
+            foreach (var level in levels)
+            {
+                if (_quotas.TryGetValue(level.DeploymentId, out var quota))
+                {
+                    var since = _time.GetUtcNow() - DateTimeOffset.Parse(level.SavedAt, CultureInfo.InvariantCulture);
+                    quota.Restore(level.Requests, level.Tokens, since.TotalSeconds, now);
+                }
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,108 @@
+using Dispatcher.Catalog;
+using Dispatcher.Dispatching;
+using Dispatcher.Quotas;
+using Dispatcher.Routing;
+using Dispatcher.Tests.Support;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Tests.Dispatching;
+
+public sealed class DispatchGateTests
+{
+    private readonly FakeTime _time = new();
+    private readonly QuotaBook _quotas;
+    private readonly DispatchGate _gate;
+
+    public DispatchGateTests()
+    {
+        var catalog = Options.Create(new CatalogOptions
+        {
+            Deployments = [new DeploymentOptions { Id = "d", ModelGroup = "g", Rpm = 1, Tpm = 1_000_000, BurstFraction = 1 }],
+            QuotaWindow = TimeSpan.FromSeconds(60),
+            QuotaWindowPadding = 0,
+        });
+        _quotas = new QuotaBook(catalog, _time);
+        _gate = new DispatchGate(new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time)), _quotas, _time);
+    }
+
+    private static RoutingRequest Request(string group = "g") => new(Guid.NewGuid(), group, 1, 1, null, null, new HashSet<string>());
+
+    private async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        condition().ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task RouteAsync_CapacityFree_RoutesAtOnce()
+    {
+        var decision = await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+
+        decision.Deployment!.Id.ShouldBe("d");
+        _gate.Waiting.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task RouteAsync_UnknownGroup_RefusesWithoutWaiting()
+    {
+        var decision = await _gate.RouteAsync(Request("nope"), 0, CancellationToken.None);
+
+        decision.Deployment.ShouldBeNull();
+        decision.RetryIn.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task RouteAsync_QuotaSpent_WaitsForRefillThenRoutes()
+    {
+        var first = await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+
+        var second = _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        await WaitUntilAsync(() => _gate.Waiting == 1);
+        second.IsCompleted.ShouldBeFalse();
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        _quotas.Settle("d", first.ReservationSequence, 2, 2, null, null); // wakes the waiter now instead of after its nap
+        (await second.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("d");
+        _gate.Waiting.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task RouteAsync_CapacityReturns_HigherPriorityGoesFirst()
+    {
+        var first = await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        var low = _gate.RouteAsync(Request(), priority: 1, CancellationToken.None);
+        await WaitUntilAsync(() => _gate.Waiting == 1);
+        var high = _gate.RouteAsync(Request(), priority: 9, CancellationToken.None);
+        await WaitUntilAsync(() => _gate.Waiting == 2);
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        _quotas.Settle("d", first.ReservationSequence, 2, 2, null, null);
+
+        var winner = await high.WaitAsync(TimeSpan.FromSeconds(10));
+        winner.Deployment!.Id.ShouldBe("d");
+        await Task.Delay(200);
+        low.IsCompleted.ShouldBeFalse("one request a window: the low-priority job waits for the next");
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        _quotas.Settle("d", winner.ReservationSequence, 2, 2, null, null);
+        (await low.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("d");
+    }
+
+    [Fact]
+    public async Task RouteAsync_Cancelled_StopsWaitingAndLeavesTheQueue()
+    {
+        await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var waiting = _gate.RouteAsync(Request(), 0, cts.Token);
+        await WaitUntilAsync(() => _gate.Waiting == 1);
+
+        await cts.CancelAsync();
+
+        await Should.ThrowAsync<OperationCanceledException>(() => waiting);
+        _gate.Waiting.ShouldBe(0);
+    }
+}

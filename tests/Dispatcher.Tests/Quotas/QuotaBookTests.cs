@@ -1,0 +1,69 @@
+using Dispatcher.Catalog;
+using Dispatcher.Quotas;
+using Dispatcher.Tests.Support;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Tests.Quotas;
+
+public sealed class QuotaBookTests
+{
+    private static QuotaBook Book(FakeTime time, int rpm = 10, int tpm = 1000) => new(
+        Options.Create(new CatalogOptions
+        {
+            Deployments = [new DeploymentOptions { Id = "d", ModelGroup = "g", Rpm = rpm, Tpm = tpm, BurstFraction = 1 }],
+            QuotaWindow = TimeSpan.FromSeconds(60),
+            QuotaWindowPadding = 0,
+        }),
+        time);
+
+    [Fact]
+    public void Restore_LevelsSavedBeforeRestart_DoNotHandOutAFreshBurst()
+    {
+        var time = new FakeTime();
+        var before = Book(time);
+        before.Reserve("d", 900);
+        var saved = before.Levels();
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        var after = Book(time);
+        after.Restore(saved);
+
+        // 100 left, plus 6 s of refill at 1000 tokens a minute.
+        after["d"].CanAfford(200, after.Now).ShouldBeTrue();
+        after["d"].CanAfford(201, after.Now).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Restore_UnknownDeployment_IsIgnored()
+    {
+        var book = Book(new FakeTime());
+
+        book.Restore([new QuotaLevel("gone", 0, 0, "2026-01-01T00:00:00Z")]);
+
+        book["d"].CanAfford(1000, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Settle_SignalsWaitersThatCapacityChanged()
+    {
+        var book = Book(new FakeTime());
+        var sequence = book.Reserve("d", 10);
+        var changed = book.Changed;
+
+        changed.IsCompleted.ShouldBeFalse();
+        book.Settle("d", sequence, 10, 5, null, null);
+
+        await changed.WaitAsync(TimeSpan.FromSeconds(5));
+        book.Changed.IsCompleted.ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Reserve_Sequences_IncreaseAcrossBooks()
+    {
+        var time = new FakeTime();
+        var first = Book(time).Reserve("d", 1);
+        time.Advance(TimeSpan.FromMilliseconds(5));
+
+        Book(time).Reserve("d", 1).ShouldBeGreaterThan(first);
+    }
+}
