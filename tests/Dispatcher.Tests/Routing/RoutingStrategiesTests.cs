@@ -1,0 +1,64 @@
+using Dispatcher.Routing;
+using Dispatcher.Tests.Routing.Strategies;
+
+namespace Dispatcher.Tests.Routing;
+
+public sealed class RoutingStrategiesTests
+{
+    [Fact]
+    public void Names_Always_ListEveryStrategyOnce()
+    {
+        RoutingStrategies.Names.ShouldBe(
+            ["usage-based", "cost-based", "round-robin", "weighted", "least-busy", "latency-based", "consistent-hash", "priority", "random"],
+            ignoreOrder: true);
+    }
+
+    [Fact]
+    public void Create_EveryName_ReturnsStrategyOfThatName()
+    {
+        foreach (var name in RoutingStrategies.Names)
+        {
+            RoutingStrategies.Create(name).Name.ShouldBe(name);
+        }
+    }
+
+    [Fact]
+    public void Create_Twice_ReturnsSeparateInstances()
+    {
+        foreach (var name in RoutingStrategies.Names)
+        {
+            RoutingStrategies.Create(name).ShouldNotBeSameAs(RoutingStrategies.Create(name));
+        }
+    }
+
+    [Theory]
+    [InlineData("round-robin", true)]
+    [InlineData("priority", true)]
+    [InlineData("consistent-hash", true)]
+    [InlineData("Round-Robin", false)]
+    [InlineData("least-latency", false)]
+    [InlineData("", false)]
+    public void IsKnown_Name_MatchesOrdinally(string name, bool known)
+    {
+        RoutingStrategies.IsKnown(name).ShouldBe(known);
+    }
+
+    [Fact]
+    public void Create_UnknownName_Throws()
+    {
+        Should.Throw<ArgumentOutOfRangeException>(() => RoutingStrategies.Create("fastest"));
+    }
+
+    [Fact]
+    public void Create_RandomWithSeededRandom_DrawsFromIt()
+    {
+        var strategy = RoutingStrategies.Create(RoutingStrategies.Random, new Random(11));
+        var reference = new Random(11);
+        var candidates = Candidates.Named("a", "b", "c");
+        var request = Candidates.Request();
+
+        var picks = Enumerable.Range(0, 30).Select(_ => strategy.Pick(request, candidates)).ToArray();
+
+        picks.ShouldBe(Enumerable.Range(0, 30).Select(_ => reference.Next(3)).ToArray());
+    }
+}
