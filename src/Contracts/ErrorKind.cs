@@ -29,4 +29,6 @@ public enum ErrorKind
     NoDeployment,
     /// <summary>The worker's circuit breaker for the deployment is open; the call was not made.</summary>
     CircuitOpen,
+    /// <summary>Running the job would cross a spend cap (deployment, model group or tenant) on every deployment that could take it.</summary>
+    BudgetExhausted,
 }

@@ -15,6 +15,9 @@ public sealed class CatalogOptions
     /// <summary>Settings per model group; a group with deployments but no entry gets the defaults.</summary>
     public List<ModelGroupOptions> ModelGroups { get; set; } = [];
 
+    /// <summary>Per-tenant rules: spend caps and allowed regions.</summary>
+    public List<TenantOptions> Tenants { get; set; } = [];
+
     /// <summary>Length of the quota window; 60 s in production, shorter to compress time in tests.</summary>
     public TimeSpan QuotaWindow { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -52,6 +52,11 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 errors.Add($"{key}:Simulation:MinCompletionTokens: must not exceed MaxCompletionTokens.");
             }
 
+            if (d.Budget is not null)
+            {
+                AddAnnotationErrors(d.Budget, key + ":Budget", errors);
+            }
+
             ValidateProvider(d, key, errors);
         }
 
@@ -72,6 +77,11 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 errors.Add($"{key}:Name: model group '{g.Name}' has no deployment.");
             }
 
+            if (g.Budget is not null)
+            {
+                AddAnnotationErrors(g.Budget, key + ":Budget", errors);
+            }
+
             if (!RoutingStrategies.IsKnown(g.Strategy))
             {
                 errors.Add($"{key}:Strategy: unknown strategy '{g.Strategy}'; known: {string.Join(", ", RoutingStrategies.Names)}.");
@@ -83,6 +93,23 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 {
                     errors.Add($"{key}:Fallbacks:{f}: fallback names model group '{g.Fallbacks[f]}', which has no deployment.");
                 }
+            }
+        }
+
+        var tenants = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Tenants.Count; i++)
+        {
+            var t = options.Tenants[i];
+            var key = $"{CatalogOptions.Section}:Tenants:{i}";
+            AddAnnotationErrors(t, key, errors);
+            if (t.Budget is not null)
+            {
+                AddAnnotationErrors(t.Budget, key + ":Budget", errors);
+            }
+
+            if (!tenants.Add(t.Name))
+            {
+                errors.Add($"{key}:Name: tenant '{t.Name}' is configured twice.");
             }
         }
 

@@ -79,6 +79,9 @@ public sealed class DeploymentOptions
     /// <summary>When the worker stops calling this deployment after repeated failures.</summary>
     public CircuitBreakerOptions Breaker { get; set; } = new();
 
+    /// <summary>This deployment's spend cap, if any.</summary>
+    public BudgetOptions? Budget { get; set; }
+
     /// <summary>How the simulated provider behaves; used when <see cref="Provider"/> is Simulated.</summary>
     public SimulationOptions Simulation { get; set; } = new();
 

@@ -19,6 +19,9 @@ public sealed class ModelGroupOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 4;
 
+    /// <summary>The group's spend cap across its deployments, if any.</summary>
+    public BudgetOptions? Budget { get; set; }
+
     /// <summary>The max_tokens reserved for a job whose body does not set one.</summary>
     [Range(1, 1_000_000)]
     public int DefaultMaxTokens { get; set; } = 256;

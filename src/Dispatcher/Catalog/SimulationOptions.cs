@@ -40,6 +40,21 @@ public sealed class SimulationOptions
     [Range(1, 1_000_000)]
     public int MaxCompletionTokens { get; set; } = 64;
 
+    /// <summary>
+    /// The simulated provider's own requests-per-window limit, enforced like a real provider:
+    /// a call over it is answered 429 with Retry-After. Unset: no limit.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int? EnforceRpm { get; set; }
+
+    /// <summary>The simulated provider's own tokens-per-window limit (prompt plus completion tokens).</summary>
+    [Range(1, int.MaxValue)]
+    public int? EnforceTpm { get; set; }
+
+    /// <summary>The window the enforced limits apply to, in seconds.</summary>
+    [Range(0.01, 86_400)]
+    public double EnforceWindowSeconds { get; set; } = 60;
+
     /// <summary>Seed for repeatable runs; unset draws a new sequence every start.</summary>
     public int? Seed { get; set; }
 }

@@ -19,6 +19,7 @@ public sealed class CompletionAttemptedConsumer(
     ResultPublisher results,
     DeploymentRouter router,
     QuotaBook quotas,
+    SpendBook spend,
     LatencyTracker latency,
     IOptions<CatalogOptions> catalog) : IConsumer<CompletionAttempted>
 {
@@ -106,6 +107,15 @@ public sealed class CompletionAttemptedConsumer(
         var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
         var used = outcome.Error == ErrorKind.None ? outcome.Usage?.TotalTokens ?? reserved : 0;
         quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, outcome.RateLimit, outcome.RetryAfter);
+        if (catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId) is { } deployment)
+        {
+            spend.Settle(
+                deployment,
+                job.Tenant,
+                CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens),
+                outcome.Error == ErrorKind.None ? CostCalculator.Cost(deployment, outcome.Usage) : 0m);
+        }
+
         if (outcome.Error == ErrorKind.None)
         {
             latency.RecordSuccess(outcome.DeploymentId, outcome.LatencyMs, outcome.Usage?.CompletionTokens ?? 0);

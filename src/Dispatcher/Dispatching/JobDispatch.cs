@@ -60,7 +60,7 @@ public sealed class JobDispatch(
         if (decision.Deployment is null)
         {
             logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
-            await results.FailAsync(job, ErrorKind.NoDeployment, decision.Reason, null, attempt - 1, context, ct);
+            await results.FailAsync(job, decision.RefusalKind, decision.Reason, null, attempt - 1, context, ct);
             return;
         }
 

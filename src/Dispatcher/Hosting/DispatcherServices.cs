@@ -49,7 +49,9 @@ public static class DispatcherServices
         services.AddCatalog().AddLedger();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ExcludedFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ContextWindowFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, TenantRegionFilter>());
         services.TryAddSingleton<QuotaBook>();
+        services.TryAddSingleton<SpendBook>();
         services.TryAddSingleton<LatencyTracker>();
         services.TryAddSingleton<DeploymentRouter>();
         services.TryAddSingleton<DispatchGate>();

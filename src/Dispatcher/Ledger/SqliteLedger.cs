@@ -211,6 +211,27 @@ public sealed class SqliteLedger : IAsyncDisposable
         return rows.AsList();
     }
 
+    /// <summary>
+    /// What counts against spend caps: the cost of jobs that succeeded since <paramref name="since"/>,
+    /// and the estimates of jobs under way, per deployment, group and tenant.
+    /// </summary>
+    public async Task<IReadOnlyList<SpendRow>> SpendSinceAsync(DateTimeOffset since, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<SpendRow>(new CommandDefinition(
+            """
+            SELECT deployment_id AS DeploymentId, model_group AS ModelGroup, tenant AS Tenant, state AS State,
+                   COALESCE(SUM(cost), 0.0) AS Cost, SUM(est_prompt_tokens) AS EstPromptTokens, SUM(max_tokens) AS MaxTokens
+            FROM jobs
+            WHERE deployment_id IS NOT NULL
+              AND ((state = 'succeeded' AND completed_at >= @since) OR state = 'dispatched')
+            GROUP BY deployment_id, model_group, tenant, state
+            """,
+            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
     /// <summary>The job with this id, if recorded.</summary>
     public async Task<JobRow?> GetJobAsync(string jobId, CancellationToken ct)
     {

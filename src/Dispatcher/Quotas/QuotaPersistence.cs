@@ -1,4 +1,6 @@
+using Dispatcher.Catalog;
 using Dispatcher.Ledger;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +12,13 @@ namespace Dispatcher.Quotas;
 /// last half second of consumption, never the whole window: a restarted dispatcher does not
 /// hand out a fresh full burst.
 /// </summary>
-internal sealed class QuotaPersistence(QuotaBook quotas, SqliteLedger ledger, TimeProvider time, ILogger<QuotaPersistence> logger)
+internal sealed class QuotaPersistence(
+    QuotaBook quotas,
+    SpendBook spend,
+    IOptions<CatalogOptions> catalog,
+    SqliteLedger ledger,
+    TimeProvider time,
+    ILogger<QuotaPersistence> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
@@ -24,7 +32,42 @@ internal sealed class QuotaPersistence(QuotaBook quotas, SqliteLedger ledger, Ti
             logger.LogInformation("Restored quota levels of {Count} deployment(s) from the ledger", levels.Count);
         }
 
+        await RestoreSpendAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
+    }
+
+    // Spend is not saved separately: the ledger's jobs are the record of it, so a restart
+    // recomputes every cap's account from them and never forgets money already spent.
+    private async Task RestoreSpendAsync(CancellationToken ct)
+    {
+        var deployments = catalog.Value.Deployments.ToDictionary(d => d.Id, StringComparer.Ordinal);
+        foreach (var period in spend.Caps.GroupBy(c => c.Budget.PeriodStart(time.GetUtcNow())))
+        {
+            var rows = await ledger.SpendSinceAsync(period.Key, ct);
+            foreach (var (key, _) in period)
+            {
+                decimal spent = 0, reserved = 0;
+                foreach (var row in rows)
+                {
+                    if (key != SpendBook.DeploymentKey(row.DeploymentId) && key != SpendBook.GroupKey(row.ModelGroup)
+                        && (row.Tenant is null || key != SpendBook.TenantKey(row.Tenant)))
+                    {
+                        continue;
+                    }
+
+                    if (row.State == JobState.Succeeded)
+                    {
+                        spent += (decimal)row.Cost;
+                    }
+                    else if (deployments.TryGetValue(row.DeploymentId, out var d))
+                    {
+                        reserved += Dispatching.CostCalculator.Cost(d, row.EstPromptTokens, row.MaxTokens);
+                    }
+                }
+
+                spend.Restore(key, spent, reserved);
+            }
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

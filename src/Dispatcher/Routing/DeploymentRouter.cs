@@ -1,5 +1,6 @@
 using System.Text;
 using Dispatcher.Catalog;
+using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
 using Microsoft.Extensions.Options;
@@ -19,10 +20,16 @@ public sealed class DeploymentRouter
     private readonly IDeploymentFilter[] _filters;
     private readonly QuotaBook _quotas;
     private readonly LatencyTracker _latency;
+    private readonly SpendBook _spend;
     private readonly RoutingCandidate[] _scratch;
 
     /// <summary>Builds the router from the catalog, the registered filters and the quota book.</summary>
-    public DeploymentRouter(IOptions<CatalogOptions> catalog, IEnumerable<IDeploymentFilter> filters, QuotaBook quotas, LatencyTracker latency)
+    public DeploymentRouter(
+        IOptions<CatalogOptions> catalog,
+        IEnumerable<IDeploymentFilter> filters,
+        QuotaBook quotas,
+        LatencyTracker latency,
+        SpendBook spend)
     {
         var options = catalog.Value;
         _byGroup = options.Deployments
@@ -35,6 +42,7 @@ public sealed class DeploymentRouter
         _filters = filters.ToArray();
         _quotas = quotas;
         _latency = latency;
+        _spend = spend;
         _scratch = new RoutingCandidate[Math.Max(1, _byGroup.Values.Max(g => g.Length))];
     }
 
@@ -57,11 +65,20 @@ public sealed class DeploymentRouter
             var now = _quotas.Now;
             var count = 0;
             var filtered = 0;
+            var overBudget = 0;
             var waitSeconds = double.PositiveInfinity;
             foreach (var deployment in group)
             {
                 if (FirstBlockingFilter(request, deployment) is not null)
                 {
+                    filtered++;
+                    continue;
+                }
+
+                var cost = CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens);
+                if (_spend.HasCaps && _spend.WouldCross(deployment, request.Tenant, cost) is not null)
+                {
+                    overBudget++;
                     filtered++;
                     continue;
                 }
@@ -80,20 +97,27 @@ public sealed class DeploymentRouter
                     quota.TokenHeadroom(now),
                     quota.InFlight,
                     _latency.MsPerToken(deployment.Id),
-                    CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens));
+                    cost);
             }
 
             if (count == 0)
             {
+                var waiting = !double.IsPositiveInfinity(waitSeconds);
                 return RoutingDecision.Refused(
                     strategy.Name,
                     Explain(request, group, tokens, now),
-                    double.IsPositiveInfinity(waitSeconds) ? null : TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)));
+                    overBudget > 0 && !waiting ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
+                    waiting ? TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)) : null);
             }
 
-            var chosen = _scratch[strategy.Pick(request, _scratch.AsSpan(0, count))].Deployment;
-            var sequence = _quotas.Reserve(chosen.Id, tokens);
-            return new RoutingDecision(chosen, strategy.Name, sequence, count, filtered, null, null);
+            var pick = _scratch[strategy.Pick(request, _scratch.AsSpan(0, count))];
+            var sequence = _quotas.Reserve(pick.Deployment.Id, tokens);
+            if (_spend.HasCaps)
+            {
+                _spend.Reserve(pick.Deployment, request.Tenant, pick.EstimatedCost);
+            }
+
+            return new RoutingDecision(pick.Deployment, strategy.Name, sequence, count, filtered, null, ErrorKind.None, null);
         }
     }
 
@@ -103,9 +127,11 @@ public sealed class DeploymentRouter
         var text = new StringBuilder($"no deployment of '{request.ModelGroup}' can take the job now: ");
         for (var i = 0; i < group.Length; i++)
         {
-            var blocking = FirstBlockingFilter(request, group[i]);
-            text.Append(i == 0 ? "" : ", ").Append(group[i].Id).Append(" (")
-                .Append(blocking?.Name ?? $"quota: free in {_quotas[group[i].Id].SecondsUntilAffordable(tokens, now):0.###} s").Append(')');
+            var d = group[i];
+            var why = FirstBlockingFilter(request, d)?.Name
+                ?? (_spend.HasCaps ? _spend.WouldCross(d, request.Tenant, CostCalculator.Cost(d, request.EstimatedPromptTokens, request.MaxTokens)) is { } cap ? $"budget {cap} would be crossed" : null : null)
+                ?? $"quota: free in {_quotas[d.Id].SecondsUntilAffordable(tokens, now):0.###} s";
+            text.Append(i == 0 ? "" : ", ").Append(d.Id).Append(" (").Append(why).Append(')');
         }
 
         return text.ToString();

@@ -1,4 +1,5 @@
 using Dispatcher.Catalog;
+using Dispatcher.Contracts;
 
 namespace Dispatcher.Routing;
 
@@ -12,6 +13,7 @@ namespace Dispatcher.Routing;
 /// <param name="Candidates">How many deployments the strategy chose among.</param>
 /// <param name="FilteredOut">How many deployments of the group were filtered out or could not afford the job.</param>
 /// <param name="Refusal">Why no deployment can take the job; null when one was chosen.</param>
+/// <param name="RefusalKind">How a job that no deployment can take should end: no deployment, or a spend cap.</param>
 /// <param name="RetryIn">
 /// When no deployment can take the job only because of quota, how long until one can; null when
 /// waiting would not help (no deployment serves the group, or every one is filtered out for good).
@@ -23,11 +25,12 @@ public readonly record struct RoutingDecision(
     int Candidates,
     int FilteredOut,
     string? Refusal,
+    ErrorKind RefusalKind,
     TimeSpan? RetryIn)
 {
     /// <summary>A decision that no deployment can take the job.</summary>
-    public static RoutingDecision Refused(string strategy, string why, TimeSpan? retryIn = null) =>
-        new(null, strategy, 0, 0, 0, why, retryIn);
+    public static RoutingDecision Refused(string strategy, string why, ErrorKind kind = ErrorKind.NoDeployment, TimeSpan? retryIn = null) =>
+        new(null, strategy, 0, 0, 0, why, kind, retryIn);
 
     /// <summary>A readable account of the decision, for logs and traces.</summary>
     public string Reason => Deployment is null

@@ -22,7 +22,7 @@ public sealed class DispatchGateTests
             QuotaWindowPadding = 0,
         });
         _quotas = new QuotaBook(catalog, _time);
-        _gate = new DispatchGate(new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time)), _quotas, _time);
+        _gate = new DispatchGate(new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time), new SpendBook(catalog, _time)), _quotas, _time);
     }
 
     private static RoutingRequest Request(string group = "g") => new(Guid.NewGuid(), group, 1, 1, null, null, new HashSet<string>());

@@ -1,4 +1,7 @@
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
 using Dispatcher.Quotas;
+using Microsoft.Extensions.Options;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Support;
 
@@ -9,10 +12,81 @@ public sealed class DeploymentRouterTests
     private static RoutingRequest Request(string group = "g", int prompt = 10, int max = 10, params string[] excluded) =>
         new(Guid.NewGuid(), group, prompt, max, null, null, excluded.ToHashSet());
 
-    private static DeploymentRouter Router(string strategy, params Dispatcher.Catalog.DeploymentOptions[] deployments)
+    private static DeploymentRouter Router(string strategy, params DeploymentOptions[] deployments) =>
+        Router(Catalogs.Of(strategy, deployments));
+
+    private static DeploymentRouter Router(IOptions<CatalogOptions> catalog, SpendBook? spend = null) => new(
+        catalog,
+        [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(catalog)],
+        new QuotaBook(catalog, TimeProvider.System),
+        new LatencyTracker(TimeProvider.System),
+        spend ?? new SpendBook(catalog, TimeProvider.System));
+
+    private static RoutingRequest TenantRequest(string tenant, int prompt = 1000, int max = 1000) =>
+        new(Guid.NewGuid(), "g", prompt, max, tenant, null, new HashSet<string>());
+
+    [Fact]
+    public void Route_DeploymentBudgetWouldBeCrossed_GoesElsewhereThenRefusesWithBudgetExhausted()
     {
-        var catalog = Catalogs.Of(strategy, deployments);
-        return new(catalog, [new ExcludedFilter(), new ContextWindowFilter()], new QuotaBook(catalog, TimeProvider.System), new LatencyTracker(TimeProvider.System));
+        // Each job is estimated at 2000 tokens x 1/1M = 0.002.
+        var capped = Catalogs.Deployment("capped", priority: 0);
+        capped.InputPricePerMillion = capped.OutputPricePerMillion = 1;
+        capped.Budget = new BudgetOptions { Limit = 0.005m, Period = BudgetPeriod.Day };
+        var other = Catalogs.Deployment("other", priority: 1);
+        other.InputPricePerMillion = other.OutputPricePerMillion = 1;
+        other.Budget = new BudgetOptions { Limit = 0.002m, Period = BudgetPeriod.Day };
+        var router = Router(RoutingStrategies.PriorityOrder, capped, other);
+
+        var picks = Enumerable.Range(0, 3).Select(_ => router.Route(TenantRequest("t")).Deployment?.Id).ToArray();
+        var refused = router.Route(TenantRequest("t"));
+
+        picks.ShouldBe(["capped", "capped", "other"]);
+        refused.Deployment.ShouldBeNull();
+        refused.RefusalKind.ShouldBe(ErrorKind.BudgetExhausted);
+        refused.RetryIn.ShouldBeNull();
+        refused.Reason.ShouldContain("budget deployment:capped");
+    }
+
+    [Fact]
+    public void Route_TenantBudgetSettledBelowEstimate_FreesRoomForMoreJobs()
+    {
+        var d = Catalogs.Deployment("d");
+        d.InputPricePerMillion = d.OutputPricePerMillion = 1;
+        var catalog = Options.Create(new CatalogOptions
+        {
+            Deployments = [d],
+            Tenants = [new TenantOptions { Name = "acme", Budget = new BudgetOptions { Limit = 0.005m } }],
+        });
+        var spend = new SpendBook(catalog, TimeProvider.System);
+        var router = Router(catalog, spend);
+
+        router.Route(TenantRequest("acme")).Deployment.ShouldNotBeNull();
+        router.Route(TenantRequest("acme")).Deployment.ShouldNotBeNull();
+        router.Route(TenantRequest("acme")).RefusalKind.ShouldBe(ErrorKind.BudgetExhausted);
+        router.Route(TenantRequest("other-tenant")).Deployment.ShouldNotBeNull();
+
+        spend.Settle(d, "acme", estimate: 0.002m, actual: 0.0005m);
+
+        router.Route(TenantRequest("acme")).Deployment.ShouldNotBeNull();
+        spend.Account(SpendBook.TenantKey("acme")).Spent.ShouldBe(0.0005m);
+    }
+
+    [Fact]
+    public void Route_TenantWithRegions_OnlyGoesToThoseRegions()
+    {
+        var us = Catalogs.Deployment("us");
+        us.Region = "us-east";
+        var eu = Catalogs.Deployment("eu");
+        eu.Region = "eu-west";
+        var catalog = Options.Create(new CatalogOptions
+        {
+            Deployments = [us, eu],
+            Tenants = [new TenantOptions { Name = "gdpr", Regions = ["eu-west"] }],
+        });
+        var router = Router(catalog);
+
+        Enumerable.Range(0, 4).Select(_ => router.Route(TenantRequest("gdpr", 1, 1)).Deployment!.Id).ShouldAllBe(id => id == "eu");
+        Enumerable.Range(0, 4).Select(_ => router.Route(TenantRequest("anyone", 1, 1)).Deployment!.Id).Distinct().Count().ShouldBe(2);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ internal sealed class SimulatedProvider : IProviderClient
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Lock _randomGate = new();
+    private readonly SimulatedLimits _limits;
     private long _sequence;
 
     public SimulatedProvider(DeploymentOptions deployment, TimeProvider time)
@@ -28,17 +29,27 @@ internal sealed class SimulatedProvider : IProviderClient
         _options = deployment.Simulation;
         _time = time;
         _random = _options.Seed is { } seed ? new Random(seed) : new Random();
+        _limits = new SimulatedLimits(_options, time);
     }
 
     public async Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         var draw = Draw(request.MaxTokens);
+        var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
+        RateLimitSnapshot? remaining = null;
+        if (_limits.Enforced)
+        {
+            if (!_limits.TryAdmit(request.EstimatedPromptTokens + draw.CompletionTokens, out var wait, out remaining))
+            {
+                return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated provider limit exceeded", wait, requestId, remaining);
+            }
+        }
+
         if (draw.Latency > TimeSpan.Zero)
         {
             await Task.Delay(draw.Latency, _time, cancellationToken);
         }
 
-        var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
         if (draw.RateLimited)
         {
             var retryAfter = TimeSpan.FromSeconds(_options.RetryAfterSeconds);
@@ -51,7 +62,7 @@ internal sealed class SimulatedProvider : IProviderClient
         }
 
         var usage = new TokenUsage(request.EstimatedPromptTokens, draw.CompletionTokens);
-        return new ProviderOutcome(ErrorKind.None, 200, Response(request, usage, requestId), usage, null, null, requestId);
+        return new ProviderOutcome(ErrorKind.None, 200, Response(request, usage, requestId), usage, null, null, requestId, remaining);
     }
 
     private Draw Draw(int maxTokens)
