@@ -1,20 +1,25 @@
 using Dispatcher.Contracts;
+using Dispatcher.Messaging;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Consumers;
 
 /// <summary>
 /// The intake endpoint. It accepts MassTransit envelopes and plain JSON bodies (any AMQP
-/// client can submit a job), and bounds prefetch so a large backlog stays in the broker
-/// where it is visible as queue depth.
+/// client can submit a job), is a priority queue on RabbitMQ, and bounds prefetch so a large
+/// backlog stays in the broker where it is visible as queue depth.
 /// </summary>
 public sealed class SubmitCompletionConsumerDefinition : ConsumerDefinition<SubmitCompletionConsumer>
 {
+    private readonly IntakeOptions _options;
+
     /// <summary>Names the endpoint and sets its concurrency.</summary>
-    public SubmitCompletionConsumerDefinition()
+    public SubmitCompletionConsumerDefinition(IOptions<IntakeOptions> options)
     {
+        _options = options.Value;
         EndpointName = QueueNames.Intake;
-        ConcurrentMessageLimit = 32;
+        ConcurrentMessageLimit = _options.ConcurrentMessageLimit;
     }
 
     /// <inheritdoc />
@@ -23,7 +28,11 @@ public sealed class SubmitCompletionConsumerDefinition : ConsumerDefinition<Subm
         IConsumerConfigurator<SubmitCompletionConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.PrefetchCount = 64;
+        endpointConfigurator.PrefetchCount = _options.PrefetchCount;
         endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.EnablePriority(IntakePriority.MaxLevel);
+        }
     }
 }

@@ -79,7 +79,7 @@ public sealed class JobDispatch(
         // ledger dedupes), where the other order could strand a job marked sent but never sent.
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
         await endpoint.Send(work, ct);
-        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, ct);
+        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, ct);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);

@@ -1,4 +1,5 @@
 using Dispatcher.Catalog;
+using Dispatcher.Consumers;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
@@ -47,6 +48,7 @@ public static class DispatcherServices
     public static IServiceCollection AddDispatcher(this IServiceCollection services)
     {
         services.AddCatalog().AddLedger();
+        services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ExcludedFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ContextWindowFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, TenantRegionFilter>());

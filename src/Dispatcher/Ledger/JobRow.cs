@@ -29,4 +29,5 @@ public sealed record JobRow
     public long ResultPublished { get; init; }
     public string? CompletedAt { get; init; }
     public long? QuotaSeq { get; init; }
+    public string? RouteReason { get; init; }
 }

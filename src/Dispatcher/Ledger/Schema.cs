@@ -70,6 +70,7 @@ internal static class Schema
     private static readonly (string Table, string Column, string Declaration)[] AddedColumns =
     [
         ("jobs", "quota_seq", "INTEGER"),
+        ("jobs", "route_reason", "TEXT"),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

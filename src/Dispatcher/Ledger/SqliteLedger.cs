@@ -23,7 +23,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         completion_tokens AS CompletionTokens, cost AS Cost, error_kind AS ErrorKind,
         error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
         request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
-        completed_at AS CompletedAt, quota_seq AS QuotaSeq
+        completed_at AS CompletedAt, quota_seq AS QuotaSeq, route_reason AS RouteReason
         """;
 
     private readonly string _connectionString;
@@ -118,17 +118,17 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>
     /// Marks a job sent to a deployment for the given attempt, with the quota reservation made
-    /// for it (settled when the outcome arrives), unless it already ended.
+    /// for it (settled when the outcome arrives) and why routing chose it, unless it already ended.
     /// </summary>
-    public Task MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, CancellationToken ct) =>
+    public Task MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = MAX(attempts, @attempt),
-                  quota_seq = @quotaSeq, updated_at = @now
+                  quota_seq = @quotaSeq, route_reason = @reason, updated_at = @now
                 WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
                 """,
-                new { jobId, deploymentId, attempt, quotaSeq, now = Now() },
+                new { jobId, deploymentId, attempt, quotaSeq, reason, now = Now() },
                 cancellationToken: t)),
             ct);
 

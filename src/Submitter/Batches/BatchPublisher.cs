@@ -1,5 +1,6 @@
 using Dispatcher.Consumers;
 using Dispatcher.Contracts;
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Submitter.Batches;
@@ -9,7 +10,7 @@ namespace Dispatcher.Submitter.Batches;
 /// with a bounded number of sends awaiting their broker confirmation, so memory stays flat
 /// whatever the file's size.
 /// </summary>
-internal sealed class BatchPublisher(ISendEndpointProvider sender, int maxInFlight = 256)
+internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 256)
 {
     /// <summary>Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were sent.</summary>
     public async Task<int> PublishAsync(
@@ -23,14 +24,14 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int maxInFlig
         var batches = await sender.GetSendEndpoint(new Uri("queue:" + SubmitBatchConsumerDefinition.Queue));
         await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path)), ct);
 
-        var intake = await sender.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
         using var window = new SemaphoreSlim(maxInFlight, maxInFlight);
         var pending = new List<Task>(maxInFlight);
         var sent = 0;
         await foreach (var line in BatchFileReader.ReadAsync(path, limits, ct))
         {
             await window.WaitAsync(ct);
-            pending.Add(SendAsync(intake, line, batchId, window, ct));
+            pending.Add(SendAsync(intake, line, batchId, priority, window, ct));
             sent++;
             if (pending.Count >= maxInFlight)
             {
@@ -44,11 +45,14 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int maxInFlig
         return sent;
     }
 
-    private static async Task SendAsync(ISendEndpoint intake, BatchLine line, string batchId, SemaphoreSlim window, CancellationToken ct)
+    private static async Task SendAsync(ISendEndpoint intake, BatchLine line, string batchId, int priority, SemaphoreSlim window, CancellationToken ct)
     {
         try
         {
-            await intake.Send(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid()), ct);
+            await intake.Send(
+                new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority),
+                context => IntakePriority.Apply(context, priority),
+                ct);
         }
         finally
         {

@@ -22,11 +22,12 @@ internal static class BatchRun
         string batchId,
         string outputFolder,
         TimeSpan timeout,
+        int priority,
         CancellationToken ct)
     {
         AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
         var clock = Stopwatch.StartNew();
-        var publisher = new BatchPublisher(bus);
+        var publisher = new BatchPublisher(bus, priority);
         var status = await BatchProgress.FollowAsync(
             ledger,
             batchId,

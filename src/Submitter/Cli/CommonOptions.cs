@@ -21,6 +21,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "out",
     };
 
+    public static Option<int> Priority() => new("--priority")
+    {
+        Description = "Priority of every job in the batch: higher runs first when capacity is scarce (0-9 also orders the broker's queue).",
+    };
+
     public static Argument<FileInfo> BatchFile() => new("file")
     {
         Description = "A JSONL file in the OpenAI Batch input format (custom_id, method, url, body per line).",

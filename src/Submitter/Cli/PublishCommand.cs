@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dispatcher.Contracts;
+using Dispatcher.Messaging;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,8 @@ internal static class PublishCommand
         command.SetAction(async (parse, ct) =>
         {
             var configFile = parse.GetValue(config);
-            if (!BrokerRequirement.Check(SubmitterHosts.LoadConfiguration(configFile), "publish"))
+            var configuration = SubmitterHosts.LoadConfiguration(configFile);
+            if (!BrokerRequirement.Check(configuration, "publish"))
             {
                 return ExitCodes.InvalidInput;
             }
@@ -45,6 +47,12 @@ internal static class PublishCommand
             {
                 await Console.Error.WriteLineAsync("error: " + e.Message);
                 return ExitCodes.InvalidInput;
+            }
+
+            if (await IntakeCheck.ProblemAsync(configuration, ct) is { } problem)
+            {
+                await Console.Error.WriteLineAsync("error: " + problem);
+                return ExitCodes.Failed;
             }
 
             var group = request["model"]!.GetValue<string>();
@@ -64,8 +72,8 @@ internal static class PublishCommand
             try
             {
                 var bus = host.Services.GetRequiredService<IBus>();
-                var intake = await bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
-                await intake.Send(job, ct);
+                var intake = await bus.GetSendEndpoint(IntakePriority.IntakeAddress);
+                await intake.Send(job, context => IntakePriority.Apply(context, job.Priority), ct);
             }
             finally
             {

@@ -20,6 +20,7 @@ internal static class RunCommand
         var config = CommonOptions.Config();
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
+        var priority = CommonOptions.Priority();
         var timeout = new Option<TimeSpan>("--timeout")
         {
             Description = "Give up waiting for the batch after this long (hh:mm:ss).",
@@ -27,7 +28,7 @@ internal static class RunCommand
         };
         var command = new Command("run", "Run a JSONL batch end to end in this process (embedded dispatcher and workers) and write its results.")
         {
-            file, config, ledger, output, timeout,
+            file, config, ledger, output, timeout, priority,
         };
         command.SetAction((parse, ct) => RunAsync(
             parse.GetRequiredValue(file),
@@ -35,11 +36,12 @@ internal static class RunCommand
             parse.GetValue(ledger),
             parse.GetRequiredValue(output),
             parse.GetValue(timeout),
+            parse.GetValue(priority),
             ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, CancellationToken ct)
     {
         var limits = new BatchFileLimits();
         var lines = await BatchFileCheck.ValidateAsync(file, limits, ct);
@@ -61,6 +63,7 @@ internal static class RunCommand
                 "batch_" + NewId.NextGuid().ToString("N"),
                 output,
                 timeout,
+                priority,
                 ct);
         }
         finally

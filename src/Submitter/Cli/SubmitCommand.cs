@@ -21,6 +21,7 @@ internal static class SubmitCommand
         var config = CommonOptions.Config();
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
+        var priority = CommonOptions.Priority();
         var wait = new Option<bool>("--wait") { Description = "Follow the batch until every job ended, then write its results (needs the ledger file)." };
         var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one." };
         var timeout = new Option<TimeSpan>("--timeout")
@@ -30,13 +31,14 @@ internal static class SubmitCommand
         };
         var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
         {
-            file, config, ledger, output, wait, batchId, timeout,
+            file, config, ledger, output, wait, batchId, timeout, priority,
         };
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetRequiredValue(file);
             var configFile = parse.GetValue(config);
-            if (!BrokerRequirement.Check(SubmitterHosts.LoadConfiguration(configFile), "submit"))
+            var configuration = SubmitterHosts.LoadConfiguration(configFile);
+            if (!BrokerRequirement.Check(configuration, "submit"))
             {
                 return ExitCodes.InvalidInput;
             }
@@ -48,12 +50,18 @@ internal static class SubmitCommand
                 return ExitCodes.InvalidInput;
             }
 
+            if (await IntakeCheck.ProblemAsync(configuration, ct) is { } problem)
+            {
+                await Console.Error.WriteLineAsync("error: " + problem);
+                return ExitCodes.Failed;
+            }
+
             var id = parse.GetValue(batchId) ?? "batch_" + NewId.NextGuid().ToString("N");
             using var bus = SubmitterHosts.Producer(configFile);
             await bus.StartAsync(ct);
             try
             {
-                var publisher = new BatchPublisher(bus.Services.GetRequiredService<IBus>());
+                var publisher = new BatchPublisher(bus.Services.GetRequiredService<IBus>(), parse.GetValue(priority));
                 if (!parse.GetValue(wait))
                 {
                     await AnsiConsole.Progress().StartAsync(async ctx =>
@@ -76,6 +84,7 @@ internal static class SubmitCommand
                     id,
                     parse.GetRequiredValue(output),
                     parse.GetValue(timeout),
+                    parse.GetValue(priority),
                     ct);
             }
             finally

@@ -190,7 +190,8 @@ public sealed class EmbeddedPipelineTests
         await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
 
         var stored = await pipeline.Ledger.GetJobAsync(jobId.ToString(), default);
-        JsonDocument.Parse(stored!.Body).RootElement.GetProperty("extra_field").GetProperty("kept").GetBoolean().ShouldBeTrue();
+        stored!.RouteReason.ShouldBe("round-robin chose d1 of 1 candidate(s); 0 filtered out or over quota");
+        JsonDocument.Parse(stored.Body).RootElement.GetProperty("extra_field").GetProperty("kept").GetBoolean().ShouldBeTrue();
         recorder.Succeeded.Single().Response.GetProperty("model").GetString().ShouldBe("gpt-test");
     }
 }

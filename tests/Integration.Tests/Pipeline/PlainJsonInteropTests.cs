@@ -35,7 +35,7 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
             await _channel.QueueBindAsync(_results, exchange, "");
         }
 
-        await WaitForIntakeAsync();
+        await _env.WaitForConsumersAsync(_dispatcher, QueueNames.Intake, QueueNames.Provider("interop"));
     }
 
     public async Task DisposeAsync()
@@ -117,31 +117,5 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
         }
 
         throw new TimeoutException($"no result arrived; dispatcher output:\n{_dispatcher.Output}\nworkers:\n{_workers.Output}");
-    }
-
-    private async Task WaitForIntakeAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            await using var probe = await _connection.CreateChannelAsync();
-            try
-            {
-                // Consumers on both queues mean the endpoints, with their bindings, are up.
-                if ((await probe.QueueDeclarePassiveAsync(QueueNames.Intake)).ConsumerCount > 0
-                    && (await probe.QueueDeclarePassiveAsync(QueueNames.Provider("interop"))).ConsumerCount > 0)
-                {
-                    return;
-                }
-
-                await Task.Delay(200);
-            }
-            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
-            {
-                await Task.Delay(200);
-            }
-        }
-
-        throw new TimeoutException($"the dispatcher's intake never appeared; output:\n{_dispatcher.Output}");
     }
 }

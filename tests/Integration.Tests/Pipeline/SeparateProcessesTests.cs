@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dispatcher.Contracts;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
 using Dispatcher.Ledger;
@@ -22,6 +23,7 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
         // Two worker processes splitting the deployments between them, as a scaled-out deployment would.
         await using var workersAb = ProgramProcess.Start("Workers", env.Variables, "--Workers:Deployments:0=it-a", "--Workers:Deployments:1=it-b");
         await using var workersC = ProgramProcess.Start("Workers", env.Variables, "--Workers:Deployments:0=it-c");
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
 
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "it-batch", "--out", outDir, "--timeout", "00:03:00");

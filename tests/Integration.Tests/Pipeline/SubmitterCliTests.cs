@@ -36,6 +36,7 @@ public sealed class SubmitterCliTests(RabbitNodeFixture rabbit)
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("cli") } });
         await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
         await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
         await using var consumer = ProgramProcess.Start("Submitter", env.Variables, "consume", "--max", "1", "--duration", "00:02:00");
         // The consumer's queue must be bound before the result is published.
         await EventuallyAsync(() => consumer.HasExited || QueueCountAsync(env).Result > 0, TimeSpan.FromSeconds(60));
@@ -66,5 +67,19 @@ public sealed class SubmitterCliTests(RabbitNodeFixture rabbit)
         {
             await Task.Delay(200);
         }
+    }
+
+    [Fact]
+    public async Task Submit_NoDispatcherEverStarted_RefusesAndPublishesNothing()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("cli") } });
+        var path = env.WriteBatch(5);
+
+        await using var submitter = ProgramProcess.Start("Submitter", env.Variables, "submit", path);
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(2));
+
+        exit.ShouldBe(1, submitter.Output);
+        submitter.Output.ShouldContain("start the dispatcher once");
+        submitter.Output.ShouldNotContain("guest:");
     }
 }

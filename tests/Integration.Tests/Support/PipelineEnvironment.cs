@@ -70,6 +70,38 @@ public sealed class PipelineEnvironment : IDisposable
         Password = _node.Password,
     };
 
+    /// <summary>Waits until every named queue exists and has a consumer: the programs serving them are up.</summary>
+    public async Task WaitForConsumersAsync(ProgramProcess program, params string[] queues)
+    {
+        await using var connection = await ConnectionFactory().CreateConnectionAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var ready = true;
+            foreach (var queue in queues)
+            {
+                await using var probe = await connection.CreateChannelAsync();
+                try
+                {
+                    ready &= (await probe.QueueDeclarePassiveAsync(queue)).ConsumerCount > 0;
+                }
+                catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+                {
+                    ready = false;
+                }
+            }
+
+            if (ready)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"no consumer on {string.Join(", ", queues)}; output:\n{program.Output}");
+    }
+
     /// <summary>A simulated deployment with a small latency.</summary>
     public static object Simulated(string id, string group = "gpt-test", double latencyMs = 2, int maxParallel = 8, double errorRate = 0) => new
     {

@@ -1,0 +1,44 @@
+using Dispatcher.Contracts;
+using Dispatcher.Messaging;
+using Microsoft.Extensions.Configuration;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Dispatcher.Submitter.Cli;
+
+/// <summary>
+/// Before a producer publishes to RabbitMQ: the intake queue must exist (a dispatcher has
+/// started at least once), or jobs sent to its exchange would have nowhere to go.
+/// </summary>
+internal static class IntakeCheck
+{
+    /// <summary>Null when the intake exists; otherwise what is wrong, without any credential.</summary>
+    public static async Task<string?> ProblemAsync(IConfiguration configuration, CancellationToken ct)
+    {
+        var rabbit = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.RabbitMq ?? new RabbitMqOptions();
+        var factory = new ConnectionFactory
+        {
+            HostName = rabbit.Host,
+            Port = rabbit.Port,
+            VirtualHost = rabbit.VirtualHost,
+            UserName = rabbit.Username,
+            Password = rabbit.ResolvePassword(),
+            ClientProvidedName = "submitter intake check",
+        };
+        try
+        {
+            await using var connection = await factory.CreateConnectionAsync(ct);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: ct);
+            await channel.QueueDeclarePassiveAsync(QueueNames.Intake, ct);
+            return null;
+        }
+        catch (OperationInterruptedException)
+        {
+            return $"the intake queue '{QueueNames.Intake}' does not exist on {rabbit.Host}:{rabbit.Port} (virtual host '{rabbit.VirtualHost}'): start the dispatcher once, then submit again. Nothing was published.";
+        }
+        catch (BrokerUnreachableException)
+        {
+            return $"RabbitMQ at {rabbit.Host}:{rabbit.Port} (virtual host '{rabbit.VirtualHost}', user '{rabbit.Username}') is not reachable or refused the login. Nothing was published.";
+        }
+    }
+}
