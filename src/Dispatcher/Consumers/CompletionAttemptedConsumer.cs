@@ -131,11 +131,13 @@ public sealed class CompletionAttemptedConsumer(
         ErrorKind.RateLimited or ErrorKind.Timeout or ErrorKind.ServerError or ErrorKind.ConnectionFailed
         or ErrorKind.MalformedResponse or ErrorKind.CircuitOpen or ErrorKind.Authentication;
 
-    // Prefer deployments this job has not failed on; when it has failed on all of them, any may retry.
+    // Prefer deployments this job has not failed on, in its group and then along the fallback
+    // chain; when it has failed on all of them, any may retry.
     private async Task<IReadOnlySet<string>> UntriedElsewhereAsync(JobRow job, CancellationToken ct)
     {
         var attempts = await ledger.GetAttemptsAsync(job.JobId, ct);
         var tried = attempts.Where(a => a.ErrorKind != nameof(ErrorKind.None)).Select(a => a.DeploymentId).ToHashSet(StringComparer.Ordinal);
-        return router.DeploymentsOf(job.ModelGroup).All(d => tried.Contains(d.Id)) ? new HashSet<string>() : tried;
+        var reachable = catalog.Value.Group(job.ModelGroup).Fallbacks.Prepend(job.ModelGroup).SelectMany(router.DeploymentsOf);
+        return reachable.All(d => tried.Contains(d.Id)) ? new HashSet<string>() : tried;
     }
 }

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
+using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
 
@@ -17,6 +19,7 @@ public sealed class JobDispatch(
     DispatchGate gate,
     SqliteLedger ledger,
     ResultPublisher results,
+    IOptions<CatalogOptions> catalog,
     TimeProvider time,
     ILogger<JobDispatch> logger)
 {
@@ -48,7 +51,7 @@ public sealed class JobDispatch(
 
             try
             {
-                decision = await gate.RouteAsync(request, (int)job.Priority, waitLimit.Token);
+                decision = await RouteWithFallbacksAsync(request, (int)job.Priority, waitLimit.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -84,6 +87,31 @@ public sealed class JobDispatch(
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
         }
+    }
+
+    /// <summary>
+    /// The job's own group first (waiting there if it is only short of quota); when that group
+    /// cannot take the job at all — every deployment already failed it, or is filtered out —
+    /// the group's fallback chain, in order.
+    /// </summary>
+    private async Task<RoutingDecision> RouteWithFallbacksAsync(RoutingRequest request, int priority, CancellationToken ct)
+    {
+        var decision = await gate.RouteAsync(request, priority, ct);
+        if (decision.Deployment is not null)
+        {
+            return decision;
+        }
+
+        foreach (var fallback in catalog.Value.Group(request.ModelGroup).Fallbacks)
+        {
+            var next = await gate.RouteAsync(request with { ModelGroup = fallback }, priority, ct);
+            if (next.Deployment is not null)
+            {
+                return next;
+            }
+        }
+
+        return decision;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

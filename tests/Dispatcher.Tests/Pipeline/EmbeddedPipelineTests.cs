@@ -194,4 +194,33 @@ public sealed class EmbeddedPipelineTests
         JsonDocument.Parse(stored.Body).RootElement.GetProperty("extra_field").GetProperty("kept").GetBoolean().ShouldBeTrue();
         recorder.Succeeded.Single().Response.GetProperty("model").GetString().ShouldBe("gpt-test");
     }
+
+    [Fact]
+    public async Task SubmitCompletion_GroupFailsEverywhere_FallsBackAlongTheChain()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                EmbeddedPipeline.Simulated("primary", errorRate: 1),
+                EmbeddedPipeline.Simulated("backup", group: "gpt-backup"),
+            },
+            ModelGroups = new object[]
+            {
+                new { Name = "gpt-test", Fallbacks = new[] { "gpt-backup" } },
+                new { Name = "gpt-backup" },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await SendAsync(pipeline.Bus, new SubmitCompletion($"fb{i}", "gpt-test", Body(), "b-fallback", Guid.NewGuid()));
+        }
+
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 5, "5 results");
+
+        recorder.Failed.ShouldBeEmpty();
+        recorder.Succeeded.ShouldAllBe(s => s.DeploymentId == "backup" && s.Attempts == 2 && s.ModelGroup == "gpt-test");
+    }
 }
