@@ -16,14 +16,15 @@ namespace Dispatcher.Bench.Pipeline;
 /// read-back on the writer connection), then MarkDispatchedAsync. Outcome
 /// (CompletionAttemptedConsumer + ResultPublisher): GetJobAsync, RecordAttemptAsync,
 /// CompleteAsync, GetJobAsync, MarkResultPublishedAsync. That is 6 write statements (each its
-/// own autocommit transaction, all through one gated connection) and 3 reads per successful job.
+/// own autocommit transaction, all through one gated connection) and 3 reads per successful job
+/// (the read-back in AcceptJobAsync on the writer connection, and two GetJobAsync on pooled ones).
 /// </remarks>
 internal static class LedgerProfile
 {
     /// <summary>Writes per job through the single writer connection, counted from the calls above.</summary>
     public const int WriteStatementsPerJob = 6;
 
-    /// <summary>Reads per job on pooled connections (the read-back in AcceptJobAsync runs on the writer).</summary>
+    /// <summary>Reads per job: the read-back in AcceptJobAsync (on the writer) and two GetJobAsync (on pooled connections).</summary>
     public const int ReadsPerJob = 3;
 
     private const string Body = """{"model":"gpt-bench","messages":[{"role":"system","content":"You are a concise assistant."},{"role":"user","content":"Summarise vaccines in three bullet points."}],"max_tokens":64,"temperature":0.2}""";

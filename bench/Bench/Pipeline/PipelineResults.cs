@@ -21,6 +21,8 @@ internal sealed record PipelineResults(
     int JobBytes,
     RawResult Raw,
     CpuUsage RawCpu,
+    RawResult RawNarrow,
+    CpuUsage RawNarrowCpu,
     IReadOnlyList<StageResult> Routing,
     StageResult Pipeline,
     IReadOnlyList<LedgerProfileResult> Ledger);

@@ -27,6 +27,12 @@ internal sealed record PipelineSettings(
     /// <summary>The target for the whole pipeline.</summary>
     public const double PipelineTarget = 0.25;
 
+    /// <summary>The raw variant's window: the dispatcher intake's concurrency limit (each consumer awaits its own send).</summary>
+    public const int NarrowInFlight = 32;
+
+    /// <summary>The raw variant's prefetch: the dispatcher intake's prefetch.</summary>
+    public const ushort NarrowPrefetch = 64;
+
     /// <summary>Where tmpfs is mounted on Linux.</summary>
     public const string TmpfsFolder = "/dev/shm";
 }
