@@ -1,0 +1,172 @@
+using System.Globalization;
+using Dispatcher.Bench.Broker;
+using Dispatcher.Bench.Jobs;
+using Dispatcher.Bench.Processes;
+using Dispatcher.Consumers;
+using Dispatcher.Contracts;
+using Dispatcher.Submitter.Batches;
+using Dispatcher.Testing;
+
+namespace Dispatcher.Bench.Bulk;
+
+/// <summary>
+/// Bulk submit: the real <c>Submitter submit FILE</c> program as a child process against the
+/// private node with no dispatcher running, so the jobs accumulate in the durable intake queue.
+/// Measures wall time (validation plus publishing) and the child's peak resident memory (VmHWM),
+/// per file size; the intake queue is verified and purged between sizes so the broker stays small.
+/// </summary>
+internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, TextWriter log)
+{
+    private static readonly TimeSpan MemoryPoll = TimeSpan.FromMilliseconds(5);
+
+    private readonly TimeProvider _clock = TimeProvider.System;
+
+    /// <summary>Runs a one-line file (the fixed start-up cost), then each size in turn.</summary>
+    public async Task<IReadOnlyList<BulkResult>> RunAsync(IReadOnlyList<int> sizes, string workFolder, TimeSpan timeout, TimeSpan quietWait, CancellationToken ct)
+    {
+        await using var broker = await BrokerClient.ConnectAsync(node, ct);
+        foreach (var queue in new[] { QueueNames.Intake, SubmitBatchConsumerDefinition.Queue })
+        {
+            await broker.PurgeAsync(queue, ct);
+        }
+
+        var results = new List<BulkResult>();
+        foreach (var size in sizes.Prepend(1))
+        {
+            results.Add(await RunOneAsync(broker, size, workFolder, timeout, quietWait, ct));
+        }
+
+        return results;
+    }
+
+    private async Task<BulkResult> RunOneAsync(BrokerClient broker, int size, string workFolder, TimeSpan timeout, TimeSpan quietWait, CancellationToken ct)
+    {
+        var file = Path.Combine(workFolder, $"bulk-{size}.jsonl");
+        try
+        {
+            var bytes = await BatchFileWriter.WriteAsync(file, size, "gpt-4o-mini", ct);
+            log.WriteLine($"  {size:N0} lines ({bytes / 1024.0 / 1024.0:0.0} MiB): validating in-process, then Submitter submit");
+
+            await QuietMachine.WaitAsync(Ours(), quietWait, log, ct);
+            var validationStarted = _clock.GetTimestamp();
+            var validation = await BatchFileValidator.ValidateAsync(file, BatchFileLimits.Default, ct);
+            var validationTime = _clock.GetElapsedTime(validationStarted);
+            if (!validation.IsValid || validation.Lines != size)
+            {
+                throw new InvalidOperationException($"the generated file {file} did not validate: {string.Join("; ", validation.Errors)}");
+            }
+
+            await QuietMachine.WaitAsync(Ours(), quietWait, log, ct);
+            var (wall, peak, brokerPeak) = await SubmitAsync(file, size, workFolder, timeout, ct);
+
+            var depth = (await broker.TryInspectAsync(QueueNames.Intake, ct))?.MessageCount ?? 0;
+            if (depth != size)
+            {
+                throw new InvalidOperationException($"Submitter reported success but the intake queue holds {depth} jobs, not {size}");
+            }
+
+            await broker.PurgeAsync(QueueNames.Intake, ct);
+            await broker.PurgeAsync(SubmitBatchConsumerDefinition.Queue, ct);
+            var result = new BulkResult(size, bytes, validationTime, wall, peak, brokerPeak);
+            log.WriteLine($"      {result.LinesPerSecond:N0} lines/s, peak RSS {peak / 1024.0 / 1024.0:0.0} MiB");
+            return result;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private Dictionary<string, int> Ours()
+    {
+        var pids = new Dictionary<string, int>(StringComparer.Ordinal) { ["bench"] = Environment.ProcessId };
+        if (ProcFs.FindBeam(node.EpmdPort) is { } beam)
+        {
+            pids["broker"] = beam;
+        }
+
+        return pids;
+    }
+
+    private async Task<(TimeSpan Wall, long PeakRss, long BrokerPeakRss)> SubmitAsync(string file, int size, string workFolder, TimeSpan timeout, CancellationToken ct)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["DISPATCHER_Transport__Kind"] = "RabbitMq",
+            ["DISPATCHER_Transport__RabbitMq__Host"] = node.Host,
+            ["DISPATCHER_Transport__RabbitMq__Port"] = node.AmqpPort.ToString(CultureInfo.InvariantCulture),
+            ["DISPATCHER_Transport__RabbitMq__ManagementPort"] = node.ManagementPort.ToString(CultureInfo.InvariantCulture),
+            ["DISPATCHER_Ledger__Path"] = Path.Combine(workFolder, "bulk-ledger.db"),
+        };
+        var beam = ProcFs.FindBeam(node.EpmdPort);
+        long peak = 0;
+        long brokerPeak = 0;
+        using var stopSampling = new CancellationTokenSource();
+
+        var started = _clock.GetTimestamp();
+        await using var submitter = ChildProgram.Start(
+            "Submitter", repo.Program("Submitter"), environment,
+            ["submit", file, "--batch-id", $"bulk-{size}"],
+            Path.Combine(workFolder, $"submitter-{size}.log"));
+
+        // VmHWM is the kernel's own high-water mark, so a sample taken any time before exit holds
+        // the peak so far; sampling often only narrows the window after the last sample.
+        var sampler = Task.Run(
+            async () =>
+            {
+                while (!stopSampling.IsCancellationRequested)
+                {
+                    peak = Math.Max(peak, ProcFs.StatusBytes(submitter.Id, "VmHWM") ?? 0);
+                    if (beam is { } b)
+                    {
+                        brokerPeak = Math.Max(brokerPeak, ProcFs.StatusBytes(b, "VmRSS") ?? 0);
+                    }
+
+                    try
+                    {
+                        await Task.Delay(MemoryPoll, _clock, stopSampling.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            },
+            CancellationToken.None);
+
+        var exited = await submitter.WaitForExitAsync(timeout, ct);
+        var wall = _clock.GetElapsedTime(started);
+        await stopSampling.CancelAsync();
+        await sampler;
+
+        if (!exited)
+        {
+            throw new TimeoutException(
+                $"Submitter submit of {size:N0} lines did not finish within {timeout}; if the broker raised a memory or disk alarm " +
+                $"it blocks publishers (rabbitmqctl -n {node.NodeName} list_alarms). Last output:{Environment.NewLine}{submitter.Tail()}");
+        }
+
+        if (submitter.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"Submitter submit exited with code {submitter.ExitCode}:{Environment.NewLine}{submitter.Tail()}");
+        }
+
+        return (wall, peak, brokerPeak);
+    }
+}
+
+/// <summary>One bulk submit's figures.</summary>
+/// <param name="Lines">Lines in the file (jobs published).</param>
+/// <param name="FileBytes">The file's size.</param>
+/// <param name="Validation">The validation pass alone, in-process.</param>
+/// <param name="Wall">The Submitter process from start to exit: start-up, validation, connecting, publishing.</param>
+/// <param name="PeakRss">The Submitter's peak resident memory (VmHWM).</param>
+/// <param name="BrokerPeakRss">The broker's largest resident memory seen meanwhile.</param>
+internal sealed record BulkResult(int Lines, long FileBytes, TimeSpan Validation, TimeSpan Wall, long PeakRss, long BrokerPeakRss)
+{
+    /// <summary>Lines per second over the whole process lifetime.</summary>
+    public double LinesPerSecond => Lines / Wall.TotalSeconds;
+
+    /// <summary>Lines per second of validation alone.</summary>
+    public double ValidationLinesPerSecond => Lines / Validation.TotalSeconds;
+}

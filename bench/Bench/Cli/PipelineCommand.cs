@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Dispatcher.Bench.Pipeline;
+
+namespace Dispatcher.Bench.Cli;
+
+/// <summary><c>pipeline</c>: raw baseline, routing stage, full pipeline and ledger profile, in one run.</summary>
+internal sealed class PipelineCommand
+{
+    private readonly Option<int> _jobs = BenchOptions.Jobs();
+    private readonly Option<int> _warmup = BenchOptions.Warmup();
+    private readonly Option<int> _inFlight = BenchOptions.InFlight();
+    private readonly Option<int> _prefetch = BenchOptions.Prefetch();
+    private readonly Option<int> _maxParallel = BenchOptions.MaxParallel();
+    private readonly Option<bool> _noTmpfs = BenchOptions.NoTmpfs();
+    private readonly Option<int> _ledgerProfileJobs = BenchOptions.LedgerProfileJobs();
+    private readonly Option<TimeSpan> _quietWait = BenchOptions.QuietWait();
+
+    public static Command Create()
+    {
+        var options = new PipelineCommand();
+        var timeout = BenchOptions.Timeout();
+        var command = new Command("pipeline", "Throughput of the routing stage and the whole pipeline, as ratios to a raw RabbitMQ.Client baseline measured in the same run.");
+        options.AddTo(command);
+        command.Options.Add(timeout);
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var session = await BenchSession.StartAsync(Console.Out, ct);
+            await RunAsync(session, options.Read(parse, parse.GetValue(timeout)), ct);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Adds the pipeline options to a command.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _jobs, _warmup, _inFlight, _prefetch, _maxParallel, _noTmpfs, _ledgerProfileJobs, _quietWait })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The settings the command line gives.</summary>
+    public PipelineSettings Read(ParseResult parse, TimeSpan timeout)
+    {
+        var jobs = parse.GetValue(_jobs);
+        var warmup = parse.GetValue(_warmup);
+        var inFlight = parse.GetValue(_inFlight);
+        var prefetch = parse.GetValue(_prefetch);
+        var maxParallel = parse.GetValue(_maxParallel);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(jobs, "--jobs");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(warmup, "--warmup");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFlight, "--in-flight");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxParallel, "--max-parallel");
+        if (prefetch is < 1 or > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException("--prefetch", prefetch, "must be between 1 and 65535");
+        }
+
+        return new PipelineSettings(
+            jobs, warmup, inFlight, (ushort)prefetch, maxParallel, !parse.GetValue(_noTmpfs), Math.Max(0, parse.GetValue(_ledgerProfileJobs)), timeout, parse.GetValue(_quietWait));
+    }
+
+    /// <summary>Runs the pipeline benchmark in an open session and prints its tables.</summary>
+    public static async Task RunAsync(BenchSession session, PipelineSettings settings, CancellationToken ct)
+    {
+        Console.WriteLine();
+        Console.WriteLine("== pipeline ==");
+        var results = await new PipelineBenchmark(session.Node, session.Repo, settings, Console.Out).RunAsync(session.WorkFolder, ct);
+        PipelineReport.Print(results, Console.Out);
+    }
+}

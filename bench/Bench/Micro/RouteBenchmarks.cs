@@ -1,0 +1,58 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using Dispatcher.Catalog;
+using Dispatcher.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Bench.Micro;
+
+/// <summary>
+/// The routing decision alone: <see cref="DeploymentRouter.Route"/> over one model group of
+/// 3 to 10 deployments with the product's filters, for a first attempt and for a retry that
+/// excludes the deployment that failed (the path that also explains the filtering).
+/// </summary>
+[MemoryDiagnoser]
+public class RouteBenchmarks
+{
+    private const string Group = "gpt-bench";
+
+    private DeploymentRouter _router = null!;
+    private RoutingRequest _first = null!;
+    private RoutingRequest _retry = null!;
+
+    /// <summary>Deployments in the model group.</summary>
+    [Params(3, 5, 10)]
+    public int Deployments { get; set; }
+
+    /// <summary>The group's strategy.</summary>
+    [Params(RoutingStrategies.RoundRobin, RoutingStrategies.PriorityOrder)]
+    public string Strategy { get; set; } = RoutingStrategies.RoundRobin;
+
+    /// <summary>Builds the router the way the dispatcher's container does.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var catalog = new CatalogOptions
+        {
+            Deployments = [.. Enumerable.Range(0, Deployments).Select(i => new DeploymentOptions
+            {
+                Id = "deployment-" + i.ToString(CultureInfo.InvariantCulture),
+                ModelGroup = Group,
+                Priority = i,
+                ContextWindow = 128_000,
+            })],
+            ModelGroups = [new ModelGroupOptions { Name = Group, Strategy = Strategy }],
+        };
+        _router = new DeploymentRouter(Options.Create(catalog), [new ExcludedFilter(), new ContextWindowFilter()]);
+        _first = new RoutingRequest(Guid.NewGuid(), Group, 40, 256, null, null, new HashSet<string>(StringComparer.Ordinal));
+        _retry = _first with { Excluded = new HashSet<string>(StringComparer.Ordinal) { "deployment-0" } };
+    }
+
+    /// <summary>A job's first attempt: every deployment is a candidate.</summary>
+    [Benchmark(Baseline = true)]
+    public RoutingDecision FirstAttempt() => _router.Route(_first);
+
+    /// <summary>A retry: the deployment that failed is filtered out and named in the reason.</summary>
+    [Benchmark]
+    public RoutingDecision RetryOneExcluded() => _router.Route(_retry);
+}

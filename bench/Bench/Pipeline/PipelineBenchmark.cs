@@ -1,0 +1,238 @@
+using Dispatcher.Bench.Broker;
+using Dispatcher.Bench.Jobs;
+using Dispatcher.Bench.Processes;
+using Dispatcher.Consumers;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using Dispatcher.Testing;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Bench.Pipeline;
+
+/// <summary>
+/// The throughput benchmark, all on one private node in one run: (a) the raw broker baseline,
+/// (b) the routing stage alone (the real Dispatcher program, no workers), (c) the whole
+/// pipeline (the real Dispatcher and Workers programs), and a broker-less profile of the
+/// ledger's share of a job. Jobs are published the way <c>Submitter submit</c> publishes them.
+/// </summary>
+internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo, PipelineSettings settings, TextWriter log)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan DepthPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LedgerPoll = TimeSpan.FromMilliseconds(250);
+
+    private readonly TimeProvider _clock = TimeProvider.System;
+    private readonly int _beam = ProcFs.FindBeam(node.EpmdPort) ?? 0;
+
+    /// <summary>Runs every stage in turn and returns the figures.</summary>
+    public async Task<PipelineResults> RunAsync(string workFolder, CancellationToken ct)
+    {
+        await using var broker = await BrokerClient.ConnectAsync(node, ct);
+        await using var producer = await JobProducer.StartAsync(node, ct);
+
+        var mainFile = Path.Combine(workFolder, "pipeline-jobs.jsonl");
+        var warmupFile = Path.Combine(workFolder, "pipeline-warmup.jsonl");
+        var oneFile = Path.Combine(workFolder, "pipeline-one.jsonl");
+        await BatchFileWriter.WriteAsync(mainFile, settings.Jobs, ProductEnvironment.ModelGroup, ct);
+        await BatchFileWriter.WriteAsync(warmupFile, settings.Warmup, ProductEnvironment.ModelGroup, ct);
+        await BatchFileWriter.WriteAsync(oneFile, 1, ProductEnvironment.ModelGroup, ct);
+
+        var job = await CaptureJobAsync(broker, producer, oneFile, ct);
+        log.WriteLine($"  a serialized job on the intake queue is {job.Length} bytes (MassTransit envelope, body included)");
+
+        log.WriteLine($"  (a) raw baseline: warm-up {settings.Warmup}, then {settings.Jobs} messages, {settings.RawInFlight} unconfirmed at most, prefetch {settings.RawPrefetch}");
+        await RawBaseline.RunAsync(node, job, settings.Warmup, settings.RawInFlight, settings.RawPrefetch, settings.Timeout, ct);
+        await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
+        var rawCpu = CpuMeter.Start(Pids());
+        var raw = await RawBaseline.RunAsync(node, job, settings.Jobs, settings.RawInFlight, settings.RawPrefetch, settings.Timeout, ct);
+        var rawUsage = rawCpu.Stop();
+        log.WriteLine($"      {raw.Rate:N0} msg/s");
+
+        // The same broker work with the window the dispatcher's intake endpoint has (32 concurrent
+        // consumers, each awaiting its own send's confirm; prefetch 64). The faster of the two raw runs
+        // is the reference, so the ratios are to the broker's best effort whichever window that takes.
+        log.WriteLine($"  (a') raw baseline with the dispatcher's window: {PipelineSettings.NarrowInFlight} unconfirmed at most, prefetch {PipelineSettings.NarrowPrefetch}");
+        await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
+        var narrowCpu = CpuMeter.Start(Pids());
+        var narrow = await RawBaseline.RunAsync(node, job, settings.Jobs, PipelineSettings.NarrowInFlight, PipelineSettings.NarrowPrefetch, settings.Timeout, ct);
+        var narrowUsage = narrowCpu.Stop();
+        log.WriteLine($"      {narrow.Rate:N0} msg/s");
+
+        var routing = new List<StageResult>
+        {
+            await RoutingAsync(broker, producer, mainFile, warmupFile, Path.GetTempPath(), "routing, ledger on disk", workFolder, ct),
+        };
+        if (settings.CompareTmpfs && Directory.Exists(PipelineSettings.TmpfsFolder))
+        {
+            routing.Add(await RoutingAsync(broker, producer, mainFile, warmupFile, PipelineSettings.TmpfsFolder, "routing, ledger on tmpfs", workFolder, ct));
+        }
+
+        var pipeline = await PipelineAsync(broker, producer, mainFile, warmupFile, workFolder, ct);
+
+        var ledger = new List<LedgerProfileResult>();
+        if (settings.LedgerProfileJobs > 0)
+        {
+            log.WriteLine($"  ledger profile: {settings.LedgerProfileJobs} jobs, 32 concurrent callers, no broker");
+            await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
+            ledger.Add(await LedgerProfile.RunAsync(Path.GetTempPath(), "disk", settings.LedgerProfileJobs, 32, ct));
+            if (Directory.Exists(PipelineSettings.TmpfsFolder))
+            {
+                await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
+                ledger.Add(await LedgerProfile.RunAsync(PipelineSettings.TmpfsFolder, "tmpfs", settings.LedgerProfileJobs, 32, ct));
+            }
+        }
+
+        return new PipelineResults(settings, job.Length, raw, rawUsage, narrow, narrowUsage, routing, pipeline, ledger);
+    }
+
+    // Publishes one job with no dispatcher running and reads it back: the raw baseline then moves
+    // messages of exactly the product's size.
+    private static async Task<byte[]> CaptureJobAsync(BrokerClient broker, JobProducer producer, string oneFile, CancellationToken ct)
+    {
+        foreach (var queue in ProductEnvironment.ProductQueues)
+        {
+            await broker.PurgeAsync(queue, ct);
+        }
+
+        await producer.PublishAsync(oneFile, "size-probe", 1, ct);
+        var body = await broker.TakeOneAsync(QueueNames.Intake, ct)
+            ?? throw new InvalidOperationException("the probe job did not arrive on the intake queue");
+        await broker.PurgeAsync(SubmitBatchConsumerDefinition.Queue, ct);
+        return body;
+    }
+
+    private async Task<StageResult> RoutingAsync(
+        BrokerClient broker, JobProducer producer, string mainFile, string warmupFile, string ledgerRoot, string label, string workFolder, CancellationToken ct)
+    {
+        log.WriteLine($"  (b) {label}: the Dispatcher program alone, until {settings.Jobs} work items sit in the provider queues");
+        using var env = new ProductEnvironment(node, Path.Combine(workFolder, Slug(label)), ledgerRoot, settings.MaxParallel);
+        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
+        await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue], ct);
+
+        await producer.PublishAsync(warmupFile, "warmup-" + Slug(label), settings.Warmup, ct);
+        await WaitForDepthAsync(broker, dispatcher, settings.Warmup, ct);
+        await PurgeProviderQueuesAsync(broker, ct);
+
+        var pids = Pids(("dispatcher", dispatcher.Id));
+        await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct);
+        var cpu = CpuMeter.Start(pids);
+        var started = _clock.GetTimestamp();
+        await producer.PublishAsync(mainFile, Slug(label), settings.Jobs, ct);
+        var published = _clock.GetElapsedTime(started);
+        await WaitForDepthAsync(broker, dispatcher, settings.Jobs, ct);
+        var elapsed = _clock.GetElapsedTime(started);
+        var usage = cpu.Stop();
+
+        await PurgeProviderQueuesAsync(broker, ct);
+        var result = new StageResult(label, settings.Jobs, elapsed, published, usage);
+        log.WriteLine($"      {result.Rate:N0} jobs/s");
+        return result;
+    }
+
+    private async Task<StageResult> PipelineAsync(
+        BrokerClient broker, JobProducer producer, string mainFile, string warmupFile, string workFolder, CancellationToken ct)
+    {
+        log.WriteLine($"  (c) full pipeline: the Dispatcher and Workers programs, until the ledger shows {settings.Jobs} jobs ended");
+        using var env = new ProductEnvironment(node, Path.Combine(workFolder, "pipeline"), Path.GetTempPath(), settings.MaxParallel);
+        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
+        await using var workers = ChildProgram.Start("Workers", repo.Program("Workers"), env.Variables, [], Path.Combine(env.Folder, "workers.log"));
+        await WaitForConsumersAsync(
+            broker,
+            [dispatcher, workers],
+            [QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue, .. ProductEnvironment.ProviderQueues],
+            ct);
+
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
+        await producer.PublishAsync(warmupFile, "warmup-pipeline", settings.Warmup, ct);
+        await WaitForBatchAsync(ledger, "warmup-pipeline", [dispatcher, workers], ct);
+
+        var pids = Pids(("dispatcher", dispatcher.Id), ("workers", workers.Id));
+        await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct);
+        var cpu = CpuMeter.Start(pids);
+        var started = _clock.GetTimestamp();
+        await producer.PublishAsync(mainFile, "pipeline", settings.Jobs, ct);
+        var published = _clock.GetElapsedTime(started);
+        var status = await WaitForBatchAsync(ledger, "pipeline", [dispatcher, workers], ct);
+        var elapsed = _clock.GetElapsedTime(started);
+        var usage = cpu.Stop();
+
+        if (status.Succeeded != settings.Jobs)
+        {
+            throw new InvalidOperationException(
+                $"the pipeline ended {status.Succeeded} jobs with a completion and {status.Failed} without one, of {settings.Jobs}; " +
+                "with error-free simulated deployments every job should succeed");
+        }
+
+        var result = new StageResult("full pipeline", settings.Jobs, elapsed, published, usage);
+        log.WriteLine($"      {result.Rate:N0} jobs/s");
+        return result;
+    }
+
+    private Task WaitForConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
+        Processes.Polling.UntilAsync(
+            () =>
+            {
+                Array.ForEach(programs, p => p.ThrowIfExited());
+                return broker.AllConsumedAsync(queues, ct);
+            },
+            TimeSpan.FromMilliseconds(200),
+            StartTimeout,
+            "the programs to consume " + string.Join(", ", queues),
+            ct);
+
+    private Task WaitForDepthAsync(BrokerClient broker, ChildProgram dispatcher, int jobs, CancellationToken ct) =>
+        Processes.Polling.UntilAsync(
+            async () =>
+            {
+                dispatcher.ThrowIfExited();
+                return await broker.DepthAsync(ProductEnvironment.ProviderQueues, ct) >= jobs;
+            },
+            DepthPoll,
+            settings.Timeout,
+            $"{jobs} work items in the provider queues",
+            ct);
+
+    private async Task<BatchStatus> WaitForBatchAsync(SqliteLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct)
+    {
+        BatchStatus? status = null;
+        await Processes.Polling.UntilAsync(
+            async () =>
+            {
+                Array.ForEach(programs, p => p.ThrowIfExited());
+                status = await ledger.GetBatchStatusAsync(batchId, ct);
+                return status is { IsComplete: true };
+            },
+            LedgerPoll,
+            settings.Timeout,
+            $"batch {batchId} to end in the ledger",
+            ct);
+        return status!;
+    }
+
+    private static async Task PurgeProviderQueuesAsync(BrokerClient broker, CancellationToken ct)
+    {
+        foreach (var queue in ProductEnvironment.ProviderQueues)
+        {
+            await broker.PurgeAsync(queue, ct);
+        }
+    }
+
+    private Dictionary<string, int> Pids(params (string Name, int Pid)[] programs)
+    {
+        var pids = new Dictionary<string, int>(StringComparer.Ordinal) { ["bench"] = Environment.ProcessId };
+        if (_beam != 0)
+        {
+            pids["broker"] = _beam;
+        }
+
+        foreach (var (name, pid) in programs)
+        {
+            pids[name] = pid;
+        }
+
+        return pids;
+    }
+
+    private static string Slug(string label) =>
+        new([.. label.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]);
+}

@@ -1,0 +1,114 @@
+using Dispatcher.Bench.Processes;
+using Dispatcher.Bench.Reporting;
+
+namespace Dispatcher.Bench.Pipeline;
+
+/// <summary>Prints a pipeline run's figures as Markdown tables.</summary>
+internal static class PipelineReport
+{
+    private static readonly string[] Processes = ["bench", "dispatcher", "workers", "broker"];
+
+    private static readonly string NarrowLabel =
+        $"raw, {PipelineSettings.NarrowInFlight} unconfirmed, prefetch {PipelineSettings.NarrowPrefetch} (the dispatcher's window)";
+
+    private static string WideLabel(PipelineSettings settings) =>
+        $"raw, {settings.RawInFlight} unconfirmed, prefetch {settings.RawPrefetch}";
+
+    /// <summary>Writes the throughput, CPU and ledger tables.</summary>
+    public static void Print(PipelineResults r, TextWriter output)
+    {
+        // The reference is the faster of the two raw runs: the broker's best effort on this machine.
+        var raw = Math.Max(r.Raw.Rate, r.RawNarrow.Rate);
+        var throughput = new MarkdownTable("stage", "jobs", "seconds", "published in s", "rate /s", "ratio to raw", "target", "met");
+        throughput.Row(RawRow(WideLabel(r.Settings), r.Raw, raw));
+        throughput.Row(RawRow(NarrowLabel, r.RawNarrow, raw));
+        foreach (var stage in r.Routing)
+        {
+            throughput.Row(Row(stage, raw, PipelineSettings.RoutingTarget));
+        }
+
+        throughput.Row(Row(r.Pipeline, raw, PipelineSettings.PipelineTarget));
+        output.WriteLine();
+        output.WriteLine(
+            $"Throughput ({Figures.Count(r.Settings.Jobs)} jobs per stage, {r.JobBytes}-byte messages, 3 simulated deployments with zero latency, " +
+            $"MaxParallel {r.Settings.MaxParallel}; ratios are to the faster raw run, the reference):");
+        output.WriteLine();
+        output.Write(throughput);
+
+        var cpu = new MarkdownTable(["stage", "wall s", .. Processes.Select(p => p + " % of a core"), "everything else % of a core", "machine busy"]);
+        cpu.Row(CpuRow(WideLabel(r.Settings), r.RawCpu));
+        cpu.Row(CpuRow(NarrowLabel, r.RawNarrowCpu));
+        foreach (var stage in r.Routing.Append(r.Pipeline))
+        {
+            cpu.Row(CpuRow(stage.Label, stage.Cpu));
+        }
+
+        var perJob = new MarkdownTable(["stage", .. Processes.Select(p => p + " ms"), "everything else ms", "all ms"]);
+        perJob.Row(PerJobRow(WideLabel(r.Settings) + " (per message)", r.RawCpu, r.Raw.Messages));
+        perJob.Row(PerJobRow(NarrowLabel + " (per message)", r.RawNarrowCpu, r.RawNarrow.Messages));
+        foreach (var stage in r.Routing.Append(r.Pipeline))
+        {
+            perJob.Row(PerJobRow(stage.Label, stage.Cpu, stage.Jobs));
+        }
+
+        output.WriteLine();
+        output.WriteLine($"CPU during each measurement ({Environment.ProcessorCount} cores; 100 % = one core busy; 'bench' is the publisher and, for raw, the consumer too):");
+        output.WriteLine();
+        output.Write(cpu);
+        output.WriteLine();
+        output.WriteLine("CPU time per job, by process (milliseconds of CPU per job or raw message):");
+        output.WriteLine();
+        output.Write(perJob);
+
+        if (r.Ledger.Count > 0)
+        {
+            var ledger = new MarkdownTable("ledger file on", "jobs", "intake µs per job", "outcome µs per job", "intake alone, jobs/s", "whole job, jobs/s", "CPU % of a core");
+            foreach (var l in r.Ledger)
+            {
+                ledger.Row(l.Label, Figures.Count(l.Jobs), Figures.One(l.IntakeMicros), Figures.One(l.OutcomeMicros), Figures.Rate(l.IntakeJobsPerSecond), Figures.Rate(l.JobsPerSecond), Figures.Percent(l.CpuPercentOfOneCore));
+            }
+
+            output.WriteLine();
+            output.WriteLine(
+                $"Ledger alone (no broker): the dispatcher's SqliteLedger calls per job, {r.Ledger[0].Concurrency} concurrent callers; " +
+                $"{LedgerProfile.WriteStatementsPerJob} write statements through the one writer connection and {LedgerProfile.ReadsPerJob} reads per job:");
+            output.WriteLine();
+            output.Write(ledger);
+        }
+    }
+
+    private static string[] RawRow(string label, Broker.RawResult result, double reference) =>
+    [
+        label + (result.Rate >= reference ? " (reference)" : ""), Figures.Count(result.Messages), Figures.Seconds(result.Elapsed),
+        Figures.Seconds(result.PublishTime), Figures.Rate(result.Rate), Figures.Ratio(result.Rate / reference), "", "",
+    ];
+
+    private static string[] Row(StageResult stage, double raw, double target)
+    {
+        var ratio = stage.Rate / raw;
+        return
+        [
+            stage.Label, Figures.Count(stage.Jobs), Figures.Seconds(stage.Elapsed), Figures.Seconds(stage.PublishTime),
+            Figures.Rate(stage.Rate), Figures.Ratio(ratio), ">= " + Figures.Ratio(target), ratio >= target ? "yes" : "no",
+        ];
+    }
+
+    private static string[] PerJobRow(string label, CpuUsage usage, int jobs)
+    {
+        string Ms(double percentOfOneCore) =>
+            (percentOfOneCore / 100.0 * usage.Wall.TotalMilliseconds / jobs).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+        return
+        [
+            label,
+            .. Processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Ms(v) : "-"),
+            Ms(usage.OtherPercentOfOneCore), Ms(usage.MachineBusyPercent * Environment.ProcessorCount),
+        ];
+    }
+
+    private static string[] CpuRow(string label, CpuUsage usage) =>
+    [
+        label, Figures.Seconds(usage.Wall),
+        .. Processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Figures.Percent(v) : "-"),
+        Figures.Percent(usage.OtherPercentOfOneCore), Figures.Percent(usage.MachineBusyPercent),
+    ];
+}

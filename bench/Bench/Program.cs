@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Dispatcher.Bench.Cli;
+
+var root = new RootCommand(
+    "Benchmarks of the dispatcher: pipeline throughput against a raw broker baseline, bulk submit memory and speed, " +
+    "and micro-benchmarks. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
+{
+    PipelineCommand.Create(),
+    BulkCommand.Create(),
+    MicroCommand.Create(),
+    AllCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
