@@ -1,3 +1,4 @@
+using Dispatcher.Contracts;
 using Dispatcher.Testing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -88,6 +89,23 @@ internal sealed class BrokerClient : IAsyncDisposable
         {
             await _channel.QueuePurgeAsync(queue, ct);
         }
+    }
+
+    /// <summary>
+    /// Declares the intake exactly as the dispatcher does (a durable priority queue bound to its
+    /// fanout exchange), so a submitter can publish with no dispatcher running.
+    /// </summary>
+    public async Task DeclareIntakeAsync(CancellationToken ct)
+    {
+        await _channel.ExchangeDeclareAsync(QueueNames.Intake, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct);
+        await _channel.QueueDeclareAsync(
+            QueueNames.Intake,
+            durable: true,
+            exclusive: false,
+            autoDelete: false,
+            arguments: new Dictionary<string, object?> { ["x-max-priority"] = (int)Dispatcher.Messaging.IntakePriority.MaxLevel },
+            cancellationToken: ct);
+        await _channel.QueueBindAsync(QueueNames.Intake, QueueNames.Intake, "", cancellationToken: ct);
     }
 
     /// <summary>Deletes the queue, if it exists.</summary>

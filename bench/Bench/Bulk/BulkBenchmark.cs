@@ -25,6 +25,7 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
     public async Task<IReadOnlyList<BulkResult>> RunAsync(IReadOnlyList<int> sizes, string workFolder, TimeSpan timeout, TimeSpan quietWait, CancellationToken ct)
     {
         await using var broker = await BrokerClient.ConnectAsync(node, ct);
+        await broker.DeclareIntakeAsync(ct);
         foreach (var queue in new[] { QueueNames.Intake, SubmitBatchConsumerDefinition.Queue })
         {
             await broker.PurgeAsync(queue, ct);

@@ -1,3 +1,4 @@
+using Dispatcher.Quotas;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using Dispatcher.Catalog;
@@ -40,10 +41,22 @@ public class RouteBenchmarks
                 ModelGroup = Group,
                 Priority = i,
                 ContextWindow = 128_000,
+                // Quota never runs out here: the benchmark measures the decision, not waiting.
+                Rpm = int.MaxValue,
+                Tpm = int.MaxValue,
             })],
             ModelGroups = [new ModelGroupOptions { Name = Group, Strategy = Strategy }],
+            // A window this short keeps the quota's sliding window to a handful of entries, as a
+            // real minute-long window holds only the last minute's requests.
+            QuotaWindow = TimeSpan.FromMilliseconds(1),
         };
-        _router = new DeploymentRouter(Options.Create(catalog), [new ExcludedFilter(), new ContextWindowFilter()]);
+        var options = Options.Create(catalog);
+        _router = new DeploymentRouter(
+            options,
+            [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(options)],
+            new QuotaBook(options, TimeProvider.System),
+            new LatencyTracker(TimeProvider.System),
+            new SpendBook(options, TimeProvider.System));
         _first = new RoutingRequest(Guid.NewGuid(), Group, 40, 256, null, null, new HashSet<string>(StringComparer.Ordinal));
         _retry = _first with { Excluded = new HashSet<string>(StringComparer.Ordinal) { "deployment-0" } };
     }

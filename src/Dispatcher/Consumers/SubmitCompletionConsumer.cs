@@ -51,7 +51,9 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
-        if (job.State != JobState.Queued)
+        // Only the delivery of the job's own id carries it forward: the same custom id submitted
+        // again under another id is the same job, already in the hands of its first delivery.
+        if (job.State != JobState.Queued || job.JobId != jobId.ToString())
         {
             return;
         }

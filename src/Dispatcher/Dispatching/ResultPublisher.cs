@@ -12,6 +12,10 @@ namespace Dispatcher.Dispatching;
 /// </summary>
 public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
 {
+    // Two reports of one job (a redelivered work item) can arrive together; a job's check,
+    // publish and mark run under one of these locks so they cannot both publish.
+    private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
     /// <summary>Ends a job as failed and publishes <see cref="CompletionFailed"/>.</summary>
     public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, IPublishEndpoint publisher, CancellationToken ct)
     {
@@ -30,6 +34,20 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
 
     /// <summary>Publishes the result of an ended job unless it was already published.</summary>
     public async Task PublishIfUnsentAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
+    {
+        var stripe = _stripes[(uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)_stripes.Length];
+        await stripe.WaitAsync(ct);
+        try
+        {
+            await PublishUnderLockAsync(jobId, publisher, ct);
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private async Task PublishUnderLockAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
     {
         var job = await ledger.GetJobAsync(jobId, ct);
         if (job is null || !JobState.IsTerminal(job.State) || job.ResultPublished != 0)

@@ -8,8 +8,9 @@ namespace Dispatcher.Ledger;
 
 /// <summary>
 /// The ledger on a SQLite file: jobs, their attempts and batches. Writes go through one
-/// connection, one at a time, so concurrent consumers never meet SQLITE_BUSY inside the
-/// process; reads open their own pooled connections and, under WAL, never wait for writes.
+/// connection with group commit (<see cref="LedgerWriter"/>), so concurrent consumers never
+/// meet SQLITE_BUSY inside the process and share the cost of each commit; reads open their
+/// own pooled connections and, under WAL, never wait for writes.
 /// Every write that ends a job is conditional on the job not having ended, which is what
 /// makes a redelivered message harmless.
 /// </summary>
@@ -28,8 +29,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private readonly string _connectionString;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private SqliteConnection? _writer;
+    private readonly LedgerWriter _writer;
 
     /// <summary>Opens (and creates when missing) the ledger named by the options.</summary>
     public SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time)
@@ -46,6 +46,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         }.ToString();
         _time = time;
         FilePath = path;
+        _writer = new LedgerWriter(OpenAsync);
     }
 
     /// <summary>The absolute path of the SQLite file.</summary>
@@ -312,15 +313,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (_writer is not null)
-        {
-            await _writer.DisposeAsync();
-        }
-
-        _writeGate.Dispose();
-    }
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
@@ -334,25 +327,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         FROM batches b LEFT JOIN jobs j ON j.batch_id = b.batch_id
         """;
 
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct)
-    {
-        await _writeGate.WaitAsync(ct);
-        try
-        {
-            if (_writer is null)
-            {
-                var writer = await OpenAsync(ct);
-                await writer.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken: ct));
-                _writer = writer;
-            }
-
-            return await write(_writer, ct);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct) =>
+        _writer.RunAsync(write, ct);
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {

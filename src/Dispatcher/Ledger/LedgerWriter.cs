@@ -1,0 +1,158 @@
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Dispatcher.Ledger;
+
+/// <summary>
+/// The ledger's one writer, with group commit: writes that arrive while a transaction is being
+/// committed are gathered into the next one, so the cost of a commit is shared by every
+/// concurrent consumer instead of paid by each. A write's task completes only after the
+/// transaction holding it has committed, which is what lets a consumer acknowledge its message
+/// only once the ledger has the change.
+/// </summary>
+internal sealed class LedgerWriter : IAsyncDisposable
+{
+    private const int MaxWritesPerTransaction = 512;
+
+    private readonly Channel<IPendingWrite> _queue = Channel.CreateUnbounded<IPendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+
+    public LedgerWriter(Func<CancellationToken, Task<SqliteConnection>> open)
+    {
+        _loop = Task.Run(() => LoopAsync(open));
+    }
+
+    public Task<T> RunAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct)
+    {
+        var pending = new PendingWrite<T>(write, ct);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(LedgerWriter), "the ledger is closed");
+        }
+
+        return pending.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private async Task LoopAsync(Func<CancellationToken, Task<SqliteConnection>> open)
+    {
+        SqliteConnection? connection = null;
+        var batch = new List<IPendingWrite>(MaxWritesPerTransaction);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (batch.Count < MaxWritesPerTransaction && _queue.Reader.TryRead(out var write))
+                {
+                    batch.Add(write);
+                }
+
+                try
+                {
+                    if (connection is null)
+                    {
+                        connection = await open(CancellationToken.None).ConfigureAwait(false);
+                        await connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").ConfigureAwait(false);
+                    }
+
+                    // Plain BEGIN/COMMIT statements: the writes run their own commands on the
+                    // connection and need no transaction object.
+                    await connection.ExecuteAsync("BEGIN IMMEDIATE").ConfigureAwait(false);
+                    foreach (var write in batch)
+                    {
+                        await write.RunAsync(connection).ConfigureAwait(false);
+                    }
+
+                    await connection.ExecuteAsync("COMMIT").ConfigureAwait(false);
+                    batch.ForEach(w => w.Complete());
+                }
+                catch (Exception e)
+                {
+                    if (connection is not null)
+                    {
+                        try
+                        {
+                            await connection.ExecuteAsync("ROLLBACK").ConfigureAwait(false);
+                        }
+                        catch (SqliteException)
+                        {
+                            // No transaction was open (BEGIN itself failed).
+                        }
+                    }
+
+                    batch.ForEach(w => w.Fail(e));
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private interface IPendingWrite
+    {
+        Task RunAsync(SqliteConnection connection);
+
+        void Complete();
+
+        void Fail(Exception e);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct) : IPendingWrite
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Task => _done.Task;
+
+        public async Task RunAsync(SqliteConnection connection)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                _error = new OperationCanceledException(ct);
+                return;
+            }
+
+            try
+            {
+                _result = await write(connection, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SqliteException or OperationCanceledException or InvalidOperationException)
+            {
+                // This write fails alone; the others in its transaction still commit.
+                _error = e;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_error is OperationCanceledException)
+            {
+                _done.TrySetCanceled(ct);
+            }
+            else if (_error is not null)
+            {
+                _done.TrySetException(_error);
+            }
+            else
+            {
+                _done.TrySetResult(_result!);
+            }
+        }
+
+        public void Fail(Exception e) => _done.TrySetException(e);
+    }
+}
