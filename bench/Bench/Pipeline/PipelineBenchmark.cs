@@ -89,6 +89,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     // messages of exactly the product's size.
     private static async Task<byte[]> CaptureJobAsync(BrokerClient broker, JobProducer producer, string oneFile, CancellationToken ct)
     {
+        await broker.DeclareIntakeAsync(ct);
         foreach (var queue in ProductEnvironment.ProductQueues)
         {
             await broker.PurgeAsync(queue, ct);
