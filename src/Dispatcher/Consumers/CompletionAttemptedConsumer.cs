@@ -83,7 +83,14 @@ public sealed class CompletionAttemptedConsumer(
 
         if (outcome.Attempt < job.Attempts)
         {
-            // A failure report for an attempt that was already superseded (a redelivered work item).
+            // This failure was already acted on: the next attempt is marked sent. Unless this
+            // is a redelivery of the very report that caused it (the process may have died
+            // between marking and sending), it is an older, superseded report.
+            if (!firstReport && outcome.Attempt + 1 == job.Attempts)
+            {
+                await dispatch.DispatchAsync(job, (int)job.Attempts, await UntriedElsewhereAsync(job, ct), context, ct);
+            }
+
             return;
         }
 

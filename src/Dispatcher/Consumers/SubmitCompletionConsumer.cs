@@ -53,10 +53,15 @@ public sealed class SubmitCompletionConsumer(
 
         // Only the delivery of the job's own id carries it forward: the same custom id submitted
         // again under another id is the same job, already in the hands of its first delivery.
-        if (job.State != JobState.Queued || job.JobId != jobId.ToString())
+        if (job.JobId != jobId.ToString())
         {
             return;
         }
+
+        // A redelivery of a job already marked sent: the process that marked it may have died
+        // before the send, so the attempt goes out again (a duplicate call at worst, which the
+        // ledger dedupes); nothing is stranded.
+        var attempt = job.State == JobState.Dispatched ? (int)Math.Max(1, job.Attempts) : 1;
 
         if (message.Deadline is { } deadline && deadline <= time.GetUtcNow())
         {
@@ -64,7 +69,7 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
-        await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), context, ct);
+        await dispatch.DispatchAsync(job, attempt, excluded: new HashSet<string>(), context, ct);
     }
 
     private static void Validate(SubmitCompletion message)

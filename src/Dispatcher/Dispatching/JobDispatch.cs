@@ -78,11 +78,13 @@ public sealed class JobDispatch(
             request.MaxTokens,
             deadline);
 
-        // Send before marking: a crash in between re-sends on redelivery (a duplicate call the
-        // ledger dedupes), where the other order could strand a job marked sent but never sent.
+        // Mark, then send. The ledger then knows of every call that may have gone out, which a
+        // restarted dispatcher counts against its quota windows. A crash in between leaves the
+        // job marked but perhaps unsent; the message that caused this dispatch is then
+        // redelivered, and its consumer sends the attempt again.
+        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, ct);
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
         await endpoint.Send(work, ct);
-        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, ct);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);

@@ -71,6 +71,7 @@ internal static class Schema
     [
         ("jobs", "quota_seq", "INTEGER"),
         ("jobs", "route_reason", "TEXT"),
+        ("jobs", "dispatched_at", "TEXT"),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -126,7 +126,7 @@ public sealed class SqliteLedger : IAsyncDisposable
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = MAX(attempts, @attempt),
-                  quota_seq = @quotaSeq, route_reason = @reason, updated_at = @now
+                  quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
                 WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
                 """,
                 new { jobId, deploymentId, attempt, quotaSeq, reason, now = Now() },
@@ -201,6 +201,26 @@ public sealed class SqliteLedger : IAsyncDisposable
                 levels,
                 cancellationToken: t)),
             ct);
+
+    /// <summary>
+    /// Attempts sent since <paramref name="since"/>, oldest first, with the tokens they count for
+    /// (what they used when known, what was reserved otherwise): a restarted dispatcher refills
+    /// its sliding windows from them, since its provider's windows still hold those calls.
+    /// </summary>
+    public async Task<IReadOnlyList<RecentDispatch>> RecentDispatchesAsync(DateTimeOffset since, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<RecentDispatch>(new CommandDefinition(
+            """
+            SELECT deployment_id AS DeploymentId, dispatched_at AS DispatchedAt,
+                   COALESCE(prompt_tokens + completion_tokens, est_prompt_tokens + max_tokens) AS Tokens
+            FROM jobs WHERE dispatched_at >= @since AND deployment_id IS NOT NULL
+            ORDER BY dispatched_at
+            """,
+            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
 
     /// <summary>The bucket levels last saved.</summary>
     public async Task<IReadOnlyList<QuotaLevel>> LoadQuotaLevelsAsync(CancellationToken ct)

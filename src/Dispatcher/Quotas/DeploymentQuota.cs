@@ -108,6 +108,13 @@ public sealed class DeploymentQuota
     /// <summary>The bucket levels, for persistence.</summary>
     public (double Requests, double Tokens) Levels(double now) => (_requestBucket.Level(now), _tokenBucket.Level(now));
 
+    /// <summary>Counts in the windows an attempt sent before a restart, <paramref name="secondsAgo"/> ago; oldest first.</summary>
+    public void Seed(long sequence, int tokens, double secondsAgo, double now)
+    {
+        _requests.Add(sequence, 1, now - secondsAgo);
+        _tokens.Add(sequence, tokens, now - secondsAgo);
+    }
+
     /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>
     public void Restore(double requests, double tokens, double secondsSince, double now)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
+using Dispatcher.Ledger;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Quotas;
@@ -26,6 +27,7 @@ public sealed class QuotaBook
         _origin = time.GetTimestamp();
         var options = catalog.Value;
         var window = options.QuotaWindow.TotalSeconds * (1 + options.QuotaWindowPadding);
+        Window = TimeSpan.FromSeconds(window);
         _quotas = options.Deployments.ToDictionary(
             d => d.Id,
             d => new DeploymentQuota(d.Rpm, d.Tpm, d.BurstFraction, window, 0),
@@ -107,6 +109,30 @@ public sealed class QuotaBook
             }
         }
     }
+
+    /// <summary>
+    /// Refills the sliding windows with attempts sent before a restart (oldest first): the
+    /// providers still count them, so the new process must too.
+    /// </summary>
+    public void Seed(IEnumerable<RecentDispatch> dispatches)
+    {
+        lock (Gate)
+        {
+            var now = Now;
+            var wall = _time.GetUtcNow();
+            foreach (var dispatch in dispatches)
+            {
+                if (_quotas.TryGetValue(dispatch.DeploymentId, out var quota))
+                {
+                    var ago = (wall - DateTimeOffset.Parse(dispatch.DispatchedAt, CultureInfo.InvariantCulture)).TotalSeconds;
+                    quota.Seed(++_sequence, (int)dispatch.Tokens, Math.Max(0, ago), now);
+                }
+            }
+        }
+    }
+
+    /// <summary>The longest window any deployment's quota counts, in wall time.</summary>
+    public TimeSpan Window { get; }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -7,10 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Dispatcher.Quotas;
 
 /// <summary>
-/// Carries bucket levels across restarts: restores them before the bus starts consuming, saves
-/// them twice a second while running and once more on a clean stop. A crash loses at most the
-/// last half second of consumption, never the whole window: a restarted dispatcher does not
-/// hand out a fresh full burst.
+/// Carries quota state across restarts: restores bucket levels before the bus starts consuming
+/// (saved twice a second while running and once more on a clean stop) and refills the sliding
+/// windows from the attempts the ledger shows were sent in the last window. A restarted
+/// dispatcher neither hands out a fresh burst nor forgets calls its providers still count.
 /// </summary>
 internal sealed class QuotaPersistence(
     QuotaBook quotas,
@@ -27,6 +27,7 @@ internal sealed class QuotaPersistence(
     {
         var levels = await ledger.LoadQuotaLevelsAsync(cancellationToken);
         quotas.Restore(levels);
+        quotas.Seed(await ledger.RecentDispatchesAsync(time.GetUtcNow() - quotas.Window, cancellationToken));
         if (levels.Count > 0)
         {
             logger.LogInformation("Restored quota levels of {Count} deployment(s) from the ledger", levels.Count);

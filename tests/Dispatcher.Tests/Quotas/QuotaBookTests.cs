@@ -66,4 +66,23 @@ public sealed class QuotaBookTests
 
         Book(time).Reserve("d", 1).ShouldBeGreaterThan(first);
     }
+
+    [Fact]
+    public void Seed_AttemptsSentBeforeRestart_CountInTheWindowUntilTheyAge()
+    {
+        var time = new FakeTime();
+        var book = Book(time, rpm: 3);
+        var sent = time.GetUtcNow().AddSeconds(-50).ToString("O");
+
+        book.Seed([
+            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "gone", DispatchedAt = sent, Tokens = 10 },
+        ]);
+
+        book.Reserve("d", 1);
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("two seeded and one new request fill a limit of three");
+        time.Advance(TimeSpan.FromSeconds(11));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue("the seeded requests left the window");
+    }
 }

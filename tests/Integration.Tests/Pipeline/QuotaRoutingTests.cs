@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Dapper;
+using Dispatcher.Contracts;
+using Integration.Tests.RabbitMq;
+using Integration.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Integration.Tests.Pipeline;
+
+/// <summary>Cost-based routing under quotas the providers enforce themselves, on a real broker, through a dispatcher crash.</summary>
+[Collection(RabbitNodeFixture.Name)]
+public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
+{
+    private static object Deployment(string id, int rpm, double price) => new
+    {
+        Id = id,
+        ModelGroup = "gpt-test",
+        Provider = "Simulated",
+        MaxParallel = 8,
+        Rpm = rpm,
+        BurstFraction = 0.5,
+        InputPricePerMillion = price,
+        OutputPricePerMillion = price,
+        Simulation = new { LatencyMs = 5, LatencySigma = 0.2, EnforceRpm = rpm, EnforceWindowSeconds = 3 },
+    };
+
+    [Fact]
+    public async Task CostBasedBatch_DispatcherKilledMidway_FinishesWithoutProvider429sOrDuplicates()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:03",
+            QuotaWindowPadding = 0.25,
+            Deployments = new[] { Deployment("cheap", rpm: 45, price: 1), Deployment("pricey", rpm: 90, price: 10) },
+            ModelGroups = new[] { new { Name = "gpt-test", Strategy = "cost-based", MaxAttempts = 10 } },
+        });
+        var batch = env.WriteBatch(240);
+        var outDir = Path.Combine(env.Folder, "out");
+        var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "quota-batch", "--out", outDir, "--timeout", "00:04:00");
+
+        await WaitForFinishedAsync(env.LedgerPath, 60, TimeSpan.FromSeconds(90));
+        dispatcher.Kill(); // as kill -9 would
+        await dispatcher.DisposeAsync();
+        await using var restarted = ProgramProcess.Start("Dispatcher", env.Variables);
+
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(5));
+
+        exit.ShouldBe(0, $"{submitter.Output}\nrestarted dispatcher:\n{restarted.Output}");
+        var lines = File.ReadAllLines(Path.Combine(outDir, "quota-batch-output.jsonl"));
+        lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).Distinct().Count().ShouldBe(240);
+        lines.Length.ShouldBe(240);
+        await using var ledger = new SqliteConnection($"Data Source={env.LedgerPath};Mode=ReadOnly");
+        var limited = await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attempts WHERE error_kind = 'RateLimited'");
+        var refusals = string.Join("; ", await ledger.QueryAsync<string>(
+            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'"));
+        limited.ShouldBe(0, "the dispatcher never sends more than a provider allows: " + refusals);
+        var cheap = await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE deployment_id = 'cheap' AND state = 'succeeded'");
+        var pricey = await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE deployment_id = 'pricey' AND state = 'succeeded'");
+        (cheap + pricey).ShouldBe(240);
+        cheap.ShouldBeGreaterThan(45, "cost-based routing fills the cheap deployment's quota first");
+    }
+
+    private static async Task WaitForFinishedAsync(string ledgerPath, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(ledgerPath))
+            {
+                await using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly");
+                if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state IN ('succeeded', 'failed')") >= count)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"fewer than {count} jobs finished");
+    }
+}
