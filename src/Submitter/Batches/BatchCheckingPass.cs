@@ -2,18 +2,18 @@ namespace Dispatcher.Submitter.Batches;
 
 /// <summary>
 /// The first validation pass over a bulk-submit file: checks each line, collects errors, and
-/// remembers a 64-bit hash per custom_id, the only memory that grows with the file.
+/// marks each custom_id's hash in a fixed-size filter, so memory does not grow with the file.
 /// </summary>
 internal sealed class BatchCheckingPass(BatchFileLimits limits, CustomIdHasher hasher)
 {
     private readonly BatchLineParser _parser = new();
-    private readonly HashSet<ulong> _hashes = [];
+    private readonly SeenIds _seen = new();
     private readonly List<BatchFileError> _errors = [];
 
     /// <summary>The first errors in line order; one more than MaxErrors when the file holds more.</summary>
     public IReadOnlyList<BatchFileError> Errors => _errors;
 
-    /// <summary>Hashes seen more than once: real duplicates or collisions, told apart by <see cref="DuplicateConfirmingPass"/>.</summary>
+    /// <summary>Hashes that may have been seen before: real duplicates, hash collisions or filter hits, told apart by <see cref="DuplicateConfirmingPass"/>.</summary>
     public HashSet<ulong> Suspects { get; } = [];
 
     /// <summary>The number of non-blank lines.</summary>
@@ -52,7 +52,7 @@ internal sealed class BatchCheckingPass(BatchFileLimits limits, CustomIdHasher h
         if (_parser.HasCustomId)
         {
             var hash = hasher(_parser.CustomId);
-            if (!_hashes.Add(hash))
+            if (_seen.CheckAndAdd(hash))
             {
                 Suspects.Add(hash);
             }
