@@ -49,16 +49,18 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
             log.WriteLine($"  {size:N0} lines ({bytes / 1024.0 / 1024.0:0.0} MiB): validating in-process, then Submitter submit");
 
             await QuietMachine.WaitAsync(Ours(), quietWait, log, ct);
+            var validationCpu = CpuMeter.Start(Ours());
             var validationStarted = _clock.GetTimestamp();
             var validation = await BatchFileValidator.ValidateAsync(file, BatchFileLimits.Default, ct);
             var validationTime = _clock.GetElapsedTime(validationStarted);
+            var validationOther = validationCpu.Stop().OtherPercentOfOneCore;
             if (!validation.IsValid || validation.Lines != size)
             {
                 throw new InvalidOperationException($"the generated file {file} did not validate: {string.Join("; ", validation.Errors)}");
             }
 
             await QuietMachine.WaitAsync(Ours(), quietWait, log, ct);
-            var (wall, peak, brokerPeak) = await SubmitAsync(file, size, workFolder, timeout, ct);
+            var (wall, peak, brokerPeak, submitOther) = await SubmitAsync(file, size, workFolder, timeout, ct);
 
             var depth = (await broker.TryInspectAsync(QueueNames.Intake, ct))?.MessageCount ?? 0;
             if (depth != size)
@@ -68,7 +70,7 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
 
             await broker.PurgeAsync(QueueNames.Intake, ct);
             await broker.PurgeAsync(SubmitBatchConsumerDefinition.Queue, ct);
-            var result = new BulkResult(size, bytes, validationTime, wall, peak, brokerPeak);
+            var result = new BulkResult(size, bytes, validationTime, wall, peak, brokerPeak, validationOther, submitOther);
             log.WriteLine($"      {result.LinesPerSecond:N0} lines/s, peak RSS {peak / 1024.0 / 1024.0:0.0} MiB");
             return result;
         }
@@ -89,7 +91,7 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
         return pids;
     }
 
-    private async Task<(TimeSpan Wall, long PeakRss, long BrokerPeakRss)> SubmitAsync(string file, int size, string workFolder, TimeSpan timeout, CancellationToken ct)
+    private async Task<(TimeSpan Wall, long PeakRss, long BrokerPeakRss, double OtherPercentOfOneCore)> SubmitAsync(string file, int size, string workFolder, TimeSpan timeout, CancellationToken ct)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -102,8 +104,10 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
         var beam = ProcFs.FindBeam(node.EpmdPort);
         long peak = 0;
         long brokerPeak = 0;
+        long submitterTicks = 0;
         using var stopSampling = new CancellationTokenSource();
 
+        var cpu = CpuMeter.Start(Ours());
         var started = _clock.GetTimestamp();
         await using var submitter = ChildProgram.Start(
             "Submitter", repo.Program("Submitter"), environment,
@@ -118,6 +122,9 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
                 while (!stopSampling.IsCancellationRequested)
                 {
                     peak = Math.Max(peak, ProcFs.StatusBytes(submitter.Id, "VmHWM") ?? 0);
+
+                    // The child's own CPU, read while it still exists: its /proc entry goes when it exits.
+                    submitterTicks = ProcFs.CpuTicks(submitter.Id) ?? submitterTicks;
                     if (beam is { } b)
                     {
                         brokerPeak = Math.Max(brokerPeak, ProcFs.StatusBytes(b, "VmRSS") ?? 0);
@@ -137,8 +144,13 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
 
         var exited = await submitter.WaitForExitAsync(timeout, ct);
         var wall = _clock.GetElapsedTime(started);
+        var usage = cpu.Stop();
         await stopSampling.CancelAsync();
         await sampler;
+
+        // Everything but the bench, the broker and the Submitter (the last read at most 5 ms before it exited).
+        var submitterPercent = 100.0 * submitterTicks / ProcFs.TicksPerSecond / usage.Wall.TotalSeconds;
+        var other = Math.Max(0, usage.OtherPercentOfOneCore - submitterPercent);
 
         if (!exited)
         {
@@ -152,7 +164,7 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
             throw new InvalidOperationException($"Submitter submit exited with code {submitter.ExitCode}:{Environment.NewLine}{submitter.Tail()}");
         }
 
-        return (wall, peak, brokerPeak);
+        return (wall, peak, brokerPeak, other);
     }
 }
 
@@ -163,7 +175,10 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
 /// <param name="Wall">The Submitter process from start to exit: start-up, validation, connecting, publishing.</param>
 /// <param name="PeakRss">The Submitter's peak resident memory (VmHWM).</param>
 /// <param name="BrokerPeakRss">The broker's largest resident memory seen meanwhile.</param>
-internal sealed record BulkResult(int Lines, long FileBytes, TimeSpan Validation, TimeSpan Wall, long PeakRss, long BrokerPeakRss)
+/// <param name="ValidationOtherPercent">CPU other work on the machine used during the validation pass, in percent of one core.</param>
+/// <param name="SubmitOtherPercent">CPU other work on the machine (not the bench, the broker or the Submitter) used during the submit, in percent of one core.</param>
+internal sealed record BulkResult(
+    int Lines, long FileBytes, TimeSpan Validation, TimeSpan Wall, long PeakRss, long BrokerPeakRss, double ValidationOtherPercent, double SubmitOtherPercent)
 {
     /// <summary>Lines per second over the whole process lifetime.</summary>
     public double LinesPerSecond => Lines / Wall.TotalSeconds;

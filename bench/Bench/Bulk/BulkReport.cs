@@ -10,7 +10,8 @@ internal static class BulkReport
     {
         var startup = results[0].Wall;
         var table = new MarkdownTable(
-            "lines", "file MiB", "validation only, lines/s", "submit wall s", "lines/s (wall)", "lines/s (wall minus start-up)", "peak RSS MiB", "broker RSS MiB");
+            "lines", "file MiB", "validation only, lines/s", "submit wall s", "lines/s (wall)", "lines/s (wall minus start-up)", "peak RSS MiB", "broker RSS MiB",
+            "other work % of a core (validation / submit)");
         foreach (var r in results)
         {
             var net = r.Wall - startup;
@@ -22,11 +23,12 @@ internal static class BulkReport
                 r.Lines == 1 ? "-" : Figures.Rate(r.LinesPerSecond),
                 r.Lines == 1 || net <= TimeSpan.Zero ? "-" : Figures.Rate(r.Lines / net.TotalSeconds),
                 Figures.Mib(r.PeakRss),
-                Figures.Mib(r.BrokerPeakRss));
+                Figures.Mib(r.BrokerPeakRss),
+                (r.Lines == 1 ? "-" : Figures.Percent(r.ValidationOtherPercent)) + " / " + Figures.Percent(r.SubmitOtherPercent));
         }
 
         output.WriteLine();
-        output.WriteLine("Bulk submit (Submitter submit FILE as a child process, no dispatcher running; peak RSS is the child's VmHWM):");
+        output.WriteLine("Bulk submit (Submitter submit FILE as a child process, no dispatcher running; peak RSS is the child's VmHWM; 'other work' is CPU used by anything but the bench, the broker and the Submitter):");
         output.WriteLine();
         output.Write(table);
     }

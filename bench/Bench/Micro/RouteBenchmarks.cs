@@ -10,7 +10,9 @@ namespace Dispatcher.Bench.Micro;
 /// <summary>
 /// The routing decision alone: <see cref="DeploymentRouter.Route"/> over one model group of
 /// 3 to 10 deployments with the product's filters, for a first attempt and for a retry that
-/// excludes the deployment that failed (the path that also explains the filtering).
+/// excludes the deployment that failed. Each call is a whole decision as the dispatcher makes
+/// it: under the quota book's lock, the filters, every candidate's quota check and headroom,
+/// the strategy's pick, and the reservation of the job's estimate on the pick.
 /// </summary>
 [MemoryDiagnoser]
 public class RouteBenchmarks
@@ -26,7 +28,7 @@ public class RouteBenchmarks
     public int Deployments { get; set; }
 
     /// <summary>The group's strategy.</summary>
-    [Params(RoutingStrategies.RoundRobin, RoutingStrategies.PriorityOrder)]
+    [Params(RoutingStrategies.RoundRobin, RoutingStrategies.PriorityOrder, RoutingStrategies.UsageBased, RoutingStrategies.CostBased)]
     public string Strategy { get; set; } = RoutingStrategies.RoundRobin;
 
     /// <summary>Builds the router the way the dispatcher's container does.</summary>
@@ -41,13 +43,17 @@ public class RouteBenchmarks
                 ModelGroup = Group,
                 Priority = i,
                 ContextWindow = 128_000,
+                // Distinct prices, so the cost-based strategy compares real costs, not ties.
+                InputPricePerMillion = 0.15m + (0.05m * i),
+                OutputPricePerMillion = 0.60m + (0.20m * i),
                 // Quota never runs out here: the benchmark measures the decision, not waiting.
                 Rpm = int.MaxValue,
                 Tpm = int.MaxValue,
             })],
             ModelGroups = [new ModelGroupOptions { Name = Group, Strategy = Strategy }],
-            // A window this short keeps the quota's sliding window to a handful of entries, as a
-            // real minute-long window holds only the last minute's requests.
+            // At the benchmark's call rate a window this short holds up to a couple of thousand
+            // reservations, about what a real one-minute window holds at a couple of thousand RPM;
+            // a minute-long one would hold millions here, as the benchmark routes far faster than any RPM.
             QuotaWindow = TimeSpan.FromMilliseconds(1),
         };
         var options = Options.Create(catalog);

@@ -15,13 +15,14 @@ namespace Dispatcher.Bench.Pipeline;
 /// Intake (SubmitCompletionConsumer + JobDispatch): AcceptJobAsync (batch upsert, job insert,
 /// read-back on the writer connection), then MarkDispatchedAsync. Outcome
 /// (CompletionAttemptedConsumer + ResultPublisher): GetJobAsync, RecordAttemptAsync,
-/// CompleteAsync, GetJobAsync, MarkResultPublishedAsync. That is 6 write statements (each its
-/// own autocommit transaction, all through one gated connection) and 3 reads per successful job
-/// (the read-back in AcceptJobAsync on the writer connection, and two GetJobAsync on pooled ones).
+/// CompleteAsync, GetJobAsync, MarkResultPublishedAsync. That is 6 writes per successful job, all
+/// queued to the ledger's one writer connection, which commits whatever has gathered meanwhile
+/// in one transaction (group commit), and 3 reads (the read-back in AcceptJobAsync on the writer
+/// connection, and two GetJobAsync on pooled ones).
 /// </remarks>
 internal static class LedgerProfile
 {
-    /// <summary>Writes per job through the single writer connection, counted from the calls above.</summary>
+    /// <summary>Writes per job through the single writer connection (group commit), counted from the calls above.</summary>
     public const int WriteStatementsPerJob = 6;
 
     /// <summary>Reads per job: the read-back in AcceptJobAsync (on the writer) and two GetJobAsync (on pooled connections).</summary>

@@ -71,7 +71,7 @@ internal static class PipelineReport
             output.WriteLine();
             output.WriteLine(
                 $"Ledger alone (no broker): the dispatcher's SqliteLedger calls per job, {r.Ledger[0].Concurrency} concurrent callers; " +
-                $"{LedgerProfile.WriteStatementsPerJob} write statements through the one writer connection and {LedgerProfile.ReadsPerJob} reads per job:");
+                $"{LedgerProfile.WriteStatementsPerJob} writes through the one writer connection (group commit) and {LedgerProfile.ReadsPerJob} reads per job:");
             output.WriteLine();
             output.Write(ledger);
         }
