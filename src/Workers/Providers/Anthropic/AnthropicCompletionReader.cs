@@ -29,8 +29,8 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
 
         if (!body.TryGetProperty("usage", out var usage)
             || usage.ValueKind != JsonValueKind.Object
-            || !TryGetCount(usage, "input_tokens", out var input)
-            || !TryGetCount(usage, "output_tokens", out var output))
+            || !JsonFields.TryGetCount(usage, "input_tokens", out var input)
+            || !JsonFields.TryGetCount(usage, "output_tokens", out var output))
         {
             return Malformed("it has no usage with input_tokens and output_tokens");
         }
@@ -83,15 +83,6 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
 
     private static string? String(JsonElement owner, string name) =>
         owner.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static bool TryGetCount(JsonElement owner, string name, out int count)
-    {
-        count = 0;
-        return owner.TryGetProperty(name, out var value)
-            && value.ValueKind == JsonValueKind.Number
-            && value.TryGetInt32(out count)
-            && count >= 0;
-    }
 
     private static CompletionRead Malformed(string why) =>
         CompletionRead.Failure(ErrorKind.MalformedResponse, $"The provider's answer is not an Anthropic message: {why}.");

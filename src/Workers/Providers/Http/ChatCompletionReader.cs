@@ -55,22 +55,13 @@ internal sealed class ChatCompletionReader : ICompletionReader
 
         if (!body.TryGetProperty("usage", out var usage)
             || usage.ValueKind != JsonValueKind.Object
-            || !TryGetCount(usage, "prompt_tokens", out var prompt)
-            || !TryGetCount(usage, "completion_tokens", out var completion))
+            || !JsonFields.TryGetCount(usage, "prompt_tokens", out var prompt)
+            || !JsonFields.TryGetCount(usage, "completion_tokens", out var completion))
         {
             return Malformed("it has no usage with prompt_tokens and completion_tokens");
         }
 
         return CompletionRead.Success(body.Clone(), new TokenUsage(prompt, completion));
-    }
-
-    private static bool TryGetCount(JsonElement owner, string name, out int count)
-    {
-        count = 0;
-        return owner.TryGetProperty(name, out var value)
-            && value.ValueKind == JsonValueKind.Number
-            && value.TryGetInt32(out count)
-            && count >= 0;
     }
 
     private static CompletionRead Malformed(string why) =>
