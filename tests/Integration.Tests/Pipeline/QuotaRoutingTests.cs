@@ -30,7 +30,10 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
         {
             QuotaWindow = "00:00:03",
-            QuotaWindowPadding = 0.25,
+            // The padding is the allowance for the time between sending a call and the provider
+            // receiving it. On a loaded two-core test machine, with the whole suite running in
+            // parallel, that delay reaches a good share of a three-second window.
+            QuotaWindowPadding = 1.0,
             Deployments = new[] { Deployment("cheap", rpm: 45, price: 1), Deployment("pricey", rpm: 90, price: 10) },
             ModelGroups = new[] { new { Name = "gpt-test", Strategy = "cost-based", MaxAttempts = 10 } },
         });
