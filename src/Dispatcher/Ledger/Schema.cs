@@ -64,6 +64,12 @@ internal static class Schema
           tokens        REAL NOT NULL,
           saved_at      TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS breakers (
+          deployment_id TEXT PRIMARY KEY,
+          state         TEXT NOT NULL,
+          reason        TEXT,
+          changed_at    TEXT NOT NULL
+        );
         """;
 
     // Columns added after the first release of a table: (table, column, declaration).

@@ -202,6 +202,28 @@ public sealed class SqliteLedger : IAsyncDisposable
                 cancellationToken: t)),
             ct);
 
+    /// <summary>Records a deployment's breaker state as the dispatcher's gate last changed it.</summary>
+    public Task SaveBreakerAsync(BreakerRow breaker, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO breakers(deployment_id, state, reason, changed_at) VALUES (@DeploymentId, @State, @Reason, @ChangedAt)
+                ON CONFLICT(deployment_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, changed_at = excluded.changed_at
+                """,
+                breaker,
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>Every deployment's breaker state as last recorded, by deployment id.</summary>
+    public async Task<IReadOnlyList<BreakerRow>> ListBreakersAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<BreakerRow>(new CommandDefinition(
+            "SELECT deployment_id AS DeploymentId, state AS State, reason AS Reason, changed_at AS ChangedAt FROM breakers ORDER BY deployment_id",
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
     /// <summary>
     /// Attempts sent since <paramref name="since"/>, oldest first, with the tokens they count for
     /// (what they used when known, what was reserved otherwise): a restarted dispatcher refills

@@ -1,0 +1,13 @@
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Monitoring;
+
+/// <summary>One deployment's breaker as the dispatcher's gate holds it now.</summary>
+public sealed record DeploymentBreaker(string DeploymentId, BreakerState State, string? Reason, DateTimeOffset ChangedAt);
+
+/// <summary>The dispatcher's breaker gate, read by status, metrics and the dashboard.</summary>
+public interface IBreakerStates
+{
+    /// <summary>Every deployment's breaker now, in catalog order.</summary>
+    IReadOnlyList<DeploymentBreaker> Current { get; }
+}
