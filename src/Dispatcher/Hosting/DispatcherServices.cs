@@ -2,6 +2,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Consumers;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,7 @@ public static class DispatcherServices
         services.AddHostedService<QuotaPersistence>();
         services.TryAddSingleton<ResultPublisher>();
         services.TryAddSingleton<JobDispatch>();
+        services.TryAddSingleton<DispatcherInstrumentation>();
         return services;
     }
 
