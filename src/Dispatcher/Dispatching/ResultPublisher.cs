@@ -17,7 +17,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>Ends a job as failed and publishes <see cref="CompletionFailed"/>.</summary>
-    public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, IPublishEndpoint publisher, CancellationToken ct)
+    public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, ConsumeContext publisher, CancellationToken ct)
     {
         await ledger.CompleteAsync(
             new JobCompletion(job.JobId, false, job.DeploymentId, attempts, null, null, null, 0m, error.ToString(), message, statusCode, null, null),
@@ -26,14 +26,14 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
     }
 
     /// <summary>Ends a job with its completion and publishes <see cref="CompletionSucceeded"/>.</summary>
-    public async Task SucceedAsync(JobCompletion completion, IPublishEndpoint publisher, CancellationToken ct)
+    public async Task SucceedAsync(JobCompletion completion, ConsumeContext publisher, CancellationToken ct)
     {
         await ledger.CompleteAsync(completion, ct);
         await PublishIfUnsentAsync(completion.JobId, publisher, ct);
     }
 
     /// <summary>Publishes the result of an ended job unless it was already published.</summary>
-    public async Task PublishIfUnsentAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
+    public async Task PublishIfUnsentAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
     {
         var stripe = _stripes[(uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)_stripes.Length];
         await stripe.WaitAsync(ct);
@@ -47,7 +47,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
         }
     }
 
-    private async Task PublishUnderLockAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
+    private async Task PublishUnderLockAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
     {
         var job = await ledger.GetJobAsync(jobId, ct);
         if (job is null || !JobState.IsTerminal(job.State) || job.ResultPublished != 0)
@@ -77,8 +77,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
         else
         {
             var history = await ledger.GetAttemptsAsync(jobId, ct);
-            await publisher.Publish(
-                new CompletionFailed(
+            var failed = new CompletionFailed(
                     Guid.Parse(job.JobId),
                     job.BatchId,
                     job.CustomId,
@@ -93,8 +92,12 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
                         (int?)a.StatusCode,
                         a.Message,
                         a.LatencyMs)).ToArray(),
-                    time.GetUtcNow()),
-                ct);
+                    time.GetUtcNow());
+            await publisher.Publish(failed, ct);
+
+            // The dead-letter queue keeps every terminal failure for operators to list and replay.
+            var deadLetters = await publisher.GetSendEndpoint(new Uri("queue:" + QueueNames.DeadLetters));
+            await deadLetters.Send(failed, ct);
         }
 
         await ledger.MarkResultPublishedAsync(jobId, ct);
