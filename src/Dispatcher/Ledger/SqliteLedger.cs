@@ -372,6 +372,22 @@ public sealed class SqliteLedger : IAsyncDisposable
         return rows.AsList();
     }
 
+    /// <summary>The state and replay count of each of the given jobs that exists.</summary>
+    public async Task<IReadOnlyList<(string JobId, string State, long Replays)>> GetJobStatesAsync(IReadOnlyList<string> jobIds, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var states = new List<(string, string, long)>(jobIds.Count);
+        foreach (var chunk in jobIds.Chunk(500))
+        {
+            states.AddRange(await c.QueryAsync<(string, string, long)>(new CommandDefinition(
+                "SELECT job_id, state, replays FROM jobs WHERE job_id IN @chunk",
+                new { chunk },
+                cancellationToken: ct)));
+        }
+
+        return states;
+    }
+
     /// <summary>Every batch, newest first.</summary>
     public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
     {
