@@ -17,6 +17,27 @@ public static class QueueNames
     /// <summary>The queue of attempt outcomes the dispatcher consumes.</summary>
     public const string Outcomes = "dispatcher-outcomes";
 
+    /// <summary>
+    /// The queue of terminally failed jobs: each message is the job's <see cref="CompletionFailed"/>
+    /// (reason and attempt history). The CLI lists and replays them.
+    /// </summary>
+    public const string DeadLetters = "completion-dead-letters";
+
+    /// <summary>Where replay requests (<see cref="ReplayCompletion"/>) are sent.</summary>
+    public const string Replays = "dispatcher-replays";
+
+    /// <summary>The queue jobs come back to routing from after their retry delay.</summary>
+    public const string Retries = "dispatcher-retries";
+
+    /// <summary>The queue of jobs to re-route to another deployment, along the fallback chain.</summary>
+    public const string Fallbacks = "dispatcher-fallbacks";
+
+    /// <summary>
+    /// The prefix of the retry delay queues (<c>dispatcher-delay-2s</c>, ...): each holds jobs for
+    /// its delay (<c>x-message-ttl</c>), then dead-letters them to <see cref="Retries"/>.
+    /// </summary>
+    public const string DelayPrefix = "dispatcher-delay-";
+
     /// <summary>The prefix of each deployment's work queue: <c>provider.{deploymentId}</c>.</summary>
     public const string ProviderPrefix = "provider.";
 

@@ -10,5 +10,6 @@ var root = new RootCommand("Submit LLM completion jobs and batches, follow them,
     ResultsCommand.Create(),
     ConsumeCommand.Create(),
     QueuesCommand.Create(),
+    DeadLettersCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,3 +1,4 @@
+using Dispatcher.Breakers;
 using Dispatcher.Quotas;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
@@ -62,7 +63,8 @@ public class RouteBenchmarks
             [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(options)],
             new QuotaBook(options, TimeProvider.System),
             new LatencyTracker(TimeProvider.System),
-            new SpendBook(options, TimeProvider.System));
+            new SpendBook(options, TimeProvider.System),
+            new DeploymentBreakers(options, TimeProvider.System));
         _first = new RoutingRequest(Guid.NewGuid(), Group, 40, 256, null, null, new HashSet<string>(StringComparer.Ordinal));
         _retry = _first with { Excluded = new HashSet<string>(StringComparer.Ordinal) { "deployment-0" } };
     }

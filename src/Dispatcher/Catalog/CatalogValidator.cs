@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dispatcher.Contracts;
 using Dispatcher.Routing;
 using Microsoft.Extensions.Options;
 
@@ -87,13 +88,20 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 errors.Add($"{key}:Strategy: unknown strategy '{g.Strategy}'; known: {string.Join(", ", RoutingStrategies.Names)}.");
             }
 
-            for (var f = 0; f < g.Fallbacks.Count; f++)
+            AddAnnotationErrors(g.Retry, key + ":Retry", errors);
+            AddAnnotationErrors(g.Breaker, key + ":Breaker", errors);
+            foreach (var (kind, retry) in g.Retry.Kinds)
             {
-                if (!groups.Contains(g.Fallbacks[f]))
+                if (!Enum.TryParse<ErrorKind>(kind, ignoreCase: true, out var parsed) || parsed == ErrorKind.None || int.TryParse(kind, out _))
                 {
-                    errors.Add($"{key}:Fallbacks:{f}: fallback names model group '{g.Fallbacks[f]}', which has no deployment.");
+                    errors.Add($"{key}:Retry:Kinds:{kind}: unknown error kind; known: {string.Join(", ", Enum.GetNames<ErrorKind>().Where(n => n != nameof(ErrorKind.None)))}.");
                 }
+
+                AddAnnotationErrors(retry, $"{key}:Retry:Kinds:{kind}", errors);
             }
+
+            CheckGroupNames(g.Fallbacks, key + ":Fallbacks", "fallback", groups, errors);
+            CheckGroupNames(g.ContextWindowFallbacks, key + ":ContextWindowFallbacks", "context window fallback", groups, errors);
         }
 
         var tenants = new HashSet<string>(StringComparer.Ordinal);
@@ -114,6 +122,17 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CheckGroupNames(List<string> names, string key, string what, HashSet<string> groups, List<string> errors)
+    {
+        for (var f = 0; f < names.Count; f++)
+        {
+            if (!groups.Contains(names[f]))
+            {
+                errors.Add($"{key}:{f}: {what} names model group '{names[f]}', which has no deployment.");
+            }
+        }
     }
 
     private void ValidateProvider(DeploymentOptions d, string key, List<string> errors)

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Dispatcher.Breakers;
+using Dispatcher.Retries;
 
 namespace Dispatcher.Catalog;
 
@@ -15,6 +17,12 @@ public sealed class ModelGroupOptions
     /// <summary>Model groups to try, in order, when this group's deployments cannot finish a job.</summary>
     public List<string> Fallbacks { get; set; } = [];
 
+    /// <summary>
+    /// Model groups with larger context windows to try, in order, when a deployment says the job
+    /// does not fit its context window; empty uses <see cref="Fallbacks"/>.
+    /// </summary>
+    public List<string> ContextWindowFallbacks { get; set; } = [];
+
     /// <summary>How many attempts a job gets in all before it fails.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 4;
@@ -25,4 +33,10 @@ public sealed class ModelGroupOptions
     /// <summary>The max_tokens reserved for a job whose body does not set one.</summary>
     [Range(1, 1_000_000)]
     public int DefaultMaxTokens { get; set; } = 256;
+
+    /// <summary>Which errors are retried, how often and after what delay.</summary>
+    public RetryPolicyOptions Retry { get; set; } = new();
+
+    /// <summary>The dispatcher's breaker thresholds for each of the group's deployments.</summary>
+    public BreakerGateOptions Breaker { get; set; } = new();
 }

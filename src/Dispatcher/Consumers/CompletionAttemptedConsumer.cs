@@ -1,9 +1,11 @@
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
+using Dispatcher.Retries;
 using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -11,14 +13,16 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.Consumers;
 
 /// <summary>
-/// Takes a worker's report of one attempt and decides the job's next step: end it with its
-/// completion, try again elsewhere, or end it as failed.
+/// Takes a worker's report of one attempt, settles its quota and feeds the breaker gate, and
+/// decides the job's next step: end it with its completion, re-route it now (the fallback
+/// queue), retry it after a delay (the retry delay queues), or end it as failed.
 /// </summary>
 public sealed class CompletionAttemptedConsumer(
     SqliteLedger ledger,
-    JobDispatch dispatch,
     ResultPublisher results,
-    DeploymentRouter router,
+    FailurePlanner planner,
+    IRetryScheduler retries,
+    DeploymentBreakers breakers,
     QuotaBook quotas,
     SpendBook spend,
     LatencyTracker latency,
@@ -86,29 +90,28 @@ public sealed class CompletionAttemptedConsumer(
 
         if (outcome.Attempt < job.Attempts)
         {
-            // This failure was already acted on: the next attempt is marked sent. Unless this
-            // is a redelivery of the very report that caused it (the process may have died
-            // between marking and sending), it is an older, superseded report.
-            if (!firstReport && outcome.Attempt + 1 == job.Attempts)
-            {
-                await dispatch.DispatchAsync(job, (int)job.Attempts, await UntriedElsewhereAsync(job, ct), context, ct);
-            }
-
+            // A report of an attempt already superseded: the job has moved on.
             return;
         }
 
-        var group = catalog.Value.Group(job.ModelGroup);
-        if (IsRetryable(outcome.Error) && outcome.Attempt < group.MaxAttempts)
+        var history = await ledger.GetAttemptsAsync(jobId, ct);
+        var next = planner.Plan(job, outcome, history);
+        var retry = new RetryCompletion(outcome.JobId, outcome.Attempt + 1, next.Reason, next.Excluded, next.ModelGroups);
+        switch (next.Kind)
         {
-            instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
-            await dispatch.DispatchAsync(job, outcome.Attempt + 1, await UntriedElsewhereAsync(job, ct), context, ct);
-            return;
+            case NextStepKind.Fallback:
+                var fallbacks = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Fallbacks));
+                await fallbacks.Send(retry, ct);
+                instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
+                break;
+            case NextStepKind.Retry:
+                await retries.ScheduleAsync(retry, next.Delay, context, ct);
+                instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
+                break;
+            default:
+                await results.FailAsync(job, outcome.Error, next.Reason, outcome.StatusCode, outcome.Attempt, context, ct);
+                break;
         }
-
-        var why = outcome.Attempt >= group.MaxAttempts && IsRetryable(outcome.Error)
-            ? $"gave up after {outcome.Attempt} attempt(s): {outcome.ErrorMessage}"
-            : outcome.ErrorMessage ?? outcome.Error.ToString();
-        await results.FailAsync(job, outcome.Error, why, outcome.StatusCode, outcome.Attempt, context, ct);
     }
 
     // The attempt's reservation is settled against what it really used (nothing, when it failed),
@@ -127,6 +130,7 @@ public sealed class CompletionAttemptedConsumer(
                 outcome.Error == ErrorKind.None ? CostCalculator.Cost(deployment, outcome.Usage) : 0m);
         }
 
+        breakers.Record(outcome.DeploymentId, outcome.Error);
         if (outcome.Error == ErrorKind.None)
         {
             latency.RecordSuccess(outcome.DeploymentId, outcome.LatencyMs, outcome.Usage?.CompletionTokens ?? 0);
@@ -135,20 +139,5 @@ public sealed class CompletionAttemptedConsumer(
         {
             latency.RecordTimeout(outcome.DeploymentId, outcome.LatencyMs);
         }
-    }
-
-    /// <summary>Whether another attempt may succeed where this one failed.</summary>
-    public static bool IsRetryable(ErrorKind error) => error is
-        ErrorKind.RateLimited or ErrorKind.Timeout or ErrorKind.ServerError or ErrorKind.ConnectionFailed
-        or ErrorKind.MalformedResponse or ErrorKind.CircuitOpen or ErrorKind.Authentication;
-
-    // Prefer deployments this job has not failed on, in its group and then along the fallback
-    // chain; when it has failed on all of them, any may retry.
-    private async Task<IReadOnlySet<string>> UntriedElsewhereAsync(JobRow job, CancellationToken ct)
-    {
-        var attempts = await ledger.GetAttemptsAsync(job.JobId, ct);
-        var tried = attempts.Where(a => a.ErrorKind != nameof(ErrorKind.None)).Select(a => a.DeploymentId).ToHashSet(StringComparer.Ordinal);
-        var reachable = catalog.Value.Group(job.ModelGroup).Fallbacks.Prepend(job.ModelGroup).SelectMany(router.DeploymentsOf);
-        return reachable.All(d => tried.Contains(d.Id)) ? new HashSet<string>() : tried;
     }
 }

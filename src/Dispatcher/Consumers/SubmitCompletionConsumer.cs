@@ -66,7 +66,8 @@ public sealed class SubmitCompletionConsumer(
         // A redelivery of a job already marked sent: the process that marked it may have died
         // before the send, so the attempt goes out again (a duplicate call at worst, which the
         // ledger dedupes); nothing is stranded.
-        var attempt = job.State == JobState.Dispatched ? (int)Math.Max(1, job.Attempts) : 1;
+        var resend = job.State == JobState.Dispatched;
+        var attempt = resend ? (int)Math.Max(1, job.Attempts) : 1;
 
         if (message.Deadline is { } deadline && deadline <= time.GetUtcNow())
         {
@@ -74,7 +75,7 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
-        await dispatch.DispatchAsync(job, attempt, excluded: new HashSet<string>(), context, ct);
+        await dispatch.DispatchAsync(job, attempt, excluded: new HashSet<string>(), groups: null, resend, context, ct);
     }
 
     private static void Validate(SubmitCompletion message)

@@ -35,9 +35,12 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
     /// <summary>
     /// Routes the job as soon as a deployment can afford it. Returns a refusal at once when
     /// waiting cannot help; throws <see cref="OperationCanceledException"/> when
-    /// <paramref name="ct"/> ends the wait (shutdown, or the job's deadline).
+    /// <paramref name="ct"/> ends the wait (shutdown, or the job's deadline). With
+    /// <paramref name="waitForBreakers"/>, a group whose deployments are only held back by open
+    /// breakers is waited for too; without it, that refusal comes back at once, so the caller
+    /// can try a fallback group first.
     /// </summary>
-    public async Task<RoutingDecision> RouteAsync(RoutingRequest request, int priority, CancellationToken ct)
+    public async Task<RoutingDecision> RouteAsync(RoutingRequest request, int priority, bool waitForBreakers, CancellationToken ct)
     {
         var registered = false;
         try
@@ -51,12 +54,13 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
                 if (!HigherPriorityWaits(request.ModelGroup, priority))
                 {
                     var decision = router.Route(request);
-                    if (decision.Deployment is not null || decision.RetryIn is null)
+                    var retryIn = decision.RetryIn ?? (waitForBreakers ? decision.BreakerRetryIn : null);
+                    if (decision.Deployment is not null || retryIn is null)
                     {
                         return decision;
                     }
 
-                    nap = decision.RetryIn.Value < MaxNap ? decision.RetryIn.Value : MaxNap;
+                    nap = retryIn.Value < MaxNap ? retryIn.Value : MaxNap;
                 }
 
                 if (!registered)

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -18,6 +20,9 @@ namespace Dispatcher.Dispatching;
 /// </summary>
 public sealed class JobDispatch(
     DispatchGate gate,
+    QuotaBook quotas,
+    SpendBook spend,
+    DeploymentBreakers breakers,
     SqliteLedger ledger,
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
@@ -25,11 +30,18 @@ public sealed class JobDispatch(
     ILogger<JobDispatch> logger,
     DispatcherInstrumentation instrumentation)
 {
-    /// <summary>Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>.</summary>
+    /// <summary>
+    /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
+    /// <paramref name="excluded"/> deployments, along <paramref name="groups"/> (the job's group
+    /// and its fallback chain when null). With <paramref name="resend"/> the attempt was already
+    /// claimed by a delivery that may have died before sending it, and it goes out again.
+    /// </summary>
     public async Task DispatchAsync(
         JobRow job,
         int attempt,
         IReadOnlySet<string> excluded,
+        IReadOnlyList<string>? groups,
+        bool resend,
         ConsumeContext context,
         CancellationToken ct)
     {
@@ -43,6 +55,7 @@ public sealed class JobDispatch(
             job.SessionKey,
             excluded);
         var deadline = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
+        var chain = groups ?? [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks];
 
         RoutingDecision decision;
         using (var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -54,7 +67,7 @@ public sealed class JobDispatch(
 
             try
             {
-                decision = await RouteWithFallbacksAsync(request, (int)job.Priority, waitLimit.Token);
+                decision = await RouteAlongAsync(request, chain, (int)job.Priority, waitLimit.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -86,10 +99,18 @@ public sealed class JobDispatch(
         // restarted dispatcher counts against its quota windows. A crash in between leaves the
         // job marked but perhaps unsent; the message that caused this dispatch is then
         // redelivered, and its consumer sends the attempt again.
-        await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, ct);
+        if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, resend, ct))
+        {
+            // Another delivery claimed this attempt first (or the job ended meanwhile): give back
+            // what routing took for it.
+            Release(job, deployment, decision.ReservationSequence);
+            return;
+        }
+
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
         await endpoint.Send(work, ct);
         instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
+        instrumentation.JobFellBack(job.ModelGroup, deployment.ModelGroup);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
@@ -97,29 +118,37 @@ public sealed class JobDispatch(
     }
 
     /// <summary>
-    /// The job's own group first (waiting there if it is only short of quota); when that group
-    /// cannot take the job at all — every deployment already failed it, or is filtered out —
-    /// the group's fallback chain, in order.
+    /// Each group of the chain in turn, waiting in one only while it is short of quota; when
+    /// every group is refused and some were held back only by open breakers, the job waits for
+    /// the first of those to let probes through.
     /// </summary>
-    private async Task<RoutingDecision> RouteWithFallbacksAsync(RoutingRequest request, int priority, CancellationToken ct)
+    private async Task<RoutingDecision> RouteAlongAsync(RoutingRequest request, IReadOnlyList<string> chain, int priority, CancellationToken ct)
     {
-        var decision = await gate.RouteAsync(request, priority, ct);
-        if (decision.Deployment is not null)
+        RoutingDecision? first = null;
+        string? broken = null;
+        foreach (var group in chain)
         {
-            return decision;
-        }
-
-        foreach (var fallback in catalog.Value.Group(request.ModelGroup).Fallbacks)
-        {
-            var next = await gate.RouteAsync(request with { ModelGroup = fallback }, priority, ct);
-            if (next.Deployment is not null)
+            var decision = await gate.RouteAsync(request with { ModelGroup = group }, priority, waitForBreakers: false, ct);
+            if (decision.Deployment is not null)
             {
-                instrumentation.JobFellBack(request.ModelGroup, fallback);
-                return next;
+                return decision;
             }
+
+            first ??= decision;
+            broken ??= decision.BreakerRetryIn is null ? null : group;
         }
 
-        return decision;
+        return broken is null
+            ? first ?? RoutingDecision.Refused("none", "no model group to route to")
+            : await gate.RouteAsync(request with { ModelGroup = broken }, priority, waitForBreakers: true, ct);
+    }
+
+    private void Release(JobRow job, DeploymentOptions deployment, long sequence)
+    {
+        var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
+        quotas.Settle(deployment.Id, sequence, reserved, 0, null, null);
+        spend.Settle(deployment, job.Tenant, CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens), 0m);
+        breakers.Released(deployment.Id);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

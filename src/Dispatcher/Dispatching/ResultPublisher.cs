@@ -18,7 +18,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>Ends a job as failed and publishes <see cref="CompletionFailed"/>.</summary>
-    public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, IPublishEndpoint publisher, CancellationToken ct)
+    public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, ConsumeContext publisher, CancellationToken ct)
     {
         await ledger.CompleteAsync(
             new JobCompletion(job.JobId, false, job.DeploymentId, attempts, null, null, null, 0m, error.ToString(), message, statusCode, null, null),
@@ -27,14 +27,14 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
     }
 
     /// <summary>Ends a job with its completion and publishes <see cref="CompletionSucceeded"/>.</summary>
-    public async Task SucceedAsync(JobCompletion completion, IPublishEndpoint publisher, CancellationToken ct)
+    public async Task SucceedAsync(JobCompletion completion, ConsumeContext publisher, CancellationToken ct)
     {
         await ledger.CompleteAsync(completion, ct);
         await PublishIfUnsentAsync(completion.JobId, publisher, ct);
     }
 
     /// <summary>Publishes the result of an ended job unless it was already published.</summary>
-    public async Task PublishIfUnsentAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
+    public async Task PublishIfUnsentAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
     {
         var stripe = _stripes[(uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)_stripes.Length];
         await stripe.WaitAsync(ct);
@@ -48,7 +48,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
         }
     }
 
-    private async Task PublishUnderLockAsync(string jobId, IPublishEndpoint publisher, CancellationToken ct)
+    private async Task PublishUnderLockAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
     {
         var job = await ledger.GetJobAsync(jobId, ct);
         if (job is null || !JobState.IsTerminal(job.State) || job.ResultPublished != 0)
@@ -78,8 +78,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
         else
         {
             var history = await ledger.GetAttemptsAsync(jobId, ct);
-            await publisher.Publish(
-                new CompletionFailed(
+            var failed = new CompletionFailed(
                     Guid.Parse(job.JobId),
                     job.BatchId,
                     job.CustomId,
@@ -94,8 +93,13 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
                         (int?)a.StatusCode,
                         a.Message,
                         a.LatencyMs)).ToArray(),
-                    time.GetUtcNow()),
-                ct);
+                    time.GetUtcNow());
+            await publisher.Publish(failed, ct);
+
+            // The dead-letter queue keeps every terminal failure for operators to list and replay.
+            var deadLetters = await publisher.GetSendEndpoint(new Uri("queue:" + QueueNames.DeadLetters));
+            await deadLetters.Send(failed, ct);
+            instrumentation.JobDeadLettered(job.ModelGroup, failed.Error);
         }
 
         await ledger.MarkResultPublishedAsync(jobId, ct);

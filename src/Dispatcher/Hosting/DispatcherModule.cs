@@ -1,10 +1,13 @@
 using Dispatcher.Consumers;
 using Dispatcher.Messaging;
+using Dispatcher.Contracts;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Hosting;
 
-/// <summary>The dispatcher's part of the bus: intake, batch announcements and attempt outcomes.</summary>
+/// <summary>The dispatcher's part of the bus: intake, batch announcements, attempt outcomes, retries, fallbacks and replays.</summary>
 public sealed class DispatcherModule : IBusModule
 {
     /// <inheritdoc />
@@ -13,6 +16,8 @@ public sealed class DispatcherModule : IBusModule
         bus.AddConsumer<SubmitCompletionConsumer, SubmitCompletionConsumerDefinition>();
         bus.AddConsumer<SubmitBatchConsumer, SubmitBatchConsumerDefinition>();
         bus.AddConsumer<CompletionAttemptedConsumer, CompletionAttemptedConsumerDefinition>();
+        bus.AddConsumer<ReplayCompletionConsumer, ReplayCompletionConsumerDefinition>();
+        bus.AddConsumer<RetryCompletionConsumer>();
     }
 
     /// <inheritdoc />
@@ -23,6 +28,20 @@ public sealed class DispatcherModule : IBusModule
         bus.ConfigureEndpoints(context, f => f.Include(
             typeof(SubmitCompletionConsumer),
             typeof(SubmitBatchConsumer),
-            typeof(CompletionAttemptedConsumer)));
+            typeof(CompletionAttemptedConsumer),
+            typeof(ReplayCompletionConsumer)));
+
+        // Retries come back from the delay queues, re-routes come off the fallback queue; both
+        // are routed the same way. Each waits for quota like the intake, so each is bounded like it.
+        var intake = context.GetRequiredService<IOptions<IntakeOptions>>().Value;
+        foreach (var queue in new[] { QueueNames.Retries, QueueNames.Fallbacks })
+        {
+            bus.ReceiveEndpoint(queue, e =>
+            {
+                e.PrefetchCount = intake.PrefetchCount;
+                e.ConcurrentMessageLimit = intake.ConcurrentMessageLimit;
+                e.ConfigureConsumer<RetryCompletionConsumer>(context);
+            });
+        }
     }
 }

@@ -1,9 +1,12 @@
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Consumers;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
+using Dispatcher.Retries;
 using Dispatcher.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -56,6 +59,14 @@ public static class DispatcherServices
         services.TryAddSingleton<QuotaBook>();
         services.TryAddSingleton<SpendBook>();
         services.TryAddSingleton<LatencyTracker>();
+        services.TryAddSingleton<DeploymentBreakers>();
+        services.TryAddSingleton<IBreakerStates>(sp => sp.GetRequiredService<DeploymentBreakers>());
+        services.AddHostedService<BreakerEventPublisher>();
+        services.TryAddSingleton<FailurePlanner>();
+        services.TryAddSingleton<IRetryScheduler>(sp =>
+            sp.GetRequiredService<IOptions<TransportOptions>>().Value.Kind == TransportKind.RabbitMq
+                ? ActivatorUtilities.CreateInstance<RabbitMqRetryScheduler>(sp)
+                : ActivatorUtilities.CreateInstance<InMemoryRetryScheduler>(sp));
         services.TryAddSingleton<DeploymentRouter>();
         services.TryAddSingleton<DispatchGate>();
         services.AddHostedService<QuotaPersistence>();

@@ -30,4 +30,10 @@ public sealed record JobRow
     public string? CompletedAt { get; init; }
     public long? QuotaSeq { get; init; }
     public string? RouteReason { get; init; }
+
+    /// <summary>Attempts made before the job was last replayed; its attempt allowance counts from here.</summary>
+    public long AttemptBase { get; init; }
+
+    /// <summary>How many times the job was replayed after failing.</summary>
+    public long Replays { get; init; }
 }

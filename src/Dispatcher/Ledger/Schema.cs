@@ -78,6 +78,8 @@ internal static class Schema
         ("jobs", "quota_seq", "INTEGER"),
         ("jobs", "route_reason", "TEXT"),
         ("jobs", "dispatched_at", "TEXT"),
+        ("jobs", "attempt_base", "INTEGER NOT NULL DEFAULT 0"),
+        ("jobs", "replays", "INTEGER NOT NULL DEFAULT 0"),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

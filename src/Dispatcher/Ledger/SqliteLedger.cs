@@ -24,7 +24,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         completion_tokens AS CompletionTokens, cost AS Cost, error_kind AS ErrorKind,
         error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
         request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
-        completed_at AS CompletedAt, quota_seq AS QuotaSeq, route_reason AS RouteReason
+        completed_at AS CompletedAt, quota_seq AS QuotaSeq, route_reason AS RouteReason,
+        attempt_base AS AttemptBase, replays AS Replays
         """;
 
     private readonly string _connectionString;
@@ -118,19 +119,24 @@ public sealed class SqliteLedger : IAsyncDisposable
             ct);
 
     /// <summary>
-    /// Marks a job sent to a deployment for the given attempt, with the quota reservation made
-    /// for it (settled when the outcome arrives) and why routing chose it, unless it already ended.
+    /// Claims attempt <paramref name="attempt"/> of a job for a deployment: marks it sent, with the
+    /// quota reservation made for it (settled when the outcome arrives) and why routing chose it.
+    /// A new attempt is claimed only while the job has fewer attempts, so of two deliveries racing
+    /// to send the same attempt only one wins; with <paramref name="resend"/> the attempt already
+    /// claimed is claimed again (its first send may not have happened). Returns false, changing
+    /// nothing, when the claim fails or the job already ended.
     /// </summary>
-    public Task MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, CancellationToken ct) =>
+    public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, bool resend, CancellationToken ct) =>
         WriteAsync(
-            (c, t) => c.ExecuteAsync(new CommandDefinition(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
                 """
-                UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = MAX(attempts, @attempt),
+                UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
                   quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
                 WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
+                  AND ((@resend AND attempts = @attempt) OR (NOT @resend AND attempts < @attempt))
                 """,
-                new { jobId, deploymentId, attempt, quotaSeq, reason, now = Now() },
-                cancellationToken: t)),
+                new { jobId, deploymentId, attempt, quotaSeq, reason, resend, now = Now() },
+                cancellationToken: t)) == 1,
             ct);
 
     /// <summary>
@@ -179,6 +185,30 @@ public sealed class SqliteLedger : IAsyncDisposable
                     completion.LatencyMs, now = Now(),
                 },
                 cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>
+    /// Reopens a failed job for a replay: queued again, its error and result marker cleared, its
+    /// attempt allowance counted afresh from the attempts it already had (their history stays).
+    /// Returns the job as it is afterwards; a job that was not failed is returned unchanged.
+    /// </summary>
+    public Task<JobRow?> ReopenAsync(string jobId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE jobs SET state = 'queued', error_kind = NULL, error_message = NULL, status_code = NULL,
+                      result_published = 0, completed_at = NULL, attempt_base = attempts, replays = replays + 1, updated_at = @now
+                    WHERE job_id = @jobId AND state = 'failed'
+                    """,
+                    new { jobId, now = Now() },
+                    cancellationToken: t));
+                return await c.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(
+                    $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId",
+                    new { jobId },
+                    cancellationToken: t));
+            },
             ct);
 
     /// <summary>Notes that the job's result event went out, so a redelivery does not send it again.</summary>
@@ -325,6 +355,37 @@ public sealed class SqliteLedger : IAsyncDisposable
             new { batchId },
             cancellationToken: ct));
         return rows.AsList();
+    }
+
+    /// <summary>Failed (dead-lettered) jobs, oldest failure first, of one batch or of all.</summary>
+    public async Task<IReadOnlyList<JobRow>> ListFailedJobsAsync(string? batchId, int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<JobRow>(new CommandDefinition(
+            $"""
+            SELECT {JobColumns} FROM jobs
+            WHERE state = 'failed' AND (@batchId IS NULL OR batch_id = @batchId)
+            ORDER BY completed_at, custom_id LIMIT @limit
+            """,
+            new { batchId, limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>The state and replay count of each of the given jobs that exists.</summary>
+    public async Task<IReadOnlyList<(string JobId, string State, long Replays)>> GetJobStatesAsync(IReadOnlyList<string> jobIds, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var states = new List<(string, string, long)>(jobIds.Count);
+        foreach (var chunk in jobIds.Chunk(500))
+        {
+            states.AddRange(await c.QueryAsync<(string, string, long)>(new CommandDefinition(
+                "SELECT job_id, state, replays FROM jobs WHERE job_id IN @chunk",
+                new { chunk },
+                cancellationToken: ct)));
+        }
+
+        return states;
     }
 
     /// <summary>Every batch, newest first.</summary>

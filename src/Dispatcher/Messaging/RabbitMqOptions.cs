@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RabbitMQ.Client;
 
 namespace Dispatcher.Messaging;
 
@@ -29,4 +30,15 @@ public sealed class RabbitMqOptions
 
     /// <summary>The password, from the environment.</summary>
     public string ResolvePassword() => Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } p ? p : "guest";
+
+    /// <summary>A connection factory for this broker, for the few things done beside MassTransit.</summary>
+    public ConnectionFactory CreateConnectionFactory(string clientName) => new()
+    {
+        HostName = Host,
+        Port = Port,
+        VirtualHost = VirtualHost,
+        UserName = Username,
+        Password = ResolvePassword(),
+        ClientProvidedName = clientName,
+    };
 }

@@ -142,9 +142,17 @@ public sealed class DispatcherInstrumentation : IDisposable
     public void JobRetried(string deploymentId, string modelGroup, ErrorKind error) =>
         _retried.Add(1, new("deployment", deploymentId), new("model_group", modelGroup), new("error_kind", error.ToString()));
 
-    /// <summary>A job of <paramref name="modelGroup"/> was routed into the fallback group <paramref name="toGroup"/>.</summary>
-    public void JobFellBack(string modelGroup, string toGroup) =>
-        _fellBack.Add(1, new KeyValuePair<string, object?>("model_group", modelGroup), new("to_group", toGroup));
+    /// <summary>
+    /// An attempt of a job of <paramref name="modelGroup"/> was sent to a deployment of
+    /// <paramref name="toGroup"/>; counted only when that is another group (a fallback).
+    /// </summary>
+    public void JobFellBack(string modelGroup, string toGroup)
+    {
+        if (!string.Equals(modelGroup, toGroup, StringComparison.Ordinal))
+        {
+            _fellBack.Add(1, new KeyValuePair<string, object?>("model_group", modelGroup), new("to_group", toGroup));
+        }
+    }
 
     /// <summary>A job was moved to the dead-letter queue after ending with <paramref name="error"/>.</summary>
     public void JobDeadLettered(string modelGroup, ErrorKind error) =>

@@ -1,4 +1,5 @@
 using System.Text;
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
@@ -9,7 +10,7 @@ namespace Dispatcher.Routing;
 
 /// <summary>
 /// Routing in two stages: filters remove deployments that cannot take the job (already tried,
-/// context window, rules), the quota check removes those whose buckets cannot afford it now,
+/// context window, rules, an open breaker, a spend cap), the quota check removes those whose buckets cannot afford it now,
 /// then the model group's strategy picks among the rest and the job's estimate is reserved on
 /// the pick — all under the quota book's lock, so concurrent jobs never share the last slot.
 /// </summary>
@@ -21,15 +22,17 @@ public sealed class DeploymentRouter
     private readonly QuotaBook _quotas;
     private readonly LatencyTracker _latency;
     private readonly SpendBook _spend;
+    private readonly DeploymentBreakers _breakers;
     private readonly RoutingCandidate[] _scratch;
 
-    /// <summary>Builds the router from the catalog, the registered filters and the quota book.</summary>
+    /// <summary>Builds the router from the catalog, the registered filters, the quota book and the breakers.</summary>
     public DeploymentRouter(
         IOptions<CatalogOptions> catalog,
         IEnumerable<IDeploymentFilter> filters,
         QuotaBook quotas,
         LatencyTracker latency,
-        SpendBook spend)
+        SpendBook spend,
+        DeploymentBreakers breakers)
     {
         var options = catalog.Value;
         _byGroup = options.Deployments
@@ -43,6 +46,7 @@ public sealed class DeploymentRouter
         _quotas = quotas;
         _latency = latency;
         _spend = spend;
+        _breakers = breakers;
         _scratch = new RoutingCandidate[Math.Max(1, _byGroup.Values.Max(g => g.Length))];
     }
 
@@ -67,10 +71,18 @@ public sealed class DeploymentRouter
             var filtered = 0;
             var overBudget = 0;
             var waitSeconds = double.PositiveInfinity;
+            var breakerWaitSeconds = double.PositiveInfinity;
             foreach (var deployment in group)
             {
                 if (FirstBlockingFilter(request, deployment) is not null)
                 {
+                    filtered++;
+                    continue;
+                }
+
+                if (!_breakers.Allows(deployment.Id, out var breakerWait))
+                {
+                    breakerWaitSeconds = Math.Min(breakerWaitSeconds, breakerWait.TotalSeconds);
                     filtered++;
                     continue;
                 }
@@ -106,12 +118,14 @@ public sealed class DeploymentRouter
                 return RoutingDecision.Refused(
                     strategy.Name,
                     Explain(request, group, tokens, now),
-                    overBudget > 0 && !waiting ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
-                    waiting ? TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)) : null);
+                    overBudget > 0 && !waiting && double.IsPositiveInfinity(breakerWaitSeconds) ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
+                    waiting ? TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)) : null,
+                    double.IsPositiveInfinity(breakerWaitSeconds) ? null : TimeSpan.FromSeconds(Math.Max(breakerWaitSeconds, 0.001)));
             }
 
             var pick = _scratch[strategy.Pick(request, _scratch.AsSpan(0, count))];
             var sequence = _quotas.Reserve(pick.Deployment.Id, tokens);
+            _breakers.Admitted(pick.Deployment.Id);
             if (_spend.HasCaps)
             {
                 _spend.Reserve(pick.Deployment, request.Tenant, pick.EstimatedCost);
@@ -129,6 +143,7 @@ public sealed class DeploymentRouter
         {
             var d = group[i];
             var why = FirstBlockingFilter(request, d)?.Name
+                ?? (_breakers.Allows(d.Id, out _) ? null : "breaker open")
                 ?? (_spend.HasCaps ? _spend.WouldCross(d, request.Tenant, CostCalculator.Cost(d, request.EstimatedPromptTokens, request.MaxTokens)) is { } cap ? $"budget {cap} would be crossed" : null : null)
                 ?? $"quota: free in {_quotas[d.Id].SecondsUntilAffordable(tokens, now):0.###} s";
             text.Append(i == 0 ? "" : ", ").Append(d.Id).Append(" (").Append(why).Append(')');

@@ -18,6 +18,10 @@ namespace Dispatcher.Routing;
 /// When no deployment can take the job only because of quota, how long until one can; null when
 /// waiting would not help (no deployment serves the group, or every one is filtered out for good).
 /// </param>
+/// <param name="BreakerRetryIn">
+/// When some deployment was passed over only because its breaker is open, how long until one lets
+/// probes through; null when none was.
+/// </param>
 public readonly record struct RoutingDecision(
     DeploymentOptions? Deployment,
     string Strategy,
@@ -26,11 +30,12 @@ public readonly record struct RoutingDecision(
     int FilteredOut,
     string? Refusal,
     ErrorKind RefusalKind,
-    TimeSpan? RetryIn)
+    TimeSpan? RetryIn,
+    TimeSpan? BreakerRetryIn = null)
 {
     /// <summary>A decision that no deployment can take the job.</summary>
-    public static RoutingDecision Refused(string strategy, string why, ErrorKind kind = ErrorKind.NoDeployment, TimeSpan? retryIn = null) =>
-        new(null, strategy, 0, 0, 0, why, kind, retryIn);
+    public static RoutingDecision Refused(string strategy, string why, ErrorKind kind = ErrorKind.NoDeployment, TimeSpan? retryIn = null, TimeSpan? breakerRetryIn = null) =>
+        new(null, strategy, 0, 0, 0, why, kind, retryIn, breakerRetryIn);
 
     /// <summary>A readable account of the decision, for logs and traces.</summary>
     public string Reason => Deployment is null

@@ -16,15 +16,7 @@ internal static class IntakeCheck
     public static async Task<string?> ProblemAsync(IConfiguration configuration, CancellationToken ct)
     {
         var rabbit = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.RabbitMq ?? new RabbitMqOptions();
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host,
-            Port = rabbit.Port,
-            VirtualHost = rabbit.VirtualHost,
-            UserName = rabbit.Username,
-            Password = rabbit.ResolvePassword(),
-            ClientProvidedName = "submitter intake check",
-        };
+        var factory = rabbit.CreateConnectionFactory("submitter intake check");
         try
         {
             await using var connection = await factory.CreateConnectionAsync(ct);

@@ -32,6 +32,14 @@ internal static class SubmitterHosts
             services.AddCompletionBus(configuration, modules);
         });
 
+    /// <summary>A producer on the configured transport that also reads the ledger (to follow what it sent).</summary>
+    public static IHost ProducerWithLedger(string? configFile, string? ledgerPath) =>
+        Build(configFile, ledgerPath, null, (services, configuration) =>
+        {
+            services.AddLedger();
+            services.AddCompletionBus(configuration);
+        });
+
     /// <summary>The ledger alone, for status and results.</summary>
     public static IHost LedgerOnly(string? configFile, string? ledgerPath) =>
         Build(configFile, ledgerPath, null, (services, _) => services.AddLedger());

@@ -1,3 +1,4 @@
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
@@ -22,7 +23,7 @@ public sealed class DispatchGateTests
             QuotaWindowPadding = 0,
         });
         _quotas = new QuotaBook(catalog, _time);
-        _gate = new DispatchGate(new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time), new SpendBook(catalog, _time)), _quotas, _time);
+        _gate = new DispatchGate(new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time), new SpendBook(catalog, _time), new DeploymentBreakers(catalog, _time)), _quotas, _time);
     }
 
     private static RoutingRequest Request(string group = "g") => new(Guid.NewGuid(), group, 1, 1, null, null, new HashSet<string>());
@@ -40,7 +41,7 @@ public sealed class DispatchGateTests
     [Fact]
     public async Task RouteAsync_CapacityFree_RoutesAtOnce()
     {
-        var decision = await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        var decision = await _gate.RouteAsync(Request(), 0, waitForBreakers: true, CancellationToken.None);
 
         decision.Deployment!.Id.ShouldBe("d");
         _gate.Waiting.ShouldBe(0);
@@ -49,7 +50,7 @@ public sealed class DispatchGateTests
     [Fact]
     public async Task RouteAsync_UnknownGroup_RefusesWithoutWaiting()
     {
-        var decision = await _gate.RouteAsync(Request("nope"), 0, CancellationToken.None);
+        var decision = await _gate.RouteAsync(Request("nope"), 0, waitForBreakers: true, CancellationToken.None);
 
         decision.Deployment.ShouldBeNull();
         decision.RetryIn.ShouldBeNull();
@@ -58,9 +59,9 @@ public sealed class DispatchGateTests
     [Fact]
     public async Task RouteAsync_QuotaSpent_WaitsForRefillThenRoutes()
     {
-        var first = await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        var first = await _gate.RouteAsync(Request(), 0, waitForBreakers: true, CancellationToken.None);
 
-        var second = _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        var second = _gate.RouteAsync(Request(), 0, waitForBreakers: true, CancellationToken.None);
         await WaitUntilAsync(() => _gate.Waiting == 1);
         second.IsCompleted.ShouldBeFalse();
 
@@ -73,10 +74,10 @@ public sealed class DispatchGateTests
     [Fact]
     public async Task RouteAsync_CapacityReturns_HigherPriorityGoesFirst()
     {
-        var first = await _gate.RouteAsync(Request(), 0, CancellationToken.None);
-        var low = _gate.RouteAsync(Request(), priority: 1, CancellationToken.None);
+        var first = await _gate.RouteAsync(Request(), 0, waitForBreakers: true, CancellationToken.None);
+        var low = _gate.RouteAsync(Request(), priority: 1, waitForBreakers: true, CancellationToken.None);
         await WaitUntilAsync(() => _gate.Waiting == 1);
-        var high = _gate.RouteAsync(Request(), priority: 9, CancellationToken.None);
+        var high = _gate.RouteAsync(Request(), priority: 9, waitForBreakers: true, CancellationToken.None);
         await WaitUntilAsync(() => _gate.Waiting == 2);
 
         _time.Advance(TimeSpan.FromSeconds(61));
@@ -95,9 +96,9 @@ public sealed class DispatchGateTests
     [Fact]
     public async Task RouteAsync_Cancelled_StopsWaitingAndLeavesTheQueue()
     {
-        await _gate.RouteAsync(Request(), 0, CancellationToken.None);
+        await _gate.RouteAsync(Request(), 0, waitForBreakers: true, CancellationToken.None);
         using var cts = new CancellationTokenSource();
-        var waiting = _gate.RouteAsync(Request(), 0, cts.Token);
+        var waiting = _gate.RouteAsync(Request(), 0, waitForBreakers: true, cts.Token);
         await WaitUntilAsync(() => _gate.Waiting == 1);
 
         await cts.CancelAsync();

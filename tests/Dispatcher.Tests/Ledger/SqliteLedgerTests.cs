@@ -71,7 +71,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var job = await _ledger.AcceptJobAsync(Job("a"), default);
         await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0, "InvalidRequest", "bad", 400, null, null), default);
 
-        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, default);
+        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, resend: false, default);
 
         (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
     }
@@ -83,7 +83,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var a = await _ledger.AcceptJobAsync(Job("a"), default);
         var b = await _ledger.AcceptJobAsync(Job("b"), default);
         await _ledger.AcceptJobAsync(Job("c"), default);
-        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, default);
+        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, resend: false, default);
         await _ledger.CompleteAsync(new JobCompletion(a.JobId, true, "d1", 1, "{}", 10, 20, 0.25m, null, null, 200, null, 1), default);
 
         var status = (await _ledger.GetBatchStatusAsync("b1", default))!;
@@ -172,7 +172,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
         var job = await ledger.AcceptJobAsync(Job("a"), default);
-        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, default);
+        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, resend: false, default);
 
         (await ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(42);
     }

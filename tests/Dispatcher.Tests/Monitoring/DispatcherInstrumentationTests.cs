@@ -1,3 +1,4 @@
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
@@ -20,7 +21,7 @@ public sealed class DispatcherInstrumentationTests
         var time = TimeProvider.System;
         var quotas = new QuotaBook(catalog, time);
         spend = new SpendBook(catalog, time);
-        var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(time), spend);
+        var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(time), spend, new DeploymentBreakers(catalog, time));
         return new DispatcherInstrumentation(catalog, quotas, new DispatchGate(router, quotas, time), spend, seams);
     }
 

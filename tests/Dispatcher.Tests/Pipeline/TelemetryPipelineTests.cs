@@ -84,6 +84,9 @@ public sealed class TelemetryPipelineTests
         metrics.Sum("dispatcher.jobs.routed", "model_group=gpt-test").ShouldBe(20);
         metrics.Sum("dispatcher.jobs.routed", "deployment=d1").ShouldBeGreaterThan(0);
         metrics.Sum("dispatcher.jobs.failed", "model_group=no-such-group", "error_kind=NoDeployment").ShouldBe(1);
+        metrics.Sum("dispatcher.jobs.dead_lettered", "model_group=no-such-group", "error_kind=NoDeployment").ShouldBe(1);
+        metrics.Sum("dispatcher.jobs.retried").ShouldBe(0);
+        metrics.Sum("dispatcher.jobs.fell_back").ShouldBe(0);
         metrics.Sum("dispatcher.tokens", "direction=input").ShouldBe(recorder.Succeeded.Sum(s => s.Usage!.PromptTokens));
         metrics.Sum("dispatcher.tokens", "direction=output").ShouldBe(recorder.Succeeded.Sum(s => s.Usage!.CompletionTokens));
         metrics.Sum("dispatcher.cost").ShouldBe((double)recorder.Succeeded.Sum(s => s.Cost), 1e-9);
@@ -94,6 +97,8 @@ public sealed class TelemetryPipelineTests
         metrics.Sum("dispatcher.inflight").ShouldBe(0);
         metrics.Count("dispatcher.quota.fill", "deployment=d1", "bucket=tokens").ShouldBe(1);
         metrics.Sum("dispatcher.jobs.waiting").ShouldBe(0);
+        metrics.Count("dispatcher.breaker.state", "deployment=d1").ShouldBe(1);
+        metrics.Sum("dispatcher.breaker.state", "deployment=d1").ShouldBe(0);
     }
 
     [Fact]

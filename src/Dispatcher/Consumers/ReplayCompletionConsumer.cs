@@ -1,0 +1,33 @@
+using Dispatcher.Contracts;
+using Dispatcher.Dispatching;
+using Dispatcher.Ledger;
+using MassTransit;
+
+namespace Dispatcher.Consumers;
+
+/// <summary>
+/// Runs a failed job again through the normal pipeline: the ledger reopens it with a fresh
+/// allowance of attempts (its history kept), and it is routed like a new job. A job that has
+/// not failed is left alone, so replaying twice, or replaying a job that since succeeded, is harmless.
+/// </summary>
+public sealed class ReplayCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch) : IConsumer<ReplayCompletion>
+{
+    /// <inheritdoc />
+    public async Task Consume(ConsumeContext<ReplayCompletion> context)
+    {
+        var ct = context.CancellationToken;
+        var jobId = context.Message.JobId.ToString();
+        var job = await ledger.GetJobAsync(jobId, ct)
+            ?? throw new InvalidSubmissionException($"replay of unknown job {jobId}");
+        if (job.State == JobState.Failed)
+        {
+            job = await ledger.ReopenAsync(jobId, ct);
+        }
+
+        // Reopened (now or by an earlier delivery of this request) and not yet sent on.
+        if (job is { State: JobState.Queued } && job.Attempts == job.AttemptBase)
+        {
+            await dispatch.DispatchAsync(job, (int)job.Attempts + 1, new HashSet<string>(), null, resend: false, context, ct);
+        }
+    }
+}

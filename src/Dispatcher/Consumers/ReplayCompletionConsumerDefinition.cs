@@ -1,0 +1,15 @@
+using Dispatcher.Contracts;
+using MassTransit;
+
+namespace Dispatcher.Consumers;
+
+/// <summary>The endpoint replay requests are sent to.</summary>
+public sealed class ReplayCompletionConsumerDefinition : ConsumerDefinition<ReplayCompletionConsumer>
+{
+    /// <summary>Names the endpoint and sets its concurrency.</summary>
+    public ReplayCompletionConsumerDefinition()
+    {
+        EndpointName = QueueNames.Replays;
+        ConcurrentMessageLimit = 16;
+    }
+}
