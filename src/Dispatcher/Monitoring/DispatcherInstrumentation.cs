@@ -59,8 +59,8 @@ public sealed class DispatcherInstrumentation : IDisposable
         _routed = Meter.CreateCounter<long>("dispatcher.jobs.routed", "{attempt}", "Attempts sent to a deployment, by the strategy that chose it.");
         _succeeded = Meter.CreateCounter<long>("dispatcher.jobs.succeeded", "{job}", "Jobs ended with a completion.");
         _failed = Meter.CreateCounter<long>("dispatcher.jobs.failed", "{job}", "Jobs ended as failed, by error kind.");
-        _retried = Meter.CreateCounter<long>("dispatcher.jobs.retried", "{attempt}", "Failed attempts followed by another attempt, by the deployment that failed.");
-        _fellBack = Meter.CreateCounter<long>("dispatcher.jobs.fell_back", "{attempt}", "Attempts routed to a fallback model group.");
+        _retried = Meter.CreateCounter<long>("dispatcher.jobs.retried", "{attempt}", "Failed attempts tried again, after a delay or on the fallback queue, by the deployment that failed.");
+        _fellBack = Meter.CreateCounter<long>("dispatcher.jobs.fell_back", "{attempt}", "Attempts sent to a deployment of another model group than the job's.");
         _deadLettered = Meter.CreateCounter<long>("dispatcher.jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
         _tokens = Meter.CreateCounter<long>("dispatcher.tokens", "{token}", "Tokens used, as the provider reported them, by direction (input or output).");
         _cost = Meter.CreateCounter<double>("dispatcher.cost", "USD", "Cost of completed attempts, from the catalog's prices.");
@@ -138,7 +138,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     public void JobRouted(string deploymentId, string modelGroup, string strategy) =>
         _routed.Add(1, new("deployment", deploymentId), new("model_group", modelGroup), new("strategy", strategy));
 
-    /// <summary>An attempt that failed on <paramref name="deploymentId"/> with <paramref name="error"/> is followed by another attempt.</summary>
+    /// <summary>An attempt that failed on <paramref name="deploymentId"/> with <paramref name="error"/> will be tried again (delay or fallback queue).</summary>
     public void JobRetried(string deploymentId, string modelGroup, ErrorKind error) =>
         _retried.Add(1, new("deployment", deploymentId), new("model_group", modelGroup), new("error_kind", error.ToString()));
 
@@ -154,7 +154,7 @@ public sealed class DispatcherInstrumentation : IDisposable
         }
     }
 
-    /// <summary>A job was moved to the dead-letter queue after ending with <paramref name="error"/>.</summary>
+    /// <summary>A job that ended with <paramref name="error"/> was sent to the dead-letter queue.</summary>
     public void JobDeadLettered(string modelGroup, ErrorKind error) =>
         _deadLettered.Add(1, new KeyValuePair<string, object?>("model_group", modelGroup), new("error_kind", error.ToString()));
 

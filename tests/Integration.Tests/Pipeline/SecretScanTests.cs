@@ -10,8 +10,8 @@ namespace Integration.Tests.Pipeline;
 
 /// <summary>
 /// The provider key and the broker password are used by the running programs, and appear in
-/// none of their outputs: logs, result files and messages, error queues, metrics, OTLP payloads
-/// and the ledger.
+/// none of their outputs: logs, result files and messages, every queue (error queues, the
+/// dead-letter queue), metrics, OTLP payloads and the ledger.
 /// </summary>
 [Collection(RabbitNodeFixture.Name)]
 public sealed class SecretScanTests(RabbitNodeFixture rabbit)
@@ -45,7 +45,8 @@ public sealed class SecretScanTests(RabbitNodeFixture rabbit)
                     OutputPricePerMillion = 2.0,
                 },
             },
-            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 2 } },
+            // A refused key takes the deployment out of rotation; briefly here, so the batch ends quickly.
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 2, Breaker = new { AuthenticationBreakSeconds = 1 } } },
         });
         var user = "it-user-" + Guid.NewGuid().ToString("N")[..8];
         await env.CreateUserAsync(user, brokerPassword);
@@ -97,9 +98,10 @@ public sealed class SecretScanTests(RabbitNodeFixture rabbit)
             "Submitter", variables, "submit", batch, "--wait", "--batch-id", "secret-batch", "--out", outDir, "--timeout", "00:02:00");
         await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
         var outputFiles = Directory.GetFiles(outDir);
-        outputFiles.Length.ShouldBe(2, submitter.Output);
-        File.ReadAllLines(Path.Combine(outDir, "secret-batch-output.jsonl")).Length.ShouldBe(6, submitter.Output);
-        File.ReadAllLines(Path.Combine(outDir, "secret-batch-errors.jsonl")).Length.ShouldBe(3, submitter.Output);
+        var diagnostics = $"submitter:\n{submitter.Output}\ndispatcher:\n{dispatcher.Output}\nworkers:\n{workers.Output}";
+        outputFiles.Length.ShouldBe(2, diagnostics);
+        File.ReadAllLines(Path.Combine(outDir, "secret-batch-output.jsonl")).Length.ShouldBe(6, diagnostics);
+        File.ReadAllLines(Path.Combine(outDir, "secret-batch-errors.jsonl")).Length.ShouldBe(3, diagnostics);
 
         // The key was in use: every call carried it, and the provider's echo of it reached the adapter.
         provider.Received.Count(r => r.Path == "/v1/chat/completions").ShouldBeGreaterThanOrEqualTo(9);
@@ -128,12 +130,14 @@ public sealed class SecretScanTests(RabbitNodeFixture rabbit)
 
         places["result messages"] = await DrainAsync(channel, ResultsQueue);
         places["result messages"].Length.ShouldBeGreaterThan(0);
-        foreach (var queue in (await env.QueueNamesAsync()).Where(q => q.EndsWith("_error", StringComparison.Ordinal) || q.EndsWith("_skipped", StringComparison.Ordinal)))
+        // Every other queue too: error queues, the dead-letter queue, retry delay queues.
+        foreach (var queue in (await env.QueueNamesAsync()).Where(q => q != ResultsQueue))
         {
             places["queue " + queue] = await DrainAsync(channel, queue);
         }
 
         places["queue " + QueueNames.Intake + "_error"].Length.ShouldBeGreaterThan(0);
+        places["queue " + QueueNames.DeadLetters].Length.ShouldBeGreaterThan(0);
         places["dispatcher /metrics"].Length.ShouldBeGreaterThan(0);
         foreach (var (place, bytes) in places)
         {
