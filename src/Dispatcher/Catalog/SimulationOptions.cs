@@ -55,6 +55,18 @@ public sealed class SimulationOptions
     [Range(0.01, 86_400)]
     public double EnforceWindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Seconds after the deployment's first call at which the simulated deployment goes hard down: every
+    /// call then fails with 503 until <see cref="OutageSeconds"/> have passed. Unset: no outage.
+    /// For rehearsing failover, breakers and recovery.
+    /// </summary>
+    [Range(0.0, 86_400)]
+    public double? OutageAfterSeconds { get; set; }
+
+    /// <summary>How long the outage lasts, in seconds.</summary>
+    [Range(0.0, 86_400)]
+    public double OutageSeconds { get; set; }
+
     /// <summary>Seed for repeatable runs; unset draws a new sequence every start.</summary>
     public int? Seed { get; set; }
 }
