@@ -327,6 +327,20 @@ public sealed class SqliteLedger : IAsyncDisposable
         return rows.AsList();
     }
 
+    /// <summary>Per deployment, how many jobs it ended across every batch, most first.</summary>
+    public async Task<IReadOnlyList<DeploymentShare>> ListDeploymentSharesAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<DeploymentShare>(new CommandDefinition(
+            """
+            SELECT deployment_id AS DeploymentId, SUM(state = 'succeeded') AS Succeeded, SUM(state = 'failed') AS Failed
+            FROM jobs WHERE deployment_id IS NOT NULL AND state IN ('succeeded', 'failed')
+            GROUP BY deployment_id ORDER BY COUNT(*) DESC
+            """,
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
     /// <summary>Every batch, newest first.</summary>
     public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
     {
