@@ -165,8 +165,10 @@
     var b = status.batches;
     var s = $("#summary");
     s.textContent = "";
+    var done = 0, total = 0;
+    b.recent.forEach(function (r) { done += r.succeeded + r.failed; total += r.total || (r.queued + r.dispatched + r.succeeded + r.failed); });
     var parts = [
-      ["transport", status.transport], ["running batches", fmt(b.running)], ["done", fmt(b.succeeded + b.failed) + " / " + fmt(b.total)],
+      ["transport", status.transport], ["running batches", fmt(b.running)], ["jobs done", fmt(done) + " / " + fmt(total)],
       ["throughput", fmt(b.throughputPerSecond, 1) + " jobs/s"], ["ETA", b.etaSeconds === null ? "-" : fmt(b.etaSeconds) + " s"],
       ["waiting for quota", fmt(status.waitingForQuota)], ["at", new Date(status.at).toLocaleTimeString()]
     ];
