@@ -57,6 +57,8 @@ public sealed class MonitoredPipeline : IAsyncDisposable
 
     public string ConfigPath { get; }
 
+    public string LedgerPath => _dir.File("ledger.db");
+
     public TempDirectory Directory => _dir;
 
     /// <summary>The dispatcher's address, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
