@@ -93,6 +93,16 @@ public sealed class QuotaBook
         }
     }
 
+    /// <summary>Every deployment's quota use now, in catalog order, for status and the dashboard.</summary>
+    public IReadOnlyList<QuotaUsage> Usage()
+    {
+        lock (Gate)
+        {
+            var now = Now;
+            return _quotas.Select(q => q.Value.Usage(q.Key, now)).ToList();
+        }
+    }
+
     /// <summary>Restores saved levels, refilled for the time since they were saved, so a restart does not hand out a fresh burst.</summary>
     public void Restore(IEnumerable<QuotaLevel> levels)
     {
