@@ -32,7 +32,10 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, TimePro
             outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens), context.CancellationToken);
         }
 
-        var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        // To the queue's exchange: sending to the queue itself would declare it, without the
+        // single-active-consumer argument the dispatcher sets, and the broker refuses a queue
+        // declared two ways. The dispatcher declares and binds the queue.
+        var endpoint = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
         await endpoint.Send(
             new CompletionAttempted(
                 work.JobId,
