@@ -2,6 +2,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using MassTransit;
@@ -21,7 +22,8 @@ public sealed class CompletionAttemptedConsumer(
     QuotaBook quotas,
     SpendBook spend,
     LatencyTracker latency,
-    IOptions<CatalogOptions> catalog) : IConsumer<CompletionAttempted>
+    IOptions<CatalogOptions> catalog,
+    DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>
 {
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<CompletionAttempted> context)
@@ -50,6 +52,7 @@ public sealed class CompletionAttemptedConsumer(
         if (firstReport)
         {
             Settle(job, outcome);
+            instrumentation.AttemptReported(job.ModelGroup, outcome);
         }
 
         if (JobState.IsTerminal(job.State))
@@ -97,6 +100,7 @@ public sealed class CompletionAttemptedConsumer(
         var group = catalog.Value.Group(job.ModelGroup);
         if (IsRetryable(outcome.Error) && outcome.Attempt < group.MaxAttempts)
         {
+            instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
             await dispatch.DispatchAsync(job, outcome.Attempt + 1, await UntriedElsewhereAsync(job, ct), context, ct);
             return;
         }

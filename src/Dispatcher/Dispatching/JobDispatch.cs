@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,8 @@ public sealed class JobDispatch(
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
     TimeProvider time,
-    ILogger<JobDispatch> logger)
+    ILogger<JobDispatch> logger,
+    DispatcherInstrumentation instrumentation)
 {
     /// <summary>Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>.</summary>
     public async Task DispatchAsync(
@@ -31,6 +33,7 @@ public sealed class JobDispatch(
         ConsumeContext context,
         CancellationToken ct)
     {
+        using var activity = instrumentation.StartRoute(job, attempt);
         var request = new RoutingRequest(
             Guid.Parse(job.JobId),
             job.ModelGroup,
@@ -60,6 +63,7 @@ public sealed class JobDispatch(
             }
         }
 
+        DispatcherInstrumentation.Decided(activity, decision);
         if (decision.Deployment is null)
         {
             logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
@@ -85,6 +89,7 @@ public sealed class JobDispatch(
         await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, ct);
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
         await endpoint.Send(work, ct);
+        instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
@@ -109,6 +114,7 @@ public sealed class JobDispatch(
             var next = await gate.RouteAsync(request with { ModelGroup = fallback }, priority, ct);
             if (next.Deployment is not null)
             {
+                instrumentation.JobFellBack(request.ModelGroup, fallback);
                 return next;
             }
         }

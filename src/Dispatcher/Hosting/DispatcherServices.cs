@@ -2,6 +2,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Consumers;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using Dispatcher.Standby;
@@ -64,6 +65,7 @@ public static class DispatcherServices
         services.TryAddSingleton<DispatcherActivation>();
         services.TryAddSingleton<ResultPublisher>();
         services.TryAddSingleton<JobDispatch>();
+        services.TryAddSingleton<DispatcherInstrumentation>();
         return services;
     }
 

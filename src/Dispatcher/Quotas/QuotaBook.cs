@@ -93,6 +93,16 @@ public sealed class QuotaBook
         }
     }
 
+    /// <summary>Every deployment's headroom and attempts in flight now, in catalog order.</summary>
+    public IReadOnlyList<QuotaReading> Readings()
+    {
+        lock (Gate)
+        {
+            var now = Now;
+            return _quotas.Select(q => new QuotaReading(q.Key, q.Value.RequestHeadroom(now), q.Value.TokenHeadroom(now), q.Value.InFlight)).ToList();
+        }
+    }
+
     /// <summary>Restores saved levels, refilled for the time since they were saved, so a restart does not hand out a fresh burst.</summary>
     public void Restore(IEnumerable<QuotaLevel> levels)
     {
