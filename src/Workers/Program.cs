@@ -1,10 +1,18 @@
 using Dispatcher.Hosting;
 using Dispatcher.Messaging;
+using Dispatcher.Monitoring;
+using Dispatcher.Monitoring.Prometheus;
 using Dispatcher.Workers.Hosting;
-using Microsoft.Extensions.Hosting;
 
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddDispatcherSources(args);
+builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? "http://127.0.0.1:5081");
+builder.Services.AddWorkerTelemetry();
 builder.Services.AddWorkers();
 builder.Services.AddCompletionBus(builder.Configuration, new WorkersModule());
-builder.Build().Run();
+builder.Services.AddHealthChecks();
+
+var app = builder.Build();
+app.MapHealthEndpoints();
+app.MapPrometheusMetrics();
+app.Run();

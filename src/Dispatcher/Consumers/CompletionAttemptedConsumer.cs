@@ -3,6 +3,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
@@ -25,7 +26,8 @@ public sealed class CompletionAttemptedConsumer(
     QuotaBook quotas,
     SpendBook spend,
     LatencyTracker latency,
-    IOptions<CatalogOptions> catalog) : IConsumer<CompletionAttempted>
+    IOptions<CatalogOptions> catalog,
+    DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>
 {
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<CompletionAttempted> context)
@@ -54,6 +56,7 @@ public sealed class CompletionAttemptedConsumer(
         if (firstReport)
         {
             Settle(job, outcome);
+            instrumentation.AttemptReported(job.ModelGroup, outcome);
         }
 
         if (JobState.IsTerminal(job.State))
@@ -97,10 +100,12 @@ public sealed class CompletionAttemptedConsumer(
         switch (next.Kind)
         {
             case NextStepKind.Fallback:
-                var fallbacks = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Fallbacks));
+                instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
+                var fallbacks = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Fallbacks));
                 await fallbacks.Send(retry, ct);
                 break;
             case NextStepKind.Retry:
+                instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
                 await retries.ScheduleAsync(retry, next.Delay, context, ct);
                 break;
             default:

@@ -5,6 +5,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,8 @@ public sealed class SubmitCompletionConsumer(
     JobDispatch dispatch,
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
-    TimeProvider time) : IConsumer<SubmitCompletion>
+    TimeProvider time,
+    DispatcherInstrumentation instrumentation) : IConsumer<SubmitCompletion>
 {
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<SubmitCompletion> context)
@@ -29,6 +31,7 @@ public sealed class SubmitCompletionConsumer(
         var ct = context.CancellationToken;
         var group = catalog.Value.Group(message.ModelGroup);
         var jobId = message.JobId != Guid.Empty ? message.JobId : context.MessageId ?? StableId(message);
+        using var activity = instrumentation.StartSubmit(jobId, message);
         var job = await ledger.AcceptJobAsync(
             new NewJob(
                 jobId.ToString(),
@@ -57,6 +60,8 @@ public sealed class SubmitCompletionConsumer(
         {
             return;
         }
+
+        instrumentation.JobSubmitted(message.ModelGroup);
 
         // A redelivery of a job already marked sent: the process that marked it may have died
         // before the send, so the attempt goes out again (a duplicate call at worst, which the

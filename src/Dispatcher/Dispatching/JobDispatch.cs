@@ -4,6 +4,7 @@ using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using MassTransit;
@@ -26,7 +27,8 @@ public sealed class JobDispatch(
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
     TimeProvider time,
-    ILogger<JobDispatch> logger)
+    ILogger<JobDispatch> logger,
+    DispatcherInstrumentation instrumentation)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -43,6 +45,7 @@ public sealed class JobDispatch(
         ConsumeContext context,
         CancellationToken ct)
     {
+        using var activity = instrumentation.StartRoute(job, attempt);
         var request = new RoutingRequest(
             Guid.Parse(job.JobId),
             job.ModelGroup,
@@ -73,6 +76,7 @@ public sealed class JobDispatch(
             }
         }
 
+        DispatcherInstrumentation.Decided(activity, decision);
         if (decision.Deployment is null)
         {
             logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
@@ -105,6 +109,7 @@ public sealed class JobDispatch(
 
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
         await endpoint.Send(work, ct);
+        instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
@@ -125,6 +130,11 @@ public sealed class JobDispatch(
             var decision = await gate.RouteAsync(request with { ModelGroup = group }, priority, waitForBreakers: false, ct);
             if (decision.Deployment is not null)
             {
+                if (!string.Equals(group, request.ModelGroup, StringComparison.Ordinal))
+                {
+                    instrumentation.JobFellBack(request.ModelGroup, group);
+                }
+
                 return decision;
             }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using MassTransit;
 
 namespace Dispatcher.Dispatching;
@@ -10,7 +11,7 @@ namespace Dispatcher.Dispatching;
 /// is conditional, so only one delivery ends a job; the event goes out after it and is marked
 /// sent, so a redelivery after a crash re-sends an unsent event and never a sent one twice.
 /// </summary>
-public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
+public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, DispatcherInstrumentation instrumentation)
 {
     // Two reports of one job (a redelivered work item) can arrive together; a job's check,
     // publish and mark run under one of these locks so they cannot both publish.
@@ -101,5 +102,6 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time)
         }
 
         await ledger.MarkResultPublishedAsync(jobId, ct);
+        instrumentation.JobEnded(job);
     }
 }

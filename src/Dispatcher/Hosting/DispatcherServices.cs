@@ -8,6 +8,7 @@ using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
+using Dispatcher.Standby;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -69,9 +70,13 @@ public static class DispatcherServices
                 : ActivatorUtilities.CreateInstance<InMemoryRetryScheduler>(sp));
         services.TryAddSingleton<DeploymentRouter>();
         services.TryAddSingleton<DispatchGate>();
-        services.AddHostedService<QuotaPersistence>();
+        services.AddOptions<StandbyOptions>().BindConfiguration(StandbyOptions.Section);
+        services.TryAddSingleton<QuotaPersistence>();
+        services.AddHostedService(sp => sp.GetRequiredService<QuotaPersistence>());
+        services.TryAddSingleton<DispatcherActivation>();
         services.TryAddSingleton<ResultPublisher>();
         services.TryAddSingleton<JobDispatch>();
+        services.TryAddSingleton<DispatcherInstrumentation>();
         return services;
     }
 

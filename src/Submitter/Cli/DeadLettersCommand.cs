@@ -129,7 +129,7 @@ internal static class DeadLettersCommand
                 // A job has ended its replay once the dispatcher has reopened it (its replay count
                 // went up) and it has ended again; until then it still looks failed.
                 var before = (await store.GetJobStatesAsync(selected, ct)).ToDictionary(j => j.JobId, j => j.Replays, StringComparer.Ordinal);
-                var replays = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("queue:" + QueueNames.Replays));
+                var replays = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + QueueNames.Replays));
                 foreach (var id in selected)
                 {
                     await replays.Send(new ReplayCompletion(Guid.Parse(id)), ct);

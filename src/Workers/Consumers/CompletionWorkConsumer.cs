@@ -1,4 +1,5 @@
 using Dispatcher.Contracts;
+using Dispatcher.Monitoring;
 using Dispatcher.Workers.Providers;
 using MassTransit;
 
@@ -8,7 +9,7 @@ namespace Dispatcher.Workers.Consumers;
 /// Runs one attempt against the deployment the dispatcher chose and reports the classified
 /// outcome back. It never decides a job's next route; that is the dispatcher's.
 /// </summary>
-internal sealed class CompletionWorkConsumer(ProviderRegistry providers, TimeProvider time) : IConsumer<CompletionWork>
+internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerInstrumentation instrumentation, TimeProvider time) : IConsumer<CompletionWork>
 {
     public async Task Consume(ConsumeContext<CompletionWork> context)
     {
@@ -22,17 +23,25 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, TimePro
 
         var started = time.GetTimestamp();
         ProviderOutcome outcome;
-        if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
+        using (var call = instrumentation.BeginCall(work))
         {
-            outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
-        }
-        else
-        {
-            var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
-            outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens), context.CancellationToken);
+            if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
+            {
+                outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
+            }
+            else
+            {
+                var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
+                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens), context.CancellationToken);
+            }
+
+            call.End(outcome.Error, outcome.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
         }
 
-        var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        // To the queue's exchange: sending to the queue itself would declare it, without the
+        // single-active-consumer argument the dispatcher sets, and the broker refuses a queue
+        // declared two ways. The dispatcher declares and binds the queue.
+        var endpoint = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
         await endpoint.Send(
             new CompletionAttempted(
                 work.JobId,

@@ -1,4 +1,5 @@
 using Dispatcher.Hosting;
+using Dispatcher.Monitoring;
 using Dispatcher.Workers.Providers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,6 +16,7 @@ public static class WorkerServices
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
         services.TryAddSingleton<ProviderClientFactory>();
         services.TryAddSingleton<ProviderRegistry>();
+        services.TryAddSingleton<WorkerInstrumentation>();
         return services;
     }
 }

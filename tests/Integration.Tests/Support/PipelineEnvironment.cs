@@ -60,6 +60,25 @@ public sealed class PipelineEnvironment : IDisposable
         return new PipelineEnvironment(node, catalog, vhost);
     }
 
+    /// <summary>
+    /// Creates a broker user of this virtual host with the given password, for tests that need
+    /// to know the exact password the programs use.
+    /// </summary>
+    public async Task CreateUserAsync(string user, string password)
+    {
+        using var http = ManagementClient();
+        (await http.PutAsync($"api/users/{user}", Json(JsonSerializer.Serialize(new { password, tags = "" })))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"api/permissions/{VirtualHost}/{user}", Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The names of every queue in this virtual host.</summary>
+    public async Task<IReadOnlyList<string>> QueueNamesAsync()
+    {
+        using var http = ManagementClient();
+        using var doc = JsonDocument.Parse(await http.GetStringAsync($"api/queues/{VirtualHost}?columns=name"));
+        return doc.RootElement.EnumerateArray().Select(q => q.GetProperty("name").GetString()!).ToList();
+    }
+
     /// <summary>A RabbitMQ.Client connection factory for this environment's virtual host.</summary>
     public ConnectionFactory ConnectionFactory() => new()
     {
@@ -137,6 +156,14 @@ public sealed class PipelineEnvironment : IDisposable
         catch (IOException)
         {
         }
+    }
+
+    private HttpClient ManagementClient()
+    {
+        var http = new HttpClient { BaseAddress = _node.ManagementUri };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_node.Username}:{_node.Password}")));
+        return http;
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Integration.Tests.Support;
 
@@ -68,6 +69,32 @@ public sealed class ProgramProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return program;
+    }
+
+    /// <summary>
+    /// The address the program's HTTP endpoint bound, read from its "Now listening on" log line
+    /// (tests start programs on port 0, so parallel runs never collide).
+    /// </summary>
+    public async Task<Uri> ListeningUrlAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            var match = Regex.Match(Output, @"Now listening on: (http://\S+)");
+            if (match.Success)
+            {
+                return new Uri(match.Groups[1].Value.TrimEnd('/') + "/");
+            }
+
+            if (HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no \"Now listening on\" line; output:\n{Output}");
     }
 
     /// <summary>Waits for the process to exit by itself; kills it and fails after <paramref name="timeout"/>.</summary>
