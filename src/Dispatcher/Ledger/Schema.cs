@@ -78,6 +78,9 @@ internal static class Schema
         ("jobs", "quota_seq", "INTEGER"),
         ("jobs", "route_reason", "TEXT"),
         ("jobs", "dispatched_at", "TEXT"),
+        // When the attempt was sent to its deployment: with recorded_at, how long each attempt
+        // took end to end, and whether a deployment was called while a Retry-After paused it.
+        ("attempts", "dispatched_at", "TEXT"),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

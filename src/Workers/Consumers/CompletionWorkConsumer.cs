@@ -29,7 +29,7 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, TimePro
         else
         {
             var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
-            outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens), context.CancellationToken);
+            outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt), context.CancellationToken);
         }
 
         var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
