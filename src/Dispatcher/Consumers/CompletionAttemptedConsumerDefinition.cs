@@ -1,4 +1,5 @@
 using Dispatcher.Contracts;
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
@@ -20,5 +21,7 @@ public sealed class CompletionAttemptedConsumerDefinition : ConsumerDefinition<C
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 64;
+        // A message of another type goes to dispatcher-outcomes_error with its reason, not to _skipped.
+        endpointConfigurator.MoveUnconsumedToErrorQueue();
     }
 }

@@ -1,3 +1,4 @@
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
@@ -13,5 +14,15 @@ public sealed class SubmitBatchConsumerDefinition : ConsumerDefinition<SubmitBat
     {
         EndpointName = Queue;
         ConcurrentMessageLimit = 4;
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<SubmitBatchConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        // A message of another type goes to the error queue with its reason, not to _skipped.
+        endpointConfigurator.MoveUnconsumedToErrorQueue();
     }
 }

@@ -30,6 +30,8 @@ public sealed class SubmitCompletionConsumerDefinition : ConsumerDefinition<Subm
     {
         endpointConfigurator.PrefetchCount = _options.PrefetchCount;
         endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        // A MassTransit envelope of another message type goes to the error queue with its reason, not to _skipped.
+        endpointConfigurator.MoveUnconsumedToErrorQueue();
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.EnablePriority(IntakePriority.MaxLevel);
