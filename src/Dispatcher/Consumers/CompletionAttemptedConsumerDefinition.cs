@@ -1,5 +1,6 @@
 using Dispatcher.Contracts;
 using Dispatcher.Standby;
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;

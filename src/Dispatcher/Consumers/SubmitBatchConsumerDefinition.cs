@@ -1,4 +1,5 @@
 using Dispatcher.Standby;
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;

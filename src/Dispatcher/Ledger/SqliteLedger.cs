@@ -148,9 +148,11 @@ public sealed class SqliteLedger : IAsyncDisposable
             async (c, t) => await c.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
-                                     prompt_tokens, completion_tokens, recorded_at)
+                                     prompt_tokens, completion_tokens, recorded_at, dispatched_at)
                 VALUES (@JobId, @Attempt, @DeploymentId, @ErrorKind, @StatusCode, @Message, @LatencyMs,
-                        @PromptTokens, @CompletionTokens, @now)
+                        @PromptTokens, @CompletionTokens, @now,
+                        -- The job's send time is this attempt's until the next attempt is marked.
+                        (SELECT dispatched_at FROM jobs WHERE job_id = @JobId AND attempts = @Attempt AND deployment_id = @DeploymentId))
                 ON CONFLICT(job_id, attempt) DO NOTHING
                 """,
                 new

@@ -32,7 +32,7 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerI
             else
             {
                 var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
-                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens), context.CancellationToken);
+                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt), context.CancellationToken);
             }
 
             call.End(outcome.Error, outcome.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);

@@ -22,6 +22,7 @@ internal sealed class SimulatedProvider : IProviderClient
     private readonly Lock _randomGate = new();
     private readonly SimulatedLimits _limits;
     private long _firstCallTicks = long.MinValue;
+    private readonly SimulatedCallLog? _callLog;
     private long _sequence;
 
     public SimulatedProvider(DeploymentOptions deployment, TimeProvider time)
@@ -31,10 +32,16 @@ internal sealed class SimulatedProvider : IProviderClient
         _time = time;
         _random = _options.Seed is { } seed ? new Random(seed) : new Random();
         _limits = new SimulatedLimits(_options, time);
+        _callLog = string.IsNullOrWhiteSpace(_options.CallLogPath) ? null : new SimulatedCallLog(_options.CallLogPath, time);
     }
 
     public async Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
+        if (_callLog is not null)
+        {
+            await _callLog.AppendAsync(_deployment.Id, request, cancellationToken);
+        }
+
         var draw = Draw(request.MaxTokens);
         var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
         RateLimitSnapshot? remaining = null;
