@@ -51,9 +51,17 @@ if ! rabbitmq_installed; then
   stop_package_default_node
 fi
 
+# The dashboard's browser test drives Debian's Chromium headless (/usr/bin/chromium).
+if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || fail "chromium is not installed and apt-get is not available; install chromium and chromium-driver by hand"
+  log "installing chromium and chromium-driver (the dashboard test runs a headless browser)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+fi
+
 command -v dotnet >/dev/null 2>&1 || fail "dotnet was not found on PATH; install the .NET 10 SDK (https://dot.net) and run test.sh again"
 
-log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server)"
+log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server); chromium at /usr/bin/chromium"
 
 # The exit code is dotnet test's own; the last line sums every test project's counts.
 log_file=$(mktemp)

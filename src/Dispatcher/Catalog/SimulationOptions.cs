@@ -55,6 +55,26 @@ public sealed class SimulationOptions
     [Range(0.01, 86_400)]
     public double EnforceWindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Seconds after the deployment's first call at which the simulated deployment goes hard down: every
+    /// call then fails with 503 until <see cref="OutageSeconds"/> have passed. Unset: no outage.
+    /// For rehearsing failover, breakers and recovery.
+    /// </summary>
+    [Range(0.0, 86_400)]
+    public double? OutageAfterSeconds { get; set; }
+
+    /// <summary>How long the outage lasts, in seconds.</summary>
+    [Range(0.0, 86_400)]
+    public double OutageSeconds { get; set; }
+
+    /// <summary>
+    /// An audit of the calls this simulated deployment received: when set, every call appends one
+    /// JSON line (time received, deployment, job id, attempt, process id) to this file before it
+    /// is answered, so a call cut short by a crash is counted too. Several worker processes may
+    /// share one file. Unset: no log.
+    /// </summary>
+    public string? CallLogPath { get; set; }
+
     /// <summary>Seed for repeatable runs; unset draws a new sequence every start.</summary>
     public int? Seed { get; set; }
 }

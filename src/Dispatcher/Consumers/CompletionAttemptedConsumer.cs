@@ -100,13 +100,13 @@ public sealed class CompletionAttemptedConsumer(
         switch (next.Kind)
         {
             case NextStepKind.Fallback:
-                var fallbacks = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Fallbacks));
-                await fallbacks.Send(retry, ct);
                 instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
+                var fallbacks = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Fallbacks));
+                await fallbacks.Send(retry, ct);
                 break;
             case NextStepKind.Retry:
-                await retries.ScheduleAsync(retry, next.Delay, context, ct);
                 instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
+                await retries.ScheduleAsync(retry, next.Delay, context, ct);
                 break;
             default:
                 await results.FailAsync(job, outcome.Error, next.Reason, outcome.StatusCode, outcome.Attempt, context, ct);

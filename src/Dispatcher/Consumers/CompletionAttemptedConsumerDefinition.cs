@@ -1,9 +1,14 @@
 using Dispatcher.Contracts;
+using Dispatcher.Standby;
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
 
-/// <summary>The endpoint workers report attempt outcomes to.</summary>
+/// <summary>
+/// The endpoint workers report attempt outcomes to. Single-active on RabbitMQ: only the active
+/// dispatcher settles quotas, a standby takes over when it goes.
+/// </summary>
 public sealed class CompletionAttemptedConsumerDefinition : ConsumerDefinition<CompletionAttemptedConsumer>
 {
     /// <summary>Names the endpoint and sets its concurrency.</summary>
@@ -20,5 +25,6 @@ public sealed class CompletionAttemptedConsumerDefinition : ConsumerDefinition<C
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 64;
+        DispatcherEndpoint.Configure(endpointConfigurator, context);
     }
 }

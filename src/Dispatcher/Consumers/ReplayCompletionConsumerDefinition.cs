@@ -1,4 +1,5 @@
 using Dispatcher.Contracts;
+using Dispatcher.Standby;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
@@ -12,4 +13,11 @@ public sealed class ReplayCompletionConsumerDefinition : ConsumerDefinition<Repl
         EndpointName = QueueNames.Replays;
         ConcurrentMessageLimit = 16;
     }
+
+    /// <inheritdoc />
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<ReplayCompletionConsumer> consumerConfigurator,
+        IRegistrationContext context) =>
+        DispatcherEndpoint.Configure(endpointConfigurator, context);
 }

@@ -1,3 +1,5 @@
+using Dispatcher.Standby;
+using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
@@ -13,5 +15,14 @@ public sealed class SubmitBatchConsumerDefinition : ConsumerDefinition<SubmitBat
     {
         EndpointName = Queue;
         ConcurrentMessageLimit = 4;
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<SubmitBatchConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        DispatcherEndpoint.Configure(endpointConfigurator, context);
     }
 }

@@ -1,5 +1,6 @@
 using Dispatcher.Contracts;
 using Dispatcher.Messaging;
+using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,8 @@ namespace Dispatcher.Consumers;
 /// <summary>
 /// The intake endpoint. It accepts MassTransit envelopes and plain JSON bodies (any AMQP
 /// client can submit a job), is a priority queue on RabbitMQ, and bounds prefetch so a large
-/// backlog stays in the broker where it is visible as queue depth.
+/// backlog stays in the broker where it is visible as queue depth. On RabbitMQ it is also
+/// single-active: of several dispatcher processes one routes, the others stand by.
 /// </summary>
 public sealed class SubmitCompletionConsumerDefinition : ConsumerDefinition<SubmitCompletionConsumer>
 {
@@ -34,5 +36,7 @@ public sealed class SubmitCompletionConsumerDefinition : ConsumerDefinition<Subm
         {
             rabbit.EnablePriority(IntakePriority.MaxLevel);
         }
+
+        DispatcherEndpoint.Configure(endpointConfigurator, context);
     }
 }

@@ -1,5 +1,6 @@
 using Dispatcher.Consumers;
 using Dispatcher.Messaging;
+using Dispatcher.Standby;
 using Dispatcher.Contracts;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,7 @@ public sealed class DispatcherModule : IBusModule
                 e.PrefetchCount = intake.PrefetchCount;
                 e.ConcurrentMessageLimit = intake.ConcurrentMessageLimit;
                 e.ConfigureConsumer<RetryCompletionConsumer>(context);
+                DispatcherEndpoint.Configure(e, context);
             });
         }
     }

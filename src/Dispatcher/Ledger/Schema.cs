@@ -80,6 +80,9 @@ internal static class Schema
         ("jobs", "dispatched_at", "TEXT"),
         ("jobs", "attempt_base", "INTEGER NOT NULL DEFAULT 0"),
         ("jobs", "replays", "INTEGER NOT NULL DEFAULT 0"),
+        // When the attempt was sent to its deployment: with recorded_at, how long each attempt
+        // took end to end, and whether a deployment was called while a Retry-After paused it.
+        ("attempts", "dispatched_at", "TEXT"),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -148,9 +148,11 @@ public sealed class SqliteLedger : IAsyncDisposable
             async (c, t) => await c.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
-                                     prompt_tokens, completion_tokens, recorded_at)
+                                     prompt_tokens, completion_tokens, recorded_at, dispatched_at)
                 VALUES (@JobId, @Attempt, @DeploymentId, @ErrorKind, @StatusCode, @Message, @LatencyMs,
-                        @PromptTokens, @CompletionTokens, @now)
+                        @PromptTokens, @CompletionTokens, @now,
+                        -- The job's send time is this attempt's until the next attempt is marked.
+                        (SELECT dispatched_at FROM jobs WHERE job_id = @JobId AND attempts = @Attempt AND deployment_id = @DeploymentId))
                 ON CONFLICT(job_id, attempt) DO NOTHING
                 """,
                 new
@@ -335,17 +337,18 @@ public sealed class SqliteLedger : IAsyncDisposable
     public async Task<BatchStatus?> GetBatchStatusAsync(string batchId, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<BatchStatus>(new CommandDefinition(
+        var row = await c.QuerySingleOrDefaultAsync<BatchRow>(new CommandDefinition(
             BatchStatusSql + " WHERE b.batch_id = @batchId GROUP BY b.batch_id",
             new { batchId },
             cancellationToken: ct));
+        return row?.ToStatus();
     }
 
     /// <summary>Per deployment, how many of the batch's jobs it ended, most first.</summary>
     public async Task<IReadOnlyList<DeploymentShare>> GetDeploymentSharesAsync(string batchId, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<DeploymentShare>(new CommandDefinition(
+        var rows = await c.QueryAsync<ShareRow>(new CommandDefinition(
             """
             SELECT COALESCE(deployment_id, '(none)') AS DeploymentId,
                    SUM(state = 'succeeded') AS Succeeded, SUM(state = 'failed') AS Failed
@@ -354,7 +357,23 @@ public sealed class SqliteLedger : IAsyncDisposable
             """,
             new { batchId },
             cancellationToken: ct));
-        return rows.AsList();
+        return rows.Select(r => new DeploymentShare(r.DeploymentId, r.Succeeded, r.Failed)).ToList();
+    }
+
+    /// <summary>Per deployment, how many jobs it ended across every batch, most first.</summary>
+    public async Task<IReadOnlyList<DeploymentShare>> ListDeploymentSharesAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        // Read into a settable row: on an empty table SQLite gives the SUM columns no type, and a
+        // positional record's constructor would then not match.
+        var rows = await c.QueryAsync<ShareRow>(new CommandDefinition(
+            """
+            SELECT deployment_id AS DeploymentId, SUM(state = 'succeeded') AS Succeeded, SUM(state = 'failed') AS Failed
+            FROM jobs WHERE deployment_id IS NOT NULL AND state IN ('succeeded', 'failed')
+            GROUP BY deployment_id ORDER BY COUNT(*) DESC
+            """,
+            cancellationToken: ct));
+        return rows.Select(r => new DeploymentShare(r.DeploymentId, r.Succeeded, r.Failed)).ToList();
     }
 
     /// <summary>Failed (dead-lettered) jobs, oldest failure first, of one batch or of all.</summary>
@@ -392,11 +411,11 @@ public sealed class SqliteLedger : IAsyncDisposable
     public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<BatchStatus>(new CommandDefinition(
+        var rows = await c.QueryAsync<BatchRow>(new CommandDefinition(
             BatchStatusSql + " GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
             new { limit },
             cancellationToken: ct));
-        return rows.AsList();
+        return rows.Select(r => r.ToStatus()).ToList();
     }
 
     /// <summary>
@@ -441,4 +460,43 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     private string Now() => _time.GetUtcNow().ToString("O");
+
+    private sealed class ShareRow
+    {
+        public string DeploymentId { get; init; } = "";
+
+        public long Succeeded { get; init; }
+
+        public long Failed { get; init; }
+    }
+
+    // Batch counts are read into settable properties: when no batch matches, SQLite gives the SUM
+    // columns no type, and Dapper could not match the positional record's constructor.
+    private sealed class BatchRow
+    {
+        public string BatchId { get; init; } = "";
+
+        public long? TotalJobs { get; init; }
+
+        public string? Source { get; init; }
+
+        public string CreatedAt { get; init; } = "";
+
+        public long Queued { get; init; }
+
+        public long Dispatched { get; init; }
+
+        public long Succeeded { get; init; }
+
+        public long Failed { get; init; }
+
+        public long PromptTokens { get; init; }
+
+        public long CompletionTokens { get; init; }
+
+        public double Cost { get; init; }
+
+        public BatchStatus ToStatus() =>
+            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost);
+    }
 }

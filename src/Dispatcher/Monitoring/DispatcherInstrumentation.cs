@@ -199,16 +199,18 @@ public sealed class DispatcherInstrumentation : IDisposable
     }
 
     private IEnumerable<Measurement<int>> ObserveInFlight() =>
-        _quotas.Readings().Select(r => new Measurement<int>(r.InFlight, new KeyValuePair<string, object?>("deployment", r.DeploymentId)));
+        _quotas.Usage().Select(u => new Measurement<int>(u.InFlight, new KeyValuePair<string, object?>("deployment", u.DeploymentId)));
 
     private IEnumerable<Measurement<double>> ObserveQuotaFill()
     {
-        foreach (var reading in _quotas.Readings())
+        foreach (var usage in _quotas.Usage())
         {
-            yield return new Measurement<double>(reading.RequestHeadroom, new("deployment", reading.DeploymentId), new("bucket", "requests"));
-            yield return new Measurement<double>(reading.TokenHeadroom, new("deployment", reading.DeploymentId), new("bucket", "tokens"));
+            yield return new Measurement<double>(Share(usage.RequestsAvailable, usage.RequestsLimit), new("deployment", usage.DeploymentId), new("bucket", "requests"));
+            yield return new Measurement<double>(Share(usage.TokensAvailable, usage.TokensLimit), new("deployment", usage.DeploymentId), new("bucket", "tokens"));
         }
     }
+
+    private static double Share(double available, int limit) => limit <= 0 ? 1 : Math.Clamp(available / limit, 0, 1);
 
     // The breaker and queue-depth monitors are optional and resolved when first observed: they
     // may depend on services that depend on this class, and a process without them reports nothing.

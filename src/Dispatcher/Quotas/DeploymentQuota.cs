@@ -105,6 +105,23 @@ public sealed class DeploymentQuota
     /// <summary>Remaining tokens as a share of the limit (0..1), the tighter of bucket and window.</summary>
     public double TokenHeadroom(double now) => Headroom(_tokenBucket, _tokens, now);
 
+    /// <summary>What the deployment could take now and what its windows admitted, for monitoring.</summary>
+    public QuotaUsage Usage(string deploymentId, double now)
+    {
+        var requestsInWindow = _requests.Sum(now);
+        var tokensInWindow = _tokens.Sum(now);
+        return new QuotaUsage(
+            deploymentId,
+            Math.Max(0, Math.Min(_requestBucket.Level(now), _requests.Limit - requestsInWindow)),
+            requestsInWindow,
+            Rpm,
+            Math.Max(0, Math.Min(_tokenBucket.Level(now), _tokens.Limit - tokensInWindow)),
+            tokensInWindow,
+            Tpm,
+            InFlight,
+            Math.Max(0, _pausedUntil - now));
+    }
+
     /// <summary>The bucket levels, for persistence.</summary>
     public (double Requests, double Tokens) Levels(double now) => (_requestBucket.Level(now), _tokenBucket.Level(now));
 

@@ -93,13 +93,13 @@ public sealed class QuotaBook
         }
     }
 
-    /// <summary>Every deployment's headroom and attempts in flight now, in catalog order.</summary>
-    public IReadOnlyList<QuotaReading> Readings()
+    /// <summary>Every deployment's quota use now, in catalog order, for status and the dashboard.</summary>
+    public IReadOnlyList<QuotaUsage> Usage()
     {
         lock (Gate)
         {
             var now = Now;
-            return _quotas.Select(q => new QuotaReading(q.Key, q.Value.RequestHeadroom(now), q.Value.TokenHeadroom(now), q.Value.InFlight)).ToList();
+            return _quotas.Select(q => q.Value.Usage(q.Key, now)).ToList();
         }
     }
 

@@ -11,6 +11,8 @@ namespace Dispatcher.Quotas;
 /// (saved twice a second while running and once more on a clean stop) and refills the sliding
 /// windows from the attempts the ledger shows were sent in the last window. A restarted
 /// dispatcher neither hands out a fresh burst nor forgets calls its providers still count.
+/// A standby (a second dispatcher waiting on single-active queues) saves nothing until it takes
+/// over, and then reads the state the active process left before routing anything.
 /// </summary>
 internal sealed class QuotaPersistence(
     QuotaBook quotas,
@@ -23,18 +25,43 @@ internal sealed class QuotaPersistence(
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
+    // Dispatches up to this instant are in the sliding windows already; a later seed adds only newer ones.
+    private DateTimeOffset _seededUntil = DateTimeOffset.MinValue;
+    private volatile bool _takenOver;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var levels = await ledger.LoadQuotaLevelsAsync(cancellationToken);
-        quotas.Restore(levels);
-        quotas.Seed(await ledger.RecentDispatchesAsync(time.GetUtcNow() - quotas.Window, cancellationToken));
-        if (levels.Count > 0)
+        var levels = await RestoreAsync(cancellationToken);
+        if (levels > 0)
         {
-            logger.LogInformation("Restored quota levels of {Count} deployment(s) from the ledger", levels.Count);
+            logger.LogInformation("Restored quota levels of {Count} deployment(s) from the ledger", levels);
         }
 
-        await RestoreSpendAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Called once, before this process consumes its first message: reads again what the ledger
+    /// holds (the active process may have routed jobs since this one started), then keeps saving.
+    /// </summary>
+    public async Task TakeOverAsync(CancellationToken ct)
+    {
+        await RestoreAsync(ct);
+        _takenOver = true;
+    }
+
+    // Levels and spend are set, not added to, so restoring twice is safe; the windows are only
+    // seeded with dispatches newer than the last seed, so none is counted twice.
+    private async Task<int> RestoreAsync(CancellationToken ct)
+    {
+        var levels = await ledger.LoadQuotaLevelsAsync(ct);
+        quotas.Restore(levels);
+        var readAt = time.GetUtcNow();
+        var since = readAt - quotas.Window;
+        quotas.Seed(await ledger.RecentDispatchesAsync(since > _seededUntil ? since : _seededUntil, ct));
+        _seededUntil = readAt;
+        await RestoreSpendAsync(ct);
+        return levels.Count;
     }
 
     // Spend is not saved separately: the ledger's jobs are the record of it, so a restart
@@ -74,7 +101,10 @@ internal sealed class QuotaPersistence(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await ledger.SaveQuotaLevelsAsync(quotas.Levels(), cancellationToken);
+        if (_takenOver)
+        {
+            await ledger.SaveQuotaLevelsAsync(quotas.Levels(), cancellationToken);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -82,7 +112,10 @@ internal sealed class QuotaPersistence(
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            await ledger.SaveQuotaLevelsAsync(quotas.Levels(), stoppingToken);
+            if (_takenOver)
+            {
+                await ledger.SaveQuotaLevelsAsync(quotas.Levels(), stoppingToken);
+            }
         }
     }
 }

@@ -21,7 +21,8 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         IProgress<int>? progress,
         CancellationToken ct)
     {
-        var batches = await sender.GetSendEndpoint(new Uri("queue:" + SubmitBatchConsumerDefinition.Queue));
+        // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
+        var batches = await sender.GetSendEndpoint(new Uri("exchange:" + SubmitBatchConsumerDefinition.Queue));
         await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path)), ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);

@@ -15,6 +15,11 @@ internal static class CommonOptions
         Description = "Path of the SQLite ledger file (default: Ledger:Path from configuration, data/ledger.db).",
     };
 
+    public static Option<string?> Dispatcher() => new("--dispatcher")
+    {
+        Description = "Address of the dispatcher's HTTP endpoint for live status (default: Monitoring:DispatcherUrl from configuration, else http://127.0.0.1:5080/). When it does not answer, status comes from the ledger and the RabbitMQ management API.",
+    };
+
     public static Option<string> Out() => new("--out")
     {
         Description = "Folder the results files are written to.",

@@ -126,7 +126,10 @@ internal static class DeadLettersCommand
                     return ExitCodes.InvalidInput;
                 }
 
-                var replays = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("queue:" + QueueNames.Replays));
+                // A job has ended its replay once the dispatcher has reopened it (its replay count
+                // went up) and it has ended again; until then it still looks failed.
+                var before = (await store.GetJobStatesAsync(selected, ct)).ToDictionary(j => j.JobId, j => j.Replays, StringComparer.Ordinal);
+                var replays = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + QueueNames.Replays));
                 foreach (var id in selected)
                 {
                     await replays.Send(new ReplayCompletion(Guid.Parse(id)), ct);
@@ -138,7 +141,7 @@ internal static class DeadLettersCommand
                     return ExitCodes.Ok;
                 }
 
-                return await FollowAsync(store, selected, batchId, parse.GetRequiredValue(output), parse.GetValue(timeout), ct);
+                return await FollowAsync(store, before, batchId, parse.GetRequiredValue(output), parse.GetValue(timeout), ct);
             }
             finally
             {
@@ -177,11 +180,9 @@ internal static class DeadLettersCommand
         return selected;
     }
 
-    private static async Task<int> FollowAsync(SqliteLedger store, IReadOnlyList<string> jobIds, string? batchId, string output, TimeSpan timeout, CancellationToken ct)
+    private static async Task<int> FollowAsync(SqliteLedger store, Dictionary<string, long> before, string? batchId, string output, TimeSpan timeout, CancellationToken ct)
     {
-        // A job has ended its replay once the dispatcher has reopened it (its replay count went
-        // up) and it has ended again; until the dispatcher takes the request it still looks failed.
-        var before = (await store.GetJobStatesAsync(jobIds, ct)).ToDictionary(j => j.JobId, j => j.Replays, StringComparer.Ordinal);
+        var jobIds = before.Keys.ToArray();
         var clock = Stopwatch.StartNew();
         IReadOnlyList<(string JobId, string State, long Replays)> states;
         int left;
@@ -195,12 +196,12 @@ internal static class DeadLettersCommand
 
         if (left > 0)
         {
-            AnsiConsole.MarkupLine($"[yellow]{left} of {jobIds.Count} replayed job(s) had not ended after {timeout}.[/]");
+            AnsiConsole.MarkupLine($"[yellow]{left} of {jobIds.Length} replayed job(s) had not ended after {timeout}.[/]");
             return ExitCodes.TimedOut;
         }
 
         var failed = states.Count(j => j.State == JobState.Failed);
-        AnsiConsole.MarkupLine($"Replayed {jobIds.Count} job(s) in {clock.Elapsed.TotalSeconds:0.0} s: {jobIds.Count - failed} succeeded, {failed} failed again.");
+        AnsiConsole.MarkupLine($"Replayed {jobIds.Length} job(s) in {clock.Elapsed.TotalSeconds:0.0} s: {jobIds.Length - failed} succeeded, {failed} failed again.");
         if (batchId is not null)
         {
             var files = await new BatchResultWriter(store).WriteAsync(batchId, output, ct);

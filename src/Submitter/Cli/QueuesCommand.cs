@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dispatcher.Messaging;
+using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Queues;
 using Microsoft.Extensions.Configuration;
@@ -24,13 +25,7 @@ internal static class QueuesCommand
 
             var rabbit = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()!.RabbitMq;
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var client = new RabbitMqManagementClient(http, new RabbitMqManagementOptions
-            {
-                BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/"),
-                Username = rabbit.Username,
-                Password = rabbit.ResolvePassword(),
-                VirtualHost = rabbit.VirtualHost,
-            });
+            var client = new RabbitMqManagementClient(http, RabbitMqManagementOptions.ForBroker(rabbit));
             try
             {
                 QueueDepthTable.Write(AnsiConsole.Console, await client.GetQueueDepthsAsync(ct));

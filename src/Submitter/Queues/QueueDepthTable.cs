@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dispatcher.Monitoring;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Queues;
@@ -8,7 +9,7 @@ internal static class QueueDepthTable
 {
     private const string NoRate = "-";
 
-    public static Table Create(IReadOnlyList<QueueDepth> queues)
+    public static Table Create(IReadOnlyList<QueueDepthSample> queues)
     {
         ArgumentNullException.ThrowIfNull(queues);
 
@@ -25,7 +26,7 @@ internal static class QueueDepthTable
         {
             // Text, not markup: queue names may contain '[' and ']'.
             table.AddRow(
-                new Text(queue.Name),
+                new Text(queue.Queue),
                 new Text(queue.Ready.ToString("N0", CultureInfo.InvariantCulture)),
                 new Text(queue.Unacked.ToString("N0", CultureInfo.InvariantCulture)),
                 new Text(queue.Consumers.ToString(CultureInfo.InvariantCulture)),
@@ -41,7 +42,7 @@ internal static class QueueDepthTable
         return table;
     }
 
-    public static void Write(IAnsiConsole console, IReadOnlyList<QueueDepth> queues)
+    public static void Write(IAnsiConsole console, IReadOnlyList<QueueDepthSample> queues)
     {
         ArgumentNullException.ThrowIfNull(console);
         console.Write(Create(queues));

@@ -32,13 +32,16 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerI
             else
             {
                 var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
-                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens), context.CancellationToken);
+                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt), context.CancellationToken);
             }
 
             call.End(outcome.Error, outcome.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
         }
 
-        var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        // To the queue's exchange: sending to the queue itself would declare it, without the
+        // single-active-consumer argument the dispatcher sets, and the broker refuses a queue
+        // declared two ways. The dispatcher declares and binds the queue.
+        var endpoint = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
         await endpoint.Send(
             new CompletionAttempted(
                 work.JobId,

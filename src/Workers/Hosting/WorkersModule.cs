@@ -30,6 +30,9 @@ public sealed class WorkersModule : IBusModule
             {
                 e.PrefetchCount = deployment.MaxParallel * Math.Max(1, prefetchPerSlot);
                 e.ConcurrentMessageLimit = deployment.MaxParallel;
+                // A message no consumer here takes (another message type, a foreign envelope) is
+                // dead-lettered to provider.{id}_error with the reason, not skipped silently.
+                e.MoveUnconsumedToErrorQueue();
                 e.ConfigureConsumer<CompletionWorkConsumer>(context);
             });
         }

@@ -73,4 +73,23 @@ public sealed class SimulatedProviderTests
 
         failures.ShouldBeInRange(400, 600);
     }
+
+    [Fact]
+    public async Task CompleteAsync_OutageWindowAfterFirstCall_Fails503OnlyInsideIt()
+    {
+        var time = new Dispatcher.Tests.Support.FakeTime();
+        var options = new SimulationOptions { LatencyMs = 0, Seed = 1, OutageAfterSeconds = 10, OutageSeconds = 5 };
+        var provider = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, time);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None, "the outage is timed from the first call");
+        time.Advance(TimeSpan.FromSeconds(10));
+        var down = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+        down.Error.ShouldBe(ErrorKind.ServerError);
+        down.StatusCode.ShouldBe(503);
+        time.Advance(TimeSpan.FromSeconds(4.9));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.ServerError);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+    }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Dispatcher.Submitter.Queues;
+using Dispatcher.Monitoring;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -49,13 +49,13 @@ public sealed class RabbitMqManagementClientTests(RabbitNodeFixture fixture) : I
 
         var client = CreateClient(fixture.Node.Password);
         var expected = new { Ready = (long)(Published - Prefetch), Unacked = (long)Prefetch, Consumers = 1 };
-        IReadOnlyList<QueueDepth> queues = [];
-        QueueDepth? seen = null;
+        IReadOnlyList<QueueDepthSample> queues = [];
+        QueueDepthSample? seen = null;
         var started = TimeProvider.System.GetTimestamp();
         while (TimeProvider.System.GetElapsedTime(started) < StatsDeadline)
         {
             queues = await client.GetQueueDepthsAsync(ct);
-            seen = queues.SingleOrDefault(q => q.Name == busy);
+            seen = queues.SingleOrDefault(q => q.Queue == busy);
             if (seen is not null && seen.Ready == expected.Ready && seen.Unacked == expected.Unacked && seen.Consumers == expected.Consumers)
             {
                 break;
@@ -69,10 +69,10 @@ public sealed class RabbitMqManagementClientTests(RabbitNodeFixture fixture) : I
         seen.Unacked.ShouldBe(expected.Unacked, $"last sample: {seen}");
         seen.Consumers.ShouldBe(expected.Consumers, $"last sample: {seen}");
 
-        var names = queues.Select(q => q.Name).ToList();
+        var names = queues.Select(q => q.Queue).ToList();
         names.ShouldBe(names.Order(StringComparer.Ordinal).ToList());
         names.IndexOf(idle).ShouldBeLessThan(names.IndexOf(busy));
-        var idleDepth = queues.Single(q => q.Name == idle);
+        var idleDepth = queues.Single(q => q.Queue == idle);
         idleDepth.Ready.ShouldBe(0);
         idleDepth.Consumers.ShouldBe(0);
 

@@ -16,14 +16,14 @@ public sealed class PipelineEnvironment : IDisposable
 {
     private readonly PrivateRabbitNode _node;
 
-    private PipelineEnvironment(PrivateRabbitNode node, object catalog, string virtualHost)
+    private PipelineEnvironment(PrivateRabbitNode node, Func<string, object> catalog, string virtualHost)
     {
         _node = node;
         VirtualHost = virtualHost;
         Folder = Path.Combine(Path.GetTempPath(), "dispatcher-it-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Folder);
         ConfigPath = Path.Combine(Folder, "config.json");
-        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new { Catalog = catalog }));
+        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new { Catalog = catalog(Folder) }));
         LedgerPath = Path.Combine(Folder, "ledger.db");
         Variables = new Dictionary<string, string>
         {
@@ -49,7 +49,11 @@ public sealed class PipelineEnvironment : IDisposable
     public IReadOnlyDictionary<string, string> Variables { get; }
 
     /// <summary>Creates the virtual host, then the folder and files.</summary>
-    public static async Task<PipelineEnvironment> CreateAsync(PrivateRabbitNode node, object catalog)
+    public static Task<PipelineEnvironment> CreateAsync(PrivateRabbitNode node, object catalog) =>
+        CreateAsync(node, _ => catalog);
+
+    /// <summary>Creates the virtual host, then the folder and files; the catalog is made knowing the folder (for files it names).</summary>
+    public static async Task<PipelineEnvironment> CreateAsync(PrivateRabbitNode node, Func<string, object> catalog)
     {
         var vhost = "it-" + Guid.NewGuid().ToString("N")[..12];
         using var http = new HttpClient { BaseAddress = node.ManagementUri };

@@ -21,6 +21,8 @@ internal sealed class SimulatedProvider : IProviderClient
     private readonly Random _random;
     private readonly Lock _randomGate = new();
     private readonly SimulatedLimits _limits;
+    private long _firstCallTicks = long.MinValue;
+    private readonly SimulatedCallLog? _callLog;
     private long _sequence;
 
     public SimulatedProvider(DeploymentOptions deployment, TimeProvider time)
@@ -30,10 +32,16 @@ internal sealed class SimulatedProvider : IProviderClient
         _time = time;
         _random = _options.Seed is { } seed ? new Random(seed) : new Random();
         _limits = new SimulatedLimits(_options, time);
+        _callLog = string.IsNullOrWhiteSpace(_options.CallLogPath) ? null : new SimulatedCallLog(_options.CallLogPath, time);
     }
 
     public async Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
+        if (_callLog is not null)
+        {
+            await _callLog.AppendAsync(_deployment.Id, request, cancellationToken);
+        }
+
         var draw = Draw(request.MaxTokens);
         var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
         RateLimitSnapshot? remaining = null;
@@ -50,6 +58,11 @@ internal sealed class SimulatedProvider : IProviderClient
             await Task.Delay(draw.Latency, _time, cancellationToken);
         }
 
+        if (InOutage())
+        {
+            return new ProviderOutcome(ErrorKind.ServerError, 503, null, null, "simulated outage", null, requestId);
+        }
+
         if (draw.RateLimited)
         {
             var retryAfter = TimeSpan.FromSeconds(_options.RetryAfterSeconds);
@@ -63,6 +76,21 @@ internal sealed class SimulatedProvider : IProviderClient
 
         var usage = new TokenUsage(request.EstimatedPromptTokens, draw.CompletionTokens);
         return new ProviderOutcome(ErrorKind.None, 200, Response(request, usage, requestId), usage, null, null, requestId, remaining);
+    }
+
+    // The outage is timed from the deployment's first call, so it falls inside the work however
+    // long the processes took to start.
+    private bool InOutage()
+    {
+        if (_options.OutageAfterSeconds is not { } after)
+        {
+            return false;
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        Interlocked.CompareExchange(ref _firstCallTicks, now, long.MinValue);
+        var elapsed = TimeSpan.FromTicks(now - Interlocked.Read(ref _firstCallTicks)).TotalSeconds;
+        return elapsed >= after && elapsed < after + _options.OutageSeconds;
     }
 
     private Draw Draw(int maxTokens)

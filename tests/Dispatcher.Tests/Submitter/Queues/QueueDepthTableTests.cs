@@ -1,3 +1,4 @@
+using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Queues;
 using Spectre.Console;
 
@@ -10,7 +11,7 @@ public sealed class QueueDepthTableTests
     {
         var text = Render(
         [
-            new QueueDepth("completions.openai", Ready: 1234, Unacked: 8, Consumers: 2, PublishRate: 12.345, DeliverRate: 0),
+            new QueueDepthSample("completions.openai", Ready: 1234, Unacked: 8, Consumers: 2, PublishRate: 12.345, DeliverRate: 0),
         ]);
 
         foreach (var header in new[] { "queue", "ready", "unacked", "consumers", "in/s", "out/s" })
@@ -29,7 +30,7 @@ public sealed class QueueDepthTableTests
     [Fact]
     public void Write_NoRatesYet_RendersDashes()
     {
-        var row = RowOf(Render([new QueueDepth("fresh", 0, 0, 0, null, null)]), "fresh");
+        var row = RowOf(Render([new QueueDepthSample("fresh", 0, 0, 0, null, null)]), "fresh");
 
         row.Split(' ', StringSplitOptions.RemoveEmptyEntries).Count(cell => cell == "-").ShouldBe(2);
     }
@@ -37,7 +38,7 @@ public sealed class QueueDepthTableTests
     [Fact]
     public void Write_NameWithMarkupCharacters_RendersItLiterally()
     {
-        var text = Render([new QueueDepth("odd[red]name", 1, 0, 0, null, null)]);
+        var text = Render([new QueueDepthSample("odd[red]name", 1, 0, 0, null, null)]);
 
         text.ShouldContain("odd[red]name");
     }
@@ -48,7 +49,7 @@ public sealed class QueueDepthTableTests
         Render([]).ShouldContain("no queues");
     }
 
-    private static string Render(IReadOnlyList<QueueDepth> queues)
+    private static string Render(IReadOnlyList<QueueDepthSample> queues)
     {
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings

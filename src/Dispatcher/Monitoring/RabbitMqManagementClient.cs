@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace Dispatcher.Submitter.Queues;
+namespace Dispatcher.Monitoring;
 
 /// <summary>Reads queue depths from the RabbitMQ management plugin's HTTP API (<c>GET /api/queues/{vhost}</c>).</summary>
 /// <remarks>
@@ -12,7 +12,7 @@ namespace Dispatcher.Submitter.Queues;
 /// <c>collect_statistics_interval</c> (5 s by default). Credentials travel only in the request's
 /// Authorization header: no message this type produces contains them.
 /// </remarks>
-internal sealed class RabbitMqManagementClient
+public sealed class RabbitMqManagementClient
 {
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -62,7 +62,7 @@ internal sealed class RabbitMqManagementClient
 
     /// <summary>Every queue in the virtual host, sorted by name (ordinal).</summary>
     /// <exception cref="RabbitMqManagementException">The API is unreachable, refuses the credentials, or answers with something other than a queue list.</exception>
-    public async Task<IReadOnlyList<QueueDepth>> GetQueueDepthsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<QueueDepthSample>> GetQueueDepthsAsync(CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _queuesUri);
         request.Headers.Authorization = _authorization;
@@ -96,14 +96,14 @@ internal sealed class RabbitMqManagementClient
 
         return (queues ?? [])
             .Where(queue => queue.Name is not null)
-            .Select(queue => new QueueDepth(
+            .Select(queue => new QueueDepthSample(
                 queue.Name!,
                 queue.MessagesReady ?? 0,
                 queue.MessagesUnacknowledged ?? 0,
                 queue.Consumers ?? 0,
                 queue.MessageStats?.PublishDetails?.Rate,
                 queue.MessageStats?.DeliverGetDetails?.Rate))
-            .OrderBy(queue => queue.Name, StringComparer.Ordinal)
+            .OrderBy(queue => queue.Queue, StringComparer.Ordinal)
             .ToList();
     }
 

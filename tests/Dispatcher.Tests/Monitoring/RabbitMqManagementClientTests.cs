@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
-using Dispatcher.Submitter.Queues;
+using Dispatcher.Monitoring;
 
-namespace Dispatcher.Tests.Submitter.Queues;
+namespace Dispatcher.Tests.Monitoring;
 
 // Answer shapes and error mapping against canned HTTP answers; the same client runs against a real
 // broker in Integration.Tests.
@@ -39,8 +39,8 @@ public sealed class RabbitMqManagementClientTests
 
         queues.ShouldBe(
         [
-            new QueueDepth("work.a", 0, 0, 0, null, null),
-            new QueueDepth("work.b", 7, 3, 2, 4.5, 3.0),
+            new QueueDepthSample("work.a", 0, 0, 0, null, null),
+            new QueueDepthSample("work.b", 7, 3, 2, 4.5, 3.0),
         ]);
     }
 
@@ -51,7 +51,7 @@ public sealed class RabbitMqManagementClientTests
 
         var queues = await CreateClient(new CannedHandler(HttpStatusCode.OK, Body)).GetQueueDepthsAsync();
 
-        queues.ShouldHaveSingleItem().ShouldBe(new QueueDepth("just.declared", 0, 0, 0, null, null));
+        queues.ShouldHaveSingleItem().ShouldBe(new QueueDepthSample("just.declared", 0, 0, 0, null, null));
     }
 
     [Fact]

@@ -1,10 +1,12 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Dispatcher.Messaging;
 
-namespace Dispatcher.Submitter.Queues;
+namespace Dispatcher.Monitoring;
 
 /// <summary>Where the RabbitMQ management HTTP API is and how to log in to it.</summary>
 /// <remarks>A class rather than a record so that no generated <c>ToString</c> ever prints the password.</remarks>
-internal sealed class RabbitMqManagementOptions
+public sealed class RabbitMqManagementOptions
 {
     public const string SectionName = "RabbitMq:Management";
 
@@ -20,4 +22,17 @@ internal sealed class RabbitMqManagementOptions
 
     [Required]
     public string VirtualHost { get; set; } = "/";
+
+    /// <summary>The management API of the broker the transport settings name, with the password from its environment variable.</summary>
+    public static RabbitMqManagementOptions ForBroker(RabbitMqOptions rabbit)
+    {
+        ArgumentNullException.ThrowIfNull(rabbit);
+        return new RabbitMqManagementOptions
+        {
+            BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{rabbit.Host}:{rabbit.ManagementPort}/")),
+            Username = rabbit.Username,
+            Password = rabbit.ResolvePassword(),
+            VirtualHost = rabbit.VirtualHost,
+        };
+    }
 }

@@ -1,7 +1,7 @@
-namespace Dispatcher.Submitter.Queues;
+namespace Dispatcher.Monitoring;
 
 /// <summary>The management API could not answer; the message names the address but never the credentials.</summary>
-internal sealed class RabbitMqManagementException : Exception
+public sealed class RabbitMqManagementException : Exception
 {
     public RabbitMqManagementException(string message)
         : base(message)

@@ -1,0 +1,14 @@
+namespace Dispatcher.Monitoring;
+
+/// <summary>
+/// One deployment: its quota now (available and admitted in the current window, against the
+/// limits), attempts in flight, breaker, and how many jobs it ended.
+/// </summary>
+public sealed record DeploymentStatus(
+    string Id,
+    string ModelGroup,
+    string Provider,
+    QuotaUse? Quota,
+    BreakerStatus Breaker,
+    long Succeeded,
+    long Failed);

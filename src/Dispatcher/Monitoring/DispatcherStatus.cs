@@ -1,0 +1,15 @@
+namespace Dispatcher.Monitoring;
+
+/// <summary>
+/// The dispatcher's state at an instant, as <c>GET /api/status</c> serves it: queues, each
+/// deployment's quota use and breaker, spend against every cap, batch progress and the jobs
+/// waiting for quota. It carries no secret: no API key, no broker password, no connection string.
+/// </summary>
+public sealed record DispatcherStatus(
+    DateTimeOffset At,
+    string Transport,
+    QueueStatus Queues,
+    IReadOnlyList<DeploymentStatus> Deployments,
+    IReadOnlyList<BudgetStatus> Budgets,
+    BatchTotals Batches,
+    int WaitingForQuota);

@@ -1,0 +1,130 @@
+using System.Globalization;
+using Dispatcher.Monitoring;
+using Dispatcher.Submitter.Queues;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Dispatcher.Submitter.Status;
+
+/// <summary>The <c>status</c> and <c>watch</c> table set: queues, deployments, budgets and batches.</summary>
+internal static class StatusView
+{
+    public static IRenderable Create(StatusReport report, string? batchId)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var status = report.Status;
+        var parts = new List<IRenderable>
+        {
+            new Markup($"[bold]status[/] at {status.At.ToLocalTime():HH:mm:ss} from {Markup.Escape(report.Origin)} · transport {Markup.Escape(status.Transport)}"),
+            new Markup($"[bold]queues[/] [grey]({Markup.Escape(status.Queues.Source)})[/]"),
+            QueueDepthTable.Create(status.Queues.Items),
+            new Markup("[bold]deployments[/]"),
+            Deployments(status),
+        };
+        if (status.Budgets.Count > 0)
+        {
+            parts.Add(new Markup("[bold]budgets[/]"));
+            parts.Add(Budgets(status));
+        }
+
+        parts.Add(new Markup("[bold]batches[/]"));
+        parts.Add(Batches(status, batchId));
+        var b = status.Batches;
+        var eta = b.EtaSeconds is { } e ? Seconds(e) : "-";
+        parts.Add(new Markup(string.Create(
+            CultureInfo.InvariantCulture,
+            $"running {b.Running} · done {b.Succeeded + b.Failed:N0} of {b.Total:N0} · throughput {b.ThroughputPerSecond:0.0} jobs/s · ETA {eta} · waiting for quota {status.WaitingForQuota}")));
+        return new Rows(parts);
+    }
+
+    private static Table Deployments(DispatcherStatus status)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("deployment").AddColumn("group")
+            .AddColumn(new TableColumn("requests free / limit").RightAligned())
+            .AddColumn(new TableColumn("tokens free / limit").RightAligned())
+            .AddColumn(new TableColumn("in flight").RightAligned())
+            .AddColumn("breaker")
+            .AddColumn(new TableColumn("succeeded").RightAligned())
+            .AddColumn(new TableColumn("failed").RightAligned());
+        foreach (var d in status.Deployments)
+        {
+            var q = d.Quota;
+            table.AddRow(
+                new Text(d.Id),
+                new Text(d.ModelGroup),
+                new Text(q is null ? "-" : Invariant($"{q.RequestsAvailable:N0} / {q.RequestsLimit:N0}")),
+                new Text(q is null ? "-" : Invariant($"{q.TokensAvailable:N0} / {q.TokensLimit:N0}")),
+                new Text(q is null ? "-" : Invariant($"{q.InFlight}")),
+                Breaker(d.Breaker),
+                new Text(Invariant($"{d.Succeeded:N0}")),
+                new Text(Invariant($"{d.Failed:N0}")));
+        }
+
+        if (status.Deployments.Count == 0)
+        {
+            table.Caption("no deployments in the catalog");
+        }
+
+        return table;
+    }
+
+    private static Markup Breaker(BreakerStatus breaker)
+    {
+        var color = breaker.State switch { "open" => "red", "half-open" => "yellow", _ => "green" };
+        var reason = string.IsNullOrEmpty(breaker.Reason) ? "" : " " + Markup.Escape(breaker.Reason);
+        return new Markup($"[{color}]{Markup.Escape(breaker.State)}[/]{reason}");
+    }
+
+    private static Table Budgets(DispatcherStatus status)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("cap").AddColumn("period")
+            .AddColumn(new TableColumn("spent").RightAligned()).AddColumn(new TableColumn("reserved").RightAligned()).AddColumn(new TableColumn("limit").RightAligned());
+        foreach (var b in status.Budgets)
+        {
+            table.AddRow(new Text(b.Key), new Text(b.Period), new Text(Invariant($"{b.Spent:F4}")), new Text(Invariant($"{b.Reserved:F4}")), new Text(Invariant($"{b.Limit:F2}")));
+        }
+
+        return table;
+    }
+
+    private static Table Batches(DispatcherStatus status, string? batchId)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("batch", "source")
+            .AddColumn(new TableColumn("total").RightAligned())
+            .AddColumn(new TableColumn("not yet received").RightAligned())
+            .AddColumn(new TableColumn("queued").RightAligned())
+            .AddColumn(new TableColumn("in flight").RightAligned())
+            .AddColumn(new TableColumn("succeeded").RightAligned())
+            .AddColumn(new TableColumn("failed").RightAligned())
+            .AddColumn(new TableColumn("cost").RightAligned())
+            .AddColumn("status");
+        var rows = status.Batches.Recent.Where(b => batchId is null || b.Id == batchId).ToList();
+        foreach (var b in rows)
+        {
+            table.AddRow(
+                new Text(b.Id),
+                new Text(b.Source ?? ""),
+                new Text(b.Total is { } t ? Invariant($"{t:N0}") : "?"),
+                new Text(Invariant($"{b.NotYetReceived:N0}")),
+                new Text(Invariant($"{b.Queued:N0}")),
+                new Text(Invariant($"{b.Dispatched:N0}")),
+                new Text(Invariant($"{b.Succeeded:N0}")),
+                new Text(Invariant($"{b.Failed:N0}")),
+                new Text(Invariant($"{b.Cost:F6}")),
+                new Markup(b.Complete ? "[green]complete[/]" : "running"));
+        }
+
+        if (rows.Count == 0)
+        {
+            table.Caption(batchId is null ? "no batches yet" : $"batch {Markup.Escape(batchId)} not found");
+        }
+
+        return table;
+    }
+
+    private static string Seconds(double seconds) => TimeSpan.FromSeconds(Math.Round(seconds)).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
+
+    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+}
