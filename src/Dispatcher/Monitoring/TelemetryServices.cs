@@ -44,6 +44,13 @@ public static class TelemetryServices
             [WorkerInstrumentation.Name, TelemetryProviders.MassTransit],
             [WorkerInstrumentation.Name, TelemetryProviders.MassTransit]));
 
+    /// <summary>
+    /// The CLI's telemetry when it talks to a broker: MassTransit's send spans, so with an OTLP
+    /// endpoint configured each job's trace starts where it was submitted.
+    /// </summary>
+    public static IServiceCollection AddSubmitterTelemetry(this IServiceCollection services) =>
+        services.AddTelemetry(new TelemetrySignals("submitter", [TelemetryProviders.MassTransit], [TelemetryProviders.MassTransit]));
+
     // Builds the providers when the host starts, and creates the process's instrumentation so
     // its gauges report from the first scrape rather than from the first message.
     private sealed class TelemetryStarter(IServiceProvider services) : IHostedService

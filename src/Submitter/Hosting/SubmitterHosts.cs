@@ -1,5 +1,6 @@
 using Dispatcher.Hosting;
 using Dispatcher.Messaging;
+using Dispatcher.Monitoring;
 using Dispatcher.Workers.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +30,7 @@ internal static class SubmitterHosts
         Build(configFile, null, null, (services, configuration) =>
         {
             configure?.Invoke(services);
+            services.AddSubmitterTelemetry();
             services.AddCompletionBus(configuration, modules);
         });
 
@@ -37,6 +39,7 @@ internal static class SubmitterHosts
         Build(configFile, ledgerPath, null, (services, configuration) =>
         {
             services.AddLedger();
+            services.AddSubmitterTelemetry();
             services.AddCompletionBus(configuration);
         });
 

@@ -56,7 +56,8 @@ public sealed class TelemetryProcessesTests(RabbitNodeFixture rabbit)
             ready.IsSuccessStatusCode.ShouldBeTrue(await ready.Content.ReadAsStringAsync());
         }
 
-        string[] spans = ["dispatcher.submit", "dispatcher.route", "routing.strategy", "worker.call", "MassTransit"];
+        // The submitter's send spans start each job's trace; each program reports as its own service.
+        string[] spans = ["dispatcher.submit", "dispatcher.route", "routing.strategy", "worker.call", "MassTransit", "submitter", "workers"];
         string[] instruments = ["dispatcher.jobs.routed", "dispatcher.provider.latency", "worker.calls", "worker.call.duration"];
         await EventuallyAsync(
             () => spans.All(s => Contains(collector.BodiesOf("/v1/traces"), s)) && instruments.All(i => Contains(collector.BodiesOf("/v1/metrics"), i)),
