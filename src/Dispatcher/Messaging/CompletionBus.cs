@@ -26,6 +26,8 @@ public static class CompletionBus
 
         services.AddMassTransit(bus =>
         {
+            // MassTransit would otherwise report usage to its vendor over the internet.
+            bus.DisableUsageTelemetry();
             foreach (var module in modules)
             {
                 module.AddConsumers(bus);

@@ -1,3 +1,5 @@
+using Dispatcher.Quotas;
+
 namespace Dispatcher.Monitoring;
 
 /// <summary>
@@ -8,7 +10,7 @@ public sealed record DeploymentStatus(
     string Id,
     string ModelGroup,
     string Provider,
-    QuotaUse? Quota,
+    QuotaUsage? Quota,
     BreakerStatus Breaker,
     long Succeeded,
     long Failed);

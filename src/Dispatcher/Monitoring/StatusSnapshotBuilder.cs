@@ -41,7 +41,7 @@ public sealed class StatusSnapshotBuilder(
         var deployments = catalog.Value.Deployments.Select(d =>
         {
             var quota = usage.TryGetValue(d.Id, out var u)
-                ? new QuotaUse(u.RequestsAvailable, u.RequestsInWindow, u.RequestsLimit, u.TokensAvailable, u.TokensInWindow, u.TokensLimit, u.InFlight, u.PausedForSeconds)
+                ? u
                 : null;
             var share = shares.GetValueOrDefault(d.Id);
             return new DeploymentStatus(

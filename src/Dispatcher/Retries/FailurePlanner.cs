@@ -58,7 +58,10 @@ public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double
             return new NextStep(NextStepKind.Fallback, $"{error} on {outcome.DeploymentId}; re-routing to a deployment not yet tried", TimeSpan.Zero, [.. failedOn], chain);
         }
 
-        var delay = policy.Delay(error, made, outcome.RetryAfter, unit());
+        // Backoff counts the rounds in which every reachable deployment had failed the job, not
+        // the attempts spent going round them once.
+        var rounds = Math.Max(1, made - reachable.Length + 1);
+        var delay = policy.Delay(error, rounds, outcome.RetryAfter, unit());
         return new NextStep(NextStepKind.Retry, $"{error} on {outcome.DeploymentId}; every deployment tried, retrying in {delay.TotalSeconds:0.###} s", delay, [], chain);
     }
 

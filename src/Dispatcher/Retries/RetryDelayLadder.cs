@@ -2,15 +2,17 @@ namespace Dispatcher.Retries;
 
 /// <summary>
 /// The fixed delays the broker's delay queues hold jobs for. A wanted delay is rounded up to
-/// the next step, so a job never comes back before its Retry-After; steps grow by about 1.6×,
-/// so the rounding adds at most that much, and a handful of queues covers seconds to an hour.
+/// the next step, so a job never comes back before its Retry-After; steps grow by a third or
+/// less from a second on (the round figures a policy is written in fall on a step exactly), and
+/// a few dozen queues, declared when first used, cover a quarter second to an hour.
 /// </summary>
 public static class RetryDelayLadder
 {
     private static readonly int[] StepsMs =
     [
-        250, 500, 1_000, 2_000, 3_000, 5_000, 8_000, 13_000, 21_000, 34_000, 55_000, 89_000,
-        144_000, 233_000, 377_000, 610_000, 987_000, 1_597_000, 2_584_000, 3_600_000,
+        250, 500, 750, 1_000, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000, 12_000, 15_000,
+        20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 75_000, 90_000, 120_000, 150_000, 180_000, 240_000,
+        300_000, 400_000, 500_000, 600_000, 900_000, 1_200_000, 1_800_000, 2_400_000, 3_600_000,
     ];
 
     /// <summary>The shortest step not shorter than <paramref name="delay"/> (the longest step beyond it).</summary>

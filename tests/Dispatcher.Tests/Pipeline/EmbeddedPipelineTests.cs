@@ -133,6 +133,29 @@ public sealed class EmbeddedPipelineTests
     }
 
     [Fact]
+    public async Task SubmitCompletion_OnlyDeploymentFails_RetryWaitsOutTheBackoffDelayThenDeadLetters()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("only", errorRate: 1) },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 2, Retry = new { BaseDelaySeconds = 0.6, Jitter = 0.0 } } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobId = Guid.NewGuid();
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("retried", "gpt-test", Body(), "b-retry", jobId));
+        await EventRecorder.EventuallyAsync(() => !recorder.Failed.IsEmpty, "a failed result");
+
+        recorder.Failed.Single().History.Count.ShouldBe(2);
+        await using var ledger = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={pipeline.Directory.File("ledger.db")}");
+        var times = (await Dapper.SqlMapper.QueryAsync<(string Sent, string Recorded)>(
+            ledger, "SELECT dispatched_at, recorded_at FROM attempts WHERE job_id = @id ORDER BY attempt", new { id = jobId.ToString() })).ToList();
+        var waited = DateTimeOffset.Parse(times[1].Sent, System.Globalization.CultureInfo.InvariantCulture)
+            - DateTimeOffset.Parse(times[0].Recorded, System.Globalization.CultureInfo.InvariantCulture);
+        waited.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(550), "the retry waits its delay on the in-memory transport too");
+    }
+
+    [Fact]
     public async Task CompletionAttempted_DuplicateSuccessReport_DoesNotPublishASecondResult()
     {
         await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });

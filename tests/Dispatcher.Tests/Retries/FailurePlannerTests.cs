@@ -72,7 +72,7 @@ public sealed class FailurePlannerTests
         var retryAfter = planner.Plan(Job(2), Failed("a2", 2, ErrorKind.RateLimited, TimeSpan.FromSeconds(30)), history);
 
         backoff.Kind.ShouldBe(NextStepKind.Retry);
-        backoff.Delay.ShouldBe(TimeSpan.FromSeconds(4), "base 2 s doubled once for the second failure");
+        backoff.Delay.ShouldBe(TimeSpan.FromSeconds(2), "the first round in which both deployments failed waits the base delay");
         backoff.Excluded.ShouldBeEmpty("once all were tried, any may take the retry");
         retryAfter.Delay.ShouldBe(TimeSpan.FromSeconds(30));
     }
@@ -138,5 +138,20 @@ public sealed class FailurePlannerTests
 
         step.Kind.ShouldBe(NextStepKind.Fail);
         step.Reason.ShouldContain("no deployment with a context window larger than 8000 tokens");
+    }
+
+    [Fact]
+    public void Plan_LaterRounds_DoubleTheDelay()
+    {
+        var history = new[]
+        {
+            Row("a1", 1, ErrorKind.ServerError), Row("a2", 2, ErrorKind.ServerError),
+            Row("a1", 3, ErrorKind.ServerError), Row("a2", 4, ErrorKind.ServerError),
+        };
+
+        var step = Planner(GroupA(8)).Plan(Job(4), Failed("a2", 4, ErrorKind.ServerError), history);
+
+        step.Kind.ShouldBe(NextStepKind.Retry);
+        step.Delay.ShouldBe(TimeSpan.FromSeconds(8), "third round: base 2 s doubled twice");
     }
 }

@@ -56,8 +56,11 @@ public sealed class RetryPolicyOptionsTests
     [InlineData(0.1, 250)]
     [InlineData(0.25, 250)]
     [InlineData(0.26, 500)]
-    [InlineData(4, 5_000)]
-    [InlineData(13, 13_000)]
+    [InlineData(0.8, 1_000)]
+    [InlineData(4, 4_000)]
+    [InlineData(4.1, 5_000)]
+    [InlineData(13, 15_000)]
+    [InlineData(60, 60_000)]
     [InlineData(100_000, 3_600_000)]
     public void StepFor_RoundsUpToTheNextDelayQueue(double seconds, int expectedMs) =>
         RetryDelayLadder.StepFor(TimeSpan.FromSeconds(seconds)).TotalMilliseconds.ShouldBe(expectedMs);
@@ -66,6 +69,6 @@ public sealed class RetryPolicyOptionsTests
     public void QueueName_NamesStepsInMillisecondsOrSeconds()
     {
         RetryDelayLadder.QueueName(TimeSpan.FromMilliseconds(250)).ShouldBe("dispatcher-delay-250ms");
-        RetryDelayLadder.QueueName(TimeSpan.FromSeconds(13)).ShouldBe("dispatcher-delay-13s");
+        RetryDelayLadder.QueueName(TimeSpan.FromSeconds(15)).ShouldBe("dispatcher-delay-15s");
     }
 }

@@ -83,23 +83,7 @@ public sealed class EmbeddedPipeline : IAsyncDisposable
     };
 
     /// <summary>Polls the ledger until the batch completes; fails the test after <paramref name="timeout"/>.</summary>
-    public async Task<BatchStatus> WaitForBatchAsync(string batchId, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        BatchStatus? status = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            status = await Ledger.GetBatchStatusAsync(batchId, default);
-            if (status is { IsComplete: true })
-            {
-                return status;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"batch {batchId} did not complete: {status}");
-    }
+    public Task<BatchStatus> WaitForBatchAsync(string batchId, TimeSpan? timeout = null) => LedgerPolling.WaitForBatchAsync(Ledger, batchId, timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -34,7 +34,11 @@ public sealed class RateLimitStormTests(RabbitNodeFixture rabbit)
                 Deployments = new[] { "storm-a", "storm-b", "storm-c" }
                     .Select(id => FaultCatalog.Simulated(id, callLog, latencyMs: 20, rateLimitRate: RateLimitRate, retryAfterSeconds: RetryAfterSeconds))
                     .ToArray(),
-                ModelGroups = new[] { FaultCatalog.ModelGroup("round-robin", MaxAttempts) },
+                // Backoff capped near the Retry-After, so the unluckiest jobs of the storm still end within minutes.
+                ModelGroups = new[]
+                {
+                    new { Name = FaultCatalog.Group, Strategy = "round-robin", MaxAttempts, Retry = new { BaseDelaySeconds = 0.5, MaxDelaySeconds = 4.0 } },
+                },
             };
         });
         var batch = env.WriteBatch(Jobs);
