@@ -75,6 +75,14 @@ public sealed class SimulationOptions
     /// </summary>
     public string? CallLogPath { get; set; }
 
+    /// <summary>
+    /// The simulated model's real context window, in tokens: a call whose prompt estimate plus
+    /// <c>max_tokens</c> exceeds it is refused with 400 "context length exceeded", whatever the
+    /// catalog's <c>ContextWindow</c> says. Unset: no limit. For rehearsing context-window fallbacks.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int? ContextLimit { get; set; }
+
     /// <summary>Seed for repeatable runs; unset draws a new sequence every start.</summary>
     public int? Seed { get; set; }
 }

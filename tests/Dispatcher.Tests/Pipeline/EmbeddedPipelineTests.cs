@@ -156,6 +156,37 @@ public sealed class EmbeddedPipelineTests
     }
 
     [Fact]
+    public async Task SubmitCompletion_ContextLengthExceeded_FallsBackToTheGroupWithALargerWindow()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new object[]
+            {
+                // The catalog overstates this model's window; the provider refuses the long job.
+                new { Id = "short", ModelGroup = "gpt-test", Provider = "Simulated", ContextWindow = 8_000, Simulation = new { LatencyMs = 0, ContextLimit = 100 } },
+                new { Id = "same-size", ModelGroup = "other", Provider = "Simulated", ContextWindow = 8_000, Simulation = new { LatencyMs = 0 } },
+                new { Id = "long", ModelGroup = "gpt-test-long", Provider = "Simulated", ContextWindow = 200_000, Simulation = new { LatencyMs = 0 } },
+            },
+            ModelGroups = new object[]
+            {
+                new { Name = "gpt-test", ContextWindowFallbacks = new[] { "other", "gpt-test-long" } },
+                new { Name = "other" },
+                new { Name = "gpt-test-long" },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var body = JsonDocument.Parse("""{"model":"gpt-test","messages":[{"role":"user","content":"a long document"}],"max_tokens":500}""").RootElement;
+
+        await SendAsync(pipeline.Bus, new SubmitCompletion("long-job", "gpt-test", body, "b-ctx", Guid.NewGuid()));
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty || !recorder.Failed.IsEmpty, "a result");
+
+        recorder.Failed.ShouldBeEmpty();
+        var result = recorder.Succeeded.Single();
+        result.DeploymentId.ShouldBe("long", "only a deployment with a larger window than the one that refused can help");
+        result.Attempts.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task CompletionAttempted_DuplicateSuccessReport_DoesNotPublishASecondResult()
     {
         await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });

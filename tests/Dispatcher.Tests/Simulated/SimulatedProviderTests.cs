@@ -92,4 +92,17 @@ public sealed class SimulatedProviderTests
         time.Advance(TimeSpan.FromSeconds(0.1));
         (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
     }
+
+    [Fact]
+    public async Task CompleteAsync_RequestOverContextLimit_RefusedAsContextLengthExceeded()
+    {
+        var provider = Provider(o => o.ContextLimit = 100);
+
+        var over = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 96, EstimatedPromptTokens: 5), default);
+        var within = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 95, EstimatedPromptTokens: 5), default);
+
+        over.Error.ShouldBe(ErrorKind.ContextLengthExceeded);
+        over.StatusCode.ShouldBe(400);
+        within.Error.ShouldBe(ErrorKind.None);
+    }
 }

@@ -58,6 +58,12 @@ internal sealed class SimulatedProvider : IProviderClient
             await Task.Delay(draw.Latency, _time, cancellationToken);
         }
 
+        if (_options.ContextLimit is { } limit && request.EstimatedPromptTokens + request.MaxTokens > limit)
+        {
+            return new ProviderOutcome(
+                ErrorKind.ContextLengthExceeded, 400, null, null, $"simulated context length exceeded: {request.EstimatedPromptTokens + request.MaxTokens} tokens requested, the model holds {limit}", null, requestId);
+        }
+
         if (InOutage())
         {
             return new ProviderOutcome(ErrorKind.ServerError, 503, null, null, "simulated outage", null, requestId);
