@@ -121,6 +121,9 @@ public sealed class SecretScanTests(RabbitNodeFixture rabbit)
         {
             places["dispatcher /metrics"] = await http.GetByteArrayAsync(new Uri(dispatcherUrl, "metrics"));
             places["workers /metrics"] = await http.GetByteArrayAsync(new Uri(workersUrl, "metrics"));
+            places["dashboard page"] = await http.GetByteArrayAsync(new Uri(dispatcherUrl, "dashboard"));
+            places["dashboard /api/status"] = await http.GetByteArrayAsync(new Uri(dispatcherUrl, "api/status"));
+            places["dashboard /api/status/history"] = await http.GetByteArrayAsync(new Uri(dispatcherUrl, "api/status/history"));
         }
 
         foreach (var file in outputFiles.Concat(Directory.GetFiles(env.Folder, Path.GetFileName(env.LedgerPath) + "*")))
@@ -139,6 +142,7 @@ public sealed class SecretScanTests(RabbitNodeFixture rabbit)
         places["queue " + QueueNames.Intake + "_error"].Length.ShouldBeGreaterThan(0);
         places["queue " + QueueNames.DeadLetters].Length.ShouldBeGreaterThan(0);
         places["dispatcher /metrics"].Length.ShouldBeGreaterThan(0);
+        Encoding.UTF8.GetString(places["dashboard /api/status"]).ShouldContain("\"deployments\"");
         foreach (var (place, bytes) in places)
         {
             foreach (var secret in secrets)
