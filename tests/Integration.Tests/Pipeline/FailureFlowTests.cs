@@ -170,31 +170,32 @@ public sealed class FailureFlowTests(RabbitNodeFixture rabbit, ITestOutputHelper
         var batch = env.WriteBatch(20);
         var outDir = Path.Combine(env.Folder, "out");
         await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        var workers = ProgramProcess.Start("Workers", env.Variables);
-        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
-        await using (var submitter = ProgramProcess.Start(
-            "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "dl-batch", "--out", outDir, "--timeout", "00:02:00"))
+        await using (var failing = ProgramProcess.Start("Workers", env.Variables))
         {
-            (await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3))).ShouldBe(0, submitter.Output);
-        }
+            await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
+            await using (var submitter = ProgramProcess.Start(
+                "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "dl-batch", "--out", outDir, "--timeout", "00:02:00"))
+            {
+                (await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3))).ShouldBe(0, submitter.Output);
+            }
 
-        File.ReadAllLines(Path.Combine(outDir, "dl-batch-errors.jsonl")).Length.ShouldBe(20);
-        await using (var list = ProgramProcess.Start("Submitter", env.Variables, "dead-letters", "list", "--batch", "dl-batch", "--jsonl"))
-        {
-            (await list.WaitForExitAsync(TimeSpan.FromMinutes(1))).ShouldBe(0, list.Output);
-            var listed = list.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-            listed.Count.ShouldBe(20);
-            listed.ShouldAllBe(j => j.GetProperty("error").GetString() == "ServerError" && j.GetProperty("history").GetArrayLength() == 2);
-        }
+            File.ReadAllLines(Path.Combine(outDir, "dl-batch-errors.jsonl")).Length.ShouldBe(20);
+            await using (var list = ProgramProcess.Start("Submitter", env.Variables, "dead-letters", "list", "--batch", "dl-batch", "--jsonl"))
+            {
+                (await list.WaitForExitAsync(TimeSpan.FromMinutes(1))).ShouldBe(0, list.Output);
+                var listed = list.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+                listed.Count.ShouldBe(20);
+                listed.ShouldAllBe(j => j.GetProperty("error").GetString() == "ServerError" && j.GetProperty("history").GetArrayLength() == 2);
+            }
 
-        await using (var connection = await env.ConnectionFactory().CreateConnectionAsync())
-        await using (var channel = await connection.CreateChannelAsync())
-        {
-            (await channel.QueueDeclarePassiveAsync(QueueNames.DeadLetters)).MessageCount.ShouldBe(20u, "every terminal failure is dead-lettered");
+            await using (var connection = await env.ConnectionFactory().CreateConnectionAsync())
+            await using (var channel = await connection.CreateChannelAsync())
+            {
+                (await channel.QueueDeclarePassiveAsync(QueueNames.DeadLetters)).MessageCount.ShouldBe(20u, "every terminal failure is dead-lettered");
+            }
         }
 
         // The provider recovers: workers restart with a healthy catalog, then the batch's failures are replayed.
-        await workers.DisposeAsync();
         File.WriteAllText(env.ConfigPath, JsonSerializer.Serialize(new { Catalog = Catalog(0.0) }));
         await using var healthy = ProgramProcess.Start("Workers", env.Variables);
         await env.WaitForConsumersAsync(healthy, QueueNames.Provider("shaky"));
