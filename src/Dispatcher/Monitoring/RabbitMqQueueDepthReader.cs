@@ -35,15 +35,7 @@ public sealed class RabbitMqQueueDepthReader : IQueueDepthReader, IAsyncDisposab
         ArgumentNullException.ThrowIfNull(catalog);
         var rabbit = transport.Value.RabbitMq;
         _management = new RabbitMqManagementClient(http, RabbitMqManagementOptions.ForBroker(rabbit));
-        _factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host,
-            Port = rabbit.Port,
-            VirtualHost = rabbit.VirtualHost,
-            UserName = rabbit.Username,
-            Password = rabbit.ResolvePassword(),
-            ClientProvidedName = "dispatcher-queue-depths",
-        };
+        _factory = rabbit.CreateConnectionFactory("dispatcher-queue-depths");
         _systemQueues = SystemQueues.For(catalog.Value);
         _logger = logger;
     }
