@@ -2,6 +2,7 @@ using Dispatcher.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dispatcher.Messaging;
 
@@ -52,6 +53,15 @@ public static class CompletionBus
                 bus.UsingInMemory((context, cfg) => Configure(context, cfg, modules));
             }
         });
+        if (transport.Kind == TransportKind.RabbitMq && transport.RabbitMq.EndpointRestartAfter > TimeSpan.Zero)
+        {
+            // Registered after the bus, so it starts once the bus is up and stops before it.
+            services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<ReceiveEndpointWatchdog>();
+            services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ReceiveEndpointWatchdog>());
+            services.AddHostedService(sp => sp.GetRequiredService<ReceiveEndpointWatchdog>());
+        }
+
         return services;
     }
 

@@ -28,6 +28,13 @@ public sealed class RabbitMqOptions
     [Range(1, 65535)]
     public int ManagementPort { get; set; } = 15672;
 
+    /// <summary>
+    /// How long a receive endpoint may stay without a consumer before the process restarts it
+    /// (<see cref="ReceiveEndpointWatchdog"/>). Longer than the transport's own reconnect interval
+    /// (at most 30 s), so a normal reconnect is never interrupted. Zero turns the watchdog off.
+    /// </summary>
+    public TimeSpan EndpointRestartAfter { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The password, from the environment.</summary>
     public string ResolvePassword() => Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } p ? p : "guest";
 
