@@ -68,26 +68,10 @@ public sealed class ReceiveEndpointWatchdog(
     }
 
     /// <inheritdoc />
-    public Task Completed(ReceiveEndpointCompleted completed)
-    {
-        lock (_gate)
-        {
-            _watch.Down(completed.InputAddress, completed.ReceiveEndpoint, time.GetUtcNow());
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task Completed(ReceiveEndpointCompleted completed) => Down(completed);
 
     /// <inheritdoc />
-    public Task Faulted(ReceiveEndpointFaulted faulted)
-    {
-        lock (_gate)
-        {
-            _watch.Down(faulted.InputAddress, faulted.ReceiveEndpoint, time.GetUtcNow());
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task Faulted(ReceiveEndpointFaulted faulted) => Down(faulted);
 
     /// <summary>Stops an endpoint and starts it again, waiting at most <paramref name="readyWithin"/> for it to consume.</summary>
     internal async Task<bool> RestartAsync(Uri address, IReceiveEndpoint endpoint, TimeSpan readyWithin, CancellationToken ct)
@@ -158,6 +142,16 @@ public sealed class ReceiveEndpointWatchdog(
                 await _connection.DisposeAsync();
             }
         }
+    }
+
+    private Task Down(ReceiveEndpointEvent down)
+    {
+        lock (_gate)
+        {
+            _watch.Down(down.InputAddress, down.ReceiveEndpoint, time.GetUtcNow());
+        }
+
+        return Task.CompletedTask;
     }
 
     // The broker's own view: a queue this process consumes with no consumer at all means no one,
