@@ -31,6 +31,10 @@ public sealed class SlidingWindow
     private double _openSum;
     private double _settledSum;
 
+    // No entry leaves before this: the routing path checks several windows per candidate, and
+    // most of those checks then cost one comparison. Never later than the first real departure.
+    private double _nextDeparture = double.PositiveInfinity;
+
     /// <summary>Creates an empty window.</summary>
     /// <param name="limit">Most a window may hold.</param>
     /// <param name="windowSeconds">The window's length in seconds.</param>
@@ -118,6 +122,7 @@ public sealed class SlidingWindow
         _open.PushBack(new OpenEntry(sequence, now, amount, Closed: false));
         _openCount++;
         _openSum += amount;
+        _nextDeparture = Math.Min(_nextDeparture, now + OpenCapSeconds);
     }
 
     /// <summary>
@@ -204,6 +209,7 @@ public sealed class SlidingWindow
 
         _settled[i] = new SettledEntry(at, amount);
         _settledSum += amount;
+        _nextDeparture = Math.Min(_nextDeparture, at + WindowSeconds);
     }
 
     // Open entries are in sequence order, closed ones included: binary search the ring.
@@ -234,6 +240,11 @@ public sealed class SlidingWindow
 
     private void Evict(double now)
     {
+        if (now < _nextDeparture)
+        {
+            return;
+        }
+
         while (_settled.Count > 0 && _settled[0].At + WindowSeconds <= now)
         {
             _settledSum -= _settled[0].Amount;
@@ -252,13 +263,17 @@ public sealed class SlidingWindow
         {
             Close(0);
         }
+
+        _nextDeparture = Math.Min(
+            _settled.Count > 0 ? _settled[0].At + WindowSeconds : double.PositiveInfinity,
+            _open.Count > 0 ? _open[0].ReservedAt + OpenCapSeconds : double.PositiveInfinity);
     }
 
     private record struct OpenEntry(long Sequence, double ReservedAt, double Amount, bool Closed);
 
     private record struct SettledEntry(double At, double Amount);
 
-    /// <summary>A growable ring buffer indexed from its head.</summary>
+    /// <summary>A growable ring buffer indexed from its head; its capacity is a power of two, so an index wraps with a mask.</summary>
     private struct Ring<T>(int capacity)
         where T : struct
     {
@@ -267,7 +282,7 @@ public sealed class SlidingWindow
 
         public int Count { get; private set; }
 
-        public readonly ref T this[int index] => ref _items[(_head + index) % _items.Length];
+        public readonly ref T this[int index] => ref _items[(_head + index) & (_items.Length - 1)];
 
         public void PushBack(T item)
         {
@@ -276,20 +291,20 @@ public sealed class SlidingWindow
                 var grown = new T[_items.Length * 2];
                 for (var i = 0; i < Count; i++)
                 {
-                    grown[i] = _items[(_head + i) % _items.Length];
+                    grown[i] = this[i];
                 }
 
                 _items = grown;
                 _head = 0;
             }
 
-            _items[(_head + Count) % _items.Length] = item;
+            this[Count] = item;
             Count++;
         }
 
         public void PopFront()
         {
-            _head = (_head + 1) % _items.Length;
+            _head = (_head + 1) & (_items.Length - 1);
             Count--;
         }
     }
