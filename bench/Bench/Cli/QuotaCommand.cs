@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Dispatcher.Bench.Processes;
 using Dispatcher.Bench.Quota;
+using Dispatcher.Catalog;
 using Dispatcher.Routing;
 
 namespace Dispatcher.Bench.Cli;
@@ -23,8 +24,8 @@ internal sealed class QuotaCommand
 
     private readonly Option<double> _padding = new("--quota-padding")
     {
-        Description = "The catalog's QuotaWindowPadding (the product's default is 0.02).",
-        DefaultValueFactory = _ => 0.02,
+        Description = $"The catalog's QuotaWindowPadding (the product's default is {new CatalogOptions().QuotaWindowPadding.ToString(CultureInfo.InvariantCulture)}).",
+        DefaultValueFactory = _ => new CatalogOptions().QuotaWindowPadding,
     };
 
     private readonly Option<string> _strategies = new("--quota-strategies")

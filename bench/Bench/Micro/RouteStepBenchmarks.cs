@@ -10,7 +10,8 @@ namespace Dispatcher.Bench.Micro;
 /// <summary>
 /// The steps <see cref="DeploymentRouter.Route"/> takes, one at a time, to show where a decision's
 /// time goes: per candidate the filters, the cost estimate, the quota check with both headrooms
-/// and the latency lookup; per decision the clock read and the reservation on the pick.
+/// and the latency lookup; per decision the clock read, and the reservation on the pick with
+/// its settle later.
 /// </summary>
 [MemoryDiagnoser]
 public class RouteStepBenchmarks
@@ -87,7 +88,19 @@ public class RouteStepBenchmarks
     [Benchmark]
     public double Clock() => _quotas.Now;
 
-    /// <summary>Per decision: the reservation of the job's estimate on the pick.</summary>
+    /// <summary>
+    /// Per decision: the reservation of the job's estimate on the pick, and the quota's work of
+    /// settling it when its outcome comes back (an attempt counts in the windows until settled).
+    /// </summary>
     [Benchmark]
-    public long Reserve() => _quotas.Reserve(_deployment.Id, Tokens);
+    public long ReserveAndSettle()
+    {
+        var sequence = _quotas.Reserve(_deployment.Id, Tokens);
+        lock (_quotas.Gate)
+        {
+            _quota.Settle(sequence, Tokens, 100, TimeSpan.Zero, _quotas.Now);
+        }
+
+        return sequence;
+    }
 }

@@ -23,10 +23,13 @@ public sealed class CatalogOptions
 
     /// <summary>
     /// How much longer than <see cref="QuotaWindow"/> the dispatcher's own window is (a share,
-    /// 0.02 = 2%): calls reach the provider a little after they are sent, and this margin keeps
-    /// that delay from pushing two windows' worth into one of the provider's.
+    /// 0.005 = 0.5%, 300 ms of a minute). The windows already count a call for as long as it is in
+    /// flight and then from when the worker started it, as the outcome reports it; this covers
+    /// only what that cannot see: the time from the worker starting the call to the provider
+    /// receiving it (the request crossing the network, a connection being set up) beyond the
+    /// time the outcome takes to come back, and the granularity of the provider's clock.
     /// </summary>
-    public double QuotaWindowPadding { get; set; } = 0.02;
+    public double QuotaWindowPadding { get; set; } = 0.005;
 
     /// <summary>The settings of a model group, or the defaults when it has no entry.</summary>
     public ModelGroupOptions Group(string name) =>

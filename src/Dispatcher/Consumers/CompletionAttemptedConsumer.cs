@@ -29,6 +29,8 @@ public sealed class CompletionAttemptedConsumer(
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>
 {
+    private const double MaxCallDurationMs = 24 * 60 * 60 * 1000.0; // a day
+
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<CompletionAttempted> context)
     {
@@ -115,12 +117,13 @@ public sealed class CompletionAttemptedConsumer(
     }
 
     // The attempt's reservation is settled against what it really used (nothing, when it failed),
-    // and the provider's own rate-limit signals correct the deployment's buckets.
+    // counted in the windows from when the call started (its latency before now), and the
+    // provider's own rate-limit signals correct the deployment's buckets.
     private void Settle(JobRow job, CompletionAttempted outcome)
     {
         var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
         var used = outcome.Error == ErrorKind.None ? outcome.Usage?.TotalTokens ?? reserved : 0;
-        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, outcome.RateLimit, outcome.RetryAfter);
+        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, CallDuration(outcome.LatencyMs), outcome.RateLimit, outcome.RetryAfter);
         if (catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId) is { } deployment)
         {
             spend.Settle(
@@ -140,4 +143,9 @@ public sealed class CompletionAttemptedConsumer(
             latency.RecordTimeout(outcome.DeploymentId, outcome.LatencyMs);
         }
     }
+
+    // The worker's measure of the call. One that is not a positive number of milliseconds counts
+    // the call from now; the window never counts it from before its reservation anyway, so a day
+    // is as good as any longer figure (and TimeSpan cannot hold every double).
+    private static TimeSpan CallDuration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
 }

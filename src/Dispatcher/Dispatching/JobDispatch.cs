@@ -143,10 +143,13 @@ public sealed class JobDispatch(
             : await gate.RouteAsync(request with { ModelGroup = broken }, priority, waitForBreakers: true, ct);
     }
 
+    // The call was never sent, so no provider counts it: the reservation leaves the windows
+    // outright. Settling it as a failed call instead would keep its request in the window for a
+    // whole window from now, for a call that does not exist.
     private void Release(JobRow job, DeploymentOptions deployment, long sequence)
     {
         var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
-        quotas.Settle(deployment.Id, sequence, reserved, 0, null, null);
+        quotas.Release(deployment.Id, sequence, reserved);
         spend.Settle(deployment, job.Tenant, CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens), 0m);
         breakers.Released(deployment.Id);
     }

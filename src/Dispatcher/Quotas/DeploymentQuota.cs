@@ -33,8 +33,8 @@ public sealed class DeploymentQuota
     /// <summary>Tokens per window.</summary>
     public int Tpm { get; }
 
-    /// <summary>Attempts reserved and not yet settled.</summary>
-    public int InFlight { get; private set; }
+    /// <summary>Attempts reserved and not yet settled (an attempt unsettled for too long is no longer counted).</summary>
+    public int InFlight => _requests.OpenCount;
 
     /// <summary>Seconds until a job of <paramref name="tokens"/> fits every limit; 0 when it fits now.</summary>
     public double SecondsUntilAffordable(int tokens, double now) =>
@@ -50,21 +50,35 @@ public sealed class DeploymentQuota
         && _requestBucket.SecondsUntil(1, now) == 0 && _requests.Fits(1, now)
         && _tokenBucket.SecondsUntil(tokens, now) == 0 && _tokens.Fits(tokens, now);
 
-    /// <summary>Takes one request and <paramref name="tokens"/>; call only after <see cref="CanAfford"/>.</summary>
+    /// <summary>
+    /// Takes one request and <paramref name="tokens"/>; call only after <see cref="CanAfford"/>.
+    /// The attempt counts in both windows until it is settled, however long that takes.
+    /// </summary>
+    /// <param name="sequence">The reservation's sequence; each larger than the last.</param>
+    /// <param name="tokens">The tokens reserved: the prompt estimate plus max_tokens.</param>
+    /// <param name="now">Seconds on the quota book's clock.</param>
     public void Reserve(long sequence, int tokens, double now)
     {
         _requestBucket.TryTake(1, now);
         _tokenBucket.TryTake(tokens, now);
-        _requests.Add(sequence, 1, now);
-        _tokens.Add(sequence, tokens, now);
-        InFlight++;
+        _requests.Open(sequence, 1, now);
+        _tokens.Open(sequence, tokens, now);
     }
 
     /// <summary>
     /// Settles a reservation against what the call really used: the difference is given back, or
-    /// charged when the call used more than reserved. A failed call settles with 0 tokens.
+    /// charged when the call used more than reserved. A failed call settles with 0 tokens. In the
+    /// windows the attempt then counts for one window from when the call started, taken as
+    /// <paramref name="latency"/> before now: the outcome travelled for a while after the call
+    /// ended, so this is a little later than the provider received it, which keeps the call in
+    /// our window at least as long as in the provider's.
     /// </summary>
-    public void Settle(long sequence, int reservedTokens, int actualTokens, double now)
+    /// <param name="sequence">The reservation's sequence; one this quota does not hold open changes only the bucket.</param>
+    /// <param name="reservedTokens">The tokens reserved for the attempt.</param>
+    /// <param name="actualTokens">The tokens the call used; 0 when it failed.</param>
+    /// <param name="latency">How long the call took, from the worker taking it up to its outcome.</param>
+    /// <param name="now">Seconds on the quota book's clock.</param>
+    public void Settle(long sequence, int reservedTokens, int actualTokens, TimeSpan latency, double now)
     {
         var difference = reservedTokens - actualTokens;
         if (difference > 0)
@@ -76,8 +90,25 @@ public sealed class DeploymentQuota
             _tokenBucket.Charge(-difference, now);
         }
 
-        _tokens.Adjust(sequence, actualTokens, now);
-        InFlight = Math.Max(0, InFlight - 1);
+        // Not a number or negative: no latency, so the call counts from now.
+        var seconds = latency.TotalSeconds;
+        var startedAt = seconds > 0 ? now - seconds : now;
+        _requests.Settle(sequence, 1, startedAt, now);
+        _tokens.Settle(sequence, actualTokens, startedAt, now);
+    }
+
+    /// <summary>
+    /// Undoes a reservation whose call was never sent: the request and the tokens go back to the
+    /// buckets and the attempt leaves both windows, as the provider never counts it.
+    /// </summary>
+    public void Release(long sequence, int reservedTokens, double now)
+    {
+        if (_requests.Release(sequence, now))
+        {
+            _tokens.Release(sequence, now);
+            _requestBucket.Return(1, now);
+            _tokenBucket.Return(reservedTokens, now);
+        }
     }
 
     /// <summary>Applies what the provider said about its own counters: never raises our view, only lowers it.</summary>
@@ -125,11 +156,14 @@ public sealed class DeploymentQuota
     /// <summary>The bucket levels, for persistence.</summary>
     public (double Requests, double Tokens) Levels(double now) => (_requestBucket.Level(now), _tokenBucket.Level(now));
 
-    /// <summary>Counts in the windows an attempt sent before a restart, <paramref name="secondsAgo"/> ago; oldest first.</summary>
-    public void Seed(long sequence, int tokens, double secondsAgo, double now)
+    /// <summary>
+    /// Counts in the windows an attempt sent before a restart, <paramref name="secondsAgo"/> ago,
+    /// as a settled call that started when it was sent.
+    /// </summary>
+    public void Seed(int tokens, double secondsAgo, double now)
     {
-        _requests.Add(sequence, 1, now - secondsAgo);
-        _tokens.Add(sequence, tokens, now - secondsAgo);
+        _requests.Add(1, now - secondsAgo, now);
+        _tokens.Add(tokens, now - secondsAgo, now);
     }
 
     /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>

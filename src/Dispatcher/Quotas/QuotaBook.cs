@@ -57,8 +57,13 @@ public sealed class QuotaBook
         }
     }
 
-    /// <summary>Settles a reservation against the tokens really used (0 for a failed call) and applies the provider's signals.</summary>
-    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, RateLimitSnapshot? limits, TimeSpan? retryAfter)
+    /// <summary>
+    /// Settles a reservation against the tokens really used (0 for a failed call) and applies the
+    /// provider's signals. <paramref name="latency"/> is how long the call took (the outcome's
+    /// <c>LatencyMs</c>): the windows count the call from that long before now. A sequence this
+    /// process never reserved (an attempt sent before a restart) changes only the token bucket.
+    /// </summary>
+    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, TimeSpan latency, RateLimitSnapshot? limits, TimeSpan? retryAfter)
     {
         lock (Gate)
         {
@@ -68,8 +73,24 @@ public sealed class QuotaBook
             }
 
             var now = Now;
-            quota.Settle(sequence, reservedTokens, actualTokens, now);
+            quota.Settle(sequence, reservedTokens, actualTokens, latency, now);
             quota.Correct(limits, retryAfter, now);
+        }
+
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+    }
+
+    /// <summary>Undoes a reservation whose call was never sent: it leaves the windows and goes back to the buckets.</summary>
+    public void Release(string deploymentId, long sequence, int reservedTokens)
+    {
+        lock (Gate)
+        {
+            if (!_quotas.TryGetValue(deploymentId, out var quota))
+            {
+                return;
+            }
+
+            quota.Release(sequence, reservedTokens, Now);
         }
 
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
@@ -121,8 +142,9 @@ public sealed class QuotaBook
     }
 
     /// <summary>
-    /// Refills the sliding windows with attempts sent before a restart (oldest first): the
-    /// providers still count them, so the new process must too.
+    /// Refills the sliding windows with attempts sent before a restart: the providers still
+    /// count them, so the new process must too. They count from when they were sent, as settled
+    /// calls; an outcome of one that arrives later finds no reservation in this process.
     /// </summary>
     public void Seed(IEnumerable<RecentDispatch> dispatches)
     {
@@ -135,7 +157,7 @@ public sealed class QuotaBook
                 if (_quotas.TryGetValue(dispatch.DeploymentId, out var quota))
                 {
                     var ago = (wall - DateTimeOffset.Parse(dispatch.DispatchedAt, CultureInfo.InvariantCulture)).TotalSeconds;
-                    quota.Seed(++_sequence, (int)dispatch.Tokens, Math.Max(0, ago), now);
+                    quota.Seed((int)dispatch.Tokens, Math.Max(0, ago), now);
                 }
             }
         }

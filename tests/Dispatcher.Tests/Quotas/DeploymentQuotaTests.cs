@@ -12,7 +12,7 @@ public sealed class DeploymentQuotaTests
         quota.Reserve(1, 900, 0);
         quota.CanAfford(500, 0).ShouldBeFalse();
 
-        quota.Settle(1, reservedTokens: 900, actualTokens: 300, now: 0);
+        quota.Settle(1, reservedTokens: 900, actualTokens: 300, latency: TimeSpan.Zero, now: 0);
 
         quota.CanAfford(700, 0).ShouldBeTrue();
         quota.CanAfford(701, 0).ShouldBeFalse();
@@ -25,7 +25,7 @@ public sealed class DeploymentQuotaTests
         var quota = new DeploymentQuota(rpm: 2, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
         quota.Reserve(1, 1000, 0);
 
-        quota.Settle(1, 1000, 0, 0);
+        quota.Settle(1, 1000, 0, TimeSpan.Zero, 0);
 
         quota.CanAfford(1000, 0).ShouldBeTrue();
         quota.Reserve(2, 10, 0);
@@ -38,10 +38,89 @@ public sealed class DeploymentQuotaTests
         var quota = new DeploymentQuota(rpm: 100, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
         quota.Reserve(1, 100, 0);
 
-        quota.Settle(1, 100, 400, 0);
+        quota.Settle(1, 100, 400, TimeSpan.Zero, 0);
 
         quota.CanAfford(600, 0).ShouldBeTrue();
         quota.CanAfford(601, 0).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Reserve_NotSettled_HoldsTheRequestBeyondTheWindow()
+    {
+        var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
+        quota.Reserve(1, 10, 0);
+
+        quota.CanAfford(1, 100).ShouldBeFalse("the call may not have reached the provider yet");
+        quota.SecondsUntilAffordable(1, 100).ShouldBe(60, 1e-9);
+        quota.InFlight.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Settle_WithLatency_CountsTheCallFromWhenItStarted()
+    {
+        var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
+        quota.Reserve(1, 10, 0);
+
+        quota.Settle(1, 10, 10, latency: TimeSpan.FromSeconds(20), now: 100);
+
+        quota.InFlight.ShouldBe(0);
+        quota.SecondsUntilAffordable(1, 100).ShouldBe(40, 1e-9);
+        quota.CanAfford(1, 139.9).ShouldBeFalse();
+        quota.CanAfford(1, 140).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_TokensUsed_TokenWindowHoldsWhatTheCallUsed()
+    {
+        var quota = new DeploymentQuota(rpm: 100, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
+        quota.Reserve(1, 900, 0);
+
+        quota.Settle(1, 900, 250, TimeSpan.FromSeconds(1), 2);
+
+        quota.TokenHeadroom(60.9).ShouldBe(0.75, 1e-9);
+        quota.TokenHeadroom(61).ShouldBe(1, 1e-9);
+    }
+
+    [Fact]
+    public void Settle_SequenceNotReserved_LeavesWindowsAndInFlightAlone()
+    {
+        var quota = new DeploymentQuota(rpm: 2, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
+        quota.Reserve(5, 100, 0);
+
+        quota.Settle(3, 100, 0, TimeSpan.Zero, 1); // reserved by the process before a restart
+        quota.Settle(0, 100, 0, TimeSpan.Zero, 1); // a job with no reservation recorded
+
+        quota.InFlight.ShouldBe(1);
+        var usage = quota.Usage("d", 1);
+        usage.RequestsInWindow.ShouldBe(1);
+        usage.TokensInWindow.ShouldBe(100);
+    }
+
+    [Fact]
+    public void Release_CallNeverSent_GivesEverythingBack()
+    {
+        var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
+        quota.Reserve(1, 1000, 0);
+
+        quota.Release(1, 1000, 0);
+
+        quota.InFlight.ShouldBe(0);
+        quota.CanAfford(1000, 0).ShouldBeTrue();
+        quota.Release(1, 1000, 0);
+        quota.Reserve(2, 1000, 0);
+        quota.CanAfford(1, 0).ShouldBeFalse("a second release of the same reservation gives nothing back");
+    }
+
+    [Fact]
+    public void Seed_AttemptSentBeforeRestart_CountsFromWhenItWasSent()
+    {
+        var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 100);
+
+        quota.Seed(50, secondsAgo: 30, now: 100);
+
+        quota.InFlight.ShouldBe(0);
+        quota.CanAfford(1, 129.9).ShouldBeFalse();
+        quota.CanAfford(1, 130).ShouldBeTrue();
     }
 
     [Fact]

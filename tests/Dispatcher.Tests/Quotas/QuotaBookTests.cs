@@ -51,10 +51,58 @@ public sealed class QuotaBookTests
         var changed = book.Changed;
 
         changed.IsCompleted.ShouldBeFalse();
-        book.Settle("d", sequence, 10, 5, null, null);
+        book.Settle("d", sequence, 10, 5, TimeSpan.Zero, null, null);
 
         await changed.WaitAsync(TimeSpan.FromSeconds(5));
         book.Changed.IsCompleted.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Release_SignalsWaitersAndFreesTheWindow()
+    {
+        var book = Book(new FakeTime(), rpm: 1);
+        var sequence = book.Reserve("d", 10);
+        var changed = book.Changed;
+
+        book.Release("d", sequence, 10);
+
+        await changed.WaitAsync(TimeSpan.FromSeconds(5));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_SequenceFromAnEarlierProcess_IsHarmless()
+    {
+        var time = new FakeTime();
+        var earlier = Book(time).Reserve("d", 10);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var book = Book(time, rpm: 2);
+        book.Reserve("d", 10);
+
+        book.Settle("d", earlier, 10, 5, TimeSpan.FromMilliseconds(200), null, null);
+        book.Settle("d", 0, 10, 5, TimeSpan.Zero, null, null);
+
+        var usage = book.Usage().Single();
+        usage.InFlight.ShouldBe(1);
+        usage.RequestsInWindow.ShouldBe(1);
+        usage.TokensInWindow.ShouldBe(10);
+    }
+
+    [Fact]
+    public void Settle_AfterTheCallRan_CountsItFromItsStart()
+    {
+        var time = new FakeTime();
+        var book = Book(time, rpm: 1);
+        var sequence = book.Reserve("d", 10);
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        // Waited 10 s in the worker's queue, then ran for 20 s.
+        book.Settle("d", sequence, 10, 5, TimeSpan.FromSeconds(20), null, null);
+
+        time.Advance(TimeSpan.FromSeconds(39.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("the provider counts the call until 70 s");
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
     }
 
     [Fact]

@@ -16,7 +16,6 @@ internal sealed class SimulatedLimits
     private readonly TimeProvider _time;
     private readonly long _origin;
     private readonly Lock _lock = new();
-    private long _sequence;
 
     public SimulatedLimits(SimulationOptions options, TimeProvider time)
     {
@@ -38,9 +37,8 @@ internal sealed class SimulatedLimits
             retryAfter = TimeSpan.Zero;
             if (fits)
             {
-                _sequence++;
-                _requests?.Add(_sequence, 1, now);
-                _tokens?.Add(_sequence, tokens, now);
+                _requests?.Add(1, now, now);
+                _tokens?.Add(tokens, now, now);
             }
             else
             {
