@@ -25,8 +25,9 @@ public sealed class ProviderFaultTests(RabbitNodeFixture rabbit)
         {
             Deployments = new object[]
             {
-                Http("hanging", new Uri(server.Address, "hang/v1"), priority: 0),
-                Http("malformed", new Uri(server.Address, "malformed/v1"), priority: 1),
+                Http("hanging", new Uri(server.Address, "hang/v1"), priority: 0, timeoutSeconds: 1),
+                // Long enough that a first call on a cold, loaded worker is never taken for a timeout.
+                Http("malformed", new Uri(server.Address, "malformed/v1"), priority: 1, timeoutSeconds: 30),
                 FaultCatalog.Simulated("healthy", Path.Combine(folder, "calls.jsonl"), latencyMs: 10, priority: 2),
             },
             // Priority order sends jobs to the broken deployments first (until the dispatcher's breaker
@@ -80,7 +81,7 @@ public sealed class ProviderFaultTests(RabbitNodeFixture rabbit)
         }
     }
 
-    private static object Http(string id, Uri baseUrl, int priority) => new
+    private static object Http(string id, Uri baseUrl, int priority, int timeoutSeconds) => new
     {
         Id = id,
         ModelGroup = FaultCatalog.Group,
@@ -92,7 +93,7 @@ public sealed class ProviderFaultTests(RabbitNodeFixture rabbit)
         Rpm = 1_000_000,
         Tpm = 1_000_000_000,
         Priority = priority,
-        TimeoutSeconds = 1,
+        TimeoutSeconds = timeoutSeconds,
         // Every failure stays a real call, so each one is classified by what the provider did.
         Breaker = new { MinimumThroughput = 1_000_000 },
     };
