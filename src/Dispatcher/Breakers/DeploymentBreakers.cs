@@ -17,6 +17,9 @@ public sealed class DeploymentBreakers : IBreakerStates
     private readonly Dictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
     private readonly List<Breaker> _ordered = [];
     private readonly TimeProvider _time;
+
+    // Breakers not closed. While it is zero, routing asks nothing under the lock: every gate is open.
+    private int _notClosed;
     private readonly Channel<DeploymentBreakerChanged> _changes =
         Channel.CreateUnbounded<DeploymentBreakerChanged>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -60,6 +63,11 @@ public sealed class DeploymentBreakers : IBreakerStates
     public bool Allows(string deploymentId, out TimeSpan retryIn)
     {
         retryIn = TimeSpan.Zero;
+        if (Volatile.Read(ref _notClosed) == 0)
+        {
+            return true;
+        }
+
         lock (_lock)
         {
             if (!_breakers.TryGetValue(deploymentId, out var b))
@@ -89,6 +97,11 @@ public sealed class DeploymentBreakers : IBreakerStates
     /// <summary>Counts a job routed to the deployment: while half-open, it is one of the probes.</summary>
     public void Admitted(string deploymentId)
     {
+        if (Volatile.Read(ref _notClosed) == 0)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             if (_breakers.TryGetValue(deploymentId, out var b) && b.State == BreakerState.HalfOpen)
@@ -195,6 +208,11 @@ public sealed class DeploymentBreakers : IBreakerStates
     private void Change(Breaker b, BreakerState to, DateTimeOffset now, string reason)
     {
         var from = b.State;
+        if ((from == BreakerState.Closed) != (to == BreakerState.Closed))
+        {
+            Volatile.Write(ref _notClosed, _notClosed + (to == BreakerState.Closed ? -1 : 1));
+        }
+
         b.State = to;
         b.Reason = reason;
         b.ChangedAt = now;

@@ -51,10 +51,19 @@ public sealed class QuotaBook
     {
         lock (Gate)
         {
-            var sequence = ++_sequence;
-            _quotas[deploymentId].Reserve(sequence, tokens, Now);
-            return sequence;
+            return Reserve(_quotas[deploymentId], tokens, Now);
         }
+    }
+
+    /// <summary>
+    /// Reserves one request and <paramref name="tokens"/> on <paramref name="quota"/> at
+    /// <paramref name="now"/>, for a caller that already holds <see cref="Gate"/>.
+    /// </summary>
+    public long Reserve(DeploymentQuota quota, int tokens, double now)
+    {
+        var sequence = ++_sequence;
+        quota.Reserve(sequence, tokens, now);
+        return sequence;
     }
 
     /// <summary>

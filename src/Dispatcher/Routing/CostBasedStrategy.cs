@@ -11,6 +11,9 @@ public sealed class CostBasedStrategy : IRoutingStrategy
     public string Name => RoutingStrategies.CostBased;
 
     /// <inheritdoc />
+    public CandidateFacts Weighs => CandidateFacts.Cost | CandidateFacts.Headroom;
+
+    /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)
     {
         var best = 0;

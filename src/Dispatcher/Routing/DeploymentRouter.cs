@@ -17,6 +17,7 @@ namespace Dispatcher.Routing;
 public sealed class DeploymentRouter
 {
     private readonly Dictionary<string, DeploymentOptions[]> _byGroup;
+    private readonly Dictionary<string, Slot[]> _slots;
     private readonly Dictionary<string, IRoutingStrategy> _strategies;
     private readonly IDeploymentFilter[] _filters;
     private readonly QuotaBook _quotas;
@@ -24,6 +25,7 @@ public sealed class DeploymentRouter
     private readonly SpendBook _spend;
     private readonly DeploymentBreakers _breakers;
     private readonly RoutingCandidate[] _scratch;
+    private readonly Slot[] _scratchSlots;
 
     /// <summary>Builds the router from the catalog, the registered filters, the quota book and the breakers.</summary>
     public DeploymentRouter(
@@ -38,6 +40,14 @@ public sealed class DeploymentRouter
         _byGroup = options.Deployments
             .GroupBy(d => d.ModelGroup, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        _slots = _byGroup.ToDictionary(
+            g => g.Key,
+            g => g.Value.Select(d => new Slot(
+                d,
+                quotas[d.Id],
+                (double)d.InputPricePerMillion / 1_000_000,
+                (double)d.OutputPricePerMillion / 1_000_000)).ToArray(),
+            StringComparer.Ordinal);
         _strategies = _byGroup.Keys.ToDictionary(
             g => g,
             g => RoutingStrategies.Create(options.Group(g).Strategy),
@@ -48,6 +58,7 @@ public sealed class DeploymentRouter
         _spend = spend;
         _breakers = breakers;
         _scratch = new RoutingCandidate[Math.Max(1, _byGroup.Values.Max(g => g.Length))];
+        _scratchSlots = new Slot[_scratch.Length];
     }
 
     /// <summary>The deployments of a model group, in catalog order; empty for an unknown group.</summary>
@@ -57,12 +68,13 @@ public sealed class DeploymentRouter
     /// <summary>Chooses a deployment for the job and reserves its estimate there, or says why none can take it.</summary>
     public RoutingDecision Route(RoutingRequest request)
     {
-        if (!_byGroup.TryGetValue(request.ModelGroup, out var group))
+        if (!_slots.TryGetValue(request.ModelGroup, out var slots))
         {
             return RoutingDecision.Refused("none", $"no deployment serves model group '{request.ModelGroup}'");
         }
 
         var strategy = _strategies[request.ModelGroup];
+        var weighs = strategy.Weighs;
         var tokens = request.EstimatedTotalTokens;
         lock (_quotas.Gate)
         {
@@ -72,8 +84,9 @@ public sealed class DeploymentRouter
             var overBudget = 0;
             var waitSeconds = double.PositiveInfinity;
             var breakerWaitSeconds = double.PositiveInfinity;
-            foreach (var deployment in group)
+            foreach (var slot in slots)
             {
+                var deployment = slot.Deployment;
                 if (FirstBlockingFilter(request, deployment) is not null)
                 {
                     filtered++;
@@ -87,15 +100,14 @@ public sealed class DeploymentRouter
                     continue;
                 }
 
-                var cost = CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens);
-                if (_spend.HasCaps && _spend.WouldCross(deployment, request.Tenant, cost) is not null)
+                if (_spend.HasCaps && _spend.WouldCross(deployment, request.Tenant, DecimalCost(request, deployment)) is not null)
                 {
                     overBudget++;
                     filtered++;
                     continue;
                 }
 
-                var quota = _quotas[deployment.Id];
+                var quota = slot.Quota;
                 if (!quota.CanAfford(tokens, now))
                 {
                     waitSeconds = Math.Min(waitSeconds, quota.SecondsUntilAffordable(tokens, now));
@@ -103,13 +115,15 @@ public sealed class DeploymentRouter
                     continue;
                 }
 
+                var headroom = (weighs & CandidateFacts.Headroom) != 0;
+                _scratchSlots[count] = slot;
                 _scratch[count++] = new RoutingCandidate(
                     deployment,
-                    quota.RequestHeadroom(now),
-                    quota.TokenHeadroom(now),
+                    headroom ? quota.RequestHeadroom(now) : 0,
+                    headroom ? quota.TokenHeadroom(now) : 0,
                     quota.InFlight,
-                    _latency.MsPerToken(deployment.Id),
-                    cost);
+                    (weighs & CandidateFacts.Latency) != 0 ? _latency.MsPerToken(deployment.Id) : null,
+                    (weighs & CandidateFacts.Cost) != 0 ? slot.Cost(request) : 0);
             }
 
             if (count == 0)
@@ -117,18 +131,18 @@ public sealed class DeploymentRouter
                 var waiting = !double.IsPositiveInfinity(waitSeconds);
                 return RoutingDecision.Refused(
                     strategy.Name,
-                    Explain(request, group, tokens, now),
+                    Explain(request, slots, tokens, now),
                     overBudget > 0 && !waiting && double.IsPositiveInfinity(breakerWaitSeconds) ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
                     waiting ? TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)) : null,
                     double.IsPositiveInfinity(breakerWaitSeconds) ? null : TimeSpan.FromSeconds(Math.Max(breakerWaitSeconds, 0.001)));
             }
 
-            var pick = _scratch[strategy.Pick(request, _scratch.AsSpan(0, count))];
-            var sequence = _quotas.Reserve(pick.Deployment.Id, tokens);
+            var pick = _scratchSlots[strategy.Pick(request, _scratch.AsSpan(0, count))];
+            var sequence = _quotas.Reserve(pick.Quota, tokens, now);
             _breakers.Admitted(pick.Deployment.Id);
             if (_spend.HasCaps)
             {
-                _spend.Reserve(pick.Deployment, request.Tenant, pick.EstimatedCost);
+                _spend.Reserve(pick.Deployment, request.Tenant, DecimalCost(request, pick.Deployment));
             }
 
             return new RoutingDecision(pick.Deployment, strategy.Name, sequence, count, filtered, null, ErrorKind.None, null);
@@ -136,21 +150,25 @@ public sealed class DeploymentRouter
     }
 
     // Only the path where nothing can take the job spells out every deployment's reason.
-    private string Explain(RoutingRequest request, DeploymentOptions[] group, int tokens, double now)
+    private string Explain(RoutingRequest request, Slot[] slots, int tokens, double now)
     {
         var text = new StringBuilder($"no deployment of '{request.ModelGroup}' can take the job now: ");
-        for (var i = 0; i < group.Length; i++)
+        for (var i = 0; i < slots.Length; i++)
         {
-            var d = group[i];
+            var (d, quota) = (slots[i].Deployment, slots[i].Quota);
             var why = FirstBlockingFilter(request, d)?.Name
                 ?? (_breakers.Allows(d.Id, out _) ? null : "breaker open")
-                ?? (_spend.HasCaps ? _spend.WouldCross(d, request.Tenant, CostCalculator.Cost(d, request.EstimatedPromptTokens, request.MaxTokens)) is { } cap ? $"budget {cap} would be crossed" : null : null)
-                ?? $"quota: free in {_quotas[d.Id].SecondsUntilAffordable(tokens, now):0.###} s";
+                ?? (_spend.HasCaps ? _spend.WouldCross(d, request.Tenant, DecimalCost(request, d)) is { } cap ? $"budget {cap} would be crossed" : null : null)
+                ?? $"quota: free in {quota.SecondsUntilAffordable(tokens, now):0.###} s";
             text.Append(i == 0 ? "" : ", ").Append(d.Id).Append(" (").Append(why).Append(')');
         }
 
         return text.ToString();
     }
+
+    // Spend caps are checked and reserved in exact decimals.
+    private static decimal DecimalCost(RoutingRequest request, DeploymentOptions deployment) =>
+        CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens);
 
     private IDeploymentFilter? FirstBlockingFilter(RoutingRequest request, DeploymentOptions deployment)
     {
@@ -163,5 +181,12 @@ public sealed class DeploymentRouter
         }
 
         return null;
+    }
+
+    // A deployment of a group with what routing reads for it on every decision, looked up once.
+    private sealed record Slot(DeploymentOptions Deployment, DeploymentQuota Quota, double InputPricePerToken, double OutputPricePerToken)
+    {
+        public double Cost(RoutingRequest request) =>
+            (request.EstimatedPromptTokens * InputPricePerToken) + (request.MaxTokens * OutputPricePerToken);
     }
 }

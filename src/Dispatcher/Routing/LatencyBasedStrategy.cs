@@ -12,6 +12,9 @@ public sealed class LatencyBasedStrategy : IRoutingStrategy
     public string Name => RoutingStrategies.LatencyBased;
 
     /// <inheritdoc />
+    public CandidateFacts Weighs => CandidateFacts.Latency;
+
+    /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)
     {
         // Starting from +infinity rather than the first candidate's value keeps a NaN from

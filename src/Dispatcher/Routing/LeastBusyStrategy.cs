@@ -11,6 +11,9 @@ public sealed class LeastBusyStrategy : IRoutingStrategy
     public string Name => RoutingStrategies.LeastBusy;
 
     /// <inheritdoc />
+    public CandidateFacts Weighs => CandidateFacts.Headroom;
+
+    /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)
     {
         var best = 0;

@@ -11,6 +11,9 @@ public sealed class UsageBasedStrategy : IRoutingStrategy
     public string Name => RoutingStrategies.UsageBased;
 
     /// <inheritdoc />
+    public CandidateFacts Weighs => CandidateFacts.Headroom;
+
+    /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)
     {
         var best = 0;

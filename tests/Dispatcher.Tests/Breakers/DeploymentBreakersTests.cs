@@ -150,6 +150,35 @@ public sealed class DeploymentBreakersTests
     }
 
     [Fact]
+    public void Allows_AfterOneBreakerClosesAgain_StillRefusesTheOtherWhileItIsOpen()
+    {
+        // Open both, close "a" through its probe: "b" must stay refused, then "a" open again is refused.
+        OpenA();
+        for (var i = 0; i < 3; i++)
+        {
+            _breakers.Record("b", ErrorKind.ServerError);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        _breakers.Allows("a", out _).ShouldBeTrue();
+        _breakers.Admitted("a");
+        _breakers.Record("a", ErrorKind.None);
+        State("a").ShouldBe(BreakerState.Closed);
+
+        _breakers.Allows("b", out _).ShouldBeTrue(); // half-open: its first probe
+        _breakers.Admitted("b");
+        _breakers.Admitted("b");
+        _breakers.Allows("b", out _).ShouldBeFalse(); // both probes out
+        _breakers.Record("b", ErrorKind.None);
+        _breakers.Record("b", ErrorKind.None);
+        _breakers.Allows("b", out _).ShouldBeTrue();
+
+        OpenA();
+        _breakers.Allows("a", out _).ShouldBeFalse();
+        _breakers.Allows("b", out _).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Record_ProbeFails_OpensAgainForAnotherBreak()
     {
         OpenA();

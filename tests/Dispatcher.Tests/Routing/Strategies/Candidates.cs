@@ -14,7 +14,7 @@ internal static class Candidates
         double tokenHeadroom = 1,
         int inFlight = 0,
         double? latency = null,
-        decimal cost = 0m,
+        double cost = 0,
         double weight = 1,
         int priority = 0) =>
         new(new DeploymentOptions { Id = id, ModelGroup = "g", Weight = weight, Priority = priority },

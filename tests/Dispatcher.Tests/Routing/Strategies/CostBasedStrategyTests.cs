@@ -9,7 +9,7 @@ public sealed class CostBasedStrategyTests
     [Fact]
     public void Pick_DifferentCosts_TakesCheapest()
     {
-        RoutingCandidate[] candidates = [Candidates.Of("a", cost: 0.03m), Candidates.Of("b", cost: 0.01m), Candidates.Of("c", cost: 0.02m)];
+        RoutingCandidate[] candidates = [Candidates.Of("a", cost: 0.03), Candidates.Of("b", cost: 0.01), Candidates.Of("c", cost: 0.02)];
 
         _strategy.PickId(Candidates.Request(), candidates).ShouldBe("b");
     }
@@ -19,8 +19,8 @@ public sealed class CostBasedStrategyTests
     {
         RoutingCandidate[] candidates =
         [
-            Candidates.Of("a", cost: 0.02m, requestHeadroom: 1.0, tokenHeadroom: 1.0),
-            Candidates.Of("b", cost: 0.01m, requestHeadroom: 0.1, tokenHeadroom: 0.1),
+            Candidates.Of("a", cost: 0.02, requestHeadroom: 1.0, tokenHeadroom: 1.0),
+            Candidates.Of("b", cost: 0.01, requestHeadroom: 0.1, tokenHeadroom: 0.1),
         ];
 
         _strategy.PickId(Candidates.Request(), candidates).ShouldBe("b");
@@ -31,9 +31,9 @@ public sealed class CostBasedStrategyTests
     {
         RoutingCandidate[] candidates =
         [
-            Candidates.Of("a", cost: 0.01m, requestHeadroom: 0.2, tokenHeadroom: 0.9),
-            Candidates.Of("b", cost: 0.02m, requestHeadroom: 1.0, tokenHeadroom: 1.0),
-            Candidates.Of("c", cost: 0.01m, requestHeadroom: 0.8, tokenHeadroom: 0.6),
+            Candidates.Of("a", cost: 0.01, requestHeadroom: 0.2, tokenHeadroom: 0.9),
+            Candidates.Of("b", cost: 0.02, requestHeadroom: 1.0, tokenHeadroom: 1.0),
+            Candidates.Of("c", cost: 0.01, requestHeadroom: 0.8, tokenHeadroom: 0.6),
         ];
 
         _strategy.PickId(Candidates.Request(), candidates).ShouldBe("c");
@@ -45,10 +45,10 @@ public sealed class CostBasedStrategyTests
         // a's headroom must not linger as the bar once b, cheaper, becomes the best.
         RoutingCandidate[] candidates =
         [
-            Candidates.Of("a", cost: 0.02m, requestHeadroom: 0.9, tokenHeadroom: 0.9),
-            Candidates.Of("b", cost: 0.01m, requestHeadroom: 0.1, tokenHeadroom: 0.1),
-            Candidates.Of("c", cost: 0.01m, requestHeadroom: 0.05, tokenHeadroom: 0.5),
-            Candidates.Of("d", cost: 0.01m, requestHeadroom: 0.3, tokenHeadroom: 0.3),
+            Candidates.Of("a", cost: 0.02, requestHeadroom: 0.9, tokenHeadroom: 0.9),
+            Candidates.Of("b", cost: 0.01, requestHeadroom: 0.1, tokenHeadroom: 0.1),
+            Candidates.Of("c", cost: 0.01, requestHeadroom: 0.05, tokenHeadroom: 0.5),
+            Candidates.Of("d", cost: 0.01, requestHeadroom: 0.3, tokenHeadroom: 0.3),
         ];
 
         _strategy.PickId(Candidates.Request(), candidates).ShouldBe("d");
@@ -59,9 +59,9 @@ public sealed class CostBasedStrategyTests
     {
         RoutingCandidate[] candidates =
         [
-            Candidates.Of("a", cost: 0.02m, requestHeadroom: 0.5),
-            Candidates.Of("b", cost: 0.01m, requestHeadroom: 0.5),
-            Candidates.Of("c", cost: 0.01m, requestHeadroom: 0.5),
+            Candidates.Of("a", cost: 0.02, requestHeadroom: 0.5),
+            Candidates.Of("b", cost: 0.01, requestHeadroom: 0.5),
+            Candidates.Of("c", cost: 0.01, requestHeadroom: 0.5),
         ];
 
         _strategy.PickId(Candidates.Request(), candidates).ShouldBe("b");
@@ -70,7 +70,7 @@ public sealed class CostBasedStrategyTests
     [Fact]
     public void Pick_AfterWarmUp_AllocatesNothing()
     {
-        RoutingCandidate[] candidates = [Candidates.Of("a", cost: 0.02m), Candidates.Of("b", cost: 0.01m), Candidates.Of("c", cost: 0.01m, tokenHeadroom: 0.4)];
+        RoutingCandidate[] candidates = [Candidates.Of("a", cost: 0.02), Candidates.Of("b", cost: 0.01), Candidates.Of("c", cost: 0.01, tokenHeadroom: 0.4)];
 
         Candidates.AllocatedBytesOverThousandPicks(_strategy, Candidates.Request(), candidates).ShouldBe(0);
     }
