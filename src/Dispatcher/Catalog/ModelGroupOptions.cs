@@ -34,6 +34,14 @@ public sealed class ModelGroupOptions
     [Range(1, 1_000_000)]
     public int DefaultMaxTokens { get; set; } = 256;
 
+    /// <summary>
+    /// For <c>cost-based</c>: a job that a cheaper deployment can take within the time that
+    /// deployment needs to earn back the job's reservation (its RPM/TPM rate) waits for it, and
+    /// the deployment is held for that job meanwhile, instead of the job going to a dearer
+    /// deployment now. Off: the cheapest deployment that can afford the job at once.
+    /// </summary>
+    public bool WaitForCheaper { get; set; } = true;
+
     /// <summary>Which errors are retried, how often and after what delay.</summary>
     public RetryPolicyOptions Retry { get; set; } = new();
 

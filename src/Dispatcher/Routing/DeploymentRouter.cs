@@ -16,8 +16,12 @@ namespace Dispatcher.Routing;
 /// </summary>
 public sealed class DeploymentRouter
 {
+    // How long past its expected wait a deployment stays held for a job that has not come back.
+    private const double HoldGraceSeconds = 0.02;
+
     private readonly Dictionary<string, DeploymentOptions[]> _byGroup;
     private readonly Dictionary<string, Slot[]> _slots;
+    private readonly HashSet<string> _holdsForCheaper;
     private readonly Dictionary<string, IRoutingStrategy> _strategies;
     private readonly IDeploymentFilter[] _filters;
     private readonly QuotaBook _quotas;
@@ -42,12 +46,11 @@ public sealed class DeploymentRouter
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         _slots = _byGroup.ToDictionary(
             g => g.Key,
-            g => g.Value.Select(d => new Slot(
-                d,
-                quotas[d.Id],
-                (double)d.InputPricePerMillion / 1_000_000,
-                (double)d.OutputPricePerMillion / 1_000_000)).ToArray(),
+            g => g.Value.Select(d => new Slot(d, quotas[d.Id])).ToArray(),
             StringComparer.Ordinal);
+        _holdsForCheaper = _byGroup.Keys
+            .Where(g => options.Group(g) is { Strategy: RoutingStrategies.CostBased, WaitForCheaper: true })
+            .ToHashSet(StringComparer.Ordinal);
         _strategies = _byGroup.Keys.ToDictionary(
             g => g,
             g => RoutingStrategies.Create(options.Group(g).Strategy),
@@ -84,6 +87,9 @@ public sealed class DeploymentRouter
             var overBudget = 0;
             var waitSeconds = double.PositiveInfinity;
             var breakerWaitSeconds = double.PositiveInfinity;
+            var holds = _holdsForCheaper.Contains(request.ModelGroup);
+            Slot? hold = null;
+            var holdSeconds = 0.0;
             foreach (var slot in slots)
             {
                 var deployment = slot.Deployment;
@@ -108,9 +114,18 @@ public sealed class DeploymentRouter
                 }
 
                 var quota = slot.Quota;
-                if (!quota.CanAfford(tokens, now))
+                var heldForOther = slot.HeldFor != request.JobId && slot.HeldUntil > now;
+                if (heldForOther || !quota.CanAfford(tokens, now))
                 {
-                    waitSeconds = Math.Min(waitSeconds, quota.SecondsUntilAffordable(tokens, now));
+                    var wait = heldForOther ? slot.HeldUntil - now : quota.SecondsUntilAffordable(tokens, now);
+                    waitSeconds = Math.Min(waitSeconds, wait);
+                    if (holds && !heldForOther && wait <= slot.RefillSeconds(tokens, _quotas.Window.TotalSeconds)
+                        && (hold is null || slot.Cost(request) < hold.Cost(request)))
+                    {
+                        hold = slot;
+                        holdSeconds = wait;
+                    }
+
                     filtered++;
                     continue;
                 }
@@ -138,6 +153,28 @@ public sealed class DeploymentRouter
             }
 
             var pick = _scratchSlots[strategy.Pick(request, _scratch.AsSpan(0, count))];
+            if (hold is not null && hold.Cost(request) < pick.Cost(request))
+            {
+                // A cheaper deployment can take the job within the time it earns the job's
+                // reservation back: hold it for this job (others do not nibble at its room
+                // meanwhile) rather than pay more now.
+                hold.HeldFor = request.JobId;
+                hold.HeldUntil = now + (2 * holdSeconds) + HoldGraceSeconds;
+                return RoutingDecision.Refused(
+                    strategy.Name,
+                    $"waiting {holdSeconds:0.###} s for the cheaper {hold.Deployment.Id}",
+                    ErrorKind.NoDeployment,
+                    TimeSpan.FromSeconds(Math.Max(holdSeconds, 0.001)));
+            }
+
+            foreach (var slot in slots)
+            {
+                if (slot.HeldFor == request.JobId)
+                {
+                    slot.HeldUntil = 0;
+                }
+            }
+
             var sequence = _quotas.Reserve(pick.Quota, tokens, now);
             _breakers.Admitted(pick.Deployment.Id);
             if (_spend.HasCaps)
@@ -183,10 +220,27 @@ public sealed class DeploymentRouter
         return null;
     }
 
-    // A deployment of a group with what routing reads for it on every decision, looked up once.
-    private sealed record Slot(DeploymentOptions Deployment, DeploymentQuota Quota, double InputPricePerToken, double OutputPricePerToken)
+    // A deployment of a group with what routing reads for it on every decision, looked up once,
+    // and the job it is held for (changed only under the quota book's lock).
+    private sealed class Slot(DeploymentOptions deployment, DeploymentQuota quota)
     {
+        private readonly double _inputPricePerToken = (double)deployment.InputPricePerMillion / 1_000_000;
+        private readonly double _outputPricePerToken = (double)deployment.OutputPricePerMillion / 1_000_000;
+
+        public DeploymentOptions Deployment { get; } = deployment;
+
+        public DeploymentQuota Quota { get; } = quota;
+
+        public Guid HeldFor { get; set; }
+
+        public double HeldUntil { get; set; }
+
         public double Cost(RoutingRequest request) =>
-            (request.EstimatedPromptTokens * InputPricePerToken) + (request.MaxTokens * OutputPricePerToken);
+            (request.EstimatedPromptTokens * _inputPricePerToken) + (request.MaxTokens * _outputPricePerToken);
+
+        // How long the deployment takes to earn back one request and tokens at its limits.
+        public double RefillSeconds(int tokens, double windowSeconds) => windowSeconds * Math.Max(
+            Deployment.Rpm > 0 ? 1.0 / Deployment.Rpm : 0,
+            Deployment.Tpm > 0 ? (double)tokens / Deployment.Tpm : 0);
     }
 }
