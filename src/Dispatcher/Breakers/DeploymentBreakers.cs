@@ -17,11 +17,11 @@ public sealed class DeploymentBreakers : IBreakerStates
     private readonly Dictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
     private readonly List<Breaker> _ordered = [];
     private readonly TimeProvider _time;
+    private readonly Channel<DeploymentBreakerChanged> _changes =
+        Channel.CreateUnbounded<DeploymentBreakerChanged>(new UnboundedChannelOptions { SingleReader = true });
 
     // Breakers not closed. While it is zero, routing asks nothing under the lock: every gate is open.
     private int _notClosed;
-    private readonly Channel<DeploymentBreakerChanged> _changes =
-        Channel.CreateUnbounded<DeploymentBreakerChanged>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Builds one closed breaker per deployment, with its model group's thresholds.</summary>
     public DeploymentBreakers(IOptions<CatalogOptions> catalog, TimeProvider time)
