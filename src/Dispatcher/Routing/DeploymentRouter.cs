@@ -90,6 +90,7 @@ public sealed class DeploymentRouter
             var holds = _holdsForCheaper.Contains(request.ModelGroup);
             Slot? hold = null;
             var holdSeconds = 0.0;
+            var holdCost = double.PositiveInfinity;
             foreach (var slot in slots)
             {
                 var deployment = slot.Deployment;
@@ -120,10 +121,11 @@ public sealed class DeploymentRouter
                     var wait = heldForOther ? slot.HeldUntil - now : quota.SecondsUntilAffordable(tokens, now);
                     waitSeconds = Math.Min(waitSeconds, wait);
                     if (holds && !heldForOther && wait <= slot.RefillSeconds(tokens, _quotas.Window.TotalSeconds)
-                        && (hold is null || slot.Cost(request) < hold.Cost(request)))
+                        && slot.Cost(request) is var cost && cost < holdCost)
                     {
                         hold = slot;
                         holdSeconds = wait;
+                        holdCost = cost;
                     }
 
                     filtered++;
@@ -152,8 +154,9 @@ public sealed class DeploymentRouter
                     double.IsPositiveInfinity(breakerWaitSeconds) ? null : TimeSpan.FromSeconds(Math.Max(breakerWaitSeconds, 0.001)));
             }
 
-            var pick = _scratchSlots[strategy.Pick(request, _scratch.AsSpan(0, count))];
-            if (hold is not null && hold.Cost(request) < pick.Cost(request))
+            var picked = strategy.Pick(request, _scratch.AsSpan(0, count));
+            var pick = _scratchSlots[picked];
+            if (hold is not null && holdCost < _scratch[picked].EstimatedCost)
             {
                 // A cheaper deployment can take the job within the time it earns the job's
                 // reservation back: hold it for this job (others do not nibble at its room
