@@ -92,8 +92,8 @@ internal sealed class BrokerClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Declares the intake exactly as the dispatcher does (a durable priority queue bound to its
-    /// fanout exchange), so a submitter can publish with no dispatcher running.
+    /// Declares the intake exactly as the dispatcher does (a durable, single-active priority queue
+    /// bound to its fanout exchange), so a submitter can publish with no dispatcher running.
     /// </summary>
     public async Task DeclareIntakeAsync(CancellationToken ct)
     {
@@ -103,7 +103,11 @@ internal sealed class BrokerClient : IAsyncDisposable
             durable: true,
             exclusive: false,
             autoDelete: false,
-            arguments: new Dictionary<string, object?> { ["x-max-priority"] = (int)Dispatcher.Messaging.IntakePriority.MaxLevel },
+            arguments: new Dictionary<string, object?>
+            {
+                ["x-max-priority"] = (int)Dispatcher.Messaging.IntakePriority.MaxLevel,
+                ["x-single-active-consumer"] = true,
+            },
             cancellationToken: ct);
         await _channel.QueueBindAsync(QueueNames.Intake, QueueNames.Intake, "", cancellationToken: ct);
     }
