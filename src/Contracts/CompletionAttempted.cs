@@ -18,6 +18,12 @@ namespace Dispatcher.Contracts;
 /// <param name="RetryAfter">How long the provider asked us to wait, when it did.</param>
 /// <param name="RequestId">The provider's request id, when it sent one.</param>
 /// <param name="RateLimit">The provider's own rate-limit counters, when it sent them.</param>
+/// <param name="ProviderMs">
+/// How long the provider says it spent on the call (OpenAI's <c>openai-processing-ms</c>, the
+/// simulated provider's time from admitting the call to answering), when it said. The provider
+/// received the call at least that long before the worker had the answer, which is what the
+/// dispatcher's quota windows count the call from.
+/// </param>
 public sealed record CompletionAttempted(
     Guid JobId,
     string DeploymentId,
@@ -30,4 +36,5 @@ public sealed record CompletionAttempted(
     string? ErrorMessage = null,
     TimeSpan? RetryAfter = null,
     string? RequestId = null,
-    RateLimitSnapshot? RateLimit = null);
+    RateLimitSnapshot? RateLimit = null,
+    double? ProviderMs = null);

@@ -24,10 +24,12 @@ public sealed class CatalogOptions
     /// <summary>
     /// How much longer than <see cref="QuotaWindow"/> the dispatcher's own window is (a share,
     /// 0.005 = 0.5%, 300 ms of a minute). The windows already count a call for as long as it is in
-    /// flight and then from when the worker started it, as the outcome reports it; this covers
-    /// only what that cannot see: the time from the worker starting the call to the provider
-    /// receiving it (the request crossing the network, a connection being set up) beyond the
-    /// time the outcome takes to come back, and the granularity of the provider's clock.
+    /// flight and then from when the provider received it: from as long before the answer as the
+    /// provider says it spent on the call (<c>openai-processing-ms</c>, the simulated provider),
+    /// which is exact, or else from when the worker started it. This covers only what that cannot
+    /// see: for a provider that does not say, the time from the worker starting the call to the
+    /// provider receiving it (the request crossing the network, a connection being set up) beyond
+    /// the time the outcome takes to come back; for every provider, its clock's granularity.
     /// </summary>
     public double QuotaWindowPadding { get; set; } = 0.005;
 

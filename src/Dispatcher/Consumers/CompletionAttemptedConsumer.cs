@@ -117,13 +117,13 @@ public sealed class CompletionAttemptedConsumer(
     }
 
     // The attempt's reservation is settled against what it really used (nothing, when it failed),
-    // counted in the windows from when the call started (its latency before now), and the
+    // counted in the windows from when the provider received the call at the latest, and the
     // provider's own rate-limit signals correct the deployment's buckets.
     private void Settle(JobRow job, CompletionAttempted outcome)
     {
         var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
         var used = outcome.Error == ErrorKind.None ? outcome.Usage?.TotalTokens ?? reserved : 0;
-        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, CallDuration(outcome.LatencyMs), outcome.RateLimit, outcome.RetryAfter);
+        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, SinceReceived(outcome), outcome.RateLimit, outcome.RetryAfter);
         if (catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId) is { } deployment)
         {
             spend.Settle(
@@ -144,8 +144,17 @@ public sealed class CompletionAttemptedConsumer(
         }
     }
 
-    // The worker's measure of the call. One that is not a positive number of milliseconds counts
-    // the call from now; the window never counts it from before its reservation anyway, so a day
-    // is as good as any longer figure (and TimeSpan cannot hold every double).
-    private static TimeSpan CallDuration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
+    // How long before now the provider received the call. When the provider said how long it
+    // spent on it, it received the call at least that long before the worker had the answer,
+    // whatever the call's way to the provider took: the windows then count it from there. Else
+    // the worker's measure of the whole call, from just before the request went out; the time
+    // the request took to reach the provider is then what the window padding covers. A figure
+    // that is not a positive number of milliseconds counts the call from now; the window never
+    // counts it from before its reservation anyway, so a day is as good as any longer figure
+    // (and TimeSpan cannot hold every double).
+    internal static TimeSpan SinceReceived(CompletionAttempted outcome)
+    {
+        var ms = outcome.ProviderMs is { } provider && provider >= 0 ? Math.Min(provider, outcome.LatencyMs) : outcome.LatencyMs;
+        return ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
+    }
 }

@@ -68,17 +68,17 @@ public sealed class DeploymentQuota
     /// <summary>
     /// Settles a reservation against what the call really used: the difference is given back, or
     /// charged when the call used more than reserved. A failed call settles with 0 tokens. In the
-    /// windows the attempt then counts for one window from when the call started, taken as
-    /// <paramref name="latency"/> before now: the outcome travelled for a while after the call
-    /// ended, so this is a little later than the provider received it, which keeps the call in
-    /// our window at least as long as in the provider's.
+    /// windows the attempt then counts for one window from when the provider received it, taken
+    /// as <paramref name="sinceReceived"/> before now: the outcome travelled for a while after
+    /// the call ended, so this is a little later than the provider received it, which keeps the
+    /// call in our window at least as long as in the provider's.
     /// </summary>
     /// <param name="sequence">The reservation's sequence; one this quota does not hold open changes only the bucket.</param>
     /// <param name="reservedTokens">The tokens reserved for the attempt.</param>
     /// <param name="actualTokens">The tokens the call used; 0 when it failed.</param>
-    /// <param name="latency">How long the call took, from the worker taking it up to its outcome.</param>
+    /// <param name="sinceReceived">How long before the worker had the outcome the provider received the call.</param>
     /// <param name="now">Seconds on the quota book's clock.</param>
-    public void Settle(long sequence, int reservedTokens, int actualTokens, TimeSpan latency, double now)
+    public void Settle(long sequence, int reservedTokens, int actualTokens, TimeSpan sinceReceived, double now)
     {
         var difference = reservedTokens - actualTokens;
         if (difference > 0)
@@ -90,11 +90,11 @@ public sealed class DeploymentQuota
             _tokenBucket.Charge(-difference, now);
         }
 
-        // Not a number or negative: no latency, so the call counts from now.
-        var seconds = latency.TotalSeconds;
-        var startedAt = seconds > 0 ? now - seconds : now;
-        _requests.Settle(sequence, 1, startedAt, now);
-        _tokens.Settle(sequence, actualTokens, startedAt, now);
+        // Not a number or negative: the call counts from now.
+        var seconds = sinceReceived.TotalSeconds;
+        var receivedAt = seconds > 0 ? now - seconds : now;
+        _requests.Settle(sequence, 1, receivedAt, now);
+        _tokens.Settle(sequence, actualTokens, receivedAt, now);
     }
 
     /// <summary>

@@ -68,11 +68,11 @@ public sealed class QuotaBook
 
     /// <summary>
     /// Settles a reservation against the tokens really used (0 for a failed call) and applies the
-    /// provider's signals. <paramref name="latency"/> is how long the call took (the outcome's
-    /// <c>LatencyMs</c>): the windows count the call from that long before now. A sequence this
-    /// process never reserved (an attempt sent before a restart) changes only the token bucket.
+    /// provider's signals. <paramref name="sinceReceived"/> is how long before now the provider
+    /// received the call: the windows count the call from then. A sequence this process never
+    /// reserved (an attempt sent before a restart) changes only the token bucket.
     /// </summary>
-    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, TimeSpan latency, RateLimitSnapshot? limits, TimeSpan? retryAfter)
+    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, TimeSpan sinceReceived, RateLimitSnapshot? limits, TimeSpan? retryAfter)
     {
         lock (Gate)
         {
@@ -82,7 +82,7 @@ public sealed class QuotaBook
             }
 
             var now = Now;
-            quota.Settle(sequence, reservedTokens, actualTokens, latency, now);
+            quota.Settle(sequence, reservedTokens, actualTokens, sinceReceived, now);
             quota.Correct(limits, retryAfter, now);
         }
 

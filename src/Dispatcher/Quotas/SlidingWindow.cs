@@ -9,17 +9,17 @@ namespace Dispatcher.Quotas;
 /// <para>
 /// A provider counts a call when it receives it, which is some time after the dispatcher
 /// reserved it (the work item waits in the worker's queue), so the window counts a call from
-/// when it started rather than from its reservation:
+/// when the provider received it rather than from its reservation:
 /// </para>
 /// <list type="bullet">
 /// <item>An <b>open</b> entry (<see cref="Open"/>: reserved, outcome not yet known) counts
 /// whatever its age. The call may not have reached the provider yet, so it may still be counted
 /// there for a whole window from any moment on.</item>
 /// <item>A <b>settled</b> entry (<see cref="Settle"/>, <see cref="Add"/>) counts for one window
-/// from when the call started, then leaves.</item>
+/// from when the provider received the call, then leaves.</item>
 /// </list>
 /// <para>
-/// Open entries are kept in reservation (sequence) order, settled ones in start order; both in
+/// Open entries are kept in reservation (sequence) order, settled ones in receipt order; both in
 /// rings that only grow, so steady use allocates nothing.
 /// </para>
 /// </remarks>
@@ -127,11 +127,11 @@ public sealed class SlidingWindow
 
     /// <summary>
     /// Settles the reservation <paramref name="sequence"/> at <paramref name="amount"/>: it counts
-    /// from <paramref name="startedAt"/> (taken no earlier than the reservation and no later than
+    /// from <paramref name="receivedAt"/> (taken no earlier than the reservation and no later than
     /// now) for one window. Returns false, changing nothing, for a sequence this window does not
     /// hold open: settled already, dropped as stale, or reserved by an earlier process.
     /// </summary>
-    public bool Settle(long sequence, double amount, double startedAt, double now)
+    public bool Settle(long sequence, double amount, double receivedAt, double now)
     {
         Evict(now);
         var index = FindOpen(sequence);
@@ -140,7 +140,7 @@ public sealed class SlidingWindow
             return false;
         }
 
-        var at = Math.Min(Math.Max(startedAt, _open[index].ReservedAt), now);
+        var at = Math.Min(Math.Max(receivedAt, _open[index].ReservedAt), now);
         Close(index);
         Insert(amount, at, now);
         return true;
@@ -163,7 +163,7 @@ public sealed class SlidingWindow
         return true;
     }
 
-    /// <summary>Records <paramref name="amount"/> counted from <paramref name="at"/> for one window: a call already known to have started then.</summary>
+    /// <summary>Records <paramref name="amount"/> counted from <paramref name="at"/> for one window: a call the provider is known to have received then.</summary>
     public void Add(double amount, double at, double now)
     {
         Evict(now);
@@ -189,8 +189,8 @@ public sealed class SlidingWindow
         }
     }
 
-    // Settled entries are kept in start order so eviction from the head is exact. Outcomes
-    // arrive roughly in start order, so the entry usually goes at the tail; otherwise the later
+    // Settled entries are kept in receipt order so eviction from the head is exact. Outcomes
+    // arrive roughly in that order, so the entry usually goes at the tail; otherwise the later
     // ones move up by one.
     private void Insert(double amount, double at, double now)
     {

@@ -55,7 +55,8 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerI
                 outcome.ErrorMessage,
                 outcome.RetryAfter,
                 outcome.RequestId,
-                outcome.RateLimit),
+                outcome.RateLimit,
+                outcome.ProviderTime?.TotalMilliseconds),
             context.CancellationToken);
     }
 }

@@ -12,6 +12,7 @@ namespace Dispatcher.Workers.Providers;
 /// <param name="RetryAfter">How long the provider asked us to wait (Retry-After, retry-after-ms, x-ratelimit-reset-*).</param>
 /// <param name="RequestId">The provider's request id header.</param>
 /// <param name="RateLimit">The provider's x-ratelimit-* counters.</param>
+/// <param name="ProviderTime">How long the provider says it spent on the call, from receiving it to answering (openai-processing-ms).</param>
 public sealed record ProviderOutcome(
     ErrorKind Error,
     int? StatusCode,
@@ -20,7 +21,8 @@ public sealed record ProviderOutcome(
     string? ErrorMessage = null,
     TimeSpan? RetryAfter = null,
     string? RequestId = null,
-    RateLimitSnapshot? RateLimit = null)
+    RateLimitSnapshot? RateLimit = null,
+    TimeSpan? ProviderTime = null)
 {
     /// <summary>A failure with no answer from the provider.</summary>
     public static ProviderOutcome Failure(ErrorKind error, string message) => new(error, null, null, null, message);

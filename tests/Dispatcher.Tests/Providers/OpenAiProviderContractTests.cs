@@ -87,6 +87,17 @@ public sealed class OpenAiProviderContractTests : ProviderAdapterContract
     }
 
     [Fact]
+    public async Task CallAsync_ProviderSaysItsProcessingTime_OutcomeCarriesIt()
+    {
+        Server.Answer(ScriptedAnswer.Json(200, CompletionBody("ok", 1, 1), ("openai-processing-ms", "137")));
+
+        var outcome = await CallAsync();
+
+        outcome.Error.ShouldBe(ErrorKind.None);
+        outcome.ProviderTime.ShouldBe(TimeSpan.FromMilliseconds(137));
+    }
+
+    [Fact]
     public async Task CallAsync_429WithExhaustedTokenLimit_RetryAfterIsLargestStatedWait()
     {
         Server.Answer(ScriptedAnswer.Json(

@@ -12,7 +12,7 @@ public sealed class DeploymentQuotaTests
         quota.Reserve(1, 900, 0);
         quota.CanAfford(500, 0).ShouldBeFalse();
 
-        quota.Settle(1, reservedTokens: 900, actualTokens: 300, latency: TimeSpan.Zero, now: 0);
+        quota.Settle(1, reservedTokens: 900, actualTokens: 300, sinceReceived: TimeSpan.Zero, now: 0);
 
         quota.CanAfford(700, 0).ShouldBeTrue();
         quota.CanAfford(701, 0).ShouldBeFalse();
@@ -61,7 +61,7 @@ public sealed class DeploymentQuotaTests
         var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
         quota.Reserve(1, 10, 0);
 
-        quota.Settle(1, 10, 10, latency: TimeSpan.FromSeconds(20), now: 100);
+        quota.Settle(1, 10, 10, sinceReceived: TimeSpan.FromSeconds(20), now: 100);
 
         quota.InFlight.ShouldBe(0);
         quota.SecondsUntilAffordable(1, 100).ShouldBe(40, 1e-9);

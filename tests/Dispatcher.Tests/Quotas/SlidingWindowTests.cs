@@ -47,7 +47,7 @@ public sealed class SlidingWindowTests
         var window = new SlidingWindow(100, 60);
         window.Open(7, 80, now: 0);
 
-        window.Settle(7, 30, startedAt: 10, now: 50).ShouldBeTrue();
+        window.Settle(7, 30, receivedAt: 10, now: 50).ShouldBeTrue();
 
         window.Sum(50).ShouldBe(30);
         window.OpenCount.ShouldBe(0);
@@ -61,7 +61,7 @@ public sealed class SlidingWindowTests
         var window = new SlidingWindow(100, 60);
         window.Open(1, 5, now: 10);
 
-        window.Settle(1, 5, startedAt: 0, now: 20);
+        window.Settle(1, 5, receivedAt: 0, now: 20);
 
         window.Sum(69.9).ShouldBe(5);
         window.Sum(70).ShouldBe(0);
@@ -73,7 +73,7 @@ public sealed class SlidingWindowTests
         var window = new SlidingWindow(100, 60);
         window.Open(1, 5, now: 0);
 
-        window.Settle(1, 5, startedAt: 30, now: 20);
+        window.Settle(1, 5, receivedAt: 30, now: 20);
 
         window.Sum(79.9).ShouldBe(5);
         window.Sum(80).ShouldBe(0);
@@ -87,9 +87,9 @@ public sealed class SlidingWindowTests
         window.Open(2, 1, 0);
         window.Open(3, 1, 0);
 
-        window.Settle(3, 1, startedAt: 5, now: 30);
-        window.Settle(1, 1, startedAt: 20, now: 30);
-        window.Settle(2, 1, startedAt: 10, now: 30);
+        window.Settle(3, 1, receivedAt: 5, now: 30);
+        window.Settle(1, 1, receivedAt: 20, now: 30);
+        window.Settle(2, 1, receivedAt: 10, now: 30);
 
         window.SecondsUntil(1, 30).ShouldBe(35, 1e-9);
         window.SecondsUntil(2, 30).ShouldBe(40, 1e-9);
@@ -111,7 +111,7 @@ public sealed class SlidingWindowTests
         window.Sum(599.9).ShouldBe(12);
         window.Sum(600).ShouldBe(7);
         window.OpenCount.ShouldBe(1);
-        window.Settle(1, 5, startedAt: 599, now: 601).ShouldBeFalse("a settle of a dropped entry comes too late to count");
+        window.Settle(1, 5, receivedAt: 599, now: 601).ShouldBeFalse("a settle of a dropped entry comes too late to count");
         window.Sum(601).ShouldBe(7);
         window.Sum(900).ShouldBe(0);
     }

@@ -75,6 +75,33 @@ public sealed class SimulatedProviderTests
     }
 
     [Fact]
+    public async Task CompleteAsync_WithLatency_SaysHowLongItSpentFromAdmittingTheCall()
+    {
+        var provider = Provider(o => { o.LatencyMs = 120; o.LatencySigma = 0; });
+
+        var before = TimeProvider.System.GetTimestamp();
+        var outcome = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+        var whole = TimeProvider.System.GetElapsedTime(before);
+
+        outcome.Error.ShouldBe(ErrorKind.None);
+        outcome.ProviderTime.ShouldNotBeNull();
+        outcome.ProviderTime.Value.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(110), "it includes the simulated latency");
+        outcome.ProviderTime.Value.ShouldBeLessThanOrEqualTo(whole, "it never exceeds the call as the caller saw it");
+    }
+
+    [Fact]
+    public async Task CompleteAsync_RefusedByItsOwnLimit_SpentNoTime()
+    {
+        var provider = Provider(o => { o.EnforceRpm = 1; o.EnforceWindowSeconds = 60; });
+
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+        var refused = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+
+        refused.StatusCode.ShouldBe(429);
+        refused.ProviderTime.ShouldBe(TimeSpan.Zero);
+    }
+
+    [Fact]
     public async Task CompleteAsync_OutageWindowAfterFirstCall_Fails503OnlyInsideIt()
     {
         var time = new Dispatcher.Tests.Support.FakeTime();

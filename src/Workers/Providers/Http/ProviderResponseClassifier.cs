@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Dispatcher.Contracts;
 
@@ -24,16 +25,24 @@ internal sealed class ProviderResponseClassifier
     {
         var limits = _rateLimits.Read(headers);
         var requestId = headers["x-request-id"] ?? headers["request-id"];
+        var providerTime = ProcessingTime(headers);
         if (status is >= 200 and <= 299)
         {
             var read = ReadCompletion(body);
-            return new ProviderOutcome(read.Error, status, read.Completion, read.Usage, read.Message, limits.RetryAfter, requestId, limits.Snapshot);
+            return new ProviderOutcome(read.Error, status, read.Completion, read.Usage, read.Message, limits.RetryAfter, requestId, limits.Snapshot, providerTime);
         }
 
         var error = ProviderErrorBody.Parse(body);
         var message = error.Message ?? $"The provider answered HTTP {status} without an error message.";
-        return new ProviderOutcome(HttpErrorClassifier.Classify(status, error), status, null, null, message, limits.RetryAfter, requestId, limits.Snapshot);
+        return new ProviderOutcome(HttpErrorClassifier.Classify(status, error), status, null, null, message, limits.RetryAfter, requestId, limits.Snapshot, providerTime);
     }
+
+    // OpenAI's openai-processing-ms: whole milliseconds the provider spent on the request. A value
+    // that is not a non-negative number is ignored, as if it were absent.
+    private static TimeSpan? ProcessingTime(ProviderResponseHeaders headers) =>
+        double.TryParse(headers["openai-processing-ms"], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0 && double.IsFinite(ms)
+            ? TimeSpan.FromMilliseconds(Math.Min(ms, TimeSpan.FromDays(1).TotalMilliseconds))
+            : null;
 
     private CompletionRead ReadCompletion(string? body)
     {

@@ -49,10 +49,18 @@ internal sealed class SimulatedProvider : IProviderClient
         {
             if (!_limits.TryAdmit(request.EstimatedPromptTokens + draw.CompletionTokens, out var wait, out remaining))
             {
-                return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated provider limit exceeded", wait, requestId, remaining);
+                return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated provider limit exceeded", wait, requestId, remaining, TimeSpan.Zero);
             }
         }
 
+        // Like openai-processing-ms: the time from the provider counting the call to its answer.
+        var admitted = _time.GetTimestamp();
+        var outcome = await AnswerAsync(request, draw, requestId, remaining, cancellationToken);
+        return outcome with { ProviderTime = _time.GetElapsedTime(admitted) };
+    }
+
+    private async Task<ProviderOutcome> AnswerAsync(ProviderRequest request, Draw draw, string requestId, RateLimitSnapshot? remaining, CancellationToken cancellationToken)
+    {
         if (draw.Latency > TimeSpan.Zero)
         {
             await Task.Delay(draw.Latency, _time, cancellationToken);

@@ -134,6 +134,28 @@ public sealed class ProviderResponseClassifierTests
         outcome.RateLimit.ShouldBe(new RateLimitSnapshot(0, null, TimeSpan.FromSeconds(9), null));
     }
 
+    [Theory]
+    [InlineData(200, "250", 250.0)]
+    [InlineData(429, "12.5", 12.5)]
+    [InlineData(200, "0", 0.0)]
+    public void Classify_ProcessingTimeHeader_CarriesIt(int status, string header, double expectedMs)
+    {
+        var outcome = Classify(status, status == 200 ? Completion : "", ("openai-processing-ms", header));
+
+        outcome.ProviderTime.ShouldBe(TimeSpan.FromMilliseconds(expectedMs));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("soon")]
+    [InlineData("-3")]
+    [InlineData("NaN")]
+    public void Classify_ProcessingTimeHeaderNotANonNegativeNumber_LeavesItUnknown(string header)
+    {
+        Classify(200, Completion, ("openai-processing-ms", header)).ProviderTime.ShouldBeNull();
+        Classify(200, Completion).ProviderTime.ShouldBeNull();
+    }
+
     private Workers.Providers.ProviderOutcome Classify(int status, string body, params (string Name, string Value)[] headers) =>
         _classifier.Classify(status, ProviderResponseHeaders.From(headers.Select(h => KeyValuePair.Create(h.Name, h.Value))), body);
 }
