@@ -22,14 +22,13 @@ public sealed class CatalogOptions
     public TimeSpan QuotaWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// How much longer than <see cref="QuotaWindow"/> the dispatcher's own window is (a share,
-    /// 0.005 = 0.5%, 300 ms of a minute). The windows already count a call for as long as it is in
-    /// flight and then from when the provider received it: from as long before the answer as the
-    /// provider says it spent on the call (<c>openai-processing-ms</c>, the simulated provider),
-    /// which is exact, or else from when the worker started it. This covers only what that cannot
-    /// see: for a provider that does not say, the time from the worker starting the call to the
-    /// provider receiving it (the request crossing the network, a connection being set up) beyond
-    /// the time the outcome takes to come back; for every provider, its clock's granularity.
+    /// The time a request may take to reach a provider, as a share of <see cref="QuotaWindow"/>
+    /// (0.005 = 0.5%, 300 ms of a minute). The quota windows count a call for as long as it is in
+    /// flight and then for one window from when the provider received it. A provider that says
+    /// how long it spent on the call (<c>openai-processing-ms</c>; the simulated provider) tells
+    /// exactly when that was, and the padding plays no part. For one that does not, the call is
+    /// taken to have reached the provider this long after the worker started it (never after
+    /// the answer), and an attempt sent before a restart this long after it was sent.
     /// </summary>
     public double QuotaWindowPadding { get; set; } = 0.005;
 

@@ -123,7 +123,7 @@ public sealed class CompletionAttemptedConsumer(
     {
         var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
         var used = outcome.Error == ErrorKind.None ? outcome.Usage?.TotalTokens ?? reserved : 0;
-        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, SinceReceived(outcome), outcome.RateLimit, outcome.RetryAfter);
+        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, Timing(outcome), outcome.RateLimit, outcome.RetryAfter);
         if (catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId) is { } deployment)
         {
             spend.Settle(
@@ -144,17 +144,11 @@ public sealed class CompletionAttemptedConsumer(
         }
     }
 
-    // How long before now the provider received the call. When the provider said how long it
-    // spent on it, it received the call at least that long before the worker had the answer,
-    // whatever the call's way to the provider took: the windows then count it from there. Else
-    // the worker's measure of the whole call, from just before the request went out; the time
-    // the request took to reach the provider is then what the window padding covers. A figure
-    // that is not a positive number of milliseconds counts the call from now; the window never
-    // counts it from before its reservation anyway, so a day is as good as any longer figure
-    // (and TimeSpan cannot hold every double).
-    internal static TimeSpan SinceReceived(CompletionAttempted outcome)
-    {
-        var ms = outcome.ProviderMs is { } provider && provider >= 0 ? Math.Min(provider, outcome.LatencyMs) : outcome.LatencyMs;
-        return ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
-    }
+    // The worker's measures of the call, as durations: one that is not a positive number of
+    // milliseconds is none; the window never counts a call from before its reservation anyway,
+    // so a day is as good as any longer figure (and TimeSpan cannot hold every double).
+    internal static CallTiming Timing(CompletionAttempted outcome) =>
+        new(Duration(outcome.LatencyMs), outcome.ProviderMs is { } ms && ms >= 0 ? Duration(ms) : null);
+
+    private static TimeSpan Duration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
 }

@@ -157,13 +157,13 @@ public sealed class DeploymentQuota
     public (double Requests, double Tokens) Levels(double now) => (_requestBucket.Level(now), _tokenBucket.Level(now));
 
     /// <summary>
-    /// Counts in the windows an attempt sent before a restart, <paramref name="secondsAgo"/> ago,
-    /// as a settled call that started when it was sent.
+    /// Counts in the windows an attempt sent before a restart as a settled call the provider
+    /// received <paramref name="secondsSinceReceived"/> ago (negative: a moment from now).
     /// </summary>
-    public void Seed(int tokens, double secondsAgo, double now)
+    public void Seed(int tokens, double secondsSinceReceived, double now)
     {
-        _requests.Add(1, now - secondsAgo, now);
-        _tokens.Add(tokens, now - secondsAgo, now);
+        _requests.Add(1, now - secondsSinceReceived, now);
+        _tokens.Add(tokens, now - secondsSinceReceived, now);
     }
 
     /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>

@@ -26,8 +26,9 @@ public sealed class QuotaBook
         _time = time;
         _origin = time.GetTimestamp();
         var options = catalog.Value;
-        var window = options.QuotaWindow.TotalSeconds * (1 + options.QuotaWindowPadding);
-        Window = TimeSpan.FromSeconds(window);
+        var window = options.QuotaWindow.TotalSeconds;
+        Window = options.QuotaWindow;
+        Padding = options.QuotaWindow * options.QuotaWindowPadding;
         _quotas = options.Deployments.ToDictionary(
             d => d.Id,
             d => new DeploymentQuota(d.Rpm, d.Tpm, d.BurstFraction, window, 0),
@@ -68,11 +69,12 @@ public sealed class QuotaBook
 
     /// <summary>
     /// Settles a reservation against the tokens really used (0 for a failed call) and applies the
-    /// provider's signals. <paramref name="sinceReceived"/> is how long before now the provider
-    /// received the call: the windows count the call from then. A sequence this process never
-    /// reserved (an attempt sent before a restart) changes only the token bucket.
+    /// provider's signals. The windows count the call from when the provider received it, as
+    /// <paramref name="timing"/> tells (<see cref="CallTiming.SinceReceived"/> with this book's
+    /// <see cref="Padding"/>). A sequence this process never reserved (an attempt sent before a
+    /// restart) changes only the token bucket.
     /// </summary>
-    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, TimeSpan sinceReceived, RateLimitSnapshot? limits, TimeSpan? retryAfter)
+    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter)
     {
         lock (Gate)
         {
@@ -82,7 +84,7 @@ public sealed class QuotaBook
             }
 
             var now = Now;
-            quota.Settle(sequence, reservedTokens, actualTokens, sinceReceived, now);
+            quota.Settle(sequence, reservedTokens, actualTokens, timing.SinceReceived(Padding), now);
             quota.Correct(limits, retryAfter, now);
         }
 
@@ -152,8 +154,9 @@ public sealed class QuotaBook
 
     /// <summary>
     /// Refills the sliding windows with attempts sent before a restart: the providers still
-    /// count them, so the new process must too. They count from when they were sent, as settled
-    /// calls; an outcome of one that arrives later finds no reservation in this process.
+    /// count them, so the new process must too. They count as settled calls the provider received
+    /// <see cref="Padding"/> after they were sent, as calls whose provider says nothing of its
+    /// timing; an outcome of one that arrives later finds no reservation in this process.
     /// </summary>
     public void Seed(IEnumerable<RecentDispatch> dispatches)
     {
@@ -166,14 +169,20 @@ public sealed class QuotaBook
                 if (_quotas.TryGetValue(dispatch.DeploymentId, out var quota))
                 {
                     var ago = (wall - DateTimeOffset.Parse(dispatch.DispatchedAt, CultureInfo.InvariantCulture)).TotalSeconds;
-                    quota.Seed((int)dispatch.Tokens, Math.Max(0, ago), now);
+                    quota.Seed((int)dispatch.Tokens, Math.Max(0, ago) - Padding.TotalSeconds, now);
                 }
             }
         }
     }
 
-    /// <summary>The longest window any deployment's quota counts, in wall time.</summary>
+    /// <summary>The quota window every deployment's limits are counted over (<c>QuotaWindow</c>).</summary>
     public TimeSpan Window { get; }
+
+    /// <summary>
+    /// How long after the worker started a call the provider is taken to have received it when the
+    /// provider does not say (<c>QuotaWindow</c> × <c>QuotaWindowPadding</c>).
+    /// </summary>
+    public TimeSpan Padding { get; }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

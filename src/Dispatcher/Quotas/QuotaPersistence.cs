@@ -57,7 +57,7 @@ internal sealed class QuotaPersistence(
         var levels = await ledger.LoadQuotaLevelsAsync(ct);
         quotas.Restore(levels);
         var readAt = time.GetUtcNow();
-        var since = readAt - quotas.Window;
+        var since = readAt - quotas.Window - quotas.Padding;
         quotas.Seed(await ledger.RecentDispatchesAsync(since > _seededUntil ? since : _seededUntil, ct));
         _seededUntil = readAt;
         await RestoreSpendAsync(ct);

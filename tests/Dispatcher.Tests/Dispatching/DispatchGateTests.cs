@@ -66,7 +66,7 @@ public sealed class DispatchGateTests
         second.IsCompleted.ShouldBeFalse();
 
         _time.Advance(TimeSpan.FromSeconds(61));
-        _quotas.Settle("d", first.ReservationSequence, 2, 2, TimeSpan.FromSeconds(61), null, null); // the call ran all along; wakes the waiter now instead of after its nap
+        _quotas.Settle("d", first.ReservationSequence, 2, 2, new CallTiming(TimeSpan.FromSeconds(61), null), null, null); // the call ran all along; wakes the waiter now instead of after its nap
         (await second.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("d");
         _gate.Waiting.ShouldBe(0);
     }
@@ -81,7 +81,7 @@ public sealed class DispatchGateTests
         await WaitUntilAsync(() => _gate.Waiting == 2);
 
         _time.Advance(TimeSpan.FromSeconds(61));
-        _quotas.Settle("d", first.ReservationSequence, 2, 2, TimeSpan.FromSeconds(61), null, null);
+        _quotas.Settle("d", first.ReservationSequence, 2, 2, new CallTiming(TimeSpan.FromSeconds(61), null), null, null);
 
         var winner = await high.WaitAsync(TimeSpan.FromSeconds(10));
         winner.Deployment!.Id.ShouldBe("d");
@@ -89,7 +89,7 @@ public sealed class DispatchGateTests
         low.IsCompleted.ShouldBeFalse("one request a window: the low-priority job waits for the next");
 
         _time.Advance(TimeSpan.FromSeconds(61));
-        _quotas.Settle("d", winner.ReservationSequence, 2, 2, TimeSpan.FromSeconds(61), null, null);
+        _quotas.Settle("d", winner.ReservationSequence, 2, 2, new CallTiming(TimeSpan.FromSeconds(61), null), null, null);
         (await low.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("d");
     }
 

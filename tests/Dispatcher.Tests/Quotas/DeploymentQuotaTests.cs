@@ -116,7 +116,7 @@ public sealed class DeploymentQuotaTests
     {
         var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 100);
 
-        quota.Seed(50, secondsAgo: 30, now: 100);
+        quota.Seed(50, secondsSinceReceived: 30, now: 100);
 
         quota.InFlight.ShouldBe(0);
         quota.CanAfford(1, 129.9).ShouldBeFalse();

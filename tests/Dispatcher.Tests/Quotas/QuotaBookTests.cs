@@ -7,12 +7,12 @@ namespace Dispatcher.Tests.Quotas;
 
 public sealed class QuotaBookTests
 {
-    private static QuotaBook Book(FakeTime time, int rpm = 10, int tpm = 1000) => new(
+    private static QuotaBook Book(FakeTime time, int rpm = 10, int tpm = 1000, double padding = 0) => new(
         Options.Create(new CatalogOptions
         {
             Deployments = [new DeploymentOptions { Id = "d", ModelGroup = "g", Rpm = rpm, Tpm = tpm, BurstFraction = 1 }],
             QuotaWindow = TimeSpan.FromSeconds(60),
-            QuotaWindowPadding = 0,
+            QuotaWindowPadding = padding,
         }),
         time);
 
@@ -51,7 +51,7 @@ public sealed class QuotaBookTests
         var changed = book.Changed;
 
         changed.IsCompleted.ShouldBeFalse();
-        book.Settle("d", sequence, 10, 5, TimeSpan.Zero, null, null);
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.Zero, null), null, null);
 
         await changed.WaitAsync(TimeSpan.FromSeconds(5));
         book.Changed.IsCompleted.ShouldBeFalse();
@@ -79,8 +79,8 @@ public sealed class QuotaBookTests
         var book = Book(time, rpm: 2);
         book.Reserve("d", 10);
 
-        book.Settle("d", earlier, 10, 5, TimeSpan.FromMilliseconds(200), null, null);
-        book.Settle("d", 0, 10, 5, TimeSpan.Zero, null, null);
+        book.Settle("d", earlier, 10, 5, new CallTiming(TimeSpan.FromMilliseconds(200), null), null, null);
+        book.Settle("d", 0, 10, 5, new CallTiming(TimeSpan.Zero, null), null, null);
 
         var usage = book.Usage().Single();
         usage.InFlight.ShouldBe(1);
@@ -97,10 +97,58 @@ public sealed class QuotaBookTests
         time.Advance(TimeSpan.FromSeconds(30));
 
         // Waited 10 s in the worker's queue, then ran for 20 s.
-        book.Settle("d", sequence, 10, 5, TimeSpan.FromSeconds(20), null, null);
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
 
         time.Advance(TimeSpan.FromSeconds(39.9));
         book["d"].CanAfford(1, book.Now).ShouldBeFalse("the provider counts the call until 70 s");
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_ProviderSaidItsTime_CountsOneWindowFromItsReceiptWithoutPadding()
+    {
+        var time = new FakeTime();
+        var book = Book(time, rpm: 1, padding: 0.05); // 3 s of a minute
+        var sequence = book.Reserve("d", 10);
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        // 10 s waiting in the worker's queue, 15 s reaching the provider, 5 s there.
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5)), null, null);
+
+        time.Advance(TimeSpan.FromSeconds(54.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("the provider received the call at 25 s and counts it until 85 s");
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_ProviderSaidNothing_TakesTheCallToReachItThePaddingAfterItsStart()
+    {
+        var time = new FakeTime();
+        var book = Book(time, rpm: 1, padding: 0.05);
+        var sequence = book.Reserve("d", 10);
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
+
+        time.Advance(TimeSpan.FromSeconds(42.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("started at 10 s, taken as received at 13 s, counted until 73 s");
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Seed_WithPadding_AttemptCountsFromThePaddingAfterItWasSent()
+    {
+        var time = new FakeTime();
+        var book = Book(time, rpm: 1, padding: 0.05);
+        var sent = time.GetUtcNow().AddSeconds(-59).ToString("O");
+
+        book.Seed([new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 }]);
+
+        time.Advance(TimeSpan.FromSeconds(3.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("sent 59 s ago, taken as received 56 s ago");
         time.Advance(TimeSpan.FromSeconds(0.1));
         book["d"].CanAfford(1, book.Now).ShouldBeTrue();
     }

@@ -1,0 +1,31 @@
+namespace Dispatcher.Quotas;
+
+/// <summary>
+/// What an attempt's outcome says about when the provider received the call, which is when the
+/// provider starts counting it against its limits.
+/// </summary>
+/// <param name="Latency">The worker's measure of the whole call, from just before the request went out to the answer.</param>
+/// <param name="ProviderTime">
+/// How long the provider says it spent on the call (<c>openai-processing-ms</c>, the simulated
+/// provider), when it said: it received the call at least that long before the worker had the answer.
+/// </param>
+public readonly record struct CallTiming(TimeSpan Latency, TimeSpan? ProviderTime)
+{
+    /// <summary>
+    /// How long before the outcome the provider received the call, at the latest. Said by the
+    /// provider, it is exact, whatever the request's way to the provider took. Else the call is
+    /// taken to have reached the provider <paramref name="padding"/> after the worker started it
+    /// (the request crossing the network, a connection being set up), and never after the answer.
+    /// </summary>
+    public TimeSpan SinceReceived(TimeSpan padding)
+    {
+        var latency = Latency > TimeSpan.Zero ? Latency : TimeSpan.Zero;
+        if (ProviderTime is { } provider && provider >= TimeSpan.Zero)
+        {
+            return provider < latency ? provider : latency;
+        }
+
+        var since = latency - padding;
+        return since > TimeSpan.Zero ? since : TimeSpan.Zero;
+    }
+}
