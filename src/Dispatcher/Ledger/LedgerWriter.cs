@@ -15,6 +15,9 @@ internal sealed class LedgerWriter : IAsyncDisposable
 {
     private const int MaxWritesPerTransaction = 512;
 
+    private static readonly Statement Begin = new("BEGIN IMMEDIATE");
+    private static readonly Statement Commit = new("COMMIT");
+
     private readonly Channel<IPendingWrite> _queue = Channel.CreateUnbounded<IPendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
 
@@ -63,13 +66,13 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
                     // Plain BEGIN/COMMIT statements: the writes run their own commands on the
                     // connection and need no transaction object.
-                    await connection.ExecuteAsync("BEGIN IMMEDIATE").ConfigureAwait(false);
+                    await Begin.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                     foreach (var write in batch)
                     {
                         await write.RunAsync(connection).ConfigureAwait(false);
                     }
 
-                    await connection.ExecuteAsync("COMMIT").ConfigureAwait(false);
+                    await Commit.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                     batch.ForEach(w => w.Complete());
                 }
                 catch (Exception e)

@@ -28,6 +28,64 @@ public sealed class SqliteLedger : IAsyncDisposable
         attempt_base AS AttemptBase, replays AS Replays
         """;
 
+    // The statements every job runs through the writer, compiled once.
+    private static readonly Statement InsertBatch = new(
+        "INSERT INTO batches(batch_id, created_at) VALUES (@batchId, @now) ON CONFLICT(batch_id) DO NOTHING",
+        "@batchId", "@now");
+
+    private static readonly Statement InsertJob = new(
+        """
+        INSERT INTO jobs(job_id, batch_id, custom_id, model_group, tenant, priority, session_key, deadline, body,
+                         state, est_prompt_tokens, max_tokens, created_at, updated_at)
+        VALUES (@jobId, @batchId, @customId, @modelGroup, @tenant, @priority, @sessionKey, @deadline, @body,
+                'queued', @estPromptTokens, @maxTokens, @now, @now)
+        ON CONFLICT DO NOTHING
+        """,
+        "@jobId", "@batchId", "@customId", "@modelGroup", "@tenant", "@priority", "@sessionKey", "@deadline", "@body",
+        "@estPromptTokens", "@maxTokens", "@now");
+
+    private static readonly Statement AcceptedJob = new(
+        $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
+        "@jobId", "@batchId", "@customId");
+
+    private static readonly Statement MarkDispatched = new(
+        """
+        UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
+          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
+        WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
+          AND ((@resend AND attempts = @attempt) OR (NOT @resend AND attempts < @attempt))
+        """,
+        "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@resend", "@now");
+
+    private static readonly Statement InsertAttempt = new(
+        """
+        INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
+                             prompt_tokens, completion_tokens, recorded_at, dispatched_at)
+        VALUES (@jobId, @attempt, @deploymentId, @errorKind, @statusCode, @message, @latencyMs,
+                @promptTokens, @completionTokens, @now,
+                -- The job's send time is this attempt's until the next attempt is marked.
+                (SELECT dispatched_at FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId))
+        ON CONFLICT(job_id, attempt) DO NOTHING
+        """,
+        "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs",
+        "@promptTokens", "@completionTokens", "@now");
+
+    private static readonly Statement Complete = new(
+        """
+        UPDATE jobs SET state = @state, deployment_id = COALESCE(@deploymentId, deployment_id),
+          attempts = MAX(attempts, @attempts), response = @response, prompt_tokens = @promptTokens,
+          completion_tokens = @completionTokens, cost = @cost, error_kind = @errorKind,
+          error_message = @errorMessage, status_code = @statusCode, request_id = @requestId,
+          latency_ms = @latencyMs, completed_at = @now, updated_at = @now
+        WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
+        """,
+        "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost",
+        "@errorKind", "@errorMessage", "@statusCode", "@requestId", "@latencyMs", "@now");
+
+    private static readonly Statement MarkResultPublished = new(
+        "UPDATE jobs SET result_published = 1 WHERE job_id = @jobId",
+        "@jobId");
+
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
@@ -91,30 +149,15 @@ public sealed class SqliteLedger : IAsyncDisposable
                 var now = Now();
                 if (job.BatchId is not null)
                 {
-                    await c.ExecuteAsync(new CommandDefinition(
-                        "INSERT INTO batches(batch_id, created_at) VALUES (@BatchId, @now) ON CONFLICT(batch_id) DO NOTHING",
-                        new { job.BatchId, now },
-                        cancellationToken: t));
+                    await InsertBatch.ExecuteAsync(c, t, job.BatchId, now);
                 }
 
-                await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO jobs(job_id, batch_id, custom_id, model_group, tenant, priority, session_key, deadline, body,
-                                     state, est_prompt_tokens, max_tokens, created_at, updated_at)
-                    VALUES (@JobId, @BatchId, @CustomId, @ModelGroup, @Tenant, @Priority, @SessionKey, @deadline, @Body,
-                            'queued', @EstPromptTokens, @MaxTokens, @now, @now)
-                    ON CONFLICT DO NOTHING
-                    """,
-                    new
-                    {
-                        job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
-                        deadline = job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now,
-                    },
-                    cancellationToken: t));
-                return await c.QuerySingleAsync<JobRow>(new CommandDefinition(
-                    $"SELECT {JobColumns} FROM jobs WHERE job_id = @JobId OR (batch_id = @BatchId AND custom_id = @CustomId) LIMIT 1",
-                    new { job.JobId, job.BatchId, job.CustomId },
-                    cancellationToken: t));
+                await InsertJob.ExecuteAsync(
+                    c,
+                    t,
+                    job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
+                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now);
+                return (await AcceptedJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId))!;
             },
             ct);
 
@@ -128,15 +171,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// </summary>
     public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, bool resend, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
-                  quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
-                WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
-                  AND ((@resend AND attempts = @attempt) OR (NOT @resend AND attempts < @attempt))
-                """,
-                new { jobId, deploymentId, attempt, quotaSeq, reason, resend, now = Now() },
-                cancellationToken: t)) == 1,
+            async (c, t) => await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, resend, Now()) == 1,
             ct);
 
     /// <summary>
@@ -145,22 +180,11 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// </summary>
     public Task<bool> RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
-                                     prompt_tokens, completion_tokens, recorded_at, dispatched_at)
-                VALUES (@JobId, @Attempt, @DeploymentId, @ErrorKind, @StatusCode, @Message, @LatencyMs,
-                        @PromptTokens, @CompletionTokens, @now,
-                        -- The job's send time is this attempt's until the next attempt is marked.
-                        (SELECT dispatched_at FROM jobs WHERE job_id = @JobId AND attempts = @Attempt AND deployment_id = @DeploymentId))
-                ON CONFLICT(job_id, attempt) DO NOTHING
-                """,
-                new
-                {
-                    attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                    attempt.Message, attempt.LatencyMs, attempt.PromptTokens, attempt.CompletionTokens, now = Now(),
-                },
-                cancellationToken: t)) == 1,
+            async (c, t) => await InsertAttempt.ExecuteAsync(
+                c,
+                t,
+                attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
+                attempt.Message, attempt.LatencyMs, attempt.PromptTokens, attempt.CompletionTokens, Now()) == 1,
             ct);
 
     /// <summary>
@@ -169,24 +193,14 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// </summary>
     public Task<bool> CompleteAsync(JobCompletion completion, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE jobs SET state = @state, deployment_id = COALESCE(@DeploymentId, deployment_id),
-                  attempts = MAX(attempts, @Attempts), response = @Response, prompt_tokens = @PromptTokens,
-                  completion_tokens = @CompletionTokens, cost = @cost, error_kind = @ErrorKind,
-                  error_message = @ErrorMessage, status_code = @StatusCode, request_id = @RequestId,
-                  latency_ms = @LatencyMs, completed_at = @now, updated_at = @now
-                WHERE job_id = @JobId AND state NOT IN ('succeeded', 'failed')
-                """,
-                new
-                {
-                    state = completion.Succeeded ? JobState.Succeeded : JobState.Failed,
-                    completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
-                    completion.PromptTokens, completion.CompletionTokens, cost = (double)completion.Cost,
-                    completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
-                    completion.LatencyMs, now = Now(),
-                },
-                cancellationToken: t)) == 1,
+            async (c, t) => await Complete.ExecuteAsync(
+                c,
+                t,
+                completion.Succeeded ? JobState.Succeeded : JobState.Failed,
+                completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
+                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost,
+                completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
+                completion.LatencyMs, Now()) == 1,
             ct);
 
     /// <summary>
@@ -215,12 +229,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>Notes that the job's result event went out, so a redelivery does not send it again.</summary>
     public Task MarkResultPublishedAsync(string jobId, CancellationToken ct) =>
-        WriteAsync(
-            (c, t) => c.ExecuteAsync(new CommandDefinition(
-                "UPDATE jobs SET result_published = 1 WHERE job_id = @jobId",
-                new { jobId },
-                cancellationToken: t)),
-            ct);
+        WriteAsync((c, t) => MarkResultPublished.ExecuteAsync(c, t, jobId), ct);
 
     /// <summary>Saves every deployment's bucket levels, so a restarted dispatcher does not start with full buckets.</summary>
     public Task SaveQuotaLevelsAsync(IReadOnlyList<QuotaLevel> levels, CancellationToken ct) =>

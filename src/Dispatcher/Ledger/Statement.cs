@@ -1,0 +1,66 @@
+using System.Runtime.CompilerServices;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Dispatcher.Ledger;
+
+/// <summary>
+/// A statement the ledger runs for every job, compiled once per connection and run again with
+/// new values: SQLite then skips parsing and planning it each time. Its values are given in the
+/// order its parameters are named. A connection's commands are used by one caller at a time
+/// (the ledger's writer), like the connection itself.
+/// </summary>
+internal sealed class Statement
+{
+    private readonly string _sql;
+    private readonly string[] _parameters;
+    private readonly ConditionalWeakTable<SqliteConnection, SqliteCommand> _commands = new();
+
+    /// <summary>A statement with its parameters' names, as they appear in <paramref name="sql"/>.</summary>
+    public Statement(string sql, params string[] parameters)
+    {
+        _sql = sql;
+        _parameters = parameters;
+    }
+
+    /// <summary>Runs the statement; returns the rows it changed.</summary>
+    public Task<int> ExecuteAsync(SqliteConnection connection, CancellationToken ct, params object?[] values) =>
+        Bind(connection, values).ExecuteNonQueryAsync(ct);
+
+    /// <summary>Runs the query and maps its first row, or returns null when it has none.</summary>
+    public async Task<T?> QueryFirstOrDefaultAsync<T>(SqliteConnection connection, CancellationToken ct, params object?[] values)
+        where T : class
+    {
+        await using var reader = await Bind(connection, values).ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? reader.GetRowParser<T>()(reader) : null;
+    }
+
+    private SqliteCommand Bind(SqliteConnection connection, object?[] values)
+    {
+        if (values.Length != _parameters.Length)
+        {
+            throw new ArgumentException($"the statement takes {_parameters.Length} values, got {values.Length}", nameof(values));
+        }
+
+        var command = _commands.GetValue(connection, Prepare);
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        return command;
+    }
+
+    private SqliteCommand Prepare(SqliteConnection connection)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = _sql;
+        foreach (var name in _parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+        }
+
+        command.Prepare();
+        return command;
+    }
+}
