@@ -28,7 +28,10 @@ public sealed class SqliteLedger : IAsyncDisposable
         attempt_base AS AttemptBase, replays AS Replays
         """;
 
-    // The statements every job runs through the writer, compiled once.
+    // Reads that run at once on connections of their own, their statements kept compiled.
+    private const int ReadConnectionCount = 8;
+
+    // The statements every job runs, compiled once per connection.
     private static readonly Statement InsertBatch = new(
         "INSERT INTO batches(batch_id, created_at) VALUES (@batchId, @now) ON CONFLICT(batch_id) DO NOTHING",
         "@batchId", "@now");
@@ -82,6 +85,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost",
         "@errorKind", "@errorMessage", "@statusCode", "@requestId", "@latencyMs", "@now");
 
+    private static readonly Statement JobById = new($"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId", "@jobId");
+
     private static readonly Statement MarkResultPublished = new(
         "UPDATE jobs SET result_published = 1 WHERE job_id = @jobId",
         "@jobId");
@@ -89,6 +94,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
+    private readonly ReadConnections _readers;
 
     /// <summary>Opens (and creates when missing) the ledger named by the options.</summary>
     public SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time)
@@ -106,6 +112,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         _time = time;
         FilePath = path;
         _writer = new LedgerWriter(OpenAsync);
+        _readers = new ReadConnections(OpenAsync, ReadConnectionCount);
     }
 
     /// <summary>The absolute path of the SQLite file.</summary>
@@ -317,14 +324,8 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     /// <summary>The job with this id, if recorded.</summary>
-    public async Task<JobRow?> GetJobAsync(string jobId, CancellationToken ct)
-    {
-        await using var c = await OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(
-            $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId",
-            new { jobId },
-            cancellationToken: ct));
-    }
+    public Task<JobRow?> GetJobAsync(string jobId, CancellationToken ct) =>
+        _readers.RunAsync((c, t) => JobById.QueryFirstOrDefaultAsync<JobRow>(c, t, jobId), ct);
 
     /// <summary>Every recorded attempt of a job, in order.</summary>
     public async Task<IReadOnlyList<AttemptRow>> GetAttemptsAsync(string jobId, CancellationToken ct)
@@ -444,7 +445,11 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        await _readers.DisposeAsync();
+    }
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
