@@ -164,7 +164,8 @@ public sealed class SqliteLedger : IAsyncDisposable
                     t,
                     job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
                     job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now);
-                return (await AcceptedJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId))!;
+                return await AcceptedJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId)
+                    ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
             },
             ct);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dispatcher.Ledger;
 using Microsoft.Data.Sqlite;
 
@@ -8,16 +9,8 @@ public sealed class ReadConnectionsTests
     [Fact]
     public async Task ManyReads_RunAtMostCountAtOnce_OnConnectionsOpenedOnceAndKept()
     {
-        var opened = 0;
-        await using var readers = new ReadConnections(
-            async ct =>
-            {
-                Interlocked.Increment(ref opened);
-                var connection = new SqliteConnection("Data Source=:memory:");
-                await connection.OpenAsync(ct);
-                return connection;
-            },
-            count: 2);
+        var opened = new StrongBox<int>();
+        await using var readers = new ReadConnections(Counting(opened), count: 2);
         var running = 0;
         var most = 0;
         var seen = new System.Collections.Concurrent.ConcurrentDictionary<SqliteConnection, bool>();
@@ -35,29 +28,30 @@ public sealed class ReadConnectionsTests
             CancellationToken.None)));
 
         most.ShouldBe(2);
-        opened.ShouldBe(2);
+        opened.Value.ShouldBe(2);
         seen.Count.ShouldBe(2);
     }
 
     [Fact]
     public async Task ReadFails_ItsConnectionServesTheNextRead()
     {
-        var opened = 0;
-        await using var readers = new ReadConnections(
-            async ct =>
-            {
-                Interlocked.Increment(ref opened);
-                var connection = new SqliteConnection("Data Source=:memory:");
-                await connection.OpenAsync(ct);
-                return connection;
-            },
-            count: 1);
+        var opened = new StrongBox<int>();
+        await using var readers = new ReadConnections(Counting(opened), count: 1);
 
         await Should.ThrowAsync<InvalidOperationException>(() => readers.RunAsync<int>((_, _) => throw new InvalidOperationException("bad read"), CancellationToken.None));
         (await readers.RunAsync((c, _) => Task.FromResult(c.State), CancellationToken.None)).ShouldBe(System.Data.ConnectionState.Open);
 
-        opened.ShouldBe(1);
+        opened.Value.ShouldBe(1);
     }
+
+    // Opens in-memory connections, counting them.
+    private static Func<CancellationToken, Task<SqliteConnection>> Counting(StrongBox<int> opened) => async ct =>
+    {
+        Interlocked.Increment(ref opened.Value);
+        var connection = new SqliteConnection("Data Source=:memory:");
+        await connection.OpenAsync(ct);
+        return connection;
+    };
 
     private static void InterlockedMax(ref int target, int value)
     {

@@ -105,35 +105,24 @@ public sealed class QuotaBookTests
         book["d"].CanAfford(1, book.Now).ShouldBeTrue();
     }
 
-    [Fact]
-    public void Settle_ProviderSaidItsTime_CountsOneWindowFromItsReceiptWithoutPadding()
-    {
-        var time = new FakeTime();
-        var book = Book(time, rpm: 1, padding: 0.05); // 3 s of a minute
-        var sequence = book.Reserve("d", 10);
-        time.Advance(TimeSpan.FromSeconds(30));
-
-        // 10 s waiting in the worker's queue, 15 s reaching the provider, 5 s there.
-        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5)), null, null);
-
-        time.Advance(TimeSpan.FromSeconds(54.9));
-        book["d"].CanAfford(1, book.Now).ShouldBeFalse("the provider received the call at 25 s and counts it until 85 s");
-        time.Advance(TimeSpan.FromSeconds(0.1));
-        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
-    }
-
-    [Fact]
-    public void Settle_ProviderSaidNothing_TakesTheCallToReachItThePaddingAfterItsStart()
+    // Reserved at 0 s, waited 10 s in the worker's queue, ran for 20 s, settled at 30 s. A provider
+    // that says it spent 5 s received the call at 25 s, and counts it until 85 s; one that says
+    // nothing is taken to have received it the padding (3 s of a minute) after the start at 10 s.
+    [Theory]
+    [InlineData(5.0, 55.0)]
+    [InlineData(null, 43.0)]
+    public void Settle_AfterTheCallRan_CountsOneWindowFromWhenTheProviderReceivedIt(double? providerSeconds, double freeAfterSettle)
     {
         var time = new FakeTime();
         var book = Book(time, rpm: 1, padding: 0.05);
         var sequence = book.Reserve("d", 10);
         time.Advance(TimeSpan.FromSeconds(30));
 
-        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
+        var providerTime = providerSeconds is { } p ? TimeSpan.FromSeconds(p) : (TimeSpan?)null;
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), providerTime), null, null);
 
-        time.Advance(TimeSpan.FromSeconds(42.9));
-        book["d"].CanAfford(1, book.Now).ShouldBeFalse("started at 10 s, taken as received at 13 s, counted until 73 s");
+        time.Advance(TimeSpan.FromSeconds(freeAfterSettle - 0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
         time.Advance(TimeSpan.FromSeconds(0.1));
         book["d"].CanAfford(1, book.Now).ShouldBeTrue();
     }
