@@ -16,6 +16,9 @@ internal sealed class Statement
     private readonly string[] _parameters;
     private readonly ConditionalWeakTable<SqliteConnection, SqliteCommand> _commands = new();
 
+    // The row mapping of a query, built from its columns once: they are the same on every run.
+    private object? _parser;
+
     /// <summary>A statement with its parameters' names, as they appear in <paramref name="sql"/>.</summary>
     public Statement(string sql, params string[] parameters)
     {
@@ -32,7 +35,13 @@ internal sealed class Statement
         where T : class
     {
         await using var reader = await Bind(connection, values).ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? reader.GetRowParser<T>()(reader) : null;
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var parser = _parser as Func<System.Data.Common.DbDataReader, T> ?? (Func<System.Data.Common.DbDataReader, T>)(_parser = reader.GetRowParser<T>());
+        return parser(reader);
     }
 
     private SqliteCommand Bind(SqliteConnection connection, object?[] values)
