@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -8,7 +9,7 @@ namespace Dispatcher.Ledger;
 /// A statement the ledger runs for every job, compiled once per connection and run again with
 /// new values: SQLite then skips parsing and planning it each time. Its values are given in the
 /// order its parameters are named. A connection's commands are used by one caller at a time
-/// (the ledger's writer), like the connection itself.
+/// (the ledger's writer, or the one read holding a read connection), like the connection itself.
 /// </summary>
 internal sealed class Statement
 {
@@ -40,7 +41,12 @@ internal sealed class Statement
             return null;
         }
 
-        var parser = _parser as Func<System.Data.Common.DbDataReader, T> ?? (Func<System.Data.Common.DbDataReader, T>)(_parser = reader.GetRowParser<T>());
+        if (_parser is not Func<DbDataReader, T> parser)
+        {
+            parser = reader.GetRowParser<T>();
+            _parser = parser;
+        }
+
         return parser(reader);
     }
 

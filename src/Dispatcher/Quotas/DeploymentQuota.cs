@@ -90,7 +90,7 @@ public sealed class DeploymentQuota
             _tokenBucket.Charge(-difference, now);
         }
 
-        // Not a number or negative: the call counts from now.
+        // Zero or negative: the call counts from now.
         var seconds = sinceReceived.TotalSeconds;
         var receivedAt = seconds > 0 ? now - seconds : now;
         _requests.Settle(sequence, 1, receivedAt, now);

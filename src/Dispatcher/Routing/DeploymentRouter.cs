@@ -77,7 +77,9 @@ public sealed class DeploymentRouter
         }
 
         var strategy = _strategies[request.ModelGroup];
-        var weighs = strategy.Weighs;
+        var weighsHeadroom = (strategy.Weighs & CandidateFacts.Headroom) != 0;
+        var weighsLatency = (strategy.Weighs & CandidateFacts.Latency) != 0;
+        var weighsCost = (strategy.Weighs & CandidateFacts.Cost) != 0;
         var tokens = request.EstimatedTotalTokens;
         lock (_quotas.Gate)
         {
@@ -132,15 +134,14 @@ public sealed class DeploymentRouter
                     continue;
                 }
 
-                var headroom = (weighs & CandidateFacts.Headroom) != 0;
                 _scratchSlots[count] = slot;
                 _scratch[count++] = new RoutingCandidate(
                     deployment,
-                    headroom ? quota.RequestHeadroom(now) : 0,
-                    headroom ? quota.TokenHeadroom(now) : 0,
+                    weighsHeadroom ? quota.RequestHeadroom(now) : 0,
+                    weighsHeadroom ? quota.TokenHeadroom(now) : 0,
                     quota.InFlight,
-                    (weighs & CandidateFacts.Latency) != 0 ? _latency.MsPerToken(deployment.Id) : null,
-                    (weighs & CandidateFacts.Cost) != 0 ? slot.Cost(request) : 0);
+                    weighsLatency ? _latency.MsPerToken(deployment.Id) : null,
+                    weighsCost ? slot.Cost(request) : 0);
             }
 
             if (count == 0)

@@ -56,7 +56,7 @@ public sealed class DeploymentQuotaTests
     }
 
     [Fact]
-    public void Settle_WithLatency_CountsTheCallFromWhenItStarted()
+    public void Settle_ReceivedEarlier_CountsTheCallFromItsReceipt()
     {
         var quota = new DeploymentQuota(rpm: 1, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
         quota.Reserve(1, 10, 0);

@@ -42,7 +42,7 @@ public sealed class SlidingWindowTests
     }
 
     [Fact]
-    public void Settle_CountsTheSettledAmountFromTheCallsStart()
+    public void Settle_CountsTheSettledAmountFromItsReceipt()
     {
         var window = new SlidingWindow(100, 60);
         window.Open(7, 80, now: 0);
@@ -55,32 +55,22 @@ public sealed class SlidingWindowTests
         window.Sum(70).ShouldBe(0);
     }
 
-    [Fact]
-    public void Settle_StartBeforeTheReservation_CountsFromTheReservation()
+    [Theory]
+    [InlineData(10.0, 0.0, 70.0)] // received before the reservation: counted from the reservation
+    [InlineData(0.0, 30.0, 80.0)] // received after now: counted from now
+    public void Settle_ReceiptOutsideReservationToNow_CountsFromTheNearestOfThem(double reservedAt, double receivedAt, double leavesAt)
     {
         var window = new SlidingWindow(100, 60);
-        window.Open(1, 5, now: 10);
+        window.Open(1, 5, now: reservedAt);
 
-        window.Settle(1, 5, receivedAt: 0, now: 20);
+        window.Settle(1, 5, receivedAt, now: 20);
 
-        window.Sum(69.9).ShouldBe(5);
-        window.Sum(70).ShouldBe(0);
+        window.Sum(leavesAt - 0.1).ShouldBe(5);
+        window.Sum(leavesAt).ShouldBe(0);
     }
 
     [Fact]
-    public void Settle_StartAfterNow_CountsFromNow()
-    {
-        var window = new SlidingWindow(100, 60);
-        window.Open(1, 5, now: 0);
-
-        window.Settle(1, 5, receivedAt: 30, now: 20);
-
-        window.Sum(79.9).ShouldBe(5);
-        window.Sum(80).ShouldBe(0);
-    }
-
-    [Fact]
-    public void Settle_OutOfStartOrder_EvictsEachAtItsOwnTime()
+    public void Settle_OutOfReceiptOrder_EvictsEachAtItsOwnTime()
     {
         var window = new SlidingWindow(3, 60);
         window.Open(1, 1, 0);
