@@ -12,8 +12,10 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.Consumers;
 
 /// <summary>
-/// Takes a job off the intake: records it in the ledger (once per job id and per
-/// batch + custom id), then sends its first attempt to a deployment.
+/// Takes jobs off the intake, one per message or a chunk of them (<see cref="SubmitCompletions"/>):
+/// records each in the ledger (once per job id and per batch + custom id), then sends its first
+/// attempt to a deployment. The jobs of a chunk go through the ledger and routing together, so
+/// their ledger writes share commits.
 /// </summary>
 public sealed class SubmitCompletionConsumer(
     SqliteLedger ledger,
@@ -21,16 +23,63 @@ public sealed class SubmitCompletionConsumer(
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
     TimeProvider time,
-    DispatcherInstrumentation instrumentation) : IConsumer<SubmitCompletion>
+    DispatcherInstrumentation instrumentation) : IConsumer<SubmitCompletion>, IConsumer<SubmitCompletions>
 {
     /// <inheritdoc />
-    public async Task Consume(ConsumeContext<SubmitCompletion> context)
+    public Task Consume(ConsumeContext<SubmitCompletion> context)
     {
-        var message = context.Message;
-        Validate(message);
+        // A plain JSON body reaches both of this consumer's message types; a chunk's is the
+        // other one's to take.
+        if (context.Message.CustomId is null && context.TryGetMessage<SubmitCompletions>(out var chunk) && chunk.Message.Jobs is not null)
+        {
+            return Task.CompletedTask;
+        }
+
+        Validate(context.Message, where: "");
+        var jobId = context.Message.JobId != Guid.Empty ? context.Message.JobId : context.MessageId ?? StableId(context.Message);
+        return AcceptAsync(context.Message, jobId, context);
+    }
+
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<SubmitCompletions> context)
+    {
+        var jobs = context.Message.Jobs;
+        if (jobs is null)
+        {
+            // A single job as a plain JSON body: the other message type's to take.
+            return Task.CompletedTask;
+        }
+
+        if (jobs.Count > SubmitCompletions.MaxJobs)
+        {
+            throw new InvalidSubmissionException($"field jobs: at most {SubmitCompletions.MaxJobs} jobs per message, got {jobs.Count}");
+        }
+
+        // Every job is checked before any is recorded: a bad chunk is refused whole.
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (jobs[i] is null)
+            {
+                throw new InvalidSubmissionException($"jobs[{i}]: must be a job object, got null");
+            }
+
+            Validate(jobs[i], where: $"jobs[{i}] ");
+        }
+
+        var accepting = new Task[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            accepting[i] = AcceptAsync(job, job.JobId != Guid.Empty ? job.JobId : StableId(job), context);
+        }
+
+        return Task.WhenAll(accepting);
+    }
+
+    private async Task AcceptAsync(SubmitCompletion message, Guid jobId, ConsumeContext context)
+    {
         var ct = context.CancellationToken;
         var group = catalog.Value.Group(message.ModelGroup);
-        var jobId = message.JobId != Guid.Empty ? message.JobId : context.MessageId ?? StableId(message);
         using var activity = instrumentation.StartSubmit(jobId, message);
         var job = await ledger.AcceptJobAsync(
             new NewJob(
@@ -78,26 +127,27 @@ public sealed class SubmitCompletionConsumer(
         await dispatch.DispatchAsync(job, attempt, excluded: new HashSet<string>(), groups: null, resend, context, ct);
     }
 
-    private static void Validate(SubmitCompletion message)
+    // Names the field and, for a job in a chunk, its place in the chunk (where ends in a space).
+    private static void Validate(SubmitCompletion message, string where)
     {
         if (string.IsNullOrWhiteSpace(message.CustomId))
         {
-            throw new InvalidSubmissionException("field customId: required, a non-empty string");
+            throw new InvalidSubmissionException($"{where}field customId: required, a non-empty string");
         }
 
         if (string.IsNullOrWhiteSpace(message.ModelGroup))
         {
-            throw new InvalidSubmissionException($"job {message.CustomId}, field modelGroup: required, a non-empty string");
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field modelGroup: required, a non-empty string");
         }
 
         if (message.Body.ValueKind != JsonValueKind.Object)
         {
-            throw new InvalidSubmissionException($"job {message.CustomId}, field body: must be a JSON object, got {message.Body.ValueKind}");
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field body: must be a JSON object, got {message.Body.ValueKind}");
         }
 
         if (message.Priority is < -1000 or > 1000)
         {
-            throw new InvalidSubmissionException($"job {message.CustomId}, field priority: must be between -1000 and 1000");
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field priority: must be between -1000 and 1000");
         }
     }
 

@@ -64,6 +64,7 @@ internal static class BatchFileReader
             splitter.LineNumber,
             Encoding.UTF8.GetString(parser.CustomId),
             Encoding.UTF8.GetString(parser.Model),
-            JsonElement.ParseValue(ref body));
+            JsonElement.ParseValue(ref body),
+            line.Length);
     }
 }

@@ -12,4 +12,5 @@ namespace Dispatcher.Submitter.Batches;
 /// The request body exactly as the file gives it, unknown fields included. It owns its memory,
 /// so it stays valid after the reader moves on and needs no disposal.
 /// </param>
-internal sealed record BatchLine(int LineNumber, string CustomId, string Model, JsonElement Body);
+/// <param name="Bytes">The line's length in the file, in bytes of UTF-8.</param>
+internal sealed record BatchLine(int LineNumber, string CustomId, string Model, JsonElement Body, int Bytes);

@@ -6,12 +6,22 @@ using MassTransit;
 namespace Dispatcher.Submitter.Batches;
 
 /// <summary>
-/// Publishes a validated batch file: the batch announcement, then one job per line, streamed
-/// with a bounded number of sends awaiting their broker confirmation, so memory stays flat
-/// whatever the file's size.
+/// Publishes a validated batch file: the batch announcement, then its lines in chunks of jobs
+/// (<see cref="SubmitCompletions"/>), streamed with a bounded number of chunks awaiting their
+/// broker confirmation, so memory stays flat whatever the file's size. A chunk is one message to
+/// store, deliver and acknowledge where one job per line would be a hundred.
 /// </summary>
-internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 256)
+internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16)
 {
+    /// <summary>The most jobs in one chunk.</summary>
+    public const int ChunkJobs = 100;
+
+    /// <summary>
+    /// A chunk closes once its lines reach this many bytes; a longer line goes in a chunk alone.
+    /// It keeps a chunk of long prompts from making one very large message.
+    /// </summary>
+    public const int ChunkBytes = 256 * 1024;
+
     /// <summary>Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were sent.</summary>
     public async Task<int> PublishAsync(
         string path,
@@ -26,51 +36,56 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path)), ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
-        using var window = new SemaphoreSlim(maxInFlight, maxInFlight);
-        var pending = new List<Task>(maxInFlight);
+        var pending = new Queue<Task<int>>(maxInFlight);
         var sent = 0;
-        await foreach (var line in BatchFileReader.ReadAsync(path, limits, ct))
+        await foreach (var chunk in ChunksAsync(path, batchId, limits, ct))
         {
-            await window.WaitAsync(ct);
-            pending.Add(SendAsync(intake, line, batchId, priority, window, ct));
-            sent++;
-            if (pending.Count >= maxInFlight)
+            pending.Enqueue(SendChunkAsync(intake, chunk, priority, ct));
+            while (pending.Count >= maxInFlight || (pending.Count > 0 && pending.Peek().IsCompleted))
             {
-                await DrainCompletedAsync(pending);
-                progress?.Report(sent - pending.Count);
+                sent += await pending.Dequeue(); // surfaces a failed send
+                progress?.Report(sent);
             }
         }
 
-        await Task.WhenAll(pending);
+        while (pending.Count > 0)
+        {
+            sent += await pending.Dequeue();
+        }
+
         progress?.Report(sent);
         return sent;
     }
 
-    private static async Task SendAsync(ISendEndpoint intake, BatchLine line, string batchId, int priority, SemaphoreSlim window, CancellationToken ct)
+    private IAsyncEnumerable<List<SubmitCompletion>> ChunksAsync(string path, string batchId, BatchFileLimits limits, CancellationToken ct) =>
+        Chunk(BatchFileReader.ReadAsync(path, limits, ct), line => new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority));
+
+    private static async IAsyncEnumerable<List<SubmitCompletion>> Chunk(IAsyncEnumerable<BatchLine> lines, Func<BatchLine, SubmitCompletion> job)
     {
-        try
+        var chunk = new List<SubmitCompletion>(ChunkJobs);
+        var bytes = 0;
+        await foreach (var line in lines)
         {
-            await intake.Send(
-                new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority),
-                context => IntakePriority.Apply(context, priority),
-                ct);
+            if (chunk.Count > 0 && (chunk.Count == ChunkJobs || bytes + line.Bytes > ChunkBytes))
+            {
+                yield return chunk;
+                chunk = new List<SubmitCompletion>(ChunkJobs);
+                bytes = 0;
+            }
+
+            chunk.Add(job(line));
+            bytes += line.Bytes;
         }
-        finally
+
+        if (chunk.Count > 0)
         {
-            window.Release();
+            yield return chunk;
         }
     }
 
-    private static async Task DrainCompletedAsync(List<Task> pending)
+    private static async Task<int> SendChunkAsync(ISendEndpoint intake, List<SubmitCompletion> chunk, int priority, CancellationToken ct)
     {
-        await Task.WhenAny(pending);
-        for (var i = pending.Count - 1; i >= 0; i--)
-        {
-            if (pending[i].IsCompleted)
-            {
-                await pending[i]; // surfaces a failed send
-                pending.RemoveAt(i);
-            }
-        }
+        await intake.Send(new SubmitCompletions(chunk), context => IntakePriority.Apply(context, priority), ct);
+        return chunk.Count;
     }
 }
