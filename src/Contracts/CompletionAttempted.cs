@@ -24,6 +24,7 @@ namespace Dispatcher.Contracts;
 /// received the call at least that long before the worker had the answer, which is what the
 /// dispatcher's quota windows count the call from.
 /// </param>
+/// <param name="TraceParent">The <c>traceparent</c> of the worker's call, so the dispatcher's handling joins the job's trace.</param>
 public sealed record CompletionAttempted(
     Guid JobId,
     string DeploymentId,
@@ -37,4 +38,5 @@ public sealed record CompletionAttempted(
     TimeSpan? RetryAfter = null,
     string? RequestId = null,
     RateLimitSnapshot? RateLimit = null,
-    double? ProviderMs = null);
+    double? ProviderMs = null,
+    string? TraceParent = null);

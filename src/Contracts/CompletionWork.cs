@@ -12,6 +12,10 @@ namespace Dispatcher.Contracts;
 /// <param name="EstimatedPromptTokens">The dispatcher's estimate of the prompt's tokens.</param>
 /// <param name="MaxTokens">The completion token limit reserved for this attempt.</param>
 /// <param name="Deadline">After this instant the worker does not start the call.</param>
+/// <param name="TraceParent">
+/// The W3C <c>traceparent</c> of the dispatcher's span that sent the attempt, so the worker's
+/// call joins the job's trace when the attempt travels in a <see cref="CompletionWorkPack"/>.
+/// </param>
 public sealed record CompletionWork(
     Guid JobId,
     string DeploymentId,
@@ -19,4 +23,5 @@ public sealed record CompletionWork(
     JsonElement Body,
     int EstimatedPromptTokens,
     int MaxTokens,
-    DateTimeOffset? Deadline = null);
+    DateTimeOffset? Deadline = null,
+    string? TraceParent = null);

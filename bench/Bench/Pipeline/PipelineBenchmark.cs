@@ -110,8 +110,9 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
         await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue], ct);
 
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
         await producer.PublishAsync(warmupFile, "warmup-" + Slug(label), settings.Warmup, ct);
-        await WaitForDepthAsync(broker, dispatcher, settings.Warmup, ct);
+        await WaitForRoutedAsync(broker, ledger, "warmup-" + Slug(label), settings.Warmup, dispatcher, ct);
         await PurgeProviderQueuesAsync(broker, ct);
 
         var pids = Pids(("dispatcher", dispatcher.Id));
@@ -120,7 +121,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         var started = _clock.GetTimestamp();
         await producer.PublishAsync(mainFile, Slug(label), settings.Jobs, ct);
         var published = _clock.GetElapsedTime(started);
-        await WaitForDepthAsync(broker, dispatcher, settings.Jobs, ct);
+        await WaitForRoutedAsync(broker, ledger, Slug(label), settings.Jobs, dispatcher, ct);
         var elapsed = _clock.GetElapsedTime(started);
         var usage = cpu.Stop();
 
@@ -181,16 +182,21 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             "the programs to consume " + string.Join(", ", queues),
             ct);
 
-    private Task WaitForDepthAsync(BrokerClient broker, ChildProgram dispatcher, int jobs, CancellationToken ct) =>
+    // Routed means the ledger has every job marked sent and the intake is empty: the dispatcher
+    // acknowledges an intake message only once the packs holding its jobs are confirmed, so
+    // what is left then is at most the confirmation of the last packs, a millisecond or two.
+    // (The provider queues' depth counts packs of attempts, not jobs.)
+    private Task WaitForRoutedAsync(BrokerClient broker, SqliteLedger ledger, string batchId, int jobs, ChildProgram dispatcher, CancellationToken ct) =>
         Processes.Polling.UntilAsync(
             async () =>
             {
                 dispatcher.ThrowIfExited();
-                return await broker.DepthAsync(ProductEnvironment.ProviderQueues, ct) >= jobs;
+                var status = await ledger.GetBatchStatusAsync(batchId, ct);
+                return status is not null && status.Dispatched >= jobs && await broker.DepthAsync([QueueNames.Intake], ct) == 0;
             },
             DepthPoll,
             settings.Timeout,
-            $"{jobs} work items in the provider queues",
+            $"{jobs} jobs of batch {batchId} sent to the provider queues",
             ct);
 
     private async Task<BatchStatus> WaitForBatchAsync(SqliteLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct)

@@ -13,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.Consumers;
 
 /// <summary>
-/// Takes a worker's report of one attempt, settles its quota and feeds the breaker gate, and
+/// Takes a worker's report of one attempt (alone, or in a <see cref="CompletionAttemptedPack"/>
+/// whose reports are handled side by side), settles its quota and feeds the breaker gate, and
 /// decides the job's next step: end it with its completion, re-route it now (the fallback
 /// queue), retry it after a delay (the retry delay queues), or end it as failed.
 /// </summary>
@@ -27,15 +28,30 @@ public sealed class CompletionAttemptedConsumer(
     SpendBook spend,
     LatencyTracker latency,
     IOptions<CatalogOptions> catalog,
-    DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>
+    DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     private const double MaxCallDurationMs = 24 * 60 * 60 * 1000.0; // a day
 
     /// <inheritdoc />
-    public async Task Consume(ConsumeContext<CompletionAttempted> context)
+    public Task Consume(ConsumeContext<CompletionAttempted> context) => HandleAsync(context.Message, context);
+
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<CompletionAttemptedPack> context)
     {
-        var outcome = context.Message;
+        var outcomes = context.Message.Outcomes ?? throw new InvalidSubmissionException("field outcomes: required, a list of outcomes");
+        var handling = new Task[outcomes.Count];
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            handling[i] = HandleAsync(outcomes[i] ?? throw new InvalidSubmissionException($"outcomes[{i}]: must be an outcome, got null"), context);
+        }
+
+        return Task.WhenAll(handling);
+    }
+
+    private async Task HandleAsync(CompletionAttempted outcome, ConsumeContext context)
+    {
         var ct = context.CancellationToken;
+        using var activity = instrumentation.StartOutcome(outcome);
         var jobId = outcome.JobId.ToString();
         var job = await ledger.GetJobAsync(jobId, ct)
             ?? throw new InvalidSubmissionException($"outcome for unknown job {jobId}");

@@ -4,6 +4,7 @@ using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
@@ -28,7 +29,8 @@ public sealed class JobDispatch(
     IOptions<CatalogOptions> catalog,
     TimeProvider time,
     ILogger<JobDispatch> logger,
-    DispatcherInstrumentation instrumentation)
+    DispatcherInstrumentation instrumentation,
+    PackingSender<CompletionWork, CompletionWorkPack> workSender)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -85,15 +87,15 @@ public sealed class JobDispatch(
         }
 
         var deployment = decision.Deployment;
-        using var body = JsonDocument.Parse(job.Body);
         var work = new CompletionWork(
             request.JobId,
             deployment.Id,
             attempt,
-            body.RootElement,
+            JsonElement.Parse(job.Body), // its own memory: the pack may be sent after this returns
             request.EstimatedPromptTokens,
             request.MaxTokens,
-            deadline);
+            deadline,
+            activity?.Id);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
         // restarted dispatcher counts against its quota windows. A crash in between leaves the
@@ -107,8 +109,7 @@ public sealed class JobDispatch(
             return;
         }
 
-        var endpoint = await context.GetSendEndpoint(new Uri("queue:" + QueueNames.Provider(deployment.Id)));
-        await endpoint.Send(work, ct);
+        await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
         instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
         instrumentation.JobFellBack(job.ModelGroup, deployment.ModelGroup);
         if (logger.IsEnabled(LogLevel.Debug))

@@ -1,6 +1,7 @@
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Consumers;
+using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Messaging;
@@ -9,6 +10,7 @@ using Dispatcher.Quotas;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
 using Dispatcher.Standby;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -76,6 +78,10 @@ public static class DispatcherServices
         services.TryAddSingleton<DispatcherActivation>();
         services.TryAddSingleton<ResultPublisher>();
         services.TryAddSingleton<JobDispatch>();
+        // Attempts for a busy deployment go out in packs of up to 64 while two sends to its
+        // queue await confirmation; a pack bounds what a worker's crash makes it run again.
+        services.TryAddSingleton(sp => new PackingSender<CompletionWork, CompletionWorkPack>(
+            sp.GetRequiredService<IBus>(), work => new CompletionWorkPack(work), maxItems: 64, maxInFlight: 2));
         services.TryAddSingleton<DispatcherInstrumentation>();
         return services;
     }

@@ -96,6 +96,26 @@ public sealed class DispatcherInstrumentation : IDisposable
         return activity;
     }
 
+    /// <summary>
+    /// Starts the span of handling one attempt's outcome, in the job's trace when the worker said
+    /// which call it reports (outcomes travel in packs, whose message belongs to no one job).
+    /// </summary>
+    public Activity? StartOutcome(CompletionAttempted outcome)
+    {
+        var activity = outcome.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var context)
+            ? ActivitySource.StartActivity("dispatcher.outcome", ActivityKind.Consumer, context)
+            : ActivitySource.StartActivity("dispatcher.outcome", ActivityKind.Consumer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("job.id", outcome.JobId.ToString());
+            activity.SetTag("job.attempt", outcome.Attempt);
+            activity.SetTag("deployment", outcome.DeploymentId);
+            activity.SetTag("outcome", outcome.Error.ToString());
+        }
+
+        return activity;
+    }
+
     /// <summary>Starts the span of one attempt's routing decision and send.</summary>
     public Activity? StartRoute(JobRow job, int attempt)
     {

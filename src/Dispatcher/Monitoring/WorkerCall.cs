@@ -20,6 +20,9 @@ public sealed class WorkerCall : IDisposable
         _activity = activity;
     }
 
+    /// <summary>The W3C <c>traceparent</c> of the call's span, when it is recorded.</summary>
+    public string? TraceParent => _activity?.Id;
+
     /// <summary>Records the call's outcome and duration, and ends its span.</summary>
     public void End(ErrorKind outcome, int? statusCode, double milliseconds)
     {

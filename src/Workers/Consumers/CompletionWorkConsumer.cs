@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Dispatcher.Contracts;
+using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Workers.Providers;
 using MassTransit;
@@ -6,25 +8,65 @@ using MassTransit;
 namespace Dispatcher.Workers.Consumers;
 
 /// <summary>
-/// Runs one attempt against the deployment the dispatcher chose and reports the classified
-/// outcome back. It never decides a job's next route; that is the dispatcher's.
+/// Runs attempts against the deployment the dispatcher chose, one per message or a pack of them
+/// (<see cref="CompletionWorkPack"/>), and reports each classified outcome back. It never decides
+/// a job's next route; that is the dispatcher's. A message is acknowledged once the outcome of
+/// every attempt in it is confirmed by the broker.
 /// </summary>
-internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerInstrumentation instrumentation, TimeProvider time) : IConsumer<CompletionWork>
+internal sealed class CompletionWorkConsumer(
+    ProviderRegistry providers,
+    WorkerInstrumentation instrumentation,
+    PackingSender<CompletionAttempted, CompletionAttemptedPack> outcomes,
+    TimeProvider time) : IConsumer<CompletionWork>, IConsumer<CompletionWorkPack>
 {
-    public async Task Consume(ConsumeContext<CompletionWork> context)
+    // To the queue's exchange: sending to the queue itself would declare it, without the
+    // single-active-consumer argument the dispatcher sets, and the broker refuses a queue
+    // declared two ways. The dispatcher declares and binds the queue.
+    private static readonly Uri OutcomesAddress = new("exchange:" + QueueNames.Outcomes);
+
+    public Task Consume(ConsumeContext<CompletionWork> context) =>
+        RunAsync(context.Message, Served(context.Message), context.CancellationToken);
+
+    public Task Consume(ConsumeContext<CompletionWorkPack> context)
     {
-        var work = context.Message;
-        if (!providers.TryGet(work.DeploymentId, out var deployment, out var pipeline))
+        var work = context.Message.Work ?? throw new InvalidOperationException("field work: required, a list of attempts");
+
+        // Every attempt is checked before any runs: a pack this worker cannot serve is
+        // dead-lettered whole.
+        var served = new ProviderCallPipeline[work.Count];
+        for (var i = 0; i < work.Count; i++)
         {
-            // Work for a deployment this process does not serve: a routing or configuration
-            // mismatch that retrying here cannot fix. The transport dead-letters it.
-            throw new InvalidOperationException($"this worker does not serve deployment '{work.DeploymentId}'");
+            served[i] = Served(work[i] ?? throw new InvalidOperationException($"work[{i}]: must be an attempt, got null"));
         }
 
-        var started = time.GetTimestamp();
-        ProviderOutcome outcome;
-        using (var call = instrumentation.BeginCall(work))
+        var running = new Task[work.Count];
+        for (var i = 0; i < work.Count; i++)
         {
+            running[i] = RunAsync(work[i], served[i], context.CancellationToken);
+        }
+
+        return Task.WhenAll(running);
+    }
+
+    // Work for a deployment this process does not serve is a routing or configuration mismatch
+    // that retrying here cannot fix: the transport dead-letters the message.
+    private ProviderCallPipeline Served(CompletionWork work) =>
+        providers.TryGet(work.DeploymentId, out _, out var pipeline)
+            ? pipeline
+            : throw new InvalidOperationException($"this worker does not serve deployment '{work.DeploymentId}'");
+
+    private async Task RunAsync(CompletionWork work, ProviderCallPipeline pipeline, CancellationToken ct)
+    {
+        providers.TryGet(work.DeploymentId, out var deployment, out _);
+        await pipeline.EnterSlotAsync(ct);
+        long started;
+        ProviderOutcome outcome;
+        string? trace;
+        try
+        {
+            started = time.GetTimestamp();
+            using var call = instrumentation.BeginCall(work, Parent(work.TraceParent));
+            trace = call.TraceParent ?? work.TraceParent;
             if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
             {
                 outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
@@ -32,17 +74,18 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerI
             else
             {
                 var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
-                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt), context.CancellationToken);
+                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt), ct);
             }
 
             call.End(outcome.Error, outcome.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
         }
+        finally
+        {
+            pipeline.LeaveSlot();
+        }
 
-        // To the queue's exchange: sending to the queue itself would declare it, without the
-        // single-active-consumer argument the dispatcher sets, and the broker refuses a queue
-        // declared two ways. The dispatcher declares and binds the queue.
-        var endpoint = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
-        await endpoint.Send(
+        await outcomes.SendAsync(
+            OutcomesAddress,
             new CompletionAttempted(
                 work.JobId,
                 work.DeploymentId,
@@ -56,7 +99,12 @@ internal sealed class CompletionWorkConsumer(ProviderRegistry providers, WorkerI
                 outcome.RetryAfter,
                 outcome.RequestId,
                 outcome.RateLimit,
-                outcome.ProviderTime?.TotalMilliseconds),
-            context.CancellationToken);
+                outcome.ProviderTime?.TotalMilliseconds,
+                trace),
+            ct);
     }
+
+    // The dispatcher's span that sent the attempt, when it said; a malformed value is ignored.
+    private static ActivityContext? Parent(string? traceParent) =>
+        traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent) ? parent : null;
 }

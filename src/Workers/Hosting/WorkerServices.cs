@@ -1,6 +1,9 @@
+using Dispatcher.Contracts;
 using Dispatcher.Hosting;
+using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Workers.Providers;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -17,6 +20,9 @@ public static class WorkerServices
         services.TryAddSingleton<ProviderClientFactory>();
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<WorkerInstrumentation>();
+        // Outcomes go back in packs of up to 64 while two reports await confirmation.
+        services.TryAddSingleton(sp => new PackingSender<CompletionAttempted, CompletionAttemptedPack>(
+            sp.GetRequiredService<IBus>(), outcomes => new CompletionAttemptedPack(outcomes), maxItems: 64, maxInFlight: 2));
         return services;
     }
 }

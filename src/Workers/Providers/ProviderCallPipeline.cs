@@ -17,6 +17,10 @@ internal sealed class ProviderCallPipeline
     private readonly TimeSpan _timeout;
     private readonly ResiliencePipeline<ProviderOutcome> _pipeline;
 
+    // Attempts arrive in packs, several to a message, so the endpoint's message limit alone
+    // does not bound the calls; this does, across every pack.
+    private readonly SemaphoreSlim _slots;
+
     /// <summary>Creates the pipeline for <paramref name="deployment"/>'s calls through <paramref name="client"/>.</summary>
     /// <param name="deployment">Gives <see cref="DeploymentOptions.TimeoutSeconds"/> and <see cref="DeploymentOptions.Breaker"/>.</param>
     /// <param name="client">The deployment's adapter.</param>
@@ -28,6 +32,7 @@ internal sealed class ProviderCallPipeline
         ArgumentNullException.ThrowIfNull(timeProvider);
         _client = client;
         _timeout = TimeSpan.FromSeconds(deployment.TimeoutSeconds);
+        _slots = new SemaphoreSlim(deployment.MaxParallel, deployment.MaxParallel);
         var breaker = deployment.Breaker;
         _pipeline = new ResiliencePipelineBuilder<ProviderOutcome> { Name = $"provider.{deployment.Id}", TimeProvider = timeProvider }
             // The breaker wraps the timeout so that attempts cut off by it count as failures.
@@ -42,6 +47,15 @@ internal sealed class ProviderCallPipeline
             .AddTimeout(_timeout)
             .Build();
     }
+
+    /// <summary>
+    /// Waits until fewer than the deployment's <see cref="DeploymentOptions.MaxParallel"/> calls
+    /// run; the caller must <see cref="LeaveSlot"/> when its call ends.
+    /// </summary>
+    public Task EnterSlotAsync(CancellationToken cancellationToken) => _slots.WaitAsync(cancellationToken);
+
+    /// <summary>Gives back the slot <see cref="EnterSlotAsync"/> took.</summary>
+    public void LeaveSlot() => _slots.Release();
 
     /// <summary>Makes one call; a provider failure comes back as an outcome, never as an exception.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
