@@ -87,6 +87,7 @@ public sealed class CompletionAttemptedConsumer(
         {
             var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId);
             await results.SucceedAsync(
+                job,
                 new JobCompletion(
                     jobId,
                     true,
@@ -101,6 +102,7 @@ public sealed class CompletionAttemptedConsumer(
                     outcome.StatusCode,
                     outcome.RequestId,
                     outcome.LatencyMs),
+                outcome.Response,
                 context,
                 ct);
             return;

@@ -26,17 +26,51 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
         await PublishIfUnsentAsync(job.JobId, publisher, ct);
     }
 
-    /// <summary>Ends a job with its completion and publishes <see cref="CompletionSucceeded"/>.</summary>
-    public async Task SucceedAsync(JobCompletion completion, ConsumeContext publisher, CancellationToken ct)
+    /// <summary>
+    /// Ends <paramref name="job"/> with its completion and publishes <see cref="CompletionSucceeded"/>.
+    /// The delivery that ends the job publishes from what it holds, without reading the job back.
+    /// </summary>
+    public async Task SucceedAsync(JobRow job, JobCompletion completion, JsonElement? response, ConsumeContext publisher, CancellationToken ct)
     {
-        await ledger.CompleteAsync(completion, ct);
-        await PublishIfUnsentAsync(completion.JobId, publisher, ct);
+        var stripe = Stripe(completion.JobId);
+        await stripe.WaitAsync(ct);
+        try
+        {
+            if (!await ledger.CompleteAsync(completion, ct))
+            {
+                // Another delivery ended it first; its event may still be unsent.
+                await PublishUnderLockAsync(completion.JobId, publisher, ct);
+                return;
+            }
+
+            await publisher.Publish(
+                new CompletionSucceeded(
+                    Guid.Parse(job.JobId),
+                    job.BatchId,
+                    job.CustomId,
+                    job.ModelGroup,
+                    completion.DeploymentId ?? "",
+                    completion.Attempts,
+                    response ?? EmptyResponse,
+                    completion.PromptTokens is { } prompt ? new TokenUsage(prompt, completion.CompletionTokens ?? 0) : null,
+                    completion.Cost,
+                    completion.LatencyMs ?? 0,
+                    completion.RequestId,
+                    time.GetUtcNow()),
+                ct);
+            await ledger.MarkResultPublishedAsync(completion.JobId, ct);
+            instrumentation.JobSucceeded(completion.DeploymentId ?? "", job.ModelGroup);
+        }
+        finally
+        {
+            stripe.Release();
+        }
     }
 
     /// <summary>Publishes the result of an ended job unless it was already published.</summary>
     public async Task PublishIfUnsentAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
     {
-        var stripe = _stripes[(uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)_stripes.Length];
+        var stripe = Stripe(jobId);
         await stripe.WaitAsync(ct);
         try
         {
@@ -47,6 +81,10 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
             stripe.Release();
         }
     }
+
+    private static readonly JsonElement EmptyResponse = JsonElement.Parse("{}");
+
+    private SemaphoreSlim Stripe(string jobId) => _stripes[(uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)_stripes.Length];
 
     private async Task PublishUnderLockAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
     {

@@ -186,13 +186,17 @@ public sealed class DispatcherInstrumentation : IDisposable
     {
         if (job.State == JobState.Succeeded)
         {
-            _succeeded.Add(1, new KeyValuePair<string, object?>("deployment", job.DeploymentId ?? ""), new("model_group", job.ModelGroup));
+            JobSucceeded(job.DeploymentId ?? "", job.ModelGroup);
         }
         else
         {
             _failed.Add(1, new KeyValuePair<string, object?>("model_group", job.ModelGroup), new("error_kind", job.ErrorKind ?? nameof(ErrorKind.ServerError)));
         }
     }
+
+    /// <summary>A job ended with its completion from <paramref name="deploymentId"/>.</summary>
+    public void JobSucceeded(string deploymentId, string modelGroup) =>
+        _succeeded.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId), new("model_group", modelGroup));
 
     /// <summary>A worker's report of one attempt arrived (first delivery only): its latency, and for a success its tokens and cost.</summary>
     public void AttemptReported(string modelGroup, CompletionAttempted outcome)
