@@ -80,7 +80,7 @@ public static class DispatcherServices
         services.TryAddSingleton<JobDispatch>();
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its
         // queue await confirmation; a pack bounds what a worker's crash makes it run again.
-        services.TryAddSingleton(sp => new PackingSender<CompletionWork, CompletionWorkPack>(
+        services.TryAddSingleton(sp => PackingSender<CompletionWork, CompletionWorkPack>.Through(
             sp.GetRequiredService<IBus>(), work => new CompletionWorkPack(work), maxItems: 64, maxInFlight: 2));
         services.TryAddSingleton<DispatcherInstrumentation>();
         return services;

@@ -13,13 +13,21 @@ namespace Dispatcher.Messaging;
 /// </summary>
 /// <typeparam name="TItem">What callers send.</typeparam>
 /// <typeparam name="TPack">The message that carries a pack of items.</typeparam>
+/// <param name="send">Sends a pack to an address; completes when the broker has confirmed it.</param>
+/// <param name="pack">Makes the message for a pack of items.</param>
+/// <param name="maxItems">The most items in one pack.</param>
+/// <param name="maxInFlight">The most sends to one address awaiting confirmation at once.</param>
 public sealed class PackingSender<TItem, TPack>(
-    ISendEndpointProvider sender,
+    Func<Uri, TPack, Task> send,
     Func<IReadOnlyList<TItem>, TPack> pack,
     int maxItems,
     int maxInFlight)
     where TPack : class
 {
+    /// <summary>A sender through <paramref name="sender"/>'s endpoints (the bus, in the product).</summary>
+    public static PackingSender<TItem, TPack> Through(ISendEndpointProvider sender, Func<IReadOnlyList<TItem>, TPack> pack, int maxItems, int maxInFlight) =>
+        new(async (address, message) => await (await sender.GetSendEndpoint(address).ConfigureAwait(false)).Send(message).ConfigureAwait(false), pack, maxItems, maxInFlight);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<Uri, Address> _addresses = [];
 
@@ -90,8 +98,7 @@ public sealed class PackingSender<TItem, TPack>(
                     items[i] = taken[i].Item;
                 }
 
-                var endpoint = await sender.GetSendEndpoint(target.Uri).ConfigureAwait(false);
-                await endpoint.Send(pack(items), CancellationToken.None).ConfigureAwait(false);
+                await send(target.Uri, pack(items)).ConfigureAwait(false);
                 taken.ForEach(w => w.Sent.TrySetResult());
             }
             catch (Exception e)

@@ -221,6 +221,44 @@ public sealed class EmbeddedPipelineTests
     }
 
     [Fact]
+    public async Task SubmitCompletions_Chunk_EachJobEndsWithItsOwnResult()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1"), EmbeddedPipeline.Simulated("d2") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobs = Enumerable.Range(1, 40).Select(i => new SubmitCompletion($"c-{i}", "gpt-test", Body(text: $"q{i}"), "b-chunk", Guid.NewGuid())).ToList();
+
+        var intake = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        await intake.Send(new SubmitCompletions(jobs));
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count(s => s.BatchId == "b-chunk") == 40, "40 results");
+
+        recorder.Succeeded.Select(s => s.CustomId).OrderBy(x => x).ShouldBe(jobs.Select(j => j.CustomId).OrderBy(x => x));
+        recorder.Succeeded.Select(s => s.JobId).ShouldBe(jobs.Select(j => j.JobId), ignoreOrder: true);
+        recorder.ChunkFaults.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task SubmitCompletions_ChunkWithAnInvalidJob_IsRefusedWholeNamingTheJob()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var notAnObject = JsonSerializer.SerializeToElement("just text");
+        var okId = Guid.NewGuid();
+
+        var intake = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        await intake.Send(new SubmitCompletions(
+        [
+            new SubmitCompletion("ok-1", "gpt-test", Body(), "b-bad-chunk", okId),
+            new SubmitCompletion("broken", "gpt-test", notAnObject, "b-bad-chunk", Guid.NewGuid()),
+        ]));
+        await SendAsync(pipeline.Bus, new SubmitCompletion("after", "gpt-test", Body(), "b-after", Guid.NewGuid()));
+        await EventRecorder.EventuallyAsync(() => !recorder.ChunkFaults.IsEmpty && recorder.Succeeded.Any(s => s.CustomId == "after"), "a fault and the next job's result");
+
+        recorder.ChunkFaults.Single().Exceptions[0].Message.ShouldContain("jobs[1] job broken, field body");
+        (await pipeline.Ledger.GetJobAsync(okId.ToString(), default)).ShouldBeNull();
+        recorder.Succeeded.ShouldNotContain(s => s.BatchId == "b-bad-chunk");
+    }
+
+    [Fact]
     public async Task SubmitCompletion_DeadlinePassed_FailsWithoutCallingAProvider()
     {
         await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } });

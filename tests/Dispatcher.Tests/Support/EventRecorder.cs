@@ -13,6 +13,8 @@ public sealed class EventRecorder
 
     public ConcurrentQueue<Fault<SubmitCompletion>> IntakeFaults { get; } = new();
 
+    public ConcurrentQueue<Fault<SubmitCompletions>> ChunkFaults { get; } = new();
+
     public static async Task<EventRecorder> ConnectAsync(IBus bus)
     {
         var recorder = new EventRecorder();
@@ -21,6 +23,7 @@ public sealed class EventRecorder
             e.Handler<CompletionSucceeded>(c => { recorder.Succeeded.Enqueue(c.Message); return Task.CompletedTask; });
             e.Handler<CompletionFailed>(c => { recorder.Failed.Enqueue(c.Message); return Task.CompletedTask; });
             e.Handler<Fault<SubmitCompletion>>(c => { recorder.IntakeFaults.Enqueue(c.Message); return Task.CompletedTask; });
+            e.Handler<Fault<SubmitCompletions>>(c => { recorder.ChunkFaults.Enqueue(c.Message); return Task.CompletedTask; });
         });
         await handle.Ready;
         return recorder;
