@@ -43,20 +43,17 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
                 return;
             }
 
-            await publisher.Publish(
-                new CompletionSucceeded(
-                    Guid.Parse(job.JobId),
-                    job.BatchId,
-                    job.CustomId,
-                    job.ModelGroup,
-                    completion.DeploymentId ?? "",
-                    completion.Attempts,
-                    response ?? EmptyResponse,
-                    completion.PromptTokens is { } prompt ? new TokenUsage(prompt, completion.CompletionTokens ?? 0) : null,
-                    completion.Cost,
-                    completion.LatencyMs ?? 0,
-                    completion.RequestId,
-                    time.GetUtcNow()),
+            await PublishSucceededAsync(
+                job,
+                completion.DeploymentId,
+                completion.Attempts,
+                response ?? EmptyResponse,
+                completion.PromptTokens,
+                completion.CompletionTokens,
+                completion.Cost,
+                completion.LatencyMs,
+                completion.RequestId,
+                publisher,
                 ct);
             await ledger.MarkResultPublishedAsync(completion.JobId, ct);
             instrumentation.JobSucceeded(completion.DeploymentId ?? "", job.ModelGroup);
@@ -97,20 +94,17 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
         if (job.State == JobState.Succeeded)
         {
             using var response = JsonDocument.Parse(job.Response ?? "{}");
-            await publisher.Publish(
-                new CompletionSucceeded(
-                    Guid.Parse(job.JobId),
-                    job.BatchId,
-                    job.CustomId,
-                    job.ModelGroup,
-                    job.DeploymentId ?? "",
-                    (int)job.Attempts,
-                    response.RootElement,
-                    job.PromptTokens is null ? null : new TokenUsage((int)job.PromptTokens, (int)(job.CompletionTokens ?? 0)),
-                    (decimal)(job.Cost ?? 0),
-                    job.LatencyMs ?? 0,
-                    job.RequestId,
-                    time.GetUtcNow()),
+            await PublishSucceededAsync(
+                job,
+                job.DeploymentId,
+                (int)job.Attempts,
+                response.RootElement,
+                (int?)job.PromptTokens,
+                (int?)job.CompletionTokens,
+                (decimal)(job.Cost ?? 0),
+                job.LatencyMs,
+                job.RequestId,
+                publisher,
                 ct);
         }
         else
@@ -143,4 +137,32 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
         await ledger.MarkResultPublishedAsync(jobId, ct);
         instrumentation.JobEnded(job);
     }
+
+    private Task PublishSucceededAsync(
+        JobRow job,
+        string? deploymentId,
+        int attempts,
+        JsonElement response,
+        int? promptTokens,
+        int? completionTokens,
+        decimal cost,
+        double? latencyMs,
+        string? requestId,
+        ConsumeContext publisher,
+        CancellationToken ct) =>
+        publisher.Publish(
+            new CompletionSucceeded(
+                Guid.Parse(job.JobId),
+                job.BatchId,
+                job.CustomId,
+                job.ModelGroup,
+                deploymentId ?? "",
+                attempts,
+                response,
+                promptTokens is { } prompt ? new TokenUsage(prompt, completionTokens ?? 0) : null,
+                cost,
+                latencyMs ?? 0,
+                requestId,
+                time.GetUtcNow()),
+            ct);
 }

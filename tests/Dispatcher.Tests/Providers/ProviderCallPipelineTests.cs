@@ -184,15 +184,35 @@ public sealed class ProviderCallPipelineTests
         client.Calls.ShouldBe(12);
     }
 
+    [Fact]
+    public async Task EnterSlotAsync_MaxParallelSlotsTaken_WaitsUntilOneIsLeft()
+    {
+        var pipeline = Pipeline(new ScriptedProviderClient(_ => Task.FromResult(Success)), maxParallel: 2);
+
+        await pipeline.EnterSlotAsync(default);
+        await pipeline.EnterSlotAsync(default);
+        var third = pipeline.EnterSlotAsync(default);
+        await Task.Delay(50);
+        third.IsCompleted.ShouldBeFalse();
+        pipeline.LeaveSlot();
+
+        await third.WaitAsync(TimeSpan.FromSeconds(10));
+        var fourth = pipeline.EnterSlotAsync(default);
+        await Task.Delay(50);
+        fourth.IsCompleted.ShouldBeFalse();
+    }
+
     private ProviderCallPipeline Pipeline(
         ScriptedProviderClient client,
         double timeoutSeconds = 30,
         TimeProvider? timeProvider = null,
-        int minimumThroughput = 4)
+        int minimumThroughput = 4,
+        int maxParallel = 8)
     {
         var deployment = new DeploymentOptions
         {
             Id = "pipeline-test",
+            MaxParallel = maxParallel,
             ModelGroup = "m",
             TimeoutSeconds = timeoutSeconds,
             Breaker = new CircuitBreakerOptions
