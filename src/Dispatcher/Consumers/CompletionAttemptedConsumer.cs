@@ -39,10 +39,15 @@ public sealed class CompletionAttemptedConsumer(
     public Task Consume(ConsumeContext<CompletionAttemptedPack> context)
     {
         var outcomes = context.Message.Outcomes ?? throw new InvalidSubmissionException("field outcomes: required, a list of outcomes");
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            _ = outcomes[i] ?? throw new InvalidSubmissionException($"outcomes[{i}]: must be an outcome, got null");
+        }
+
         var handling = new Task[outcomes.Count];
         for (var i = 0; i < outcomes.Count; i++)
         {
-            handling[i] = HandleAsync(outcomes[i] ?? throw new InvalidSubmissionException($"outcomes[{i}]: must be an outcome, got null"), context);
+            handling[i] = HandleAsync(outcomes[i], context);
         }
 
         return Task.WhenAll(handling);

@@ -81,7 +81,7 @@ public static class DispatcherServices
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its
         // queue await confirmation; a pack bounds what a worker's crash makes it run again.
         services.TryAddSingleton(sp => PackingSender<CompletionWork, CompletionWorkPack>.Through(
-            sp.GetRequiredService<IBus>(), work => new CompletionWorkPack(work), maxItems: 64, maxInFlight: 2));
+            sp.GetRequiredService<IBus>(), work => new CompletionWorkPack(work), new PackingLimits(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<DispatcherInstrumentation>();
         return services;
     }

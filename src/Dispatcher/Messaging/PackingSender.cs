@@ -15,18 +15,22 @@ namespace Dispatcher.Messaging;
 /// <typeparam name="TPack">The message that carries a pack of items.</typeparam>
 /// <param name="send">Sends a pack to an address; completes when the broker has confirmed it.</param>
 /// <param name="pack">Makes the message for a pack of items.</param>
-/// <param name="maxItems">The most items in one pack.</param>
-/// <param name="maxInFlight">The most sends to one address awaiting confirmation at once.</param>
+/// <param name="limits">Pack size, sends in flight, and how long and how often a pack is tried.</param>
+/// <param name="time">The clock for send timeouts and resend delays.</param>
 public sealed class PackingSender<TItem, TPack>(
-    Func<Uri, TPack, Task> send,
+    Func<Uri, TPack, CancellationToken, Task> send,
     Func<IReadOnlyList<TItem>, TPack> pack,
-    int maxItems,
-    int maxInFlight)
+    PackingLimits limits,
+    TimeProvider time)
     where TPack : class
 {
     /// <summary>A sender through <paramref name="sender"/>'s endpoints (the bus, in the product).</summary>
-    public static PackingSender<TItem, TPack> Through(ISendEndpointProvider sender, Func<IReadOnlyList<TItem>, TPack> pack, int maxItems, int maxInFlight) =>
-        new(async (address, message) => await (await sender.GetSendEndpoint(address).ConfigureAwait(false)).Send(message).ConfigureAwait(false), pack, maxItems, maxInFlight);
+    public static PackingSender<TItem, TPack> Through(ISendEndpointProvider sender, Func<IReadOnlyList<TItem>, TPack> pack, PackingLimits limits, TimeProvider time) =>
+        new(
+            async (address, message, ct) => await (await sender.GetSendEndpoint(address).ConfigureAwait(false)).Send(message, ct).ConfigureAwait(false),
+            pack,
+            limits,
+            time);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Uri, Address> _addresses = [];
@@ -49,7 +53,7 @@ public sealed class PackingSender<TItem, TPack>(
             }
 
             target.Queue.Enqueue(waiting);
-            start = target.Sending < maxInFlight;
+            start = target.Sending < limits.MaxInFlight;
             if (start)
             {
                 target.Sending++;
@@ -83,28 +87,64 @@ public sealed class PackingSender<TItem, TPack>(
                     return;
                 }
 
-                taken = new List<Waiting>(Math.Min(target.Queue.Count, maxItems));
-                while (taken.Count < maxItems && target.Queue.TryDequeue(out var next))
+                taken = new List<Waiting>(Math.Min(target.Queue.Count, limits.MaxItems));
+                while (taken.Count < limits.MaxItems && target.Queue.TryDequeue(out var next))
                 {
                     taken.Add(next);
                 }
             }
 
+            var items = new TItem[taken.Count];
+            for (var i = 0; i < items.Length; i++)
+            {
+                items[i] = taken[i].Item;
+            }
+
+            var failure = await SendPackAsync(target.Uri, items).ConfigureAwait(false);
+            foreach (var waiting in taken)
+            {
+                if (failure is null)
+                {
+                    waiting.Sent.TrySetResult();
+                }
+                else
+                {
+                    waiting.Sent.TrySetException(failure);
+                }
+            }
+        }
+    }
+
+    // Sends one pack, each try bounded by the send timeout, resending after a doubling delay;
+    // returns the last failure when every try failed.
+    private async Task<Exception?> SendPackAsync(Uri address, TItem[] items)
+    {
+        var delay = limits.RetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            Exception failure;
+            using var timeout = new CancellationTokenSource(limits.SendTimeout, time);
             try
             {
-                var items = new TItem[taken.Count];
-                for (var i = 0; i < items.Length; i++)
-                {
-                    items[i] = taken[i].Item;
-                }
-
-                await send(target.Uri, pack(items)).ConfigureAwait(false);
-                taken.ForEach(w => w.Sent.TrySetResult());
+                await send(address, pack(items), timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+                return null;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                failure = new TimeoutException($"the broker did not confirm a pack of {items.Length} sent to {address} within {limits.SendTimeout}");
             }
             catch (Exception e)
             {
-                taken.ForEach(w => w.Sent.TrySetException(e));
+                failure = e;
             }
+
+            if (attempt >= limits.MaxAttempts)
+            {
+                return failure;
+            }
+
+            await Task.Delay(delay, time).ConfigureAwait(false);
+            delay += delay;
         }
     }
 

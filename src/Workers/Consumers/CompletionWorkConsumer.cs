@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
@@ -25,7 +26,7 @@ internal sealed class CompletionWorkConsumer(
     private static readonly Uri OutcomesAddress = new("exchange:" + QueueNames.Outcomes);
 
     public Task Consume(ConsumeContext<CompletionWork> context) =>
-        RunAsync(context.Message, Served(context.Message), context.CancellationToken);
+        RunAsync(context.Message, ServedFor(context.Message), context.CancellationToken);
 
     public Task Consume(ConsumeContext<CompletionWorkPack> context)
     {
@@ -33,10 +34,10 @@ internal sealed class CompletionWorkConsumer(
 
         // Every attempt is checked before any runs: a pack this worker cannot serve is
         // dead-lettered whole.
-        var served = new ProviderCallPipeline[work.Count];
+        var served = new ServedDeployment[work.Count];
         for (var i = 0; i < work.Count; i++)
         {
-            served[i] = Served(work[i] ?? throw new InvalidOperationException($"work[{i}]: must be an attempt, got null"));
+            served[i] = ServedFor(work[i] ?? throw new InvalidOperationException($"work[{i}]: must be an attempt, got null"));
         }
 
         var running = new Task[work.Count];
@@ -50,14 +51,14 @@ internal sealed class CompletionWorkConsumer(
 
     // Work for a deployment this process does not serve is a routing or configuration mismatch
     // that retrying here cannot fix: the transport dead-letters the message.
-    private ProviderCallPipeline Served(CompletionWork work) =>
-        providers.TryGet(work.DeploymentId, out _, out var pipeline)
-            ? pipeline
+    private ServedDeployment ServedFor(CompletionWork work) =>
+        providers.TryGet(work.DeploymentId, out var deployment, out var pipeline)
+            ? new ServedDeployment(deployment, pipeline)
             : throw new InvalidOperationException($"this worker does not serve deployment '{work.DeploymentId}'");
 
-    private async Task RunAsync(CompletionWork work, ProviderCallPipeline pipeline, CancellationToken ct)
+    private async Task RunAsync(CompletionWork work, ServedDeployment served, CancellationToken ct)
     {
-        providers.TryGet(work.DeploymentId, out var deployment, out _);
+        var (deployment, pipeline) = served;
         await pipeline.EnterSlotAsync(ct);
         long started;
         ProviderOutcome outcome;
@@ -103,6 +104,8 @@ internal sealed class CompletionWorkConsumer(
                 trace),
             ct);
     }
+
+    private readonly record struct ServedDeployment(DeploymentOptions Deployment, ProviderCallPipeline Pipeline);
 
     // The dispatcher's span that sent the attempt, when it said; a malformed value is ignored.
     private static ActivityContext? Parent(string? traceParent) =>

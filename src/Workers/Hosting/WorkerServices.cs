@@ -22,7 +22,7 @@ public static class WorkerServices
         services.TryAddSingleton<WorkerInstrumentation>();
         // Outcomes go back in packs of up to 64 while two reports await confirmation.
         services.TryAddSingleton(sp => PackingSender<CompletionAttempted, CompletionAttemptedPack>.Through(
-            sp.GetRequiredService<IBus>(), outcomes => new CompletionAttemptedPack(outcomes), maxItems: 64, maxInFlight: 2));
+            sp.GetRequiredService<IBus>(), outcomes => new CompletionAttemptedPack(outcomes), new PackingLimits(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

@@ -37,11 +37,20 @@ public sealed class PackingSenderTests
         }
     }
 
-    private static PackingSender<string, string[]> Sender(HeldBroker broker, int maxItems = 64, int maxInFlight = 1)
+    private static PackingSender<string, string[]> Sender(
+        HeldBroker broker, int maxItems = 64, int maxInFlight = 1, int maxAttempts = 1, TimeSpan? sendTimeout = null)
     {
-        Func<Uri, string[], Task> send = broker.SendAsync;
+        Func<Uri, string[], CancellationToken, Task> send = (address, items, _) => broker.SendAsync(address, items);
         Func<IReadOnlyList<string>, string[]> pack = items => [.. items];
-        return new PackingSender<string, string[]>(send, pack, maxItems, maxInFlight);
+        var limits = new PackingLimits
+        {
+            MaxItems = maxItems,
+            MaxInFlight = maxInFlight,
+            MaxAttempts = maxAttempts,
+            SendTimeout = sendTimeout ?? TimeSpan.FromMinutes(1),
+            RetryDelay = TimeSpan.FromMilliseconds(10),
+        };
+        return new PackingSender<string, string[]>(send, pack, limits, TimeProvider.System);
     }
 
     [Fact]
@@ -125,6 +134,55 @@ public sealed class PackingSenderTests
 
         await later;
         next.Items.ShouldBe(["4"]);
+    }
+
+    [Fact]
+    public async Task SendAsync_SendFailsThenSucceeds_ResendsThePackAndTheItemsAreSent()
+    {
+        var broker = new HeldBroker();
+        var sender = Sender(broker, maxAttempts: 3);
+
+        var sent = sender.SendAsync(A, "1", default);
+        (await broker.NextAsync()).Confirm.SetException(new InvalidOperationException("channel closed"));
+        var again = await broker.NextAsync();
+
+        again.Items.ShouldBe(["1"]);
+        again.Confirm.SetResult();
+        await sent;
+    }
+
+    [Fact]
+    public async Task SendAsync_ConfirmationNeverComes_GivesUpOnThatTryAfterTheTimeoutAndResends()
+    {
+        var broker = new HeldBroker();
+        var sender = Sender(broker, maxAttempts: 2, sendTimeout: TimeSpan.FromMilliseconds(100));
+
+        var sent = sender.SendAsync(A, "1", default);
+        var lost = await broker.NextAsync();
+        var again = await broker.NextAsync();
+        var behind = sender.SendAsync(A, "2", default);
+        again.Confirm.SetResult();
+        await sent;
+        var next = await broker.NextAsync();
+        next.Confirm.SetResult();
+
+        await behind;
+        lost.Items.ShouldBe(["1"]);
+        again.Items.ShouldBe(["1"]);
+        next.Items.ShouldBe(["2"]);
+    }
+
+    [Fact]
+    public async Task SendAsync_EveryTryTimesOut_FailsTheItemsWithATimeout()
+    {
+        var broker = new HeldBroker();
+        var sender = Sender(broker, maxAttempts: 2, sendTimeout: TimeSpan.FromMilliseconds(50));
+
+        var sent = sender.SendAsync(A, "1", default);
+        await broker.NextAsync();
+        await broker.NextAsync();
+
+        (await Should.ThrowAsync<TimeoutException>(sent)).Message.ShouldContain("did not confirm");
     }
 
     [Fact]

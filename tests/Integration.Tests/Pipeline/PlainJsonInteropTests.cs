@@ -67,6 +67,30 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
     }
 
     [Fact]
+    public async Task PlainJsonChunk_ManyJobsInOneMessage_OneResultEach()
+    {
+        var ids = Enumerable.Range(1, 5).Select(i => $"chunk-{i}").ToArray();
+        var jobs = ids.Select(id => new
+        {
+            jobId = Guid.NewGuid(),
+            customId = id,
+            modelGroup = "gpt-test",
+            batchId = "plain-chunk",
+            body = new { model = "gpt-test", messages = new[] { new { role = "user", content = id } }, max_tokens = 8 },
+        });
+
+        await PublishAsync(JsonSerializer.Serialize(new { jobs }));
+        var results = new List<string>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            results.Add((await NextResultAsync()).GetProperty("message").GetProperty("customId").GetString()!);
+        }
+
+        results.ShouldBe(ids, ignoreOrder: true);
+        (await DeadLetteredAsync(QueueNames.Intake + "_error")).ShouldBe(0u, "the single-job reading of the chunk must not fault it");
+    }
+
+    [Fact]
     public async Task PoisonMessages_AreDeadLetteredWithReason_AndIntakeKeepsConsuming()
     {
         await PublishAsync("\u0001\u0002 this is not json");
@@ -94,6 +118,20 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
         reasons.Count.ShouldBe(2);
         reasons.ShouldContain(r => r.Contains("customId", StringComparison.Ordinal));
         _dispatcher.HasExited.ShouldBeFalse();
+    }
+
+    // Messages in an error queue; none when it was never created (nothing was ever dead-lettered).
+    private async Task<uint> DeadLetteredAsync(string queue)
+    {
+        await using var channel = await _connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
     }
 
     private async Task PublishAsync(string json)
