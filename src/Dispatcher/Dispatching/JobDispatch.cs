@@ -37,6 +37,8 @@ public sealed class JobDispatch(
     /// <paramref name="excluded"/> deployments, along <paramref name="groups"/> (the job's group
     /// and its fallback chain when null). With <paramref name="resend"/> the attempt was already
     /// claimed by a delivery that may have died before sending it, and it goes out again.
+    /// <paramref name="body"/> is the job's request body when the caller holds it already (the
+    /// intake); otherwise it is read from the job's stored text.
     /// </summary>
     public async Task DispatchAsync(
         JobRow job,
@@ -45,7 +47,8 @@ public sealed class JobDispatch(
         IReadOnlyList<string>? groups,
         bool resend,
         ConsumeContext context,
-        CancellationToken ct)
+        CancellationToken ct,
+        JsonElement? body = null)
     {
         using var activity = instrumentation.StartRoute(job, attempt);
         var request = new RoutingRequest(
@@ -91,7 +94,7 @@ public sealed class JobDispatch(
             request.JobId,
             deployment.Id,
             attempt,
-            JsonElement.Parse(job.Body), // its own memory: the pack may be sent after this returns
+            body ?? JsonElement.Parse(job.Body), // its own memory: the pack may be sent after this returns
             request.EstimatedPromptTokens,
             request.MaxTokens,
             deadline,

@@ -102,9 +102,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     /// </summary>
     public Activity? StartOutcome(CompletionAttempted outcome)
     {
-        var activity = outcome.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var context)
-            ? ActivitySource.StartActivity("dispatcher.outcome", ActivityKind.Consumer, context)
-            : ActivitySource.StartActivity("dispatcher.outcome", ActivityKind.Consumer);
+        var activity = JobTrace.Start(ActivitySource, "dispatcher.outcome", ActivityKind.Consumer, outcome.TraceParent);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("job.id", outcome.JobId.ToString());

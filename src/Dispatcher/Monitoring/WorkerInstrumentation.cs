@@ -38,16 +38,14 @@ public sealed class WorkerInstrumentation : IDisposable
 
     /// <summary>
     /// Starts one provider call: its span, and its place in <c>worker.inflight</c>. End it with
-    /// <see cref="WorkerCall.End"/>; dispose it in any case. With <paramref name="parent"/> (the
-    /// dispatcher's span that sent the attempt) the span joins the job's trace; otherwise it is a
-    /// child of the current activity.
+    /// <see cref="WorkerCall.End"/>; dispose it in any case. The span joins the job's trace
+    /// through the attempt's <see cref="CompletionWork.TraceParent"/> (the dispatcher's span that
+    /// sent it); without one it is a child of the current activity.
     /// </summary>
-    public WorkerCall BeginCall(CompletionWork work, ActivityContext? parent = null)
+    public WorkerCall BeginCall(CompletionWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var activity = parent is { } p
-            ? ActivitySource.StartActivity("worker.call", ActivityKind.Client, p)
-            : ActivitySource.StartActivity("worker.call", ActivityKind.Client);
+        var activity = JobTrace.Start(ActivitySource, "worker.call", ActivityKind.Client, work.TraceParent);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("job.id", work.JobId.ToString());

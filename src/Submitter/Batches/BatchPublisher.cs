@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Messaging;
@@ -57,14 +58,12 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         return sent;
     }
 
-    private IAsyncEnumerable<List<SubmitCompletion>> ChunksAsync(string path, string batchId, BatchFileLimits limits, CancellationToken ct) =>
-        Chunk(BatchFileReader.ReadAsync(path, limits, ct), line => new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority));
-
-    private static async IAsyncEnumerable<List<SubmitCompletion>> Chunk(IAsyncEnumerable<BatchLine> lines, Func<BatchLine, SubmitCompletion> job)
+    private async IAsyncEnumerable<List<SubmitCompletion>> ChunksAsync(
+        string path, string batchId, BatchFileLimits limits, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunk = new List<SubmitCompletion>(ChunkJobs);
         var bytes = 0;
-        await foreach (var line in lines)
+        await foreach (var line in BatchFileReader.ReadAsync(path, limits, ct))
         {
             if (chunk.Count > 0 && (chunk.Count == ChunkJobs || bytes + line.Bytes > ChunkBytes))
             {
@@ -73,7 +72,7 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
                 bytes = 0;
             }
 
-            chunk.Add(job(line));
+            chunk.Add(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority));
             bytes += line.Bytes;
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Messaging;
@@ -66,7 +65,7 @@ internal sealed class CompletionWorkConsumer(
         try
         {
             started = time.GetTimestamp();
-            using var call = instrumentation.BeginCall(work, Parent(work.TraceParent));
+            using var call = instrumentation.BeginCall(work);
             trace = call.TraceParent ?? work.TraceParent;
             if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
             {
@@ -106,8 +105,4 @@ internal sealed class CompletionWorkConsumer(
     }
 
     private readonly record struct ServedDeployment(DeploymentOptions Deployment, ProviderCallPipeline Pipeline);
-
-    // The dispatcher's span that sent the attempt, when it said; a malformed value is ignored.
-    private static ActivityContext? Parent(string? traceParent) =>
-        traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent) ? parent : null;
 }
