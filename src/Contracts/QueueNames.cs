@@ -14,6 +14,9 @@ public static class QueueNames
     /// <summary>The fanout exchange every failed result is published to.</summary>
     public const string FailedExchange = "completion-failed";
 
+    /// <summary>The queue (and the exchange bound to it) batch announcements (<see cref="SubmitBatch"/>) are sent to.</summary>
+    public const string Batches = "dispatcher-batches";
+
     /// <summary>The queue of attempt outcomes the dispatcher consumes.</summary>
     public const string Outcomes = "dispatcher-outcomes";
 

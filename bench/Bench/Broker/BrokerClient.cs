@@ -1,3 +1,4 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
 using Dispatcher.Testing;
 using RabbitMQ.Client;
@@ -105,7 +106,7 @@ internal sealed class BrokerClient : IAsyncDisposable
             autoDelete: false,
             arguments: new Dictionary<string, object?>
             {
-                ["x-max-priority"] = (int)Dispatcher.Messaging.IntakePriority.MaxLevel,
+                ["x-max-priority"] = (int)Dispatcher.ServiceDefaults.Messaging.IntakePriority.MaxLevel,
                 ["x-single-active-consumer"] = true,
             },
             cancellationToken: ct);

@@ -26,7 +26,7 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
     {
         await using var broker = await BrokerClient.ConnectAsync(node, ct);
         await broker.DeclareIntakeAsync(ct);
-        foreach (var queue in new[] { QueueNames.Intake, SubmitBatchConsumerDefinition.Queue })
+        foreach (var queue in new[] { QueueNames.Intake, QueueNames.Batches })
         {
             await broker.PurgeAsync(queue, ct);
         }
@@ -72,7 +72,7 @@ internal sealed class BulkBenchmark(PrivateRabbitNode node, RepoLayout repo, Tex
             }
 
             await broker.PurgeAsync(QueueNames.Intake, ct);
-            await broker.PurgeAsync(SubmitBatchConsumerDefinition.Queue, ct);
+            await broker.PurgeAsync(QueueNames.Batches, ct);
             var result = new BulkResult(size, bytes, validationTime, wall, peak, brokerPeak, validationOther, submitOther);
             log.WriteLine($"      {result.LinesPerSecond:N0} lines/s, peak RSS {peak / 1024.0 / 1024.0:0.0} MiB");
             return result;

@@ -31,7 +31,7 @@ internal sealed class QuotaCommand
     private readonly Option<string> _strategies = new("--quota-strategies")
     {
         Description = "Comma-separated strategies of the model group, one run each.",
-        DefaultValueFactory = _ => RoutingStrategies.UsageBased + "," + RoutingStrategies.CostBased,
+        DefaultValueFactory = _ => StrategyNames.UsageBased + "," + StrategyNames.CostBased,
     };
 
     private readonly Option<bool> _unlimited = new("--quota-providers-unlimited")
@@ -107,9 +107,9 @@ internal sealed class QuotaCommand
 
         var strategies = parse.GetRequiredValue(_strategies)
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var s in strategies.Where(s => !RoutingStrategies.IsKnown(s)))
+        foreach (var s in strategies.Where(s => !StrategyNames.IsKnown(s)))
         {
-            throw new ArgumentException($"--quota-strategies: '{s}' is not a routing strategy; known: {string.Join(", ", RoutingStrategies.Names)}");
+            throw new ArgumentException($"--quota-strategies: '{s}' is not a routing strategy; known: {string.Join(", ", StrategyNames.Names)}");
         }
 
         return new QuotaSettings(jobs, window, padding, strategies, !parse.GetValue(_unlimited), latency, timeout, quietWait);

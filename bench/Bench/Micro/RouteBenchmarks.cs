@@ -40,8 +40,8 @@ public class RouteBenchmarks
     public int Deployments { get; set; }
 
     /// <summary>The group's strategy.</summary>
-    [Params(RoutingStrategies.RoundRobin, RoutingStrategies.PriorityOrder, RoutingStrategies.UsageBased, RoutingStrategies.CostBased)]
-    public string Strategy { get; set; } = RoutingStrategies.RoundRobin;
+    [Params(StrategyNames.RoundRobin, StrategyNames.PriorityOrder, StrategyNames.UsageBased, StrategyNames.CostBased)]
+    public string Strategy { get; set; } = StrategyNames.RoundRobin;
 
     /// <summary>Builds the router the way the dispatcher's container does.</summary>
     [GlobalSetup]

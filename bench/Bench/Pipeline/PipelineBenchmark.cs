@@ -98,7 +98,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         await producer.PublishAsync(oneFile, "size-probe", 1, ct);
         var body = await broker.TakeOneAsync(QueueNames.Intake, ct)
             ?? throw new InvalidOperationException("the probe job did not arrive on the intake queue");
-        await broker.PurgeAsync(SubmitBatchConsumerDefinition.Queue, ct);
+        await broker.PurgeAsync(QueueNames.Batches, ct);
         return body;
     }
 
@@ -107,8 +107,8 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     {
         log.WriteLine($"  (b) {label}: the Dispatcher program alone, until {settings.Jobs} work items sit in the provider queues");
         using var env = new ProductEnvironment(node, Path.Combine(workFolder, Slug(label)), ledgerRoot, settings.MaxParallel);
-        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
-        await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue], ct);
+        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
+        await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches], ct);
 
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
         await producer.PublishAsync(warmupFile, "warmup-" + Slug(label), settings.Warmup, ct);
@@ -136,12 +136,12 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     {
         log.WriteLine($"  (c) full pipeline: the Dispatcher and Workers programs, until the ledger shows {settings.Jobs} jobs ended");
         using var env = new ProductEnvironment(node, Path.Combine(workFolder, "pipeline"), Path.GetTempPath(), settings.MaxParallel);
-        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
-        await using var workers = ChildProgram.Start("Workers", repo.Program("Workers"), env.Variables, [], Path.Combine(env.Folder, "workers.log"));
+        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
+        await using var workers = ChildProgram.Start("Workers", repo.Program("Workers.Host"), env.Variables, [], Path.Combine(env.Folder, "workers.log"));
         await WaitForConsumersAsync(
             broker,
             [dispatcher, workers],
-            [QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue, .. ProductEnvironment.ProviderQueues],
+            [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches, .. ProductEnvironment.ProviderQueues],
             ct);
 
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);

@@ -59,7 +59,7 @@ internal sealed class ProductEnvironment : IDisposable
 
     /// <summary>Every queue the product uses, for cleaning up between stages.</summary>
     public static IEnumerable<string> ProductQueues =>
-        ProviderQueues.Concat([QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue]);
+        ProviderQueues.Concat([QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches]);
 
     /// <inheritdoc />
     public void Dispose()

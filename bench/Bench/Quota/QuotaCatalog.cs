@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 using System.Globalization;
 using System.Text.Json;
 using Dispatcher.Routing;
@@ -31,9 +32,9 @@ internal static class QuotaCatalog
     /// <summary>Writes the configuration file (a <c>Catalog</c> section) for one run.</summary>
     public static void Write(string path, string strategy, TimeSpan window, double padding, bool providersEnforce, double latencyMs)
     {
-        if (!RoutingStrategies.IsKnown(strategy))
+        if (!StrategyNames.IsKnown(strategy))
         {
-            throw new ArgumentException($"'{strategy}' is not a routing strategy; known: {string.Join(", ", RoutingStrategies.Names)}", nameof(strategy));
+            throw new ArgumentException($"'{strategy}' is not a routing strategy; known: {string.Join(", ", StrategyNames.Names)}", nameof(strategy));
         }
 
         var catalog = new

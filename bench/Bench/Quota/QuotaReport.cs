@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 using System.Globalization;
 using Dispatcher.Bench.Reporting;
 using Dispatcher.Routing;
@@ -55,7 +56,7 @@ internal static class QuotaReport
         foreach (var r in runs)
         {
             var ratio = r.CostRatio;
-            var isCost = r.Strategy == RoutingStrategies.CostBased;
+            var isCost = r.Strategy == StrategyNames.CostBased;
             cost.Row(
                 r.Strategy,
                 Dollars(r.Ledger.Cost),

@@ -54,8 +54,8 @@ internal sealed class ReliabilityBenchmark(PrivateRabbitNode node, RepoLayout re
 
         try
         {
-            var dispatcher = Start("dispatcher", "Dispatcher");
-            var workers = Start("workers", "Workers");
+            var dispatcher = Start("dispatcher", "Dispatcher.Host");
+            var workers = Start("workers", "Workers.Host");
             await WaitForConsumersAsync(env, [dispatcher, workers], ct);
 
             var started = _clock.GetTimestamp();
@@ -68,12 +68,12 @@ internal sealed class ReliabilityBenchmark(PrivateRabbitNode node, RepoLayout re
                 var ended = await WaitForEndedAsync(env, ReliabilitySettings.KillWorkersAt, submitter, ct);
                 await workers.DisposeAsync(); // kill -9
                 injected.Add($"Workers process killed (SIGKILL) with {ended} of {settings.Jobs} jobs ended; a new one started at once");
-                workers = Start("workers", "Workers");
+                workers = Start("workers", "Workers.Host");
 
                 ended = await WaitForEndedAsync(env, ReliabilitySettings.KillDispatcherAt, submitter, ct);
                 await dispatcher.DisposeAsync(); // kill -9
                 injected.Add($"Dispatcher process killed (SIGKILL) with {ended} of {settings.Jobs} jobs ended; a new one started at once");
-                dispatcher = Start("dispatcher", "Dispatcher");
+                dispatcher = Start("dispatcher", "Dispatcher.Host");
 
                 ended = await WaitForEndedAsync(env, ReliabilitySettings.RestartBrokerAt, submitter, ct);
                 var down = _clock.GetTimestamp();

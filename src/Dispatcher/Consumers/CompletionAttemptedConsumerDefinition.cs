@@ -1,6 +1,5 @@
 using Dispatcher.Contracts;
 using Dispatcher.Standby;
-using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;

@@ -1,5 +1,5 @@
+using Dispatcher.Contracts;
 using Dispatcher.Standby;
-using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
@@ -7,13 +7,10 @@ namespace Dispatcher.Consumers;
 /// <summary>The batch announcement endpoint.</summary>
 public sealed class SubmitBatchConsumerDefinition : ConsumerDefinition<SubmitBatchConsumer>
 {
-    /// <summary>The queue batch announcements are sent to.</summary>
-    public const string Queue = "dispatcher-batches";
-
     /// <summary>Names the endpoint.</summary>
     public SubmitBatchConsumerDefinition()
     {
-        EndpointName = Queue;
+        EndpointName = QueueNames.Batches;
         ConcurrentMessageLimit = 4;
     }
 

@@ -1,10 +1,10 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using System.Globalization;
 using System.Text.Json;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
-using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;

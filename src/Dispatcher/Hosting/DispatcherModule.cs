@@ -1,5 +1,5 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Consumers;
-using Dispatcher.Messaging;
 using Dispatcher.Standby;
 using Dispatcher.Contracts;
 using MassTransit;
@@ -11,6 +11,9 @@ namespace Dispatcher.Hosting;
 /// <summary>The dispatcher's part of the bus: intake, batch announcements, attempt outcomes, retries, fallbacks and replays.</summary>
 public sealed class DispatcherModule : IBusModule
 {
+    /// <inheritdoc />
+    public void AddServices(IServiceCollection services) => services.AddDispatcher();
+
     /// <inheritdoc />
     public void AddConsumers(IBusRegistrationConfigurator bus)
     {

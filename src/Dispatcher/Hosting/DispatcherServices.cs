@@ -1,10 +1,10 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
-using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Retries;
@@ -21,21 +21,6 @@ namespace Dispatcher.Hosting;
 /// <summary>Registrations shared by every process that runs or reads the dispatcher.</summary>
 public static class DispatcherServices
 {
-    /// <summary>The catalog, validated on start, and the clock.</summary>
-    public static IServiceCollection AddCatalog(this IServiceCollection services)
-    {
-        // Binding twice would append every deployment twice (the binder adds to lists).
-        if (services.Any(s => s.ServiceType == typeof(IValidateOptions<CatalogOptions>)))
-        {
-            return services;
-        }
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CatalogOptions>, CatalogValidator>());
-        return services;
-    }
-
     /// <summary>The ledger, its schema created on start.</summary>
     public static IServiceCollection AddLedger(this IServiceCollection services)
     {

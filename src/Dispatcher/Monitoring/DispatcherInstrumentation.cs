@@ -1,3 +1,4 @@
+using Dispatcher.ServiceDefaults.Telemetry;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Dispatcher.Catalog;
@@ -21,6 +22,10 @@ public sealed class DispatcherInstrumentation : IDisposable
 {
     /// <summary>The name of the dispatcher's <see cref="System.Diagnostics.Metrics.Meter"/> and <see cref="System.Diagnostics.ActivitySource"/>.</summary>
     public const string Name = "Dispatcher";
+
+    /// <summary>What the dispatcher program exports: this meter and source, and MassTransit's.</summary>
+    public static TelemetrySignals Signals { get; } = new(
+        "dispatcher", [Name, TelemetryProviders.MassTransit], [Name, TelemetryProviders.MassTransit], typeof(DispatcherInstrumentation));
 
     private readonly Dictionary<string, DeploymentOptions> _deployments;
     private readonly QuotaBook _quotas;

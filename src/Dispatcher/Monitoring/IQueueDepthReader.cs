@@ -1,3 +1,5 @@
+using Dispatcher.ServiceDefaults.Management;
+
 namespace Dispatcher.Monitoring;
 
 /// <summary>Reads every queue's depth from one transport.</summary>

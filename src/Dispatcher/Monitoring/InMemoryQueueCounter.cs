@@ -1,3 +1,4 @@
+using Dispatcher.ServiceDefaults.Management;
 using System.Collections.Concurrent;
 using MassTransit;
 

@@ -1,4 +1,4 @@
-using Dispatcher.Messaging;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,6 @@
+using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Catalog;
-using Dispatcher.Messaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;

@@ -1,9 +1,9 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using System.Globalization;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
-using Dispatcher.Messaging;
 using Dispatcher.Quotas;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -17,7 +17,7 @@ public static class SystemQueues
     public static IReadOnlyList<string> For(CatalogOptions catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var main = new List<string> { QueueNames.Intake, SubmitBatchConsumerDefinition.Queue, QueueNames.Outcomes };
+        var main = new List<string> { QueueNames.Intake, QueueNames.Batches, QueueNames.Outcomes };
         main.AddRange(catalog.Deployments.Select(d => QueueNames.Provider(d.Id)));
         return main.SelectMany(q => CompanionSuffixes.Select(s => q + s).Prepend(q)).ToList();
     }

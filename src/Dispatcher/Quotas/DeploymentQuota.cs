@@ -1,3 +1,4 @@
+using Dispatcher.Catalog.Limits;
 using Dispatcher.Contracts;
 
 namespace Dispatcher.Quotas;

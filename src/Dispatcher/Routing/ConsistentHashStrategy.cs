@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>
@@ -21,7 +22,7 @@ public sealed class ConsistentHashStrategy : IRoutingStrategy
     private const ulong Prime = 1099511628211;
 
     /// <inheritdoc />
-    public string Name => RoutingStrategies.ConsistentHash;
+    public string Name => StrategyNames.ConsistentHash;
 
     /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)

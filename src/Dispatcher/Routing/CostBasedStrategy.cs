@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>
@@ -8,7 +9,7 @@ namespace Dispatcher.Routing;
 public sealed class CostBasedStrategy : IRoutingStrategy
 {
     /// <inheritdoc />
-    public string Name => RoutingStrategies.CostBased;
+    public string Name => StrategyNames.CostBased;
 
     /// <inheritdoc />
     public CandidateFacts Weighs => CandidateFacts.Cost | CandidateFacts.Headroom;

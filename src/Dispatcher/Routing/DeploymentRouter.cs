@@ -49,7 +49,7 @@ public sealed class DeploymentRouter
             g => g.Value.Select(d => new Slot(d, quotas[d.Id])).ToArray(),
             StringComparer.Ordinal);
         _holdsForCheaper = _byGroup.Keys
-            .Where(g => options.Group(g) is { Strategy: RoutingStrategies.CostBased, WaitForCheaper: true })
+            .Where(g => options.Group(g) is { Strategy: StrategyNames.CostBased, WaitForCheaper: true })
             .ToHashSet(StringComparer.Ordinal);
         _strategies = _byGroup.Keys.ToDictionary(
             g => g,

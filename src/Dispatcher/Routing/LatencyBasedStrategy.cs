@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>
@@ -9,7 +10,7 @@ namespace Dispatcher.Routing;
 public sealed class LatencyBasedStrategy : IRoutingStrategy
 {
     /// <inheritdoc />
-    public string Name => RoutingStrategies.LatencyBased;
+    public string Name => StrategyNames.LatencyBased;
 
     /// <inheritdoc />
     public CandidateFacts Weighs => CandidateFacts.Latency;

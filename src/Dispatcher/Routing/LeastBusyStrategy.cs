@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>
@@ -8,7 +9,7 @@ namespace Dispatcher.Routing;
 public sealed class LeastBusyStrategy : IRoutingStrategy
 {
     /// <inheritdoc />
-    public string Name => RoutingStrategies.LeastBusy;
+    public string Name => StrategyNames.LeastBusy;
 
     /// <inheritdoc />
     public CandidateFacts Weighs => CandidateFacts.Headroom;

@@ -1,10 +1,11 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>Takes the candidate with the lowest <c>Priority</c> number; ties keep catalog order.</summary>
 public sealed class PriorityOrderStrategy : IRoutingStrategy
 {
     /// <inheritdoc />
-    public string Name => RoutingStrategies.PriorityOrder;
+    public string Name => StrategyNames.PriorityOrder;
 
     /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)

@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>Takes a candidate uniformly at random.</summary>
@@ -22,7 +23,7 @@ public sealed class RandomStrategy : IRoutingStrategy
     }
 
     /// <inheritdoc />
-    public string Name => RoutingStrategies.Random;
+    public string Name => StrategyNames.Random;
 
     /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)

@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>Takes the candidates in turn.</summary>
@@ -6,7 +7,7 @@ public sealed class RoundRobinStrategy : IRoutingStrategy
     private long _next;
 
     /// <inheritdoc />
-    public string Name => RoutingStrategies.RoundRobin;
+    public string Name => StrategyNames.RoundRobin;
 
     /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates) =>

@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 namespace Dispatcher.Routing;
 
 /// <summary>
@@ -8,7 +9,7 @@ namespace Dispatcher.Routing;
 public sealed class UsageBasedStrategy : IRoutingStrategy
 {
     /// <inheritdoc />
-    public string Name => RoutingStrategies.UsageBased;
+    public string Name => StrategyNames.UsageBased;
 
     /// <inheritdoc />
     public CandidateFacts Weighs => CandidateFacts.Headroom;

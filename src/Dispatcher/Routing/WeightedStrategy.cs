@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 using System.Runtime.InteropServices;
 
 namespace Dispatcher.Routing;
@@ -23,7 +24,7 @@ public sealed class WeightedStrategy : IRoutingStrategy
     private readonly Dictionary<string, double> _scores = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public string Name => RoutingStrategies.Weighted;
+    public string Name => StrategyNames.Weighted;
 
     /// <inheritdoc />
     public int Pick(RoutingRequest request, ReadOnlySpan<RoutingCandidate> candidates)

@@ -1,7 +1,7 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using System.Runtime.CompilerServices;
 using Dispatcher.Consumers;
 using Dispatcher.Contracts;
-using Dispatcher.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Submitter.Batches;
@@ -33,7 +33,7 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         CancellationToken ct)
     {
         // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
-        var batches = await sender.GetSendEndpoint(new Uri("exchange:" + SubmitBatchConsumerDefinition.Queue));
+        var batches = await sender.GetSendEndpoint(new Uri("exchange:" + QueueNames.Batches));
         await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path)), ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);

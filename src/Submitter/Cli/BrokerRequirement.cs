@@ -1,4 +1,4 @@
-using Dispatcher.Messaging;
+using Dispatcher.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 

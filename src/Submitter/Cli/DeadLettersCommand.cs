@@ -1,9 +1,9 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
-using Dispatcher.Messaging;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Results;
 using MassTransit;

@@ -1,5 +1,5 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
-using Dispatcher.Messaging;
 using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;

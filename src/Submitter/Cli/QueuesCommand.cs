@@ -1,5 +1,6 @@
+using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 using System.CommandLine;
-using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Queues;

@@ -1,6 +1,7 @@
+using Dispatcher.ServiceDefaults;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Hosting;
-using Dispatcher.Messaging;
-using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Telemetry;
 using Dispatcher.Workers.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,6 +13,13 @@ namespace Dispatcher.Submitter.Hosting;
 /// <summary>The hosts the CLI commands run in.</summary>
 internal static class SubmitterHosts
 {
+    /// <summary>
+    /// The CLI's telemetry when it talks to a broker: MassTransit's send spans, so with an OTLP
+    /// endpoint configured each job's trace starts where it was submitted.
+    /// </summary>
+    private static readonly TelemetrySignals SubmitterTelemetry =
+        new("submitter", [TelemetryProviders.MassTransit], [TelemetryProviders.MassTransit]);
+
     /// <summary>
     /// The whole pipeline in this process: dispatcher and workers on the in-memory transport,
     /// the SQLite ledger, the catalog's providers (simulated by default).
@@ -30,7 +38,7 @@ internal static class SubmitterHosts
         Build(configFile, null, null, (services, configuration) =>
         {
             configure?.Invoke(services);
-            services.AddSubmitterTelemetry();
+            services.AddTelemetry(SubmitterTelemetry);
             services.AddCompletionBus(configuration, modules);
         });
 
@@ -39,7 +47,7 @@ internal static class SubmitterHosts
         Build(configFile, ledgerPath, null, (services, configuration) =>
         {
             services.AddLedger();
-            services.AddSubmitterTelemetry();
+            services.AddTelemetry(SubmitterTelemetry);
             services.AddCompletionBus(configuration);
         });
 

@@ -1,3 +1,4 @@
+using Dispatcher.ServiceDefaults.Management;
 using System.Globalization;
 using Dispatcher.Monitoring;
 using Spectre.Console;

@@ -1,5 +1,5 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
-using Dispatcher.Messaging;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 

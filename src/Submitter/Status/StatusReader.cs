@@ -1,8 +1,9 @@
+using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Ledger;
-using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Microsoft.Extensions.Configuration;
 

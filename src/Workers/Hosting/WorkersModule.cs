@@ -1,5 +1,5 @@
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
-using Dispatcher.Messaging;
 using Dispatcher.Workers.Consumers;
 using Dispatcher.Workers.Providers;
 using MassTransit;
@@ -14,6 +14,9 @@ namespace Dispatcher.Workers.Hosting;
 /// </summary>
 public sealed class WorkersModule : IBusModule
 {
+    /// <inheritdoc />
+    public void AddServices(IServiceCollection services) => services.AddWorkers();
+
     /// <inheritdoc />
     public void AddConsumers(IBusRegistrationConfigurator bus) =>
         bus.AddConsumer<CompletionWorkConsumer>().ExcludeFromConfigureEndpoints();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
@@ -9,7 +10,7 @@ namespace Dispatcher.Tests.Breakers;
 
 public sealed class DeploymentBreakersTests
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly DeploymentBreakers _breakers;
 
     public DeploymentBreakersTests()

@@ -1,16 +1,16 @@
+using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
-using Dispatcher.Tests.Support;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Tests.Dispatching;
 
 public sealed class DispatchGateTests
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly QuotaBook _quotas;
     private readonly DispatchGate _gate;
 

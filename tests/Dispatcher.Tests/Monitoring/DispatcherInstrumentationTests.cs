@@ -1,3 +1,4 @@
+using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;

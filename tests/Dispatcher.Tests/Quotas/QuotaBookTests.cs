@@ -1,13 +1,13 @@
+using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Catalog;
 using Dispatcher.Quotas;
-using Dispatcher.Tests.Support;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Tests.Quotas;
 
 public sealed class QuotaBookTests
 {
-    private static QuotaBook Book(FakeTime time, int rpm = 10, int tpm = 1000, double padding = 0) => new(
+    private static QuotaBook Book(FakeTimeProvider time, int rpm = 10, int tpm = 1000, double padding = 0) => new(
         Options.Create(new CatalogOptions
         {
             Deployments = [new DeploymentOptions { Id = "d", ModelGroup = "g", Rpm = rpm, Tpm = tpm, BurstFraction = 1 }],
@@ -19,7 +19,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Restore_LevelsSavedBeforeRestart_DoNotHandOutAFreshBurst()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var before = Book(time);
         before.Reserve("d", 900);
         var saved = before.Levels();
@@ -36,7 +36,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Restore_UnknownDeployment_IsIgnored()
     {
-        var book = Book(new FakeTime());
+        var book = Book(new FakeTimeProvider());
 
         book.Restore([new QuotaLevel("gone", 0, 0, "2026-01-01T00:00:00Z")]);
 
@@ -46,7 +46,7 @@ public sealed class QuotaBookTests
     [Fact]
     public async Task Settle_SignalsWaitersThatCapacityChanged()
     {
-        var book = Book(new FakeTime());
+        var book = Book(new FakeTimeProvider());
         var sequence = book.Reserve("d", 10);
         var changed = book.Changed;
 
@@ -60,7 +60,7 @@ public sealed class QuotaBookTests
     [Fact]
     public async Task Release_SignalsWaitersAndFreesTheWindow()
     {
-        var book = Book(new FakeTime(), rpm: 1);
+        var book = Book(new FakeTimeProvider(), rpm: 1);
         var sequence = book.Reserve("d", 10);
         var changed = book.Changed;
 
@@ -73,7 +73,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Settle_SequenceFromAnEarlierProcess_IsHarmless()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var earlier = Book(time).Reserve("d", 10);
         time.Advance(TimeSpan.FromSeconds(1));
         var book = Book(time, rpm: 2);
@@ -91,7 +91,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Settle_AfterTheCallRan_CountsItFromItsStart()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var book = Book(time, rpm: 1);
         var sequence = book.Reserve("d", 10);
         time.Advance(TimeSpan.FromSeconds(30));
@@ -113,7 +113,7 @@ public sealed class QuotaBookTests
     [InlineData(null, 43.0)]
     public void Settle_AfterTheCallRan_CountsOneWindowFromWhenTheProviderReceivedIt(double? providerSeconds, double freeAfterSettle)
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var book = Book(time, rpm: 1, padding: 0.05);
         var sequence = book.Reserve("d", 10);
         time.Advance(TimeSpan.FromSeconds(30));
@@ -130,7 +130,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Seed_WithPadding_AttemptCountsFromThePaddingAfterItWasSent()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var book = Book(time, rpm: 1, padding: 0.05);
         var sent = time.GetUtcNow().AddSeconds(-59).ToString("O");
 
@@ -145,7 +145,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Reserve_Sequences_IncreaseAcrossBooks()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var first = Book(time).Reserve("d", 1);
         time.Advance(TimeSpan.FromMilliseconds(5));
 
@@ -155,7 +155,7 @@ public sealed class QuotaBookTests
     [Fact]
     public void Seed_AttemptsSentBeforeRestart_CountInTheWindowUntilTheyAge()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var book = Book(time, rpm: 3);
         var sent = time.GetUtcNow().AddSeconds(-50).ToString("O");
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Quotas;
@@ -13,7 +14,7 @@ namespace Dispatcher.Tests.Routing;
 /// </summary>
 public sealed class CostBasedHoldTests
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     // "cheap": 6,000 TPM, a burst of 600 tokens, refilling at 6,000 per (padded) minute, about
     // 100 a second; "dear": ten times the price, unlimited for these tests.
@@ -28,7 +29,7 @@ public sealed class CostBasedHoldTests
         var catalog = Options.Create(new CatalogOptions
         {
             Deployments = [cheap, dear],
-            ModelGroups = [new ModelGroupOptions { Name = "g", Strategy = RoutingStrategies.CostBased, WaitForCheaper = waitForCheaper }],
+            ModelGroups = [new ModelGroupOptions { Name = "g", Strategy = StrategyNames.CostBased, WaitForCheaper = waitForCheaper }],
         });
         return new DeploymentRouter(
             catalog,

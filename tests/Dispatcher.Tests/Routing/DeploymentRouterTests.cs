@@ -37,7 +37,7 @@ public sealed class DeploymentRouterTests
         var other = Catalogs.Deployment("other", priority: 1);
         other.InputPricePerMillion = other.OutputPricePerMillion = 1;
         other.Budget = new BudgetOptions { Limit = 0.002m, Period = BudgetPeriod.Day };
-        var router = Router(RoutingStrategies.PriorityOrder, capped, other);
+        var router = Router(StrategyNames.PriorityOrder, capped, other);
 
         var picks = Enumerable.Range(0, 3).Select(_ => router.Route(TenantRequest("t")).Deployment?.Id).ToArray();
         var refused = router.Route(TenantRequest("t"));
@@ -94,7 +94,7 @@ public sealed class DeploymentRouterTests
     [Fact]
     public void Route_RoundRobin_TakesDeploymentsInTurn()
     {
-        var router = Router(RoutingStrategies.RoundRobin, Catalogs.Deployment("a"), Catalogs.Deployment("b"), Catalogs.Deployment("c"));
+        var router = Router(StrategyNames.RoundRobin, Catalogs.Deployment("a"), Catalogs.Deployment("b"), Catalogs.Deployment("c"));
 
         var picks = Enumerable.Range(0, 6).Select(_ => router.Route(Request()).Deployment!.Id).ToArray();
 
@@ -104,7 +104,7 @@ public sealed class DeploymentRouterTests
     [Fact]
     public void Route_Priority_TakesLowestPriorityNumber()
     {
-        var router = Router(RoutingStrategies.PriorityOrder, Catalogs.Deployment("a", priority: 2), Catalogs.Deployment("b", priority: 1));
+        var router = Router(StrategyNames.PriorityOrder, Catalogs.Deployment("a", priority: 2), Catalogs.Deployment("b", priority: 1));
 
         router.Route(Request()).Deployment!.Id.ShouldBe("b");
     }
@@ -112,7 +112,7 @@ public sealed class DeploymentRouterTests
     [Fact]
     public void Route_UnknownGroup_ReturnsNoDeploymentWithReason()
     {
-        var router = Router(RoutingStrategies.RoundRobin, Catalogs.Deployment("a"));
+        var router = Router(StrategyNames.RoundRobin, Catalogs.Deployment("a"));
 
         var decision = router.Route(Request("other"));
 
@@ -123,7 +123,7 @@ public sealed class DeploymentRouterTests
     [Fact]
     public void Route_ExcludedDeployment_IsFilteredOutAndNamedInReason()
     {
-        var router = Router(RoutingStrategies.PriorityOrder, Catalogs.Deployment("a", priority: 0), Catalogs.Deployment("b", priority: 1));
+        var router = Router(StrategyNames.PriorityOrder, Catalogs.Deployment("a", priority: 0), Catalogs.Deployment("b", priority: 1));
 
         var decision = router.Route(Request(excluded: "a"));
 
@@ -135,7 +135,7 @@ public sealed class DeploymentRouterTests
     [Fact]
     public void Route_PromptLargerThanEveryContextWindow_ReturnsNone()
     {
-        var router = Router(RoutingStrategies.RoundRobin, Catalogs.Deployment("a", context: 100), Catalogs.Deployment("b", context: 200));
+        var router = Router(StrategyNames.RoundRobin, Catalogs.Deployment("a", context: 100), Catalogs.Deployment("b", context: 200));
 
         var decision = router.Route(Request(prompt: 150, max: 100));
 
@@ -147,7 +147,7 @@ public sealed class DeploymentRouterTests
     [Fact]
     public void Route_OnlyLargerWindowFits_PicksIt()
     {
-        var router = Router(RoutingStrategies.RoundRobin, Catalogs.Deployment("small", context: 100), Catalogs.Deployment("large", context: 1000));
+        var router = Router(StrategyNames.RoundRobin, Catalogs.Deployment("small", context: 100), Catalogs.Deployment("large", context: 1000));
 
         Enumerable.Range(0, 3).Select(_ => router.Route(Request(prompt: 150, max: 100)).Deployment!.Id).ShouldAllBe(id => id == "large");
     }
@@ -158,7 +158,7 @@ public sealed class DeploymentRouterTests
         var deployment = Catalogs.Deployment("a");
         deployment.Rpm = 2;
         deployment.BurstFraction = 1;
-        var router = Router(RoutingStrategies.RoundRobin, deployment);
+        var router = Router(StrategyNames.RoundRobin, deployment);
 
         router.Route(Request()).Deployment.ShouldNotBeNull();
         router.Route(Request()).Deployment.ShouldNotBeNull();
@@ -176,7 +176,7 @@ public sealed class DeploymentRouterTests
         var small = Catalogs.Deployment("small");
         small.Rpm = 1;
         small.BurstFraction = 1;
-        var router = Router(RoutingStrategies.PriorityOrder, small, Catalogs.Deployment("big", priority: 5));
+        var router = Router(StrategyNames.PriorityOrder, small, Catalogs.Deployment("big", priority: 5));
 
         var picks = Enumerable.Range(0, 4).Select(_ => router.Route(Request()).Deployment!.Id).ToArray();
 

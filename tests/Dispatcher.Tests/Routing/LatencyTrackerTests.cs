@@ -1,12 +1,12 @@
+using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Routing.Strategies;
-using Dispatcher.Tests.Support;
 
 namespace Dispatcher.Tests.Routing;
 
 public sealed class LatencyTrackerTests
 {
-    private readonly FakeTime _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public void MsPerToken_NoSample_ReturnsNull()

@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Routing.Strategies;
 
@@ -8,7 +9,7 @@ public sealed class RoutingStrategiesTests
     [Fact]
     public void Names_Always_ListEveryStrategyOnce()
     {
-        RoutingStrategies.Names.ShouldBe(
+        StrategyNames.Names.ShouldBe(
             ["usage-based", "cost-based", "round-robin", "weighted", "least-busy", "latency-based", "consistent-hash", "priority", "random"],
             ignoreOrder: true);
     }
@@ -16,7 +17,7 @@ public sealed class RoutingStrategiesTests
     [Fact]
     public void Create_EveryName_ReturnsStrategyOfThatName()
     {
-        foreach (var name in RoutingStrategies.Names)
+        foreach (var name in StrategyNames.Names)
         {
             RoutingStrategies.Create(name).Name.ShouldBe(name);
         }
@@ -25,7 +26,7 @@ public sealed class RoutingStrategiesTests
     [Fact]
     public void Create_Twice_ReturnsSeparateInstances()
     {
-        foreach (var name in RoutingStrategies.Names)
+        foreach (var name in StrategyNames.Names)
         {
             RoutingStrategies.Create(name).ShouldNotBeSameAs(RoutingStrategies.Create(name));
         }
@@ -40,7 +41,7 @@ public sealed class RoutingStrategiesTests
     [InlineData("", false)]
     public void IsKnown_Name_MatchesOrdinally(string name, bool known)
     {
-        RoutingStrategies.IsKnown(name).ShouldBe(known);
+        StrategyNames.IsKnown(name).ShouldBe(known);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class RoutingStrategiesTests
     [Fact]
     public void Create_RandomWithSeededRandom_DrawsFromIt()
     {
-        var strategy = RoutingStrategies.Create(RoutingStrategies.Random, new Random(11));
+        var strategy = RoutingStrategies.Create(StrategyNames.Random, new Random(11));
         var reference = new Random(11);
         var candidates = Candidates.Named("a", "b", "c");
         var request = Candidates.Request();

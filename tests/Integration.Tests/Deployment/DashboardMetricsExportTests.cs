@@ -31,8 +31,8 @@ public sealed class DashboardMetricsExportTests(RabbitNodeFixture rabbit)
                 new { Name = "doomed", MaxAttempts = 2 },
             },
         });
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         var dispatcherUrl = await dispatcher.ListeningUrlAsync();
         var workersUrl = await workers.ListeningUrlAsync();
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("m-ok"), QueueNames.Provider("m-flaky"), QueueNames.Provider("m-doomed"));

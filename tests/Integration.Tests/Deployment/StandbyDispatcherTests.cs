@@ -15,7 +15,7 @@ namespace Integration.Tests.Deployment;
 [Collection(RabbitNodeFixture.Name)]
 public sealed class StandbyDispatcherTests(RabbitNodeFixture rabbit) : IDisposable
 {
-    private static readonly string[] DispatcherQueues = [QueueNames.Intake, QueueNames.Outcomes, SubmitBatchConsumerDefinition.Queue];
+    private static readonly string[] DispatcherQueues = [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches];
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     private readonly HttpClient _management = CreateManagementClient(rabbit);
@@ -26,7 +26,7 @@ public sealed class StandbyDispatcherTests(RabbitNodeFixture rabbit) : IDisposab
     public async Task SecondDispatcher_StaysIdleWhileFirstRuns_TakesOverWhenItIsKilled()
     {
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("sac-a") } });
-        await using var first = ProgramProcess.Start("Dispatcher", env.Variables);
+        await using var first = ProgramProcess.Start("Dispatcher.Host", env.Variables);
         await env.WaitForConsumersAsync(first, DispatcherQueues);
         // The management API lists consumers a moment after the broker has them.
         var alone = await WaitForAsync(env.VirtualHost, cs => DispatcherQueues.All(q => cs.Any(c => c.Queue == q && c.Active)), "the first dispatcher's consumers", first);
@@ -41,8 +41,8 @@ public sealed class StandbyDispatcherTests(RabbitNodeFixture rabbit) : IDisposab
         // The intake stays a priority queue as well.
         (await QueueArgumentsAsync(env.VirtualHost, QueueNames.Intake)).GetProperty("x-max-priority").GetInt32().ShouldBe(9);
 
-        await using var second = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var second = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         var both = await WaitForAsync(env.VirtualHost, cs => DispatcherQueues.All(q => cs.Count(c => c.Queue == q) == 2), "two consumers on every dispatcher queue", second);
         AssertActive(both, firstConnections, expectFirst: true);
 

@@ -34,8 +34,8 @@ public sealed class BrokerRestartMidBatchTests(RabbitNodeFixture rabbit)
         });
         var batch = env.WriteBatch(Jobs);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("restart-a"), QueueNames.Provider("restart-b"));
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "restart-batch", "--out", outDir, "--timeout", "00:05:00");

@@ -26,8 +26,8 @@ public sealed class PoisonMessageTests(RabbitNodeFixture rabbit)
             Deployments = new[] { FaultCatalog.Simulated("poison-a", Path.Combine(folder, "calls.jsonl"), latencyMs: 5) },
             ModelGroups = new[] { FaultCatalog.ModelGroup("round-robin", maxAttempts: 3) },
         });
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Outcomes, QueueNames.Provider("poison-a"));
         var contract = queue == QueueNames.Outcomes ? nameof(CompletionAttempted) : nameof(CompletionWork);
         var garbage = new (string Name, string ContentType, string Body)[]

@@ -37,8 +37,8 @@ public sealed class ProviderFaultTests(RabbitNodeFixture rabbit)
         var variables = new Dictionary<string, string>(env.Variables) { [KeyVariable] = apiKey };
         var batch = env.WriteBatch(Jobs);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", variables);
-        await using var workers = ProgramProcess.Start("Workers", variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("hanging"), QueueNames.Provider("malformed"));
         await using var submitter = ProgramProcess.Start(
             "Submitter", variables, "submit", batch, "--wait", "--batch-id", "faulty-batch", "--out", outDir, "--timeout", "00:04:00");

@@ -43,8 +43,8 @@ public sealed class RateLimitStormTests(RabbitNodeFixture rabbit)
         });
         var batch = env.WriteBatch(Jobs);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("storm-a"));
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "storm-batch", "--out", outDir, "--timeout", "00:06:00");

@@ -31,8 +31,8 @@ public sealed class WorkerCrashTests(RabbitNodeFixture rabbit)
         });
         var batch = env.WriteBatch(Jobs);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        var killed = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        var killed = ProgramProcess.Start("Workers.Host", env.Variables);
         await using var _ = killed;
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("crash-a"), QueueNames.Provider("crash-b"));
         await using var submitter = ProgramProcess.Start(
@@ -40,7 +40,7 @@ public sealed class WorkerCrashTests(RabbitNodeFixture rabbit)
 
         await BatchOutcome.WaitForEndedAsync(env.LedgerPath, Jobs / 5, TimeSpan.FromMinutes(2), () => submitter.Output + dispatcher.Output + killed.Output);
         killed.Kill();
-        await using var replacement = ProgramProcess.Start("Workers", env.Variables);
+        await using var replacement = ProgramProcess.Start("Workers.Host", env.Variables);
         var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(5));
 
         var context = $"submitter:\n{submitter.Output}\ndispatcher:\n{dispatcher.Output}\nreplacement workers:\n{replacement.Output}";

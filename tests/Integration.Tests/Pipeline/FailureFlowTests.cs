@@ -54,8 +54,8 @@ public sealed class FailureFlowTests(RabbitNodeFixture rabbit, ITestOutputHelper
         await using var events = await BindAsync(env, BreakerEvents);
         var batch = env.WriteBatch(600);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
 
         await using var submitter = ProgramProcess.Start(
@@ -117,8 +117,8 @@ public sealed class FailureFlowTests(RabbitNodeFixture rabbit, ITestOutputHelper
         });
         var batch = env.WriteBatch(120);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
 
         await using var submitter = ProgramProcess.Start(
@@ -169,8 +169,8 @@ public sealed class FailureFlowTests(RabbitNodeFixture rabbit, ITestOutputHelper
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, Catalog(1.0));
         var batch = env.WriteBatch(20);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using (var failing = ProgramProcess.Start("Workers", env.Variables))
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using (var failing = ProgramProcess.Start("Workers.Host", env.Variables))
         {
             await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
             await using (var submitter = ProgramProcess.Start(
@@ -197,7 +197,7 @@ public sealed class FailureFlowTests(RabbitNodeFixture rabbit, ITestOutputHelper
 
         // The provider recovers: workers restart with a healthy catalog, then the batch's failures are replayed.
         File.WriteAllText(env.ConfigPath, JsonSerializer.Serialize(new { Catalog = Catalog(0.0) }));
-        await using var healthy = ProgramProcess.Start("Workers", env.Variables);
+        await using var healthy = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(healthy, QueueNames.Provider("shaky"));
         await using var replay = ProgramProcess.Start(
             "Submitter", env.Variables, "dead-letters", "replay", "--batch", "dl-batch", "--wait", "--out", outDir, "--timeout", "00:02:00");

@@ -21,8 +21,8 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
     public async Task InitializeAsync()
     {
         _env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("interop") } });
-        _dispatcher = ProgramProcess.Start("Dispatcher", _env.Variables);
-        _workers = ProgramProcess.Start("Workers", _env.Variables);
+        _dispatcher = ProgramProcess.Start("Dispatcher.Host", _env.Variables);
+        _workers = ProgramProcess.Start("Workers.Host", _env.Variables);
         _connection = await _env.ConnectionFactory().CreateConnectionAsync();
         _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
 

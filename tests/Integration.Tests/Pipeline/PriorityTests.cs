@@ -16,7 +16,7 @@ public sealed class PriorityTests(RabbitNodeFixture rabbit)
     {
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("prio") } });
         var ledgerDb = env.LedgerPath;
-        await using (var first = ProgramProcess.Start("Dispatcher", env.Variables))
+        await using (var first = ProgramProcess.Start("Dispatcher.Host", env.Variables))
         {
             await env.WaitForConsumersAsync(first, QueueNames.Intake);
         } // ended: the intake queue now exists as a priority queue, with nobody consuming
@@ -38,8 +38,8 @@ public sealed class PriorityTests(RabbitNodeFixture rabbit)
 
         // One intake consumer at a time makes the order the dispatcher took jobs in observable.
         var variables = new Dictionary<string, string>(env.Variables) { ["DISPATCHER_Intake__ConcurrentMessageLimit"] = "1" };
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         var order = new List<string>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (order.Count < 45 && DateTime.UtcNow < deadline)

@@ -39,8 +39,8 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         });
         var batch = env.WriteBatch(240);
         var outDir = Path.Combine(env.Folder, "out");
-        var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "quota-batch", "--out", outDir, "--timeout", "00:04:00");
@@ -48,7 +48,7 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         await WaitForFinishedAsync(env.LedgerPath, 60, TimeSpan.FromSeconds(90));
         dispatcher.Kill(); // as kill -9 would
         await dispatcher.DisposeAsync();
-        await using var restarted = ProgramProcess.Start("Dispatcher", env.Variables);
+        await using var restarted = ProgramProcess.Start("Dispatcher.Host", env.Variables);
 
         var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(5));
 

@@ -75,8 +75,8 @@ public sealed class SecretScanTests(RabbitNodeFixture rabbit)
             await channel.QueueBindAsync(ResultsQueue, exchange, "");
         }
 
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", variables);
-        await using var workers = ProgramProcess.Start("Workers", variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
         var dispatcherUrl = await dispatcher.ListeningUrlAsync();
         var workersUrl = await workers.ListeningUrlAsync();
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("it-openai"));

@@ -19,10 +19,10 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
         });
         var batch = env.WriteBatch(400);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
         // Two worker processes splitting the deployments between them, as a scaled-out deployment would.
-        await using var workersAb = ProgramProcess.Start("Workers", env.Variables, "--Workers:Deployments:0=it-a", "--Workers:Deployments:1=it-b");
-        await using var workersC = ProgramProcess.Start("Workers", env.Variables, "--Workers:Deployments:0=it-c");
+        await using var workersAb = ProgramProcess.Start("Workers.Host", env.Variables, "--Workers:Deployments:0=it-a", "--Workers:Deployments:1=it-b");
+        await using var workersC = ProgramProcess.Start("Workers.Host", env.Variables, "--Workers:Deployments:0=it-c");
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
 
         await using var submitter = ProgramProcess.Start(

@@ -34,8 +34,8 @@ public sealed class SubmitterCliTests(RabbitNodeFixture rabbit)
     public async Task Publish_OneJob_ResultIsConsumedLiveAsJsonl()
     {
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { Deployments = new[] { PipelineEnvironment.Simulated("cli") } });
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", env.Variables);
-        await using var workers = ProgramProcess.Start("Workers", env.Variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
         await using var consumer = ProgramProcess.Start("Submitter", env.Variables, "consume", "--max", "1", "--duration", "00:02:00");
         // The consumer's queue must be bound before the result is published.

@@ -20,8 +20,8 @@ public sealed class TelemetryProcessesTests(RabbitNodeFixture rabbit)
             ["DISPATCHER_Telemetry__MetricExportInterval"] = "00:00:01",
             ["DISPATCHER_Telemetry__TraceExportDelay"] = "00:00:00.200",
         };
-        await using var dispatcher = ProgramProcess.Start("Dispatcher", variables);
-        await using var workers = ProgramProcess.Start("Workers", variables);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
         var dispatcherUrl = await dispatcher.ListeningUrlAsync();
         var workersUrl = await workers.ListeningUrlAsync();
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("it-tel"));

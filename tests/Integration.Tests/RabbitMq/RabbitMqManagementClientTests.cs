@@ -1,3 +1,4 @@
+using Dispatcher.ServiceDefaults.Management;
 using System.Net;
 using System.Net.Sockets;
 using Dispatcher.Monitoring;

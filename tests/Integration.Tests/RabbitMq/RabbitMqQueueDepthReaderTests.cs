@@ -1,6 +1,7 @@
+using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
-using Dispatcher.Messaging;
 using Dispatcher.Monitoring;
 using Integration.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,6 +1,6 @@
+using Dispatcher.Catalog.Limits;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
-using Dispatcher.Quotas;
 
 namespace Dispatcher.Workers.Providers.Simulated;
 

@@ -1,0 +1,176 @@
+using System.ComponentModel.DataAnnotations;
+using Dispatcher.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Catalog;
+
+/// <summary>
+/// Validates the catalog at start-up. Every message names the configuration key at fault
+/// (for example <c>Catalog:Deployments:2:Rpm</c>) so a user can find it in their file.
+/// </summary>
+public sealed class CatalogValidator(Func<string, string?> environment) : IValidateOptions<CatalogOptions>
+{
+    /// <summary>Creates a validator that reads API key variables from the process environment.</summary>
+    public CatalogValidator() : this(Environment.GetEnvironmentVariable)
+    {
+    }
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, CatalogOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Deployments.Count == 0)
+        {
+            errors.Add($"{CatalogOptions.Section}:Deployments: at least one deployment is required.");
+        }
+
+        if (options.QuotaWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"{CatalogOptions.Section}:QuotaWindow: must be positive, got {options.QuotaWindow}.");
+        }
+
+        if (options.QuotaWindowPadding is < 0 or > 1)
+        {
+            errors.Add($"{CatalogOptions.Section}:QuotaWindowPadding: must be between 0 and 1, got {options.QuotaWindowPadding}.");
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Deployments.Count; i++)
+        {
+            var d = options.Deployments[i];
+            var key = $"{CatalogOptions.Section}:Deployments:{i}";
+            AddAnnotationErrors(d, key, errors);
+            AddAnnotationErrors(d.Simulation, key + ":Simulation", errors);
+            AddAnnotationErrors(d.Breaker, key + ":Breaker", errors);
+            if (!string.IsNullOrEmpty(d.Id) && !ids.Add(d.Id))
+            {
+                errors.Add($"{key}:Id: duplicate deployment id '{d.Id}'.");
+            }
+
+            if (d.Simulation.MinCompletionTokens > d.Simulation.MaxCompletionTokens)
+            {
+                errors.Add($"{key}:Simulation:MinCompletionTokens: must not exceed MaxCompletionTokens.");
+            }
+
+            if (d.Budget is not null)
+            {
+                AddAnnotationErrors(d.Budget, key + ":Budget", errors);
+            }
+
+            ValidateProvider(d, key, errors);
+        }
+
+        var groups = options.Deployments.Select(d => d.ModelGroup).ToHashSet(StringComparer.Ordinal);
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.ModelGroups.Count; i++)
+        {
+            var g = options.ModelGroups[i];
+            var key = $"{CatalogOptions.Section}:ModelGroups:{i}";
+            AddAnnotationErrors(g, key, errors);
+            if (!named.Add(g.Name))
+            {
+                errors.Add($"{key}:Name: model group '{g.Name}' is configured twice.");
+            }
+
+            if (!groups.Contains(g.Name))
+            {
+                errors.Add($"{key}:Name: model group '{g.Name}' has no deployment.");
+            }
+
+            if (g.Budget is not null)
+            {
+                AddAnnotationErrors(g.Budget, key + ":Budget", errors);
+            }
+
+            if (!StrategyNames.IsKnown(g.Strategy))
+            {
+                errors.Add($"{key}:Strategy: unknown strategy '{g.Strategy}'; known: {string.Join(", ", StrategyNames.Names)}.");
+            }
+
+            AddAnnotationErrors(g.Retry, key + ":Retry", errors);
+            AddAnnotationErrors(g.Breaker, key + ":Breaker", errors);
+            foreach (var (kind, retry) in g.Retry.Kinds)
+            {
+                if (!Enum.TryParse<ErrorKind>(kind, ignoreCase: true, out var parsed) || parsed == ErrorKind.None || int.TryParse(kind, out _))
+                {
+                    errors.Add($"{key}:Retry:Kinds:{kind}: unknown error kind; known: {string.Join(", ", Enum.GetNames<ErrorKind>().Where(n => n != nameof(ErrorKind.None)))}.");
+                }
+
+                AddAnnotationErrors(retry, $"{key}:Retry:Kinds:{kind}", errors);
+            }
+
+            CheckGroupNames(g.Fallbacks, key + ":Fallbacks", "fallback", groups, errors);
+            CheckGroupNames(g.ContextWindowFallbacks, key + ":ContextWindowFallbacks", "context window fallback", groups, errors);
+        }
+
+        var tenants = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Tenants.Count; i++)
+        {
+            var t = options.Tenants[i];
+            var key = $"{CatalogOptions.Section}:Tenants:{i}";
+            AddAnnotationErrors(t, key, errors);
+            if (t.Budget is not null)
+            {
+                AddAnnotationErrors(t.Budget, key + ":Budget", errors);
+            }
+
+            if (!tenants.Add(t.Name))
+            {
+                errors.Add($"{key}:Name: tenant '{t.Name}' is configured twice.");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CheckGroupNames(List<string> names, string key, string what, HashSet<string> groups, List<string> errors)
+    {
+        for (var f = 0; f < names.Count; f++)
+        {
+            if (!groups.Contains(names[f]))
+            {
+                errors.Add($"{key}:{f}: {what} names model group '{names[f]}', which has no deployment.");
+            }
+        }
+    }
+
+    private void ValidateProvider(DeploymentOptions d, string key, List<string> errors)
+    {
+        if (d.Provider == ProviderKind.Simulated)
+        {
+            return;
+        }
+
+        if (d.Provider == ProviderKind.Anthropic && string.IsNullOrWhiteSpace(d.ApiKeyVariable))
+        {
+            errors.Add($"{key}:ApiKeyVariable: required for provider {d.Provider}: name the environment variable that holds the key.");
+        }
+
+        // An OpenAI-compatible self-hosted server (BaseUrl set) may need no key at all.
+        if (d.Provider == ProviderKind.OpenAI && d.BaseUrl is null && string.IsNullOrWhiteSpace(d.ApiKeyVariable))
+        {
+            errors.Add($"{key}:ApiKeyVariable: required for provider {d.Provider} without a BaseUrl.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(d.ApiKeyVariable) && string.IsNullOrEmpty(environment(d.ApiKeyVariable)))
+        {
+            errors.Add($"{key}:ApiKeyVariable: environment variable '{d.ApiKeyVariable}' is not set.");
+        }
+
+        if (d.BaseUrl is { IsAbsoluteUri: false })
+        {
+            errors.Add($"{key}:BaseUrl: must be an absolute URL.");
+        }
+    }
+
+    private static void AddAnnotationErrors(object instance, string key, List<string> errors)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true);
+        foreach (var result in results)
+        {
+            var member = result.MemberNames.FirstOrDefault();
+            errors.Add($"{key}{(member is null ? "" : ":" + member)}: {result.ErrorMessage}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dispatcher.Catalog;
+
+/// <summary>Per model group: how to choose among its deployments and how hard to try.</summary>
+public sealed class ModelGroupOptions
+{
+    /// <summary>The group's name, as jobs give it in <c>model</c>.</summary>
+    [Required]
+    public string Name { get; set; } = "";
+
+    /// <summary>The routing strategy's name (see the README for the list).</summary>
+    public string Strategy { get; set; } = "round-robin";
+
+    /// <summary>Model groups to try, in order, when this group's deployments cannot finish a job.</summary>
+    public List<string> Fallbacks { get; set; } = [];
+
+    /// <summary>
+    /// Model groups with larger context windows to try, in order, when a deployment says the job
+    /// does not fit its context window; empty uses <see cref="Fallbacks"/>.
+    /// </summary>
+    public List<string> ContextWindowFallbacks { get; set; } = [];
+
+    /// <summary>How many attempts a job gets in all before it fails.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>The group's spend cap across its deployments, if any.</summary>
+    public BudgetOptions? Budget { get; set; }
+
+    /// <summary>The max_tokens reserved for a job whose body does not set one.</summary>
+    [Range(1, 1_000_000)]
+    public int DefaultMaxTokens { get; set; } = 256;
+
+    /// <summary>
+    /// For <c>cost-based</c>: a job that a cheaper deployment can take within the time that
+    /// deployment needs to earn back the job's reservation (its RPM/TPM rate) waits for it, and
+    /// the deployment is held for that job meanwhile, instead of the job going to a dearer
+    /// deployment now. Off: the cheapest deployment that can afford the job at once.
+    /// </summary>
+    public bool WaitForCheaper { get; set; } = true;
+
+    /// <summary>Which errors are retried, how often and after what delay.</summary>
+    public RetryPolicyOptions Retry { get; set; } = new();
+
+    /// <summary>The dispatcher's breaker thresholds for each of the group's deployments.</summary>
+    public BreakerGateOptions Breaker { get; set; } = new();
+}

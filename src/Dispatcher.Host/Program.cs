@@ -1,0 +1,12 @@
+using Dispatcher.Hosting;
+using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddServiceDefaults(args, "http://127.0.0.1:5080", DispatcherInstrumentation.Signals, new DispatcherModule());
+builder.Services.AddDispatcherMonitoring(builder.Configuration);
+
+var app = builder.Build();
+app.MapServiceDefaults();
+app.MapDispatcherMonitoring();
+app.Run();

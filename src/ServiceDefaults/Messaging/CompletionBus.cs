@@ -1,0 +1,84 @@
+using Dispatcher.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Dispatcher.ServiceDefaults.Messaging;
+
+/// <summary>Sets up the one MassTransit bus a process runs, for whichever roles it hosts.</summary>
+public static class CompletionBus
+{
+    /// <summary>
+    /// Adds each role's services, then the bus on the configured transport with the roles'
+    /// consumers. With no roles the bus only sends and publishes (a producer).
+    /// </summary>
+    public static IServiceCollection AddCompletionBus(this IServiceCollection services, IConfiguration configuration, params IBusModule[] modules)
+    {
+        foreach (var module in modules)
+        {
+            module.AddServices(services);
+        }
+
+        var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
+        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section);
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            // Without this the host reports started before the queues are bound, and messages
+            // sent right after start can be dropped.
+            o.WaitUntilStarted = true;
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+
+        services.AddMassTransit(bus =>
+        {
+            // MassTransit would otherwise report usage to its vendor over the internet.
+            bus.DisableUsageTelemetry();
+            foreach (var module in modules)
+            {
+                module.AddConsumers(bus);
+            }
+
+            if (transport.Kind == TransportKind.RabbitMq)
+            {
+                bus.UsingRabbitMq((context, cfg) =>
+                {
+                    var rabbit = transport.RabbitMq;
+                    cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    {
+                        h.Username(rabbit.Username);
+                        h.Password(rabbit.ResolvePassword());
+                        h.PublisherConfirmation = true;
+                    });
+                    Configure(context, cfg, modules);
+                });
+            }
+            else
+            {
+                bus.UsingInMemory((context, cfg) => Configure(context, cfg, modules));
+            }
+        });
+        if (transport.Kind == TransportKind.RabbitMq && transport.RabbitMq.EndpointRestartAfter > TimeSpan.Zero)
+        {
+            // Registered after the bus, so it starts once the bus is up and stops before it.
+            services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<ReceiveEndpointWatchdog>();
+            services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ReceiveEndpointWatchdog>());
+            services.AddHostedService(sp => sp.GetRequiredService<ReceiveEndpointWatchdog>());
+        }
+
+        return services;
+    }
+
+    private static void Configure<TEndpoint>(IBusRegistrationContext context, IBusFactoryConfigurator<TEndpoint> cfg, IBusModule[] modules)
+        where TEndpoint : IReceiveEndpointConfigurator
+    {
+        // Result exchanges get stable, documented names so any AMQP client can bind to them.
+        cfg.Message<CompletionSucceeded>(m => m.SetEntityName(QueueNames.SucceededExchange));
+        cfg.Message<CompletionFailed>(m => m.SetEntityName(QueueNames.FailedExchange));
+        foreach (var module in modules)
+        {
+            module.ConfigureEndpoints(context, cfg);
+        }
+    }
+}

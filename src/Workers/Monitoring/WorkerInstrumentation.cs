@@ -1,0 +1,86 @@
+using Dispatcher.ServiceDefaults.Telemetry;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Workers.Monitoring;
+
+/// <summary>
+/// The workers' meter and activity source, with every instrument they record, created once per
+/// process. Instrument names are a published interface (<c>worker_calls_total</c> and so on on
+/// <c>/metrics</c>): do not rename them.
+/// </summary>
+public sealed class WorkerInstrumentation : IDisposable
+{
+    /// <summary>The name of the workers' <see cref="System.Diagnostics.Metrics.Meter"/> and <see cref="System.Diagnostics.ActivitySource"/>.</summary>
+    public const string Name = "Dispatcher.Workers";
+
+    /// <summary>What the workers program exports: this meter and source, and MassTransit's.</summary>
+    public static TelemetrySignals Signals { get; } = new(
+        "workers", [Name, TelemetryProviders.MassTransit], [Name, TelemetryProviders.MassTransit], typeof(WorkerInstrumentation));
+
+    private readonly Counter<long> _calls;
+    private readonly Histogram<double> _duration;
+    private readonly ConcurrentDictionary<string, InFlightCount> _inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the instruments.</summary>
+    public WorkerInstrumentation()
+    {
+        var version = typeof(WorkerInstrumentation).Assembly.GetName().Version?.ToString();
+        ActivitySource = new ActivitySource(Name, version);
+        Meter = new Meter(Name, version);
+        _calls = Meter.CreateCounter<long>("worker.calls", "{call}", "Provider calls, by outcome (an error kind, None on success).");
+        _duration = Meter.CreateHistogram<double>("worker.call.duration", "ms", "Time one provider call took, including the pipeline's timeout and breaker.");
+        Meter.CreateObservableGauge("worker.inflight", ObserveInFlight, "{call}", "Provider calls under way in this process.");
+    }
+
+    /// <summary>The workers' activity source.</summary>
+    public ActivitySource ActivitySource { get; }
+
+    /// <summary>The workers' meter.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>
+    /// Starts one provider call: its span, and its place in <c>worker.inflight</c>. End it with
+    /// <see cref="WorkerCall.End"/>; dispose it in any case. The span joins the job's trace
+    /// through the attempt's <see cref="CompletionWork.TraceParent"/> (the dispatcher's span that
+    /// sent it); without one it is a child of the current activity.
+    /// </summary>
+    public WorkerCall BeginCall(CompletionWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var activity = JobTrace.Start(ActivitySource, "worker.call", ActivityKind.Client, work.TraceParent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("job.id", work.JobId.ToString());
+            activity.SetTag("job.attempt", work.Attempt);
+            activity.SetTag("deployment", work.DeploymentId);
+        }
+
+        var count = _inFlight.GetOrAdd(work.DeploymentId, static _ => new InFlightCount());
+        Interlocked.Increment(ref count.Value);
+        return new WorkerCall(this, work.DeploymentId, count, activity);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Meter.Dispose();
+        ActivitySource.Dispose();
+    }
+
+    internal void Record(string deploymentId, ErrorKind outcome, double milliseconds)
+    {
+        _calls.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId), new("outcome", outcome.ToString()));
+        _duration.Record(milliseconds, new KeyValuePair<string, object?>("deployment", deploymentId));
+    }
+
+    private IEnumerable<Measurement<int>> ObserveInFlight() =>
+        _inFlight.Select(c => new Measurement<int>(Volatile.Read(ref c.Value.Value), new KeyValuePair<string, object?>("deployment", c.Key)));
+
+    internal sealed class InFlightCount
+    {
+        public int Value;
+    }
+}

@@ -1,0 +1,69 @@
+using Dispatcher.Catalog;
+using Dispatcher.Tests.Support;
+
+namespace Dispatcher.Catalog.Tests;
+
+public sealed class CatalogValidatorTests
+{
+    private static CatalogOptions Valid() => new()
+    {
+        Deployments = [Catalogs.Deployment("a"), Catalogs.Deployment("b", "h")],
+        ModelGroups = [new ModelGroupOptions { Name = "g", Fallbacks = ["h"] }],
+    };
+
+    private static IReadOnlyList<string> Errors(CatalogOptions options, Func<string, string?>? env = null) =>
+        new CatalogValidator(env ?? (_ => null)).Validate(null, options).Failures?.ToList() ?? [];
+
+    [Fact]
+    public void Validate_ValidCatalog_Succeeds() => Errors(Valid()).ShouldBeEmpty();
+
+    [Fact]
+    public void Validate_NegativeRpm_NamesTheKey()
+    {
+        var options = Valid();
+        options.Deployments[1].Rpm = -5;
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:Deployments:1:Rpm", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_DuplicateId_NamesTheKey()
+    {
+        var options = Valid();
+        options.Deployments[1].Id = "a";
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:Deployments:1:Id", StringComparison.Ordinal) && e.Contains("duplicate"));
+    }
+
+    [Fact]
+    public void Validate_UnknownStrategy_NamesTheKeyAndListsKnownOnes()
+    {
+        var options = Valid();
+        options.ModelGroups[0].Strategy = "fastest";
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:ModelGroups:0:Strategy", StringComparison.Ordinal) && e.Contains("round-robin"));
+    }
+
+    [Fact]
+    public void Validate_FallbackToMissingGroup_NamesTheKey()
+    {
+        var options = Valid();
+        options.ModelGroups[0].Fallbacks = ["nope"];
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:ModelGroups:0:Fallbacks:0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_MissingKeyVariable_NamesTheVariableNotAValue()
+    {
+        var options = Valid();
+        options.Deployments[0].Provider = ProviderKind.OpenAI;
+        options.Deployments[0].ApiKeyVariable = "MY_KEY";
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:Deployments:0:ApiKeyVariable", StringComparison.Ordinal) && e.Contains("MY_KEY"));
+        Errors(options, name => name == "MY_KEY" ? "sk-secret" : null).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Validate_NoDeployments_Fails() => Errors(new CatalogOptions()).ShouldContain(e => e.StartsWith("Catalog:Deployments", StringComparison.Ordinal));
+}

@@ -1,0 +1,101 @@
+using Integration.Tests.Support;
+using System.Text.Json;
+using Dispatcher.Contracts;
+using Dispatcher.Quotas;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Integration.Tests.Embedded;
+
+public sealed class QuotaPipelineTests
+{
+    private static JsonElement Body() =>
+        JsonSerializer.SerializeToElement(new { model = "gpt-test", messages = new[] { new { role = "user", content = "hello" } }, max_tokens = 16 });
+
+    private static async Task SubmitAsync(IBus bus, string batch, int count, string? tenant = null)
+    {
+        var intake = await bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        for (var i = 0; i < count; i++)
+        {
+            await intake.Send(new SubmitCompletion($"{batch}-{i}", "gpt-test", Body(), batch, Guid.NewGuid(), tenant));
+        }
+    }
+
+    [Fact]
+    public async Task Batch_ProviderEnforcesTheCatalogRpm_NoRequestIsRefused()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            QuotaWindow = "00:00:01",
+            // A second-long "minute": the margin for the time a call takes to reach the provider
+            // must be a larger share of so short a window than of a real one.
+            QuotaWindowPadding = 0.2,
+            Deployments = new[] { EmbeddedPipeline.Limited("limited", catalogRpm: 8, providerRpm: 8) },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SubmitAsync(pipeline.Bus, "rpm", 30);
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 30, "30 results", TimeSpan.FromSeconds(60));
+
+        recorder.Succeeded.Count.ShouldBe(30);
+        var kinds = await pipeline.AttemptKindsAsync();
+        kinds.GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBe(0);
+        kinds[nameof(ErrorKind.None)].ShouldBe(30);
+    }
+
+    [Fact]
+    public async Task Batch_CatalogOverstatesTheProviderLimit_ProviderRefusesAndRetriesFinishTheJobs()
+    {
+        // The opposite of the test above, showing the provider really enforces its limit.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            QuotaWindow = "00:00:01",
+            Deployments = new[] { EmbeddedPipeline.Limited("overstated", catalogRpm: 100, providerRpm: 5) },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 20 } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SubmitAsync(pipeline.Bus, "over", 20);
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 20, "20 results", TimeSpan.FromSeconds(60));
+
+        (await pipeline.AttemptKindsAsync()).GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBeGreaterThan(0);
+        recorder.Succeeded.Count.ShouldBe(20);
+    }
+
+    [Fact]
+    public async Task Batch_GroupBudget_NeverCrossedAndRemembersSpendAcrossRestart()
+    {
+        // Each job is estimated at about 30 tokens x $1000/1M = $0.03; the cap allows a few.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "pricey", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 1,
+                    InputPricePerMillion = 1000.0, OutputPricePerMillion = 1000.0,
+                    Simulation = new { LatencyMs = 0, LatencySigma = 0.0, MinCompletionTokens = 16, MaxCompletionTokens = 16 },
+                },
+            },
+            ModelGroups = new[] { new { Name = "gpt-test", Budget = new { Limit = 0.2, Period = "Day" } } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SubmitAsync(pipeline.Bus, "budget", 20);
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 20, "20 results");
+
+        recorder.Succeeded.Count.ShouldBeGreaterThan(0);
+        recorder.Failed.Count.ShouldBeGreaterThan(0);
+        recorder.Failed.ShouldAllBe(f => f.Error == ErrorKind.BudgetExhausted);
+        var spent = recorder.Succeeded.Sum(s => s.Cost);
+        spent.ShouldBeLessThanOrEqualTo(0.2m);
+
+        await pipeline.RestartAsync();
+        var account = pipeline.Services.GetRequiredService<SpendBook>().Account(SpendBook.GroupKey("gpt-test"));
+        account.Spent.ShouldBe(spent, 0.000001m);
+        var after = await EventRecorder.ConnectAsync(pipeline.Bus);
+        await SubmitAsync(pipeline.Bus, "after-restart", 1);
+        await EventRecorder.EventuallyAsync(() => !after.Failed.IsEmpty || !after.Succeeded.IsEmpty, "a result");
+        after.Failed.Single().Error.ShouldBe(ErrorKind.BudgetExhausted);
+    }
+}

@@ -1,0 +1,139 @@
+using Integration.Tests.Support;
+using System.CommandLine;
+using Dispatcher.Submitter.Cli;
+using Spectre.Console;
+
+namespace Integration.Tests.Embedded;
+
+// status and watch run in this process against a running dispatcher (its status API) or, when no
+// dispatcher answers, against its ledger; their output is rendered to a recording console.
+public sealed class StatusCommandTests
+{
+    // Nothing listens on port 1 of the loopback: the connection is refused at once.
+    private const string NoDispatcher = "http://127.0.0.1:1/";
+
+    private static object Catalog(double latencyMs = 2) => new
+    {
+        Deployments = new[] { EmbeddedPipeline.Simulated("sim-a", latencyMs: latencyMs), EmbeddedPipeline.Simulated("sim-b", latencyMs: latencyMs) },
+        ModelGroups = new[] { new { Name = "gpt-test", Strategy = "round-robin", Budget = new { Limit = 5.0, Period = "Day" } } },
+    };
+
+    [Fact]
+    public async Task Status_DispatcherAnswers_ShowsQueuesDeploymentsBudgetsAndBatch()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());
+        await pipeline.SubmitBatchAsync("cli-status", 60);
+        await pipeline.WaitForBatchAsync("cli-status");
+        await Task.Delay(600); // the next status snapshot sees the batch complete
+
+        var (exit, text) = await RunAsync(pipeline, "status", "--dispatcher", pipeline.BaseAddress.AbsoluteUri);
+
+        exit.ShouldBe(0, text);
+        text.ShouldContain("from dispatcher at " + pipeline.BaseAddress.GetLeftPart(UriPartial.Authority));
+        text.ShouldContain("(in-memory)");
+        foreach (var queue in new[] { "completion-intake", "dispatcher-outcomes", "provider.sim-a", "provider.sim-b" })
+        {
+            text.ShouldContain(queue);
+        }
+
+        RowOf(text, "│ sim-a ").ShouldContain("closed");
+        RowOf(text, "│ sim-a ").ShouldContain("/ 600");
+        RowOf(text, "group:gpt-test").ShouldContain("5.00");
+        RowOf(text, "cli-status").ShouldContain("60");
+        RowOf(text, "cli-status").ShouldContain("complete");
+    }
+
+    [Fact]
+    public async Task Status_NoDispatcher_FallsBackToLedger()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());
+        await pipeline.SubmitBatchAsync("cli-ledger", 30);
+        await pipeline.WaitForBatchAsync("cli-ledger");
+
+        var (exit, text) = await RunAsync(pipeline, "status", "cli-ledger", "--dispatcher", NoDispatcher);
+
+        exit.ShouldBe(0, text);
+        text.ShouldContain("from ledger");
+        text.ShouldContain("unavailable: the in-memory transport");
+        RowOf(text, "│ sim-b ").ShouldContain("closed");
+        RowOf(text, "cli-ledger").ShouldContain("30");
+        RowOf(text, "cli-ledger").ShouldContain("complete");
+    }
+
+    [Fact]
+    public async Task Status_UnknownBatch_ExitsWithInvalidInput()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());
+
+        var (exit, _) = await RunAsync(pipeline, "status", "no-such-batch", "--dispatcher", NoDispatcher);
+
+        exit.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Watch_RunningBatch_RefreshesUntilItFinishes()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog(latencyMs: 20));
+        await pipeline.SubmitBatchAsync("cli-watch", 300);
+
+        var (exit, text) = await RunAsync(
+            pipeline, "watch", "cli-watch", "--interval", "00:00:00.2", "--duration", "00:02:00", "--dispatcher", pipeline.BaseAddress.AbsoluteUri);
+
+        exit.ShouldBe(0, text);
+        text.ShouldContain("batch cli-watch finished.");
+        var final = await pipeline.Ledger.GetBatchStatusAsync("cli-watch", default);
+        final!.IsComplete.ShouldBeTrue();
+        text.ShouldContain("provider.sim-a");
+    }
+
+    [Fact]
+    public async Task Watch_Duration_StopsByItself()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());
+
+        var started = DateTime.UtcNow;
+        var (exit, text) = await RunAsync(pipeline, "watch", "--interval", "00:00:00.2", "--duration", "00:00:01", "--dispatcher", pipeline.BaseAddress.AbsoluteUri);
+
+        exit.ShouldBe(0, text);
+        text.ShouldContain("--duration passed.");
+        (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(30));
+    }
+
+    [Theory]
+    [InlineData("status", "--dispatcher")]
+    [InlineData("watch", "--interval")]
+    [InlineData("watch", "--duration")]
+    public async Task Help_EveryOptionIsDocumented(string command, string option)
+    {
+        var root = new RootCommand { StatusCommand.Create(), WatchCommand.Create() };
+        using var writer = new StringWriter();
+
+        var exit = await root.Parse([command, "--help"]).InvokeAsync(new InvocationConfiguration { Output = writer });
+
+        exit.ShouldBe(0);
+        writer.ToString().ShouldContain(option);
+        writer.ToString().ShouldContain("--ledger");
+    }
+
+    private static async Task<(int Exit, string Text)> RunAsync(MonitoredPipeline pipeline, params string[] args)
+    {
+        using var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 200;
+        var root = new RootCommand { StatusCommand.Create(console), WatchCommand.Create(console) };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var errors = new StringWriter();
+        var exit = await root.Parse([.. args, "--config", pipeline.ConfigPath, "--ledger", pipeline.LedgerPath])
+            .InvokeAsync(new InvocationConfiguration { Error = errors }, timeout.Token);
+        return (exit, writer + errors.ToString());
+    }
+
+    private static string RowOf(string text, string key) =>
+        text.Split('\n').FirstOrDefault(line => line.Contains(key, StringComparison.Ordinal)) ?? throw new ShouldAssertException($"no line with '{key}' in:\n{text}");
+}

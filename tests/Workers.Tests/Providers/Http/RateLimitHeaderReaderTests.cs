@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Time.Testing;
+using Dispatcher.Contracts;
+using Dispatcher.Workers.Providers.Http;
+
+namespace Dispatcher.Workers.Tests.Providers.Http;
+
+public sealed class RateLimitHeaderReaderTests
+{
+    private static readonly DateTimeOffset Now = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider _clock = new(Now);
+
+    [Fact]
+    public void Read_RetryAfterSeconds_ReturnsThatWait()
+    {
+        Read(("Retry-After", "12")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(12));
+    }
+
+    [Fact]
+    public void Read_RetryAfterHttpDate_ReturnsWaitUntilThatDateOnTheInjectedClock()
+    {
+        Read(("Retry-After", "Tue, 01 Jan 2030 12:00:45 GMT")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(45));
+
+        _clock.Advance(TimeSpan.FromSeconds(40));
+
+        Read(("Retry-After", "Tue, 01 Jan 2030 12:00:45 GMT")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Read_RetryAfterHttpDateInThePast_ReturnsZero()
+    {
+        Read(("Retry-After", "Tue, 01 Jan 2030 11:59:00 GMT")).RetryAfter.ShouldBe(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Read_RetryAfterMs_ReturnsMilliseconds()
+    {
+        Read(("retry-after-ms", "250")).RetryAfter.ShouldBe(TimeSpan.FromMilliseconds(250));
+    }
+
+    [Fact]
+    public void Read_RetryAfterAndRetryAfterMs_ReturnsLargest()
+    {
+        Read(("retry-after", "2"), ("retry-after-ms", "2500")).RetryAfter.ShouldBe(TimeSpan.FromMilliseconds(2500));
+        Read(("retry-after", "3"), ("retry-after-ms", "2500")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(3));
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-5")]
+    [InlineData("")]
+    public void Read_UnreadableRetryAfter_ReturnsNoWait(string value)
+    {
+        Read(("retry-after", value), ("retry-after-ms", "later")).RetryAfter.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Read_OpenAiHeaders_ReturnsSnapshot()
+    {
+        var values = Read(
+            ("x-ratelimit-limit-requests", "60"),
+            ("x-ratelimit-remaining-requests", "59"),
+            ("x-ratelimit-remaining-tokens", "149984"),
+            ("x-ratelimit-reset-requests", "1s"),
+            ("x-ratelimit-reset-tokens", "6m0s"));
+
+        values.Snapshot.ShouldBe(new RateLimitSnapshot(59, 149984, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(6)));
+    }
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("2m59.56s", 179_560)]
+    [InlineData("7", 7_000)]
+    [InlineData("0.25", 250)]
+    public void Read_OpenAiResetForms_ReturnsResetDuration(string value, double expectedMilliseconds)
+    {
+        Read(("x-ratelimit-reset-requests", value)).Snapshot.ShouldNotBeNull().ResetRequests.ShouldBe(TimeSpan.FromMilliseconds(expectedMilliseconds));
+    }
+
+    [Fact]
+    public void Read_ResetAsUnixTimestamp_ReturnsWaitUntilThatTime()
+    {
+        var reset = (Now + TimeSpan.FromSeconds(90)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Read(("x-ratelimit-reset-tokens", reset)).Snapshot.ShouldNotBeNull().ResetTokens.ShouldBe(TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public void Read_AnthropicHeaders_ReturnsSnapshotFromRfc3339Resets()
+    {
+        var values = Read(
+            ("anthropic-ratelimit-requests-remaining", "49"),
+            ("anthropic-ratelimit-requests-reset", "2030-01-01T12:00:30Z"),
+            ("anthropic-ratelimit-tokens-remaining", "78000"),
+            ("anthropic-ratelimit-tokens-reset", "2030-01-01T12:01:00Z"));
+
+        values.Snapshot.ShouldBe(new RateLimitSnapshot(49, 78000, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)));
+        values.RetryAfter.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Read_AnthropicInputAndOutputTokenLimits_SnapshotHoldsTheTighterOne()
+    {
+        var values = Read(
+            ("anthropic-ratelimit-input-tokens-remaining", "40000"),
+            ("anthropic-ratelimit-input-tokens-reset", "2030-01-01T12:00:10Z"),
+            ("anthropic-ratelimit-output-tokens-remaining", "900"),
+            ("anthropic-ratelimit-output-tokens-reset", "2030-01-01T12:00:20+00:00"));
+
+        values.Snapshot.ShouldNotBeNull().RemainingTokens.ShouldBe(900);
+        values.Snapshot.ResetTokens.ShouldBe(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public void Read_ExhaustedLimit_ItsResetCountsAsWait()
+    {
+        var values = Read(
+            ("retry-after", "3"),
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", "2030-01-01T12:00:25Z"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(25));
+    }
+
+    [Fact]
+    public void Read_LimitWithRequestsLeft_ItsResetIsNoWait()
+    {
+        var values = Read(
+            ("retry-after", "3"),
+            ("x-ratelimit-remaining-requests", "5000"),
+            ("x-ratelimit-reset-requests", "6m0s"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void Read_ResetWithoutRemainingCounter_CountsAsWait()
+    {
+        Read(("x-ratelimit-reset-tokens", "20s")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public void Read_NoRateLimitHeaders_ReturnsNothing()
+    {
+        var values = Read(("content-type", "application/json"));
+
+        values.RetryAfter.ShouldBeNull();
+        values.Snapshot.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Read_HeaderNamesInAnyCase_AreFound()
+    {
+        var values = Read(("X-RateLimit-Remaining-Requests", "3"), ("RETRY-AFTER", "4"));
+
+        values.Snapshot.ShouldNotBeNull().RemainingRequests.ShouldBe(3);
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(4));
+    }
+
+    private RateLimitHeaderValues Read(params (string Name, string Value)[] headers) =>
+        new RateLimitHeaderReader(_clock).Read(ProviderResponseHeaders.From(headers.Select(h => KeyValuePair.Create(h.Name, h.Value))));
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Time.Testing;
+using System.Text.Json;
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Dispatcher.Workers.Providers;
+using Dispatcher.Workers.Providers.Simulated;
+
+namespace Dispatcher.Workers.Tests.Simulated;
+
+public sealed class SimulatedProviderTests
+{
+    private static readonly JsonElement Body = JsonDocument.Parse("""{"model":"m","messages":[{"role":"user","content":"hello"}]}""").RootElement;
+
+    private static SimulatedProvider Provider(Action<SimulationOptions> configure)
+    {
+        var options = new SimulationOptions { LatencyMs = 0, Seed = 42 };
+        configure(options);
+        return new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, TimeProvider.System);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_NoErrors_ReturnsChatCompletionWithUsageWithinLimits()
+    {
+        var provider = Provider(o => { o.MinCompletionTokens = 5; o.MaxCompletionTokens = 50; });
+
+        for (var i = 0; i < 50; i++)
+        {
+            var outcome = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 20, EstimatedPromptTokens: 9), default);
+
+            outcome.Error.ShouldBe(ErrorKind.None);
+            outcome.Usage!.PromptTokens.ShouldBe(9);
+            outcome.Usage.CompletionTokens.ShouldBeInRange(5, 20);
+            var response = outcome.Response!.Value;
+            response.GetProperty("object").GetString().ShouldBe("chat.completion");
+            response.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!.ShouldStartWith("Simulated answer");
+            response.GetProperty("usage").GetProperty("completion_tokens").GetInt32().ShouldBe(outcome.Usage.CompletionTokens);
+        }
+    }
+
+    [Fact]
+    public async Task CompleteAsync_RateLimitRateOne_Returns429WithRetryAfter()
+    {
+        var provider = Provider(o => { o.RateLimitRate = 1; o.RetryAfterSeconds = 7; });
+
+        var outcome = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+
+        outcome.Error.ShouldBe(ErrorKind.RateLimited);
+        outcome.StatusCode.ShouldBe(429);
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(7));
+        outcome.Usage.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ErrorRateOne_Returns500()
+    {
+        var outcome = await Provider(o => o.ErrorRate = 1).CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+
+        outcome.Error.ShouldBe(ErrorKind.ServerError);
+        outcome.StatusCode.ShouldBe(500);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ErrorRateHalf_FailsAboutHalf()
+    {
+        var provider = Provider(o => o.ErrorRate = 0.5);
+        var failures = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            if ((await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error == ErrorKind.ServerError)
+            {
+                failures++;
+            }
+        }
+
+        failures.ShouldBeInRange(400, 600);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_WithLatency_SaysHowLongItSpentFromAdmittingTheCall()
+    {
+        var provider = Provider(o => { o.LatencyMs = 120; o.LatencySigma = 0; });
+
+        var before = TimeProvider.System.GetTimestamp();
+        var outcome = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+        var whole = TimeProvider.System.GetElapsedTime(before);
+
+        outcome.Error.ShouldBe(ErrorKind.None);
+        outcome.ProviderTime.ShouldNotBeNull();
+        outcome.ProviderTime.Value.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(110), "it includes the simulated latency");
+        outcome.ProviderTime.Value.ShouldBeLessThanOrEqualTo(whole, "it never exceeds the call as the caller saw it");
+    }
+
+    [Fact]
+    public async Task CompleteAsync_RefusedByItsOwnLimit_SpentNoTime()
+    {
+        var provider = Provider(o => { o.EnforceRpm = 1; o.EnforceWindowSeconds = 60; });
+
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+        var refused = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+
+        refused.StatusCode.ShouldBe(429);
+        refused.ProviderTime.ShouldBe(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_OutageWindowAfterFirstCall_Fails503OnlyInsideIt()
+    {
+        var time = new FakeTimeProvider();
+        var options = new SimulationOptions { LatencyMs = 0, Seed = 1, OutageAfterSeconds = 10, OutageSeconds = 5 };
+        var provider = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, time);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None, "the outage is timed from the first call");
+        time.Advance(TimeSpan.FromSeconds(10));
+        var down = await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+        down.Error.ShouldBe(ErrorKind.ServerError);
+        down.StatusCode.ShouldBe(503);
+        time.Advance(TimeSpan.FromSeconds(4.9));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.ServerError);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_RequestOverContextLimit_RefusedAsContextLengthExceeded()
+    {
+        var provider = Provider(o => o.ContextLimit = 100);
+
+        var over = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 96, EstimatedPromptTokens: 5), default);
+        var within = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 95, EstimatedPromptTokens: 5), default);
+
+        over.Error.ShouldBe(ErrorKind.ContextLengthExceeded);
+        over.StatusCode.ShouldBe(400);
+        within.Error.ShouldBe(ErrorKind.None);
+    }
+}
