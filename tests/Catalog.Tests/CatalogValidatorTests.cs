@@ -1,4 +1,3 @@
-using Dispatcher.Catalog;
 using Dispatcher.Tests.Support;
 
 namespace Dispatcher.Catalog.Tests;

@@ -1,4 +1,3 @@
-using Dispatcher.Catalog;
 
 namespace Dispatcher.Catalog.Tests;
 

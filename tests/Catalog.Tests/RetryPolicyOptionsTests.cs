@@ -1,5 +1,4 @@
 using Dispatcher.Contracts;
-using Shouldly;
 
 namespace Dispatcher.Catalog.Tests;
 

@@ -1,4 +1,3 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
 using Dispatcher.Testing;
 using RabbitMQ.Client;

@@ -2,7 +2,6 @@ using System.Globalization;
 using Dispatcher.Bench.Broker;
 using Dispatcher.Bench.Jobs;
 using Dispatcher.Bench.Processes;
-using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Testing;

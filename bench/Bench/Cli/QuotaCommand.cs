@@ -3,7 +3,6 @@ using System.Globalization;
 using Dispatcher.Bench.Processes;
 using Dispatcher.Bench.Quota;
 using Dispatcher.Catalog;
-using Dispatcher.Routing;
 
 namespace Dispatcher.Bench.Cli;
 

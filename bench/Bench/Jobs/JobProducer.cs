@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Globalization;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Testing;
 using MassTransit;

@@ -1,8 +1,8 @@
-using Dispatcher.Breakers;
-using Dispatcher.Quotas;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using Dispatcher.Breakers;
 using Dispatcher.Catalog;
+using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using Microsoft.Extensions.Options;
 

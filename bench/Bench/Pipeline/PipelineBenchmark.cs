@@ -1,7 +1,6 @@
 using Dispatcher.Bench.Broker;
 using Dispatcher.Bench.Jobs;
 using Dispatcher.Bench.Processes;
-using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Testing;

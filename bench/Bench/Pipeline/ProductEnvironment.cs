@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Testing;
 using Microsoft.Data.Sqlite;

@@ -6,7 +6,6 @@ using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Dispatcher.Bench.Quota;
 

@@ -1,7 +1,6 @@
-using Dispatcher.Catalog;
 using System.Globalization;
 using Dispatcher.Bench.Reporting;
-using Dispatcher.Routing;
+using Dispatcher.Catalog;
 
 namespace Dispatcher.Bench.Quota;
 

@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.Options;

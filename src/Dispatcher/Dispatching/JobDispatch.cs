@@ -1,4 +1,3 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Globalization;
 using System.Text.Json;
 using Dispatcher.Breakers;
@@ -8,6 +7,7 @@ using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

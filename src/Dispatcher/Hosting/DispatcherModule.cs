@@ -1,7 +1,7 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Consumers;
-using Dispatcher.Standby;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Consumers;
@@ -9,6 +8,7 @@ using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

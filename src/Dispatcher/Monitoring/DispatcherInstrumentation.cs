@@ -1,4 +1,3 @@
-using Dispatcher.ServiceDefaults.Telemetry;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Dispatcher.Catalog;
@@ -7,6 +6,7 @@ using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
+using Dispatcher.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

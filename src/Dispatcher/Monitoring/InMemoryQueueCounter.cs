@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Management;
 using System.Collections.Concurrent;
+using Dispatcher.ServiceDefaults.Management;
 using MassTransit;
 
 namespace Dispatcher.Monitoring;

@@ -1,6 +1,6 @@
+using Dispatcher.Catalog;
 using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.ServiceDefaults.Messaging;
-using Dispatcher.Catalog;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;

@@ -1,10 +1,10 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Globalization;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
+using Dispatcher.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

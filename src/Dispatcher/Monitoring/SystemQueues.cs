@@ -1,5 +1,4 @@
 using Dispatcher.Catalog;
-using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 
 namespace Dispatcher.Monitoring;

@@ -1,6 +1,6 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Collections.Concurrent;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;

@@ -1,5 +1,5 @@
-using Dispatcher.Catalog;
 using System.Runtime.InteropServices;
+using Dispatcher.Catalog;
 
 namespace Dispatcher.Routing;
 

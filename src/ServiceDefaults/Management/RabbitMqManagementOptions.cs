@@ -1,6 +1,6 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using Dispatcher.ServiceDefaults.Messaging;
 
 namespace Dispatcher.ServiceDefaults.Management;
 

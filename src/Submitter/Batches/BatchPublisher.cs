@@ -1,7 +1,6 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Runtime.CompilerServices;
-using Dispatcher.Consumers;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Submitter.Batches;

@@ -1,15 +1,14 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Results;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;

@@ -1,7 +1,6 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Configuration;
-using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
 namespace Dispatcher.Submitter.Cli;

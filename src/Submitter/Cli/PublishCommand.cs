@@ -1,8 +1,8 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

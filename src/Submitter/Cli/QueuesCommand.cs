@@ -1,7 +1,6 @@
+using System.CommandLine;
 using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.ServiceDefaults.Messaging;
-using System.CommandLine;
-using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Queues;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,6 @@
+using Dispatcher.Hosting;
 using Dispatcher.ServiceDefaults;
 using Dispatcher.ServiceDefaults.Messaging;
-using Dispatcher.Hosting;
 using Dispatcher.ServiceDefaults.Telemetry;
 using Dispatcher.Workers.Hosting;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,5 @@
-using Dispatcher.ServiceDefaults.Management;
 using System.Globalization;
-using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Management;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Queues;

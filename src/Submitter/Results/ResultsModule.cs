@@ -1,7 +1,6 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.Submitter.Results;
 

@@ -1,10 +1,10 @@
-using Dispatcher.ServiceDefaults.Management;
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Configuration;
 
 namespace Dispatcher.Submitter.Status;

@@ -1,7 +1,7 @@
-using Dispatcher.ServiceDefaults.Messaging;
-using Dispatcher.Workers.Monitoring;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Workers.Monitoring;
 using Dispatcher.Workers.Providers;
 using MassTransit;
 

@@ -1,7 +1,7 @@
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
 using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Workers.Monitoring;
-using Dispatcher.Contracts;
-using Dispatcher.Catalog;
 using Dispatcher.Workers.Providers;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

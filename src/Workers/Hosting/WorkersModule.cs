@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Workers.Consumers;
 using Dispatcher.Workers.Providers;
 using MassTransit;

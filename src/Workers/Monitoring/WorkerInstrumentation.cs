@@ -1,8 +1,8 @@
-using Dispatcher.ServiceDefaults.Telemetry;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Telemetry;
 
 namespace Dispatcher.Workers.Monitoring;
 

@@ -1,10 +1,9 @@
-using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Tests.Support;
 using Microsoft.Extensions.Options;
-using Shouldly;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Tests.Breakers;
 

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Tests.Dispatching;
 

@@ -1,4 +1,3 @@
-using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
@@ -6,6 +5,7 @@ using Dispatcher.Dispatching;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
+using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

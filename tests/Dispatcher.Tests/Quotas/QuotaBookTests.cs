@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Catalog;
 using Dispatcher.Quotas;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Tests.Quotas;
 

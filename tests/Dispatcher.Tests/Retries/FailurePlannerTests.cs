@@ -4,7 +4,6 @@ using Dispatcher.Ledger;
 using Dispatcher.Retries;
 using Dispatcher.Tests.Support;
 using Microsoft.Extensions.Options;
-using Shouldly;
 
 namespace Dispatcher.Tests.Retries;
 

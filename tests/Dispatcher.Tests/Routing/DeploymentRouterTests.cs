@@ -2,9 +2,9 @@ using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Quotas;
-using Microsoft.Extensions.Options;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Support;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Tests.Routing;
 

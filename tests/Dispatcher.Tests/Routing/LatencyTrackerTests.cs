@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Routing.Strategies;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Tests.Routing;
 

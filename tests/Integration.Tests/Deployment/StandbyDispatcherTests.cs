@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Dispatcher.Contracts;
-using Dispatcher.Consumers;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
 

@@ -1,5 +1,5 @@
-using Integration.Tests.Support;
 using System.Text.RegularExpressions;
+using Integration.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Integration.Tests.Embedded;

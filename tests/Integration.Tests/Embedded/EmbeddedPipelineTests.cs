@@ -1,10 +1,10 @@
-using Integration.Tests.Support;
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Results;
 using Dispatcher.Tests.Support;
+using Integration.Tests.Support;
 using MassTransit;
 
 namespace Integration.Tests.Embedded;

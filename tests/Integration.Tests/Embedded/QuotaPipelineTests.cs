@@ -1,7 +1,7 @@
-using Integration.Tests.Support;
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Quotas;
+using Integration.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,6 @@
-using Integration.Tests.Support;
 using System.Net;
 using System.Text.Json;
+using Integration.Tests.Support;
 
 namespace Integration.Tests.Embedded;
 

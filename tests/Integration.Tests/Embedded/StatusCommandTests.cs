@@ -1,6 +1,6 @@
-using Integration.Tests.Support;
 using System.CommandLine;
 using Dispatcher.Submitter.Cli;
+using Integration.Tests.Support;
 using Spectre.Console;
 
 namespace Integration.Tests.Embedded;

@@ -1,12 +1,12 @@
-using Integration.Tests.Support;
-using Dispatcher.ServiceDefaults.Telemetry;
-using Dispatcher.Workers.Monitoring;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Telemetry;
 using Dispatcher.Tests.Support;
+using Dispatcher.Workers.Monitoring;
+using Integration.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
+using Dispatcher.Ledger;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
-using Dispatcher.Ledger;
 using Microsoft.Extensions.Options;
 
 namespace Integration.Tests.Pipeline;

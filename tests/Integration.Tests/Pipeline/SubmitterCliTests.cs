@@ -1,7 +1,6 @@
 using Dispatcher.Contracts;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
-using RabbitMQ.Client;
 
 namespace Integration.Tests.Pipeline;
 

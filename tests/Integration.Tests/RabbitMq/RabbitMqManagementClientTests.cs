@@ -1,7 +1,6 @@
-using Dispatcher.ServiceDefaults.Management;
 using System.Net;
 using System.Net.Sockets;
-using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Management;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 

@@ -1,8 +1,8 @@
-using Dispatcher.ServiceDefaults.Management;
-using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 using Integration.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Threading.Channels;
+using Dispatcher.ServiceDefaults.Messaging;
 using Integration.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.Configuration;

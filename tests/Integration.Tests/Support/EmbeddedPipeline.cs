@@ -1,7 +1,7 @@
-using Dispatcher.Tests.Support;
 using System.Text.Json;
 using Dispatcher.Ledger;
 using Dispatcher.Submitter.Hosting;
+using Dispatcher.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,11 +1,11 @@
-using Dispatcher.Tests.Support;
-using Dispatcher.ServiceDefaults;
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Text.Json;
 using Dispatcher.Hosting;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Submitter.Batches;
+using Dispatcher.Tests.Support;
 using Dispatcher.Workers.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;

@@ -1,6 +1,6 @@
-using Dispatcher.ServiceDefaults.Management;
 using System.Net;
 using System.Text;
+using Dispatcher.ServiceDefaults.Management;
 
 namespace Dispatcher.ServiceDefaults.Tests.Management;
 

@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Messaging;
 using System.Collections.Concurrent;
+using Dispatcher.ServiceDefaults.Messaging;
 
 namespace Dispatcher.ServiceDefaults.Tests.Messaging;
 

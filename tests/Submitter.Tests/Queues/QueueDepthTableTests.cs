@@ -1,5 +1,4 @@
 using Dispatcher.ServiceDefaults.Management;
-using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Queues;
 using Spectre.Console;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
-using Dispatcher.Workers.Tests.Providers.Server;
 using Dispatcher.Workers.Providers;
 using Dispatcher.Workers.Providers.Anthropic;
+using Dispatcher.Workers.Tests.Providers.Server;
 
 namespace Dispatcher.Workers.Tests.Providers;
 

@@ -1,11 +1,11 @@
-using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
-using Dispatcher.Workers.Tests.Providers.Server;
 using Dispatcher.Workers.Providers;
+using Dispatcher.Workers.Tests.Providers.Server;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Workers.Tests.Providers;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using System.ClientModel;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -6,6 +5,7 @@ using Anthropic.Exceptions;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Workers.Tests.Providers;
 

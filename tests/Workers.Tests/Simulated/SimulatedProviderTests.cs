@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Time.Testing;
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers;
 using Dispatcher.Workers.Providers.Simulated;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Workers.Tests.Simulated;
 

@@ -1,5 +1,5 @@
-using Dispatcher.Catalog.Limits;
 using Dispatcher.Catalog;
+using Dispatcher.Catalog.Limits;
 using Dispatcher.Contracts;
 
 namespace Dispatcher.Workers.Providers.Simulated;

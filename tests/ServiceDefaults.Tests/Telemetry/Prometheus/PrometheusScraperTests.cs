@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Telemetry.Prometheus;
 using System.Diagnostics.Metrics;
+using Dispatcher.ServiceDefaults.Telemetry.Prometheus;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 

@@ -1,5 +1,5 @@
-using Dispatcher.ServiceDefaults.Telemetry.Prometheus;
 using System.Text;
+using Dispatcher.ServiceDefaults.Telemetry.Prometheus;
 
 namespace Dispatcher.ServiceDefaults.Tests.Telemetry.Prometheus;
 

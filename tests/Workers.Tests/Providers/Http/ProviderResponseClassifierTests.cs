@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Time.Testing;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Workers.Tests.Providers.Http;
 
