@@ -9,7 +9,10 @@ namespace Dispatcher.Ledger;
 /// committed are gathered into the next one, so the cost of a commit is shared by every
 /// concurrent consumer instead of paid by each. A write's task completes only after the
 /// transaction holding it has committed, which is what lets a consumer acknowledge its message
-/// only once the ledger has the change.
+/// only once the ledger has the change. Each write runs inside a savepoint of its own, so one
+/// that fails half-way leaves nothing behind while the others still commit; when SQLite has
+/// rolled the whole transaction back by itself (a full disk, an I/O error), every write of it is
+/// reported failed, since none of them is in the file.
 /// </summary>
 internal sealed class LedgerWriter : IAsyncDisposable
 {
@@ -17,6 +20,9 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
     private static readonly Statement Begin = new("BEGIN IMMEDIATE");
     private static readonly Statement Commit = new("COMMIT");
+    private static readonly Statement Savepoint = new("SAVEPOINT write");
+    private static readonly Statement UndoWrite = new("ROLLBACK TO write");
+    private static readonly Statement ReleaseWrite = new("RELEASE write");
 
     private readonly Channel<IPendingWrite> _queue = Channel.CreateUnbounded<IPendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
@@ -69,7 +75,18 @@ internal sealed class LedgerWriter : IAsyncDisposable
                     await Begin.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                     foreach (var write in batch)
                     {
-                        await write.RunAsync(connection).ConfigureAwait(false);
+                        await Savepoint.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                        if (!await write.RunAsync(connection).ConfigureAwait(false))
+                        {
+                            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+                            {
+                                throw new SqliteException("the ledger's transaction was rolled back under a write; none of its writes were kept", 4);
+                            }
+
+                            await UndoWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                        }
+
+                        await ReleaseWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                     }
 
                     await Commit.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
@@ -106,7 +123,8 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
     private interface IPendingWrite
     {
-        Task RunAsync(SqliteConnection connection);
+        /// <summary>Runs the write; false when it failed (and its statements must be undone).</summary>
+        Task<bool> RunAsync(SqliteConnection connection);
 
         void Complete();
 
@@ -121,22 +139,24 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
         public Task<T> Task => _done.Task;
 
-        public async Task RunAsync(SqliteConnection connection)
+        public async Task<bool> RunAsync(SqliteConnection connection)
         {
             if (ct.IsCancellationRequested)
             {
                 _error = new OperationCanceledException(ct);
-                return;
+                return true; // nothing ran
             }
 
             try
             {
                 _result = await write(connection, ct).ConfigureAwait(false);
+                return true;
             }
             catch (Exception e) when (e is SqliteException or OperationCanceledException or InvalidOperationException)
             {
                 // This write fails alone; the others in its transaction still commit.
                 _error = e;
+                return false;
             }
         }
 

@@ -1,0 +1,104 @@
+using Dapper;
+using Dispatcher.Ledger;
+using Dispatcher.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Dispatcher.Tests.Ledger;
+
+/// <summary>
+/// Group commit keeps each write whole: a write that fails half-way leaves none of its
+/// statements behind while the others in its transaction commit, and a write is reported
+/// committed only when its transaction really committed.
+/// </summary>
+public sealed class LedgerWriterTests : IAsyncDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly string _path;
+    private readonly LedgerWriter _writer;
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public LedgerWriterTests()
+    {
+        _path = _dir.File("ledger.db");
+        using (var c = Open())
+        {
+            c.Execute("CREATE TABLE items (name TEXT PRIMARY KEY)");
+        }
+
+        _writer = new LedgerWriter(async ct =>
+        {
+            var c = Open();
+            await c.OpenAsync(ct);
+            return c;
+        });
+    }
+
+    [Fact]
+    public async Task RunAsync_WriteFailsHalfWay_ItsEarlierStatementsAreUndoneAndTheOthersCommit()
+    {
+        // Held until all three are queued, so they share one transaction.
+        var hold = _writer.RunAsync(async (c, ct) => { await _gate.Task; return 0; }, default);
+        var before = Insert("before");
+        var broken = _writer.RunAsync(
+            async (c, ct) =>
+            {
+                await c.ExecuteAsync("INSERT INTO items VALUES ('half')");
+                return await c.ExecuteAsync("INSERT INTO items VALUES ('before')"); // duplicate key
+            },
+            default);
+        var after = Insert("after");
+        _gate.SetResult();
+
+        await hold;
+        (await before).ShouldBe(1);
+        await Should.ThrowAsync<SqliteException>(broken);
+        (await after).ShouldBe(1);
+        Names().ShouldBe(["after", "before"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_TransactionRolledBackUnderAWrite_EveryWriteOfItIsReportedFailed()
+    {
+        var hold = _writer.RunAsync(async (c, ct) => { await _gate.Task; return 0; }, default);
+        var before = Insert("before");
+        // What SQLite does by itself on some errors (a full disk, an I/O error): the whole
+        // transaction is gone, with the writes that ran before in it.
+        var rollback = _writer.RunAsync<int>(
+            async (c, ct) =>
+            {
+                await c.ExecuteAsync("ROLLBACK");
+                throw new SqliteException("the transaction was rolled back", 13);
+            },
+            default);
+        var after = Insert("after");
+        _gate.SetResult();
+
+        await hold.ShouldThrowAsync<Exception>();
+        await before.ShouldThrowAsync<Exception>();
+        await rollback.ShouldThrowAsync<Exception>();
+        await after.ShouldThrowAsync<Exception>();
+        Names().ShouldBeEmpty();
+
+        // The writer keeps working afterwards.
+        (await Insert("later")).ShouldBe(1);
+        Names().ShouldBe(["later"]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private Task<int> Insert(string name) =>
+        _writer.RunAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("INSERT INTO items VALUES (@name)", new { name }, cancellationToken: ct)), default);
+
+    private List<string> Names()
+    {
+        using var c = Open();
+        return c.Query<string>("SELECT name FROM items ORDER BY name").ToList();
+    }
+
+    private SqliteConnection Open() => new($"Data Source={_path};Pooling=False");
+}
