@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Dispatcher.Contracts;
 
@@ -18,7 +19,9 @@ namespace Dispatcher.Contracts;
 public sealed record SubmitCompletion(
     string CustomId,
     string ModelGroup,
-    JsonElement Body,
+    // A job that arrived without a body still has to be written out again (in the fault that
+    // dead-letters it), and an absent element cannot be written: leave it out instead.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Body,
     string? BatchId = null,
     Guid JobId = default,
     string? Tenant = null,

@@ -140,6 +140,11 @@ public sealed class SubmitCompletionConsumer(
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field modelGroup: required, a non-empty string");
         }
 
+        if (message.Body.ValueKind == JsonValueKind.Undefined)
+        {
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field body: required, the request body as a JSON object");
+        }
+
         if (message.Body.ValueKind != JsonValueKind.Object)
         {
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field body: must be a JSON object, got {message.Body.ValueKind}");

@@ -95,6 +95,8 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
     {
         await PublishAsync("\u0001\u0002 this is not json");
         await PublishAsync("""{"modelGroup":"gpt-test","body":{"model":"gpt-test","messages":[]}}""");
+        await PublishAsync("""{"customId":"no-body","modelGroup":"gpt-test"}""");
+        await PublishAsync("""{"customId":"text-body","modelGroup":"gpt-test","body":"hello"}""");
         await PublishAsync("""{"customId":"after-poison","modelGroup":"gpt-test","body":{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}}""");
 
         var result = await NextResultAsync();
@@ -102,7 +104,7 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
 
         var reasons = new List<string>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (reasons.Count < 2 && DateTime.UtcNow < deadline)
+        while (reasons.Count < 4 && DateTime.UtcNow < deadline)
         {
             var dead = await _channel.BasicGetAsync(QueueNames.Intake + "_error", autoAck: true);
             if (dead is null)
@@ -115,8 +117,10 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
             reasons.Add(header is byte[] bytes ? Encoding.UTF8.GetString(bytes) : header?.ToString() ?? "");
         }
 
-        reasons.Count.ShouldBe(2);
-        reasons.ShouldContain(r => r.Contains("customId", StringComparison.Ordinal));
+        reasons.Count.ShouldBe(4, string.Join('\n', reasons));
+        reasons.ShouldContain(r => r.Contains("field customId", StringComparison.Ordinal));
+        reasons.ShouldContain(r => r.Contains("job no-body, field body: required", StringComparison.Ordinal), string.Join('\n', reasons));
+        reasons.ShouldContain(r => r.Contains("job text-body, field body", StringComparison.Ordinal), string.Join('\n', reasons));
         _dispatcher.HasExited.ShouldBeFalse();
     }
 
