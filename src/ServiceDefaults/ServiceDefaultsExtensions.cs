@@ -20,7 +20,7 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.AddDispatcherSources(args);
         builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? defaultUrls);
-        builder.Services.AddTelemetry(telemetry);
+        builder.Services.AddTelemetry(builder.Configuration, telemetry);
         builder.Services.AddHealthChecks();
         builder.Services.AddCompletionBus(builder.Configuration, roles);
         return builder;

@@ -25,7 +25,7 @@ public sealed class DispatcherInstrumentation : IDisposable
 
     /// <summary>What the dispatcher program exports: this meter and source, and MassTransit's.</summary>
     public static TelemetrySignals Signals { get; } = new(
-        "dispatcher", [Name, TelemetryProviders.MassTransit], [Name, TelemetryProviders.MassTransit], typeof(DispatcherInstrumentation));
+        "dispatcher", [Name, TelemetrySignals.MassTransit], [Name, TelemetrySignals.MassTransit], typeof(DispatcherInstrumentation));
 
     private readonly Dictionary<string, DeploymentOptions> _deployments;
     private readonly QuotaBook _quotas;

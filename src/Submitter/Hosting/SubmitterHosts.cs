@@ -18,7 +18,7 @@ internal static class SubmitterHosts
     /// endpoint configured each job's trace starts where it was submitted.
     /// </summary>
     private static readonly TelemetrySignals SubmitterTelemetry =
-        new("submitter", [TelemetryProviders.MassTransit], [TelemetryProviders.MassTransit]);
+        new("submitter", [TelemetrySignals.MassTransit], [TelemetrySignals.MassTransit]);
 
     /// <summary>
     /// The whole pipeline in this process: dispatcher and workers on the in-memory transport,
@@ -38,7 +38,7 @@ internal static class SubmitterHosts
         Build(configFile, null, null, (services, configuration) =>
         {
             configure?.Invoke(services);
-            services.AddTelemetry(SubmitterTelemetry);
+            services.AddTelemetry(configuration, SubmitterTelemetry);
             services.AddCompletionBus(configuration, modules);
         });
 
@@ -47,7 +47,7 @@ internal static class SubmitterHosts
         Build(configFile, ledgerPath, null, (services, configuration) =>
         {
             services.AddLedger();
-            services.AddTelemetry(SubmitterTelemetry);
+            services.AddTelemetry(configuration, SubmitterTelemetry);
             services.AddCompletionBus(configuration);
         });
 

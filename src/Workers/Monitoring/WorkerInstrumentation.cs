@@ -18,7 +18,7 @@ public sealed class WorkerInstrumentation : IDisposable
 
     /// <summary>What the workers program exports: this meter and source, and MassTransit's.</summary>
     public static TelemetrySignals Signals { get; } = new(
-        "workers", [Name, TelemetryProviders.MassTransit], [Name, TelemetryProviders.MassTransit], typeof(WorkerInstrumentation));
+        "workers", [Name, TelemetrySignals.MassTransit], [Name, TelemetrySignals.MassTransit], typeof(WorkerInstrumentation));
 
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _duration;

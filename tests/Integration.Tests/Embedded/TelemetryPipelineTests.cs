@@ -29,7 +29,7 @@ public sealed class TelemetryPipelineTests
         var stopped = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = s => s.Name is DispatcherInstrumentation.Name or WorkerInstrumentation.Name or TelemetryProviders.MassTransit,
+            ShouldListenTo = s => s.Name is DispatcherInstrumentation.Name or WorkerInstrumentation.Name or TelemetrySignals.MassTransit,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = stopped.Enqueue,
         };
@@ -58,7 +58,7 @@ public sealed class TelemetryPipelineTests
         ((string)route.GetTagItem("routing.reason")!).ShouldContain("chose");
         call.GetTagItem("outcome").ShouldBe("None");
         // MassTransit's own send and consume spans carry the trace between the parts.
-        stopped.Count(a => a.Source.Name == TelemetryProviders.MassTransit && a.TraceId == submit.TraceId).ShouldBeGreaterThanOrEqualTo(4);
+        stopped.Count(a => a.Source.Name == TelemetrySignals.MassTransit && a.TraceId == submit.TraceId).ShouldBeGreaterThanOrEqualTo(4);
     }
 
     [Fact]

@@ -7,7 +7,9 @@ namespace Dispatcher.ServiceDefaults.Telemetry.Prometheus;
 /// <summary>
 /// A pull reader for the process's <see cref="MeterProvider"/>: every <see cref="Scrape"/>
 /// collects the current values (running the observable gauges' callbacks) and renders them in
-/// the Prometheus text format. Values are cumulative since the process started.
+/// the Prometheus text format. Values are cumulative since the process started. Written here
+/// rather than taken from OpenTelemetry's Prometheus exporter, which appends unit suffixes to
+/// metric names: the names on <c>/metrics</c> are a published interface (dashboards, alerts).
 /// </summary>
 public sealed class PrometheusScraper : IDisposable
 {
