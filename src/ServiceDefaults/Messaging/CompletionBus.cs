@@ -51,6 +51,12 @@ public static class CompletionBus
                         h.PublisherConfirmation = true;
                     });
                     Configure(context, cfg, modules);
+                    // The result exchanges exist from the start, so a consumer can bind its queue
+                    // to them before the first result is published (the broker would refuse it).
+                    // After Configure, which names them.
+                    cfg.DeployPublishTopology = true;
+                    cfg.Publish<CompletionSucceeded>();
+                    cfg.Publish<CompletionFailed>();
                 });
             }
             else
