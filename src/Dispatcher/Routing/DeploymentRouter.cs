@@ -4,6 +4,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Routing;
@@ -11,8 +12,9 @@ namespace Dispatcher.Routing;
 /// <summary>
 /// Routing in two stages: filters remove deployments that cannot take the job (already tried,
 /// context window, rules, an open breaker, a spend cap), the quota check removes those whose buckets cannot afford it now,
-/// then the model group's strategy picks among the rest and the job's estimate is reserved on
-/// the pick — all under the quota book's lock, so concurrent jobs never share the last slot.
+/// then the model group's strategy picks among the rest and the job's attempt is reserved on
+/// the pick (<see cref="AttemptReservations"/>) — all under the quota book's lock, so concurrent
+/// jobs never share the last slot.
 /// </summary>
 public sealed class DeploymentRouter
 {
@@ -28,18 +30,31 @@ public sealed class DeploymentRouter
     private readonly LatencyTracker _latency;
     private readonly SpendBook _spend;
     private readonly DeploymentBreakers _breakers;
+    private readonly AttemptReservations _reservations;
     private readonly RoutingCandidate[] _scratch;
     private readonly Slot[] _scratchSlots;
 
-    /// <summary>Builds the router from the catalog, the registered filters, the quota book and the breakers.</summary>
+    /// <summary>
+    /// Builds the router from the catalog, the registered filters, the books it reads (quota,
+    /// spend, breakers) and the owner of attempts' reservations on those same books.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="reservations"/> reserves on other books than these.</exception>
     public DeploymentRouter(
         IOptions<CatalogOptions> catalog,
         IEnumerable<IDeploymentFilter> filters,
         QuotaBook quotas,
         LatencyTracker latency,
         SpendBook spend,
-        DeploymentBreakers breakers)
+        DeploymentBreakers breakers,
+        AttemptReservations reservations)
     {
+        // The router checks these books under the quota book's lock and the reservation must be
+        // taken on what it checked.
+        if (!reservations.Uses(quotas, spend, breakers))
+        {
+            throw new ArgumentException("the reservations must be made on the books the router reads", nameof(reservations));
+        }
+
         var options = catalog.Value;
         _byGroup = options.Deployments
             .GroupBy(d => d.ModelGroup, StringComparer.Ordinal)
@@ -60,6 +75,7 @@ public sealed class DeploymentRouter
         _latency = latency;
         _spend = spend;
         _breakers = breakers;
+        _reservations = reservations;
         _scratch = new RoutingCandidate[Math.Max(1, _byGroup.Values.Max(g => g.Length))];
         _scratchSlots = new Slot[_scratch.Length];
     }
@@ -68,7 +84,7 @@ public sealed class DeploymentRouter
     public IReadOnlyList<DeploymentOptions> DeploymentsOf(string modelGroup) =>
         _byGroup.TryGetValue(modelGroup, out var group) ? group : [];
 
-    /// <summary>Chooses a deployment for the job and reserves its estimate there, or says why none can take it.</summary>
+    /// <summary>Chooses a deployment for the job and reserves its attempt there, or says why none can take it.</summary>
     public RoutingDecision Route(RoutingRequest request)
     {
         if (!_slots.TryGetValue(request.ModelGroup, out var slots))
@@ -179,12 +195,7 @@ public sealed class DeploymentRouter
                 }
             }
 
-            var sequence = _quotas.Reserve(pick.Quota, tokens, now);
-            _breakers.Admitted(pick.Deployment.Id);
-            if (_spend.HasCaps)
-            {
-                _spend.Reserve(pick.Deployment, request.Tenant, DecimalCost(request, pick.Deployment));
-            }
+            var sequence = _reservations.Reserve(pick.Deployment, pick.Quota, request.EstimatedPromptTokens, request.MaxTokens, request.Tenant, now);
 
             return new RoutingDecision(pick.Deployment, strategy.Name, sequence, count, filtered, null, ErrorKind.None, null);
         }
@@ -207,7 +218,7 @@ public sealed class DeploymentRouter
         return text.ToString();
     }
 
-    // Spend caps are checked and reserved in exact decimals.
+    // Spend caps are checked in exact decimals.
     private static decimal DecimalCost(RoutingRequest request, DeploymentOptions deployment) =>
         CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens);
 
