@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Routing;
 using Microsoft.Extensions.Options;
 
@@ -13,10 +14,11 @@ namespace Dispatcher.Bench.Micro;
 /// 3 to 10 deployments with the product's filters, for a first attempt and for a retry that
 /// excludes the deployment that failed. Each call is a whole decision as the dispatcher makes
 /// it: under the quota book's lock, the filters, every candidate's quota check and headroom,
-/// the strategy's pick, and the reservation of the job's estimate on the pick. Each call also
+/// the strategy's pick, and the reservation of the job's attempt on the pick. Each call also
 /// settles the reservation made <see cref="InFlight"/> calls before (the quota's own work of a
-/// settle, under the lock), as outcomes come back in a running dispatcher: an attempt counts in
-/// the windows until it is settled, so without settles they would grow for the whole run.
+/// settle, under the lock, and the reservation's leaving the owner's record of open ones), as
+/// outcomes come back in a running dispatcher: an attempt counts in the windows and the record
+/// until it is settled, so without settles they would grow for the whole run.
 /// </summary>
 [MemoryDiagnoser]
 public class RouteBenchmarks
@@ -31,6 +33,7 @@ public class RouteBenchmarks
     private readonly DeploymentQuota?[] _reservedOn = new DeploymentQuota?[InFlight];
     private int _next;
     private QuotaBook _quotas = null!;
+    private AttemptReservations _reservations = null!;
     private DeploymentRouter _router = null!;
     private RoutingRequest _first = null!;
     private RoutingRequest _retry = null!;
@@ -70,13 +73,17 @@ public class RouteBenchmarks
         };
         var options = Options.Create(catalog);
         _quotas = new QuotaBook(options, TimeProvider.System);
+        var spend = new SpendBook(options, TimeProvider.System);
+        var breakers = new DeploymentBreakers(options, TimeProvider.System);
+        _reservations = new AttemptReservations(_quotas, spend, breakers);
         _router = new DeploymentRouter(
             options,
             [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(options)],
             _quotas,
             new LatencyTracker(TimeProvider.System),
-            new SpendBook(options, TimeProvider.System),
-            new DeploymentBreakers(options, TimeProvider.System));
+            spend,
+            breakers,
+            _reservations);
         _first = new RoutingRequest(Guid.NewGuid(), Group, 40, 256, null, null, new HashSet<string>(StringComparer.Ordinal));
         _retry = _first with { Excluded = new HashSet<string>(StringComparer.Ordinal) { "deployment-0" } };
     }
@@ -90,8 +97,9 @@ public class RouteBenchmarks
     public RoutingDecision RetryOneExcluded() => SettleEarlier(_router.Route(_retry));
 
     // Settles the reservation made InFlight decisions ago, for less than it reserved, and keeps
-    // this one's for later. The settle's signal to waiting jobs (QuotaBook.Settle) is left out:
-    // it is the outcome consumer's cost, not routing's.
+    // this one's for later. The settle's signal to waiting jobs (QuotaBook.Settle) and the
+    // breaker's sampling (AttemptReservations.Settle) are left out: they are the outcome
+    // consumer's cost, not routing's.
     private RoutingDecision SettleEarlier(RoutingDecision decision)
     {
         var slot = _next;
@@ -102,6 +110,8 @@ public class RouteBenchmarks
             {
                 quota.Settle(_sequences[slot], _first.EstimatedTotalTokens, 100, TimeSpan.Zero, _quotas.Now);
             }
+
+            _reservations.Forget(_sequences[slot]);
         }
 
         _reservedOn[slot] = decision.Deployment is { } d ? _quotas[d.Id] : null;

@@ -1,10 +1,9 @@
-using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
-using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
 using MassTransit;
@@ -14,24 +13,21 @@ namespace Dispatcher.Consumers;
 
 /// <summary>
 /// Takes a worker's report of one attempt (alone, or in a <see cref="CompletionAttemptedPack"/>
-/// whose reports are handled side by side), settles its quota and feeds the breaker gate, and
-/// decides the job's next step: end it with its completion, re-route it now (the fallback
-/// queue), retry it after a delay (the retry delay queues), or end it as failed.
+/// whose reports are handled side by side), settles its reservation (quota, spend, breaker),
+/// feeds the latency tracker, and decides the job's next step: end it with its completion,
+/// re-route it now (the fallback queue), retry it after a delay (the retry delay queues), or end
+/// it as failed.
 /// </summary>
 public sealed class CompletionAttemptedConsumer(
     SqliteLedger ledger,
     ResultPublisher results,
     FailurePlanner planner,
     IRetryScheduler retries,
-    DeploymentBreakers breakers,
-    QuotaBook quotas,
-    SpendBook spend,
+    AttemptReservations reservations,
     LatencyTracker latency,
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
-    private const double MaxCallDurationMs = 24 * 60 * 60 * 1000.0; // a day
-
     /// <inheritdoc />
     public Task Consume(ConsumeContext<CompletionAttempted> context) => HandleAsync(context.Message, context);
 
@@ -139,24 +135,16 @@ public sealed class CompletionAttemptedConsumer(
         }
     }
 
-    // The attempt's reservation is settled against what it really used (nothing, when it failed),
-    // counted in the windows from when the provider received the call at the latest, and the
-    // provider's own rate-limit signals correct the deployment's buckets.
+    // The attempt's reservation is settled against what it really used (nothing, when it failed);
+    // a deployment no longer in the catalog holds nothing to settle. Latency is no part of the
+    // reservation: it is this deployment's speed, recorded here.
     private void Settle(JobRow job, CompletionAttempted outcome)
     {
-        var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
-        var used = outcome.Error == ErrorKind.None ? outcome.Usage?.TotalTokens ?? reserved : 0;
-        quotas.Settle(outcome.DeploymentId, job.QuotaSeq ?? 0, reserved, used, Timing(outcome), outcome.RateLimit, outcome.RetryAfter);
         if (catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId) is { } deployment)
         {
-            spend.Settle(
-                deployment,
-                job.Tenant,
-                CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens),
-                outcome.Error == ErrorKind.None ? CostCalculator.Cost(deployment, outcome.Usage) : 0m);
+            reservations.Settle(AttemptReservation.For(job, deployment, job.QuotaSeq ?? 0), outcome);
         }
 
-        breakers.Record(outcome.DeploymentId, outcome.Error);
         if (outcome.Error == ErrorKind.None)
         {
             latency.RecordSuccess(outcome.DeploymentId, outcome.LatencyMs, outcome.Usage?.CompletionTokens ?? 0);
@@ -166,12 +154,4 @@ public sealed class CompletionAttemptedConsumer(
             latency.RecordTimeout(outcome.DeploymentId, outcome.LatencyMs);
         }
     }
-
-    // The worker's measures of the call, as durations: one that is not a positive number of
-    // milliseconds is none; the window never counts a call from before its reservation anyway,
-    // so a day is as good as any longer figure (and TimeSpan cannot hold every double).
-    internal static CallTiming Timing(CompletionAttempted outcome) =>
-        new(Duration(outcome.LatencyMs), outcome.ProviderMs is { } ms && ms >= 0 ? Duration(ms) : null);
-
-    private static TimeSpan Duration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
 }

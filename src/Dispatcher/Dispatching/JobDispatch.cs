@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
-using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
@@ -21,9 +20,7 @@ namespace Dispatcher.Dispatching;
 /// </summary>
 public sealed class JobDispatch(
     DispatchGate gate,
-    QuotaBook quotas,
-    SpendBook spend,
-    DeploymentBreakers breakers,
+    AttemptReservations reservations,
     SqliteLedger ledger,
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
@@ -108,7 +105,7 @@ public sealed class JobDispatch(
         {
             // Another delivery claimed this attempt first (or the job ended meanwhile): give back
             // what routing took for it.
-            Release(job, deployment, decision.ReservationSequence);
+            reservations.Release(AttemptReservation.For(job, deployment, decision.ReservationSequence));
             return;
         }
 
@@ -145,17 +142,6 @@ public sealed class JobDispatch(
         return broken is null
             ? first ?? RoutingDecision.Refused("none", "no model group to route to")
             : await gate.RouteAsync(request with { ModelGroup = broken }, priority, waitForBreakers: true, ct);
-    }
-
-    // The call was never sent, so no provider counts it: the reservation leaves the windows
-    // outright. Settling it as a failed call instead would keep its request in the window for a
-    // whole window from now, for a call that does not exist.
-    private void Release(JobRow job, DeploymentOptions deployment, long sequence)
-    {
-        var reserved = (int)(job.EstPromptTokens + job.MaxTokens);
-        quotas.Release(deployment.Id, sequence, reserved);
-        spend.Settle(deployment, job.Tenant, CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens), 0m);
-        breakers.Released(deployment.Id);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -6,6 +6,7 @@ using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
@@ -50,6 +51,7 @@ public static class DispatcherServices
         services.TryAddSingleton<DeploymentBreakers>();
         services.TryAddSingleton<IBreakerStates>(sp => sp.GetRequiredService<DeploymentBreakers>());
         services.AddHostedService<BreakerEventPublisher>();
+        services.TryAddSingleton<AttemptReservations>();
         services.TryAddSingleton<FailurePlanner>();
         services.TryAddSingleton<IRetryScheduler>(sp =>
             sp.GetRequiredService<IOptions<TransportOptions>>().Value.Kind == TransportKind.RabbitMq

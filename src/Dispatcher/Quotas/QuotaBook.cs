@@ -36,7 +36,14 @@ public sealed class QuotaBook
         // Sequences must not repeat across restarts: settles of jobs reserved before a restart
         // carry sequences the new process must not confuse with its own.
         _sequence = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        FirstSequence = _sequence + 1;
     }
+
+    /// <summary>
+    /// The first sequence this book hands out. Sequences are seeded from wall time, so one below
+    /// it was reserved by an earlier process (or is none at all: 0).
+    /// </summary>
+    public long FirstSequence { get; }
 
     /// <summary>The lock the router holds while it filters, picks and reserves.</summary>
     public Lock Gate { get; } = new();

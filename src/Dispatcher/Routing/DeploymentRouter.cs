@@ -4,6 +4,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Routing;
@@ -11,183 +12,190 @@ namespace Dispatcher.Routing;
 /// <summary>
 /// Routing in two stages: filters remove deployments that cannot take the job (already tried,
 /// context window, rules, an open breaker, a spend cap), the quota check removes those whose buckets cannot afford it now,
-/// then the model group's strategy picks among the rest and the job's estimate is reserved on
-/// the pick — all under the quota book's lock, so concurrent jobs never share the last slot.
+/// then the model group's strategy picks among the rest and the job's attempt is reserved on
+/// the pick (<see cref="AttemptReservations"/>) — all under the quota book's lock, so concurrent
+/// jobs never share the last slot. A group whose strategy holds deployments for waiting jobs
+/// (<see cref="IDeploymentHold"/>) may keep the job waiting for one instead.
 /// </summary>
 public sealed class DeploymentRouter
 {
-    // How long past its expected wait a deployment stays held for a job that has not come back.
-    private const double HoldGraceSeconds = 0.02;
-
-    private readonly Dictionary<string, DeploymentOptions[]> _byGroup;
-    private readonly Dictionary<string, Slot[]> _slots;
-    private readonly HashSet<string> _holdsForCheaper;
-    private readonly Dictionary<string, IRoutingStrategy> _strategies;
+    private readonly Dictionary<string, Group> _groups;
     private readonly IDeploymentFilter[] _filters;
     private readonly QuotaBook _quotas;
     private readonly LatencyTracker _latency;
     private readonly SpendBook _spend;
     private readonly DeploymentBreakers _breakers;
+    private readonly AttemptReservations _reservations;
     private readonly RoutingCandidate[] _scratch;
     private readonly Slot[] _scratchSlots;
 
-    /// <summary>Builds the router from the catalog, the registered filters, the quota book and the breakers.</summary>
+    /// <summary>
+    /// Builds the router from the catalog, the registered filters, the books it reads (quota,
+    /// spend, breakers) and the owner of attempts' reservations on those same books.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="reservations"/> reserves on other books than these.</exception>
     public DeploymentRouter(
         IOptions<CatalogOptions> catalog,
         IEnumerable<IDeploymentFilter> filters,
         QuotaBook quotas,
         LatencyTracker latency,
         SpendBook spend,
-        DeploymentBreakers breakers)
+        DeploymentBreakers breakers,
+        AttemptReservations reservations)
     {
+        // The router checks these books under the quota book's lock and the reservation must be
+        // taken on what it checked.
+        if (!reservations.Uses(quotas, spend, breakers))
+        {
+            throw new ArgumentException("the reservations must be made on the books the router reads", nameof(reservations));
+        }
+
         var options = catalog.Value;
-        _byGroup = options.Deployments
+        _groups = options.Deployments
             .GroupBy(d => d.ModelGroup, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        _slots = _byGroup.ToDictionary(
-            g => g.Key,
-            g => g.Value.Select(d => new Slot(d, quotas[d.Id])).ToArray(),
-            StringComparer.Ordinal);
-        _holdsForCheaper = _byGroup.Keys
-            .Where(g => options.Group(g) is { Strategy: StrategyNames.CostBased, WaitForCheaper: true })
-            .ToHashSet(StringComparer.Ordinal);
-        _strategies = _byGroup.Keys.ToDictionary(
-            g => g,
-            g => RoutingStrategies.Create(options.Group(g).Strategy),
-            StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => new Group(options.Group(g.Key), [.. g], quotas), StringComparer.Ordinal);
         _filters = filters.ToArray();
         _quotas = quotas;
         _latency = latency;
         _spend = spend;
         _breakers = breakers;
-        _scratch = new RoutingCandidate[Math.Max(1, _byGroup.Values.Max(g => g.Length))];
+        _reservations = reservations;
+        _scratch = new RoutingCandidate[Math.Max(1, _groups.Values.Max(g => g.Slots.Length))];
         _scratchSlots = new Slot[_scratch.Length];
     }
 
     /// <summary>The deployments of a model group, in catalog order; empty for an unknown group.</summary>
     public IReadOnlyList<DeploymentOptions> DeploymentsOf(string modelGroup) =>
-        _byGroup.TryGetValue(modelGroup, out var group) ? group : [];
+        _groups.TryGetValue(modelGroup, out var group) ? group.Deployments : [];
 
-    /// <summary>Chooses a deployment for the job and reserves its estimate there, or says why none can take it.</summary>
+    /// <summary>Chooses a deployment for the job and reserves its attempt there, or says why none can take it.</summary>
     public RoutingDecision Route(RoutingRequest request)
     {
-        if (!_slots.TryGetValue(request.ModelGroup, out var slots))
+        if (!_groups.TryGetValue(request.ModelGroup, out var group))
         {
             return RoutingDecision.Refused("none", $"no deployment serves model group '{request.ModelGroup}'");
         }
 
-        var strategy = _strategies[request.ModelGroup];
-        var weighsHeadroom = (strategy.Weighs & CandidateFacts.Headroom) != 0;
-        var weighsLatency = (strategy.Weighs & CandidateFacts.Latency) != 0;
-        var weighsCost = (strategy.Weighs & CandidateFacts.Cost) != 0;
-        var tokens = request.EstimatedTotalTokens;
         lock (_quotas.Gate)
         {
             var now = _quotas.Now;
-            var count = 0;
-            var filtered = 0;
-            var overBudget = 0;
-            var waitSeconds = double.PositiveInfinity;
-            var breakerWaitSeconds = double.PositiveInfinity;
-            var holds = _holdsForCheaper.Contains(request.ModelGroup);
-            Slot? hold = null;
-            var holdSeconds = 0.0;
-            var holdCost = double.PositiveInfinity;
-            foreach (var slot in slots)
+            var tally = Gather(group, request, now);
+            if (tally.Candidates == 0)
             {
-                var deployment = slot.Deployment;
-                if (FirstBlockingFilter(request, deployment) is not null)
-                {
-                    filtered++;
-                    continue;
-                }
-
-                if (!_breakers.Allows(deployment.Id, out var breakerWait))
-                {
-                    breakerWaitSeconds = Math.Min(breakerWaitSeconds, breakerWait.TotalSeconds);
-                    filtered++;
-                    continue;
-                }
-
-                if (_spend.HasCaps && _spend.WouldCross(deployment, request.Tenant, DecimalCost(request, deployment)) is not null)
-                {
-                    overBudget++;
-                    filtered++;
-                    continue;
-                }
-
-                var quota = slot.Quota;
-                var heldForOther = slot.HeldFor != request.JobId && slot.HeldUntil > now;
-                if (heldForOther || !quota.CanAfford(tokens, now))
-                {
-                    var wait = heldForOther ? slot.HeldUntil - now : quota.SecondsUntilAffordable(tokens, now);
-                    waitSeconds = Math.Min(waitSeconds, wait);
-                    if (holds && !heldForOther && wait <= slot.RefillSeconds(tokens, _quotas.Window.TotalSeconds)
-                        && slot.Cost(request) is var cost && cost < holdCost)
-                    {
-                        hold = slot;
-                        holdSeconds = wait;
-                        holdCost = cost;
-                    }
-
-                    filtered++;
-                    continue;
-                }
-
-                _scratchSlots[count] = slot;
-                _scratch[count++] = new RoutingCandidate(
-                    deployment,
-                    weighsHeadroom ? quota.RequestHeadroom(now) : 0,
-                    weighsHeadroom ? quota.TokenHeadroom(now) : 0,
-                    quota.InFlight,
-                    weighsLatency ? _latency.MsPerToken(deployment.Id) : null,
-                    weighsCost ? slot.Cost(request) : 0);
+                return Refuse(group, request, tally, now);
             }
 
-            if (count == 0)
+            var pick = _scratchSlots[group.Strategy.Pick(request, _scratch.AsSpan(0, tally.Candidates))];
+            if (group.Hold is { } hold && hold.Waits(request, pick.Index, now, out var seconds, out var reason))
             {
-                var waiting = !double.IsPositiveInfinity(waitSeconds);
-                return RoutingDecision.Refused(
-                    strategy.Name,
-                    Explain(request, slots, tokens, now),
-                    overBudget > 0 && !waiting && double.IsPositiveInfinity(breakerWaitSeconds) ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
-                    waiting ? TimeSpan.FromSeconds(Math.Max(waitSeconds, 0.001)) : null,
-                    double.IsPositiveInfinity(breakerWaitSeconds) ? null : TimeSpan.FromSeconds(Math.Max(breakerWaitSeconds, 0.001)));
+                return RoutingDecision.Refused(group.Strategy.Name, reason, ErrorKind.NoDeployment, TimeSpan.FromSeconds(Math.Max(seconds, 0.001)));
             }
 
-            var picked = strategy.Pick(request, _scratch.AsSpan(0, count));
-            var pick = _scratchSlots[picked];
-            if (hold is not null && holdCost < _scratch[picked].EstimatedCost)
-            {
-                // A cheaper deployment can take the job within the time it earns the job's
-                // reservation back: hold it for this job (others do not nibble at its room
-                // meanwhile) rather than pay more now.
-                hold.HeldFor = request.JobId;
-                hold.HeldUntil = now + (2 * holdSeconds) + HoldGraceSeconds;
-                return RoutingDecision.Refused(
-                    strategy.Name,
-                    $"waiting {holdSeconds:0.###} s for the cheaper {hold.Deployment.Id}",
-                    ErrorKind.NoDeployment,
-                    TimeSpan.FromSeconds(Math.Max(holdSeconds, 0.001)));
-            }
-
-            foreach (var slot in slots)
-            {
-                if (slot.HeldFor == request.JobId)
-                {
-                    slot.HeldUntil = 0;
-                }
-            }
-
-            var sequence = _quotas.Reserve(pick.Quota, tokens, now);
-            _breakers.Admitted(pick.Deployment.Id);
-            if (_spend.HasCaps)
-            {
-                _spend.Reserve(pick.Deployment, request.Tenant, DecimalCost(request, pick.Deployment));
-            }
-
-            return new RoutingDecision(pick.Deployment, strategy.Name, sequence, count, filtered, null, ErrorKind.None, null);
+            return Commit(group, request, pick, tally, now);
         }
+    }
+
+    // Every deployment of the group that can take the job now goes into the scratch arrays as a
+    // candidate; the tally counts the others and says when the first of them may take it.
+    private Tally Gather(Group group, RoutingRequest request, double now)
+    {
+        var tally = new Tally();
+        var tokens = request.EstimatedTotalTokens;
+        group.Hold?.Begin();
+        foreach (var slot in group.Slots)
+        {
+            if (IsBarred(request, slot.Deployment, ref tally) || !Affords(group.Hold, request, slot, tokens, now, ref tally))
+            {
+                tally.Filtered++;
+                continue;
+            }
+
+            _scratchSlots[tally.Candidates] = slot;
+            _scratch[tally.Candidates++] = Candidate(group, request, slot, now);
+        }
+
+        return tally;
+    }
+
+    // What keeps the deployment from the job whatever its quota: a filter, its breaker, a spend cap.
+    private bool IsBarred(RoutingRequest request, DeploymentOptions deployment, ref Tally tally)
+    {
+        if (FirstBlockingFilter(request, deployment) is not null)
+        {
+            return true;
+        }
+
+        if (!_breakers.Allows(deployment.Id, out var breakerWait))
+        {
+            tally.BreakerWaitSeconds = Math.Min(tally.BreakerWaitSeconds, breakerWait.TotalSeconds);
+            return true;
+        }
+
+        if (_spend.HasCaps && _spend.WouldCross(deployment, request.Tenant, DecimalCost(request, deployment)) is not null)
+        {
+            tally.OverBudget++;
+            return true;
+        }
+
+        return false;
+    }
+
+    // Whether the deployment's quota takes the job now and it is not held for another job; when
+    // not, how soon it may be, which the group's hold also hears of.
+    private static bool Affords(IDeploymentHold? hold, RoutingRequest request, Slot slot, int tokens, double now, ref Tally tally)
+    {
+        if (hold is not null && hold.IsHeldForAnother(slot.Index, request.JobId, now, out var heldSeconds))
+        {
+            tally.QuotaWaitSeconds = Math.Min(tally.QuotaWaitSeconds, heldSeconds);
+            return false;
+        }
+
+        var quota = slot.Quota;
+        if (quota.CanAfford(tokens, now))
+        {
+            return true;
+        }
+
+        var wait = quota.SecondsUntilAffordable(tokens, now);
+        tally.QuotaWaitSeconds = Math.Min(tally.QuotaWaitSeconds, wait);
+        hold?.Consider(slot.Index, request, wait);
+        return false;
+    }
+
+    // Only the facts the group's strategy weighs are worked out.
+    private RoutingCandidate Candidate(Group group, RoutingRequest request, Slot slot, double now)
+    {
+        var quota = slot.Quota;
+        return new RoutingCandidate(
+            slot.Deployment,
+            group.WeighsHeadroom ? quota.RequestHeadroom(now) : 0,
+            group.WeighsHeadroom ? quota.TokenHeadroom(now) : 0,
+            quota.InFlight,
+            group.WeighsLatency ? _latency.MsPerToken(slot.Deployment.Id) : null,
+            group.WeighsCost ? slot.Prices.Cost(request) : 0);
+    }
+
+    // No deployment can take the job: a spend cap ends it, unless waiting for quota or a breaker
+    // may still help.
+    private RoutingDecision Refuse(Group group, RoutingRequest request, in Tally tally, double now)
+    {
+        var quotaWait = !double.IsPositiveInfinity(tally.QuotaWaitSeconds);
+        var breakerWait = !double.IsPositiveInfinity(tally.BreakerWaitSeconds);
+        return RoutingDecision.Refused(
+            group.Strategy.Name,
+            Explain(request, group.Slots, request.EstimatedTotalTokens, now),
+            tally.OverBudget > 0 && !quotaWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
+            quotaWait ? TimeSpan.FromSeconds(Math.Max(tally.QuotaWaitSeconds, 0.001)) : null,
+            breakerWait ? TimeSpan.FromSeconds(Math.Max(tally.BreakerWaitSeconds, 0.001)) : null);
+    }
+
+    // The job goes to the pick: whatever the group held for it is free again, and the attempt's
+    // reservation is taken on the pick.
+    private RoutingDecision Commit(Group group, RoutingRequest request, Slot pick, in Tally tally, double now)
+    {
+        group.Hold?.Routed(request.JobId);
+        var sequence = _reservations.Reserve(pick.Deployment, pick.Quota, request.EstimatedPromptTokens, request.MaxTokens, request.Tenant, now);
+        return new RoutingDecision(pick.Deployment, group.Strategy.Name, sequence, tally.Candidates, tally.Filtered, null, ErrorKind.None, null);
     }
 
     // Only the path where nothing can take the job spells out every deployment's reason.
@@ -207,7 +215,7 @@ public sealed class DeploymentRouter
         return text.ToString();
     }
 
-    // Spend caps are checked and reserved in exact decimals.
+    // Spend caps are checked in exact decimals.
     private static decimal DecimalCost(RoutingRequest request, DeploymentOptions deployment) =>
         CostCalculator.Cost(deployment, request.EstimatedPromptTokens, request.MaxTokens);
 
@@ -224,27 +232,59 @@ public sealed class DeploymentRouter
         return null;
     }
 
-    // A deployment of a group with what routing reads for it on every decision, looked up once,
-    // and the job it is held for (changed only under the quota book's lock).
-    private sealed class Slot(DeploymentOptions deployment, DeploymentQuota quota)
+    // A model group with what routing reads for it on every decision, looked up once: its
+    // deployments and their quotas, its strategy and the facts that weighs, and its hold, if its
+    // jobs may wait for a deployment.
+    private sealed class Group
     {
-        private readonly double _inputPricePerToken = (double)deployment.InputPricePerMillion / 1_000_000;
-        private readonly double _outputPricePerToken = (double)deployment.OutputPricePerMillion / 1_000_000;
+        public Group(ModelGroupOptions options, DeploymentOptions[] deployments, QuotaBook quotas)
+        {
+            Deployments = deployments;
+            Slots = [.. deployments.Select((d, i) => new Slot(i, d, quotas[d.Id]))];
+            Strategy = RoutingStrategies.Create(options.Strategy);
+            Hold = RoutingStrategies.CreateHold(options, deployments, quotas.Window);
+            WeighsHeadroom = (Strategy.Weighs & CandidateFacts.Headroom) != 0;
+            WeighsLatency = (Strategy.Weighs & CandidateFacts.Latency) != 0;
+            WeighsCost = (Strategy.Weighs & CandidateFacts.Cost) != 0;
+        }
+
+        public DeploymentOptions[] Deployments { get; }
+
+        public Slot[] Slots { get; }
+
+        public IRoutingStrategy Strategy { get; }
+
+        public IDeploymentHold? Hold { get; }
+
+        public bool WeighsHeadroom { get; }
+
+        public bool WeighsLatency { get; }
+
+        public bool WeighsCost { get; }
+    }
+
+    // A deployment of a group, by its index there, with what routing reads for it on every
+    // decision, looked up once.
+    private sealed class Slot(int index, DeploymentOptions deployment, DeploymentQuota quota)
+    {
+        public int Index { get; } = index;
 
         public DeploymentOptions Deployment { get; } = deployment;
 
         public DeploymentQuota Quota { get; } = quota;
 
-        public Guid HeldFor { get; set; }
+        public TokenPrices Prices { get; } = new(deployment);
+    }
 
-        public double HeldUntil { get; set; }
-
-        public double Cost(RoutingRequest request) =>
-            (request.EstimatedPromptTokens * _inputPricePerToken) + (request.MaxTokens * _outputPricePerToken);
-
-        // How long the deployment takes to earn back one request and tokens at its limits.
-        public double RefillSeconds(int tokens, double windowSeconds) => windowSeconds * Math.Max(
-            Deployment.Rpm > 0 ? 1.0 / Deployment.Rpm : 0,
-            Deployment.Tpm > 0 ? (double)tokens / Deployment.Tpm : 0);
+    // What gathering found: how many candidates; of the other deployments, how many were
+    // filtered out or could not afford the job, how many of those over a spend cap, and the
+    // soonest a quota or a breaker may let one take it.
+    private struct Tally()
+    {
+        public int Candidates;
+        public int Filtered;
+        public int OverBudget;
+        public double QuotaWaitSeconds = double.PositiveInfinity;
+        public double BreakerWaitSeconds = double.PositiveInfinity;
     }
 }

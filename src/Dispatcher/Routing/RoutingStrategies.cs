@@ -25,4 +25,15 @@ public static class RoutingStrategies
         StrategyNames.Random => new RandomStrategy(random),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown routing strategy."),
     };
+
+    /// <summary>
+    /// The hold a model group's strategy keeps deployments with for waiting jobs, or null when
+    /// its jobs never wait for a deployment: only a <c>cost-based</c> group with
+    /// <see cref="ModelGroupOptions.WaitForCheaper"/> holds the cheaper deployment.
+    /// </summary>
+    /// <param name="group">The model group.</param>
+    /// <param name="deployments">Its deployments, in catalog order.</param>
+    /// <param name="window">The quota window their limits count over.</param>
+    public static IDeploymentHold? CreateHold(ModelGroupOptions group, IReadOnlyList<DeploymentOptions> deployments, TimeSpan window) =>
+        group is { Strategy: StrategyNames.CostBased, WaitForCheaper: true } ? new CheaperDeploymentHold(deployments, window) : null;
 }

@@ -2,6 +2,7 @@ using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Routing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -23,7 +24,10 @@ public sealed class DispatchGateTests
             QuotaWindowPadding = 0,
         });
         _quotas = new QuotaBook(catalog, _time);
-        _gate = new DispatchGate(new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time), new SpendBook(catalog, _time), new DeploymentBreakers(catalog, _time)), _quotas, _time);
+        var spend = new SpendBook(catalog, _time);
+        var breakers = new DeploymentBreakers(catalog, _time);
+        var router = new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time), spend, breakers, new AttemptReservations(_quotas, spend, breakers));
+        _gate = new DispatchGate(router, _quotas, _time);
     }
 
     private static RoutingRequest Request(string group = "g") => new(Guid.NewGuid(), group, 1, 1, null, null, new HashSet<string>());

@@ -4,6 +4,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.Tests.Support;
@@ -22,7 +23,8 @@ public sealed class DispatcherInstrumentationTests
         var time = TimeProvider.System;
         var quotas = new QuotaBook(catalog, time);
         spend = new SpendBook(catalog, time);
-        var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(time), spend, new DeploymentBreakers(catalog, time));
+        var breakers = new DeploymentBreakers(catalog, time);
+        var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(time), spend, breakers, new AttemptReservations(quotas, spend, breakers));
         return new DispatcherInstrumentation(catalog, quotas, new DispatchGate(router, quotas, time), spend, seams);
     }
 

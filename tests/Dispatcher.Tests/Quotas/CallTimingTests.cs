@@ -1,4 +1,4 @@
-using Dispatcher.Consumers;
+using Dispatcher.Reservations;
 using Dispatcher.Contracts;
 using Dispatcher.Quotas;
 
@@ -47,5 +47,5 @@ public sealed class CallTimingTests
     }
 
     private static CallTiming Timing(double latencyMs, double? providerMs) =>
-        CompletionAttemptedConsumer.Timing(new CompletionAttempted(Guid.NewGuid(), "d", 1, ErrorKind.None, 200, null, null, latencyMs, ProviderMs: providerMs));
+        AttemptReservations.Timing(new CompletionAttempted(Guid.NewGuid(), "d", 1, ErrorKind.None, 200, null, null, latencyMs, ProviderMs: providerMs));
 }

@@ -1,6 +1,7 @@
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Support;
 using Microsoft.Extensions.Options;
@@ -31,13 +32,17 @@ public sealed class CostBasedHoldTests
             Deployments = [cheap, dear],
             ModelGroups = [new ModelGroupOptions { Name = "g", Strategy = StrategyNames.CostBased, WaitForCheaper = waitForCheaper }],
         });
+        var quotas = new QuotaBook(catalog, _time);
+        var spend = new SpendBook(catalog, _time);
+        var breakers = new DeploymentBreakers(catalog, _time);
         return new DeploymentRouter(
             catalog,
             [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(catalog)],
-            new QuotaBook(catalog, _time),
+            quotas,
             new LatencyTracker(_time),
-            new SpendBook(catalog, _time),
-            new DeploymentBreakers(catalog, _time));
+            spend,
+            breakers,
+            new AttemptReservations(quotas, spend, breakers));
     }
 
     private static RoutingRequest Job(int prompt = 100, int max = 100) =>

@@ -2,6 +2,7 @@ using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Quotas;
+using Dispatcher.Reservations;
 using Dispatcher.Routing;
 using Dispatcher.Tests.Support;
 using Microsoft.Extensions.Options;
@@ -16,13 +17,20 @@ public sealed class DeploymentRouterTests
     private static DeploymentRouter Router(string strategy, params DeploymentOptions[] deployments) =>
         Router(Catalogs.Of(strategy, deployments));
 
-    private static DeploymentRouter Router(IOptions<CatalogOptions> catalog, SpendBook? spend = null, DeploymentBreakers? breakers = null) => new(
-        catalog,
-        [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(catalog)],
-        new QuotaBook(catalog, TimeProvider.System),
-        new LatencyTracker(TimeProvider.System),
-        spend ?? new SpendBook(catalog, TimeProvider.System),
-        breakers ?? new DeploymentBreakers(catalog, TimeProvider.System));
+    private static DeploymentRouter Router(IOptions<CatalogOptions> catalog, SpendBook? spend = null, DeploymentBreakers? breakers = null)
+    {
+        var quotas = new QuotaBook(catalog, TimeProvider.System);
+        spend ??= new SpendBook(catalog, TimeProvider.System);
+        breakers ??= new DeploymentBreakers(catalog, TimeProvider.System);
+        return new(
+            catalog,
+            [new ExcludedFilter(), new ContextWindowFilter(), new TenantRegionFilter(catalog)],
+            quotas,
+            new LatencyTracker(TimeProvider.System),
+            spend,
+            breakers,
+            new AttemptReservations(quotas, spend, breakers));
+    }
 
     private static RoutingRequest TenantRequest(string tenant, int prompt = 1000, int max = 1000) =>
         new(Guid.NewGuid(), "g", prompt, max, tenant, null, new HashSet<string>());

@@ -45,6 +45,28 @@ public sealed class RoutingStrategiesTests
     }
 
     [Fact]
+    public void CreateHold_CostBasedWaitingForCheaper_HoldsTheCheaperDeployment()
+    {
+        var group = new ModelGroupOptions { Name = "g", Strategy = StrategyNames.CostBased, WaitForCheaper = true };
+
+        RoutingStrategies.CreateHold(group, [new DeploymentOptions { Id = "a", ModelGroup = "g" }], TimeSpan.FromMinutes(1))
+            .ShouldBeOfType<CheaperDeploymentHold>();
+    }
+
+    [Fact]
+    public void CreateHold_AnyOtherGroup_HoldsNothing()
+    {
+        DeploymentOptions[] deployments = [new() { Id = "a", ModelGroup = "g" }];
+        var window = TimeSpan.FromMinutes(1);
+
+        RoutingStrategies.CreateHold(new ModelGroupOptions { Name = "g", Strategy = StrategyNames.CostBased, WaitForCheaper = false }, deployments, window).ShouldBeNull();
+        foreach (var name in StrategyNames.Names.Where(n => n != StrategyNames.CostBased))
+        {
+            RoutingStrategies.CreateHold(new ModelGroupOptions { Name = "g", Strategy = name, WaitForCheaper = true }, deployments, window).ShouldBeNull();
+        }
+    }
+
+    [Fact]
     public void Create_UnknownName_Throws()
     {
         Should.Throw<ArgumentOutOfRangeException>(() => RoutingStrategies.Create("fastest"));
