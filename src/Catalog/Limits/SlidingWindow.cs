@@ -88,7 +88,16 @@ public sealed class SlidingWindow
     public double SecondsUntil(double amount, double now)
     {
         Evict(now);
-        var excess = _openSum + _settledSum + Math.Min(amount, Limit) - Limit;
+        if (amount > Limit)
+        {
+            // It fits only a window with nothing in it, entries of no amount (a failed call's
+            // tokens) included: it waits for the last of them to leave.
+            return _openCount > 0 ? WindowSeconds
+                : _settled.Count == 0 ? 0
+                : Math.Max(0, _settled[_settled.Count - 1].At + WindowSeconds - now);
+        }
+
+        var excess = _openSum + _settledSum + amount - Limit;
         if (excess <= 0)
         {
             return 0;
