@@ -6,8 +6,9 @@ namespace Dispatcher.Dispatching;
 /// <summary>
 /// Where a job waits when no deployment can afford it. It sleeps until the earliest refill the
 /// router reported, or until a settle returns capacity sooner, then tries again: no busy loop.
-/// While a job of higher priority for the same model group waits, lower-priority jobs wait
-/// behind it, so scarce capacity goes to higher priority first. The number of waiting jobs is
+/// While a job of higher priority for the same model group waits for quota, lower-priority jobs
+/// wait behind it, so scarce capacity goes to higher priority first. A job waiting only for an
+/// open breaker holds nobody back: the capacity others would take is not what it waits for. The number of waiting jobs is
 /// bounded by the intake's concurrency; the rest of the backlog stays in the broker, visible
 /// as intake queue depth.
 /// </summary>
@@ -17,7 +18,9 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
     private static readonly TimeSpan MaxNap = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
+    // Jobs waiting for quota, by group and priority: they hold back lower priorities.
     private readonly Dictionary<string, SortedDictionary<int, int>> _waiting = new(StringComparer.Ordinal);
+    private int _waitingForBreakers;
     private TaskCompletionSource _turn = NewSignal();
 
     /// <summary>How many jobs are waiting for capacity now.</summary>
@@ -27,7 +30,7 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
         {
             lock (_lock)
             {
-                return _waiting.Values.Sum(g => g.Values.Sum());
+                return _waiting.Values.Sum(g => g.Values.Sum()) + _waitingForBreakers;
             }
         }
     }
@@ -42,7 +45,7 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
     /// </summary>
     public async Task<RoutingDecision> RouteAsync(RoutingRequest request, int priority, bool waitForBreakers, CancellationToken ct)
     {
-        var registered = false;
+        bool? forQuota = null; // what this job is registered as waiting for; null while not registered
         try
         {
             while (true)
@@ -51,6 +54,7 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
                 var turn = Volatile.Read(ref _turn).Task;
                 var changed = quotas.Changed;
                 var nap = MaxNap;
+                var quotaWait = true;
                 if (!HigherPriorityWaits(request.ModelGroup, priority))
                 {
                     var decision = router.Route(request);
@@ -60,13 +64,19 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
                         return decision;
                     }
 
+                    quotaWait = decision.RetryIn is not null;
                     nap = retryIn.Value < MaxNap ? retryIn.Value : MaxNap;
                 }
 
-                if (!registered)
+                if (forQuota != quotaWait)
                 {
-                    Register(request.ModelGroup, priority, +1);
-                    registered = true;
+                    if (forQuota is { } was)
+                    {
+                        Register(request.ModelGroup, priority, was, -1);
+                    }
+
+                    Register(request.ModelGroup, priority, quotaWait, +1);
+                    forQuota = quotaWait;
                 }
 
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -77,9 +87,9 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
         }
         finally
         {
-            if (registered)
+            if (forQuota is { } was)
             {
-                Register(request.ModelGroup, priority, -1);
+                Register(request.ModelGroup, priority, was, -1);
                 Interlocked.Exchange(ref _turn, NewSignal()).TrySetResult();
             }
         }
@@ -93,10 +103,16 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
         }
     }
 
-    private void Register(string group, int priority, int delta)
+    private void Register(string group, int priority, bool forQuota, int delta)
     {
         lock (_lock)
         {
+            if (!forQuota)
+            {
+                _waitingForBreakers += delta;
+                return;
+            }
+
             if (!_waiting.TryGetValue(group, out var byPriority))
             {
                 _waiting[group] = byPriority = new SortedDictionary<int, int>();

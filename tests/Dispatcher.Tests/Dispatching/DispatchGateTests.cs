@@ -110,4 +110,37 @@ public sealed class DispatchGateTests
         await Should.ThrowAsync<OperationCanceledException>(() => waiting);
         _gate.Waiting.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task RouteAsync_HigherPriorityWaitsForABreaker_LowerPriorityStillRoutesToAHealthyDeployment()
+    {
+        var catalog = Options.Create(new CatalogOptions
+        {
+            Deployments =
+            [
+                new DeploymentOptions { Id = "a", ModelGroup = "g", Rpm = 100, Tpm = 1_000_000 },
+                new DeploymentOptions { Id = "b", ModelGroup = "g", Rpm = 100, Tpm = 1_000_000 },
+            ],
+        });
+        var quotas = new QuotaBook(catalog, _time);
+        var spend = new SpendBook(catalog, _time);
+        var breakers = new DeploymentBreakers(catalog, _time);
+        var gate = new DispatchGate(
+            new DeploymentRouter(catalog, [new ExcludedFilter()], quotas, new LatencyTracker(_time), spend, breakers, new AttemptReservations(quotas, spend, breakers)),
+            quotas,
+            _time);
+        for (var i = 0; i < 5; i++)
+        {
+            breakers.Record("a", Dispatcher.Contracts.ErrorKind.ServerError);
+        }
+
+        // Already failed on b, so only a's breaker closing can help it.
+        var high = gate.RouteAsync(Request() with { Excluded = new HashSet<string> { "b" } }, priority: 9, waitForBreakers: true, CancellationToken.None);
+        await WaitUntilAsync(() => gate.Waiting == 1);
+
+        var low = await gate.RouteAsync(Request(), priority: 0, waitForBreakers: true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+
+        low.Deployment!.Id.ShouldBe("b");
+        high.IsCompleted.ShouldBeFalse();
+    }
 }
