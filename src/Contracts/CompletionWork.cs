@@ -16,6 +16,11 @@ namespace Dispatcher.Contracts;
 /// The W3C <c>traceparent</c> of the dispatcher's span that sent the attempt, so the worker's
 /// call joins the job's trace when the attempt travels in a <see cref="CompletionWorkPack"/>.
 /// </param>
+/// <param name="StartBy">
+/// The end of the attempt's lease: the worker does not start the call after this instant (it
+/// reports a timeout instead), because the dispatcher re-drives an attempt whose lease has run
+/// out with no outcome, and starting it then would call the provider twice for it.
+/// </param>
 public sealed record CompletionWork(
     Guid JobId,
     string DeploymentId,
@@ -24,4 +29,5 @@ public sealed record CompletionWork(
     int EstimatedPromptTokens,
     int MaxTokens,
     DateTimeOffset? Deadline = null,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    DateTimeOffset? StartBy = null);

@@ -5,6 +5,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Reservations;
+using Dispatcher.Reconciling;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
@@ -27,7 +28,8 @@ public sealed class JobDispatch(
     TimeProvider time,
     ILogger<JobDispatch> logger,
     DispatcherInstrumentation instrumentation,
-    PackingSender<CompletionWork, CompletionWorkPack> workSender)
+    PackingSender<CompletionWork, CompletionWorkPack> workSender,
+    IOptions<ReconcilerOptions> reconciler)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -95,7 +97,8 @@ public sealed class JobDispatch(
             request.EstimatedPromptTokens,
             request.MaxTokens,
             deadline,
-            activity?.Id);
+            activity?.Id,
+            time.GetUtcNow() + reconciler.Value.QueueAllowance);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
         // restarted dispatcher counts against its quota windows. A crash in between leaves the

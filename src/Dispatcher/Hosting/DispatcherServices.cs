@@ -6,6 +6,7 @@ using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
+using Dispatcher.Reconciling;
 using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
@@ -63,6 +64,9 @@ public static class DispatcherServices
         services.TryAddSingleton<QuotaPersistence>();
         services.AddHostedService(sp => sp.GetRequiredService<QuotaPersistence>());
         services.TryAddSingleton<DispatcherActivation>();
+        services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Reconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());
         services.TryAddSingleton<ResultPublisher>();
         services.TryAddSingleton<JobDispatch>();
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its

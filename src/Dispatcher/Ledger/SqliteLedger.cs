@@ -445,6 +445,28 @@ public sealed class SqliteLedger : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Jobs that have not ended and have not changed since <paramref name="unchangedSince"/>:
+    /// queued ones, and dispatched ones with whether their current attempt has a recorded outcome.
+    /// </summary>
+    public async Task<IReadOnlyList<UnfinishedJob>> ListIdleUnfinishedJobsAsync(DateTimeOffset unchangedSince, int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
+            """
+            SELECT j.job_id AS JobId, j.state AS State, j.model_group AS ModelGroup, j.attempts AS Attempts, j.deployment_id AS DeploymentId,
+                   j.dispatched_at AS DispatchedAt, j.updated_at AS UpdatedAt,
+                   EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) AS Reported
+            FROM jobs j
+            WHERE j.state IN ('queued', 'dispatched') AND j.updated_at < @since
+            ORDER BY j.updated_at
+            LIMIT @limit
+            """,
+            new { since = unchangedSince.ToString("O", System.Globalization.CultureInfo.InvariantCulture), limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

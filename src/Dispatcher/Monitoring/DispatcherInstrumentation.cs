@@ -39,6 +39,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     private readonly Counter<long> _retried;
     private readonly Counter<long> _fellBack;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _redriven;
     private readonly Counter<long> _tokens;
     private readonly Counter<double> _cost;
     private readonly Histogram<double> _latency;
@@ -67,6 +68,7 @@ public sealed class DispatcherInstrumentation : IDisposable
         _retried = Meter.CreateCounter<long>("dispatcher.jobs.retried", "{attempt}", "Failed attempts tried again, after a delay or on the fallback queue, by the deployment that failed.");
         _fellBack = Meter.CreateCounter<long>("dispatcher.jobs.fell_back", "{attempt}", "Attempts sent to a deployment of another model group than the job's.");
         _deadLettered = Meter.CreateCounter<long>("dispatcher.jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
+        _redriven = Meter.CreateCounter<long>("dispatcher.jobs.redriven", "{job}", "Jobs nothing worked on any more, found in the ledger and put back in the flow, by why.");
         _tokens = Meter.CreateCounter<long>("dispatcher.tokens", "{token}", "Tokens used, as the provider reported them, by direction (input or output).");
         _cost = Meter.CreateCounter<double>("dispatcher.cost", "USD", "Cost of completed attempts, from the catalog's prices.");
         _latency = Meter.CreateHistogram<double>("dispatcher.provider.latency", "ms", "Time a worker took for one attempt, as the worker reported it.");
@@ -160,6 +162,13 @@ public sealed class DispatcherInstrumentation : IDisposable
     /// <summary>An attempt was sent to <paramref name="deploymentId"/>.</summary>
     public void JobRouted(string deploymentId, string modelGroup, string strategy) =>
         _routed.Add(1, new("deployment", deploymentId), new("model_group", modelGroup), new("strategy", strategy));
+
+    /// <summary>
+    /// A job of <paramref name="modelGroup"/> that nothing worked on any more was put back in the
+    /// flow; <paramref name="kind"/> says what was missing (<c>outcome</c>, <c>dispatch</c>, <c>retry</c>).
+    /// </summary>
+    public void JobRedriven(string modelGroup, string kind) =>
+        _redriven.Add(1, new("model_group", modelGroup), new("missing", kind));
 
     /// <summary>An attempt that failed on <paramref name="deploymentId"/> with <paramref name="error"/> will be tried again (delay or fallback queue).</summary>
     public void JobRetried(string deploymentId, string modelGroup, ErrorKind error) =>

@@ -71,6 +71,10 @@ internal sealed class CompletionWorkConsumer(
             {
                 outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
             }
+            else if (work.StartBy is { } startBy && startBy <= time.GetUtcNow())
+            {
+                outcome = ProviderOutcome.Failure(ErrorKind.Timeout, $"not started: it waited in the queue past its lease ({startBy:O})");
+            }
             else
             {
                 var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);

@@ -1,0 +1,148 @@
+using System.Globalization;
+using Dispatcher.Catalog;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
+using Dispatcher.Retries;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dispatcher.Reconciling;
+
+/// <summary>
+/// The ledger is the source of truth: a job that has not ended while nothing works on it any
+/// more (its attempt's message was lost with a crashed process, parked in an <c>_error</c> queue,
+/// or never sent) is found here and re-driven through the normal flow.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>An attempt with no outcome once its lease is over (the worker may start it only within
+/// <see cref="ReconcilerOptions.QueueAllowance"/> of its dispatch, then the call has the
+/// deployment's timeout, then <see cref="ReconcilerOptions.ReportGrace"/>) gets a timeout outcome
+/// of its own, sent to the outcome queue: its reservation is settled there once, and the group's
+/// retry policy decides the next step. Should the worker's own report still come, the ledger takes
+/// the first one; a late success still ends the job.</item>
+/// <item>A job accepted but never sent, or waiting for a retry that never came back (longer than
+/// the group's longest backoff), is sent back to routing (<see cref="RetryCompletion"/>); the
+/// ledger's claim of the attempt keeps a second delivery from sending it twice.</item>
+/// </list>
+/// Each job is re-driven at most once per lease by each dispatcher. A standby reconciles too, and
+/// from its first moment (a restarted dispatcher may have nothing else to consume): it only sends
+/// messages, which the active dispatcher consumes, and the ledger takes an attempt's first report
+/// and each claim of an attempt once, so two dispatchers re-driving one job cost nothing twice.
+/// </remarks>
+internal sealed class Reconciler(
+    SqliteLedger ledger,
+    IBus bus,
+    IOptions<ReconcilerOptions> options,
+    IOptions<CatalogOptions> catalog,
+    DispatcherInstrumentation instrumentation,
+    TimeProvider time,
+    ILogger<Reconciler> logger) : BackgroundService
+{
+    // Most jobs looked at in one pass; the rest wait for the next.
+    private const int PassLimit = 5_000;
+
+    private readonly Dictionary<string, DateTimeOffset> _redriven = new(StringComparer.Ordinal);
+
+    /// <summary>Runs one pass: finds the jobs nothing works on and re-drives them. Returns how many.</summary>
+    public async Task<int> ReconcileAsync(CancellationToken ct)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var idle = await ledger.ListIdleUnfinishedJobsAsync(now - settings.QueueAllowance - settings.ReportGrace, PassLimit, ct);
+        Forget(now - Lease(settings, null));
+        var redriven = 0;
+        foreach (var job in idle)
+        {
+            var key = job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture);
+            if (_redriven.ContainsKey(key) || await RedriveAsync(job, settings, now, ct) is not ({ } missing, { } reason))
+            {
+                continue;
+            }
+
+            _redriven[key] = now;
+            redriven++;
+            instrumentation.JobRedriven(job.ModelGroup, missing);
+            logger.LogWarning("Job {JobId} re-driven: {Reason}", job.JobId, reason);
+        }
+
+        return redriven;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await ReconcileAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The next pass looks again: nothing was re-driven that the ledger does not show.
+                logger.LogWarning(e, "Reconciling unfinished jobs failed; trying again in {Interval}", options.Value.Interval);
+            }
+        }
+    }
+
+    // Puts the job back in the flow; returns what was missing and why, or nulls when the job has
+    // not been idle long enough yet.
+    private async Task<(string? Missing, string? Reason)> RedriveAsync(UnfinishedJob job, ReconcilerOptions settings, DateTimeOffset now, CancellationToken ct)
+    {
+        var group = catalog.Value.Group(job.ModelGroup);
+        var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == job.DeploymentId);
+        if (job.State == JobState.Dispatched && job.Reported == 0 && job.DeploymentId is not null && job.DispatchedAt is not null)
+        {
+            var lease = Lease(settings, deployment);
+            if (Parse(job.DispatchedAt) + lease > now)
+            {
+                return default;
+            }
+
+            var reason = $"no outcome of attempt {job.Attempts} on {job.DeploymentId} within its lease of {lease.TotalSeconds:0.#} s";
+            var outcomes = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
+            await outcomes.Send(
+                new CompletionAttempted(Guid.Parse(job.JobId), job.DeploymentId, (int)job.Attempts, ErrorKind.Timeout, null, null, null, 0, reason),
+                ct);
+            return ("outcome", reason);
+        }
+
+        // Queued and never sent, or reported and waiting for a retry that should have come back.
+        var wait = job.State == JobState.Queued
+            ? settings.QueueAllowance + settings.ReportGrace
+            : Lease(settings, deployment) + TimeSpan.FromSeconds(group.Retry.MaxDelaySeconds);
+        if (Parse(job.UpdatedAt) + wait > now)
+        {
+            return default;
+        }
+
+        var next = (int)job.Attempts + 1;
+        var why = job.State == JobState.Queued
+            ? $"accepted and never sent for {wait.TotalSeconds:0.#} s"
+            : $"attempt {job.Attempts} ended and no retry came for {wait.TotalSeconds:0.#} s";
+        var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
+        await retries.Send(new RetryCompletion(Guid.Parse(job.JobId), next, why, [], [job.ModelGroup, .. group.Fallbacks]), ct);
+        return (job.State == JobState.Queued ? "dispatch" : "retry", why);
+    }
+
+    private static TimeSpan Lease(ReconcilerOptions settings, DeploymentOptions? deployment) =>
+        settings.QueueAllowance + TimeSpan.FromSeconds(deployment?.TimeoutSeconds ?? 0) + settings.ReportGrace;
+
+    // A job re-driven longer ago than a lease may be re-driven again, should it be stranded again.
+    private void Forget(DateTimeOffset before)
+    {
+        foreach (var (key, at) in _redriven)
+        {
+            if (at < before)
+            {
+                _redriven.Remove(key);
+            }
+        }
+    }
+
+    private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture);
+}
