@@ -9,7 +9,7 @@ namespace Dispatcher.Workers.Providers;
 /// <param name="Response">On success, the answer as an OpenAI chat completion body.</param>
 /// <param name="Usage">The tokens the provider reported.</param>
 /// <param name="ErrorMessage">The provider's error message, on failure.</param>
-/// <param name="RetryAfter">How long the provider asked us to wait (Retry-After, retry-after-ms, x-ratelimit-reset-*).</param>
+/// <param name="RetryAfter">How long the provider asked us to wait (retry-after-ms, else Retry-After, else the reset of a used-up x-ratelimit-* limit).</param>
 /// <param name="RequestId">The provider's request id header.</param>
 /// <param name="RateLimit">The provider's x-ratelimit-* counters.</param>
 /// <param name="ProviderTime">How long the provider says it spent on the call, from receiving it to answering (openai-processing-ms).</param>

@@ -32,21 +32,6 @@ internal sealed class RateLimitHeaderReader(TimeProvider timeProvider)
         var requests = RequestLimits.Select(l => l.Read(headers, now)).Where(r => r.IsPresent).ToList();
         var tokens = TokenLimits.Select(l => l.Read(headers, now)).Where(r => r.IsPresent).ToList();
 
-        var waits = new List<TimeSpan>();
-        AddIfPresent(waits, RetryAfter(headers["retry-after"], now));
-        AddIfPresent(waits, Milliseconds(headers["retry-after-ms"]));
-
-        // A reset time is a wait only for a limit that is used up (or whose counter is not given):
-        // OpenAI sends x-ratelimit-reset-requests on every answer, and a window that refills in six
-        // minutes while thousands of requests remain asks nobody to wait.
-        foreach (var limit in requests.Concat(tokens))
-        {
-            if (limit.Remaining is null or <= 0)
-            {
-                AddIfPresent(waits, limit.Reset);
-            }
-        }
-
         var snapshot = requests.Count == 0 && tokens.Count == 0
             ? null
             : new RateLimitSnapshot(
@@ -54,7 +39,34 @@ internal sealed class RateLimitHeaderReader(TimeProvider timeProvider)
                 Tightest(tokens)?.Remaining,
                 requests.FirstOrDefault()?.Reset,
                 Tightest(tokens)?.Reset);
-        return new RateLimitHeaderValues(waits.Count == 0 ? null : waits.Max(), snapshot);
+        return new RateLimitHeaderValues(Wait(headers, now, requests.Concat(tokens)), snapshot);
+    }
+
+    // Retry-After is the provider's answer to "when may I call again", so when it is given it is
+    // the wait: retry-after-ms first, as it is the more precise of the two. A reset time says when
+    // a window is full again (OpenAI: "resets to its initial state"), which is usually much later
+    // than the next call is admitted (a token window that refills in six minutes admits a call in
+    // a second), so it is the wait only when the provider gave no Retry-After, and then only for a
+    // limit that is used up (or whose counter is not given): OpenAI sends x-ratelimit-reset-* on
+    // every answer, and a window that refills in six minutes while thousands of requests remain
+    // asks nobody to wait. The resets still reach the dispatcher's buckets through the snapshot.
+    private static TimeSpan? Wait(ProviderResponseHeaders headers, DateTimeOffset now, IEnumerable<LimitReading> limits)
+    {
+        if ((Milliseconds(headers["retry-after-ms"]) ?? RetryAfter(headers["retry-after"], now)) is { } retryAfter)
+        {
+            return retryAfter;
+        }
+
+        TimeSpan? wait = null;
+        foreach (var limit in limits)
+        {
+            if (limit.Remaining is null or <= 0 && limit.Reset is { } reset && (wait is null || reset > wait))
+            {
+                wait = reset;
+            }
+        }
+
+        return wait;
     }
 
     /// <summary>Parses a <c>Retry-After</c> value: delay-seconds or an HTTP-date.</summary>
@@ -124,14 +136,6 @@ internal sealed class RateLimitHeaderReader(TimeProvider timeProvider)
         readings.Where(r => r.Remaining is not null).MinBy(r => r.Remaining) ?? readings.FirstOrDefault();
 
     private static TimeSpan NonNegative(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
-
-    private static void AddIfPresent(List<TimeSpan> waits, TimeSpan? wait)
-    {
-        if (wait is { } value)
-        {
-            waits.Add(value);
-        }
-    }
 
     private sealed record LimitHeaders(string RemainingHeader, string ResetHeader)
     {

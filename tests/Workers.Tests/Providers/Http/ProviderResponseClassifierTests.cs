@@ -130,7 +130,7 @@ public sealed class ProviderResponseClassifierTests
     {
         var outcome = Classify(429, "", ("retry-after", "4"), ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "9s"));
 
-        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(9));
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(4));
         outcome.RateLimit.ShouldBe(new RateLimitSnapshot(0, null, TimeSpan.FromSeconds(9), null));
     }
 

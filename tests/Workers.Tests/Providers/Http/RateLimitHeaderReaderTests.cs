@@ -39,10 +39,16 @@ public sealed class RateLimitHeaderReaderTests
     }
 
     [Fact]
-    public void Read_RetryAfterAndRetryAfterMs_ReturnsLargest()
+    public void Read_RetryAfterAndRetryAfterMs_ReturnsTheMorePreciseMilliseconds()
     {
-        Read(("retry-after", "2"), ("retry-after-ms", "2500")).RetryAfter.ShouldBe(TimeSpan.FromMilliseconds(2500));
-        Read(("retry-after", "3"), ("retry-after-ms", "2500")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(3));
+        Read(("retry-after", "2"), ("retry-after-ms", "1500")).RetryAfter.ShouldBe(TimeSpan.FromMilliseconds(1500));
+        Read(("retry-after", "3"), ("retry-after-ms", "2500")).RetryAfter.ShouldBe(TimeSpan.FromMilliseconds(2500));
+    }
+
+    [Fact]
+    public void Read_UnreadableRetryAfterMs_FallsBackToRetryAfter()
+    {
+        Read(("retry-after", "2"), ("retry-after-ms", "soon")).RetryAfter.ShouldBe(TimeSpan.FromSeconds(2));
     }
 
     [Theory]
@@ -112,14 +118,60 @@ public sealed class RateLimitHeaderReaderTests
     }
 
     [Fact]
-    public void Read_ExhaustedLimit_ItsResetCountsAsWait()
+    public void Read_ExhaustedLimitWithoutRetryAfter_ItsResetIsTheWait()
+    {
+        var values = Read(
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", "2030-01-01T12:00:25Z"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(25));
+    }
+
+    [Fact]
+    public void Read_ExhaustedLimitsWithoutRetryAfter_TheLaterResetIsTheWait()
+    {
+        var values = Read(
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "2s"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "7s"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(7));
+    }
+
+    [Fact]
+    public void Read_ExhaustedLimitWithRetryAfter_RetryAfterIsTheWait()
     {
         var values = Read(
             ("retry-after", "3"),
             ("anthropic-ratelimit-requests-remaining", "0"),
             ("anthropic-ratelimit-requests-reset", "2030-01-01T12:00:25Z"));
 
-        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(25));
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void Read_RetryAfterOneSecondAndTokensResetInSixMinutes_WaitsOneSecondAndSnapshotKeepsTheReset()
+    {
+        var values = Read(
+            ("retry-after", "1"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(1));
+        values.Snapshot.ShouldNotBeNull().ResetTokens.ShouldBe(TimeSpan.FromMinutes(6));
+        values.Snapshot.RemainingTokens.ShouldBe(0);
+    }
+
+    [Fact]
+    public void Read_RetryAfterMsWithExhaustedLimit_RetryAfterMsIsTheWait()
+    {
+        var values = Read(
+            ("retry-after-ms", "750"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "20s"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromMilliseconds(750));
     }
 
     [Fact]
