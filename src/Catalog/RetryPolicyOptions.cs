@@ -52,7 +52,12 @@ public sealed class RetryPolicyOptions
     /// <summary>Whether a job that failed this way is tried again.</summary>
     public bool Retries(ErrorKind error) => For(error)?.Retry ?? RetriedByDefault(error);
 
-    /// <summary>How many attempts in all a job whose last attempt failed this way may have.</summary>
+    /// <summary>
+    /// How many attempts a job whose last attempt failed this way may have: the kind's cap within
+    /// <paramref name="groupMaxAttempts"/>, the group's bound (its <c>MaxAttempts</c>, which counts
+    /// attempts that were not rate-limited, or for <see cref="ErrorKind.RateLimited"/> its
+    /// <c>MaxRateLimitedAttempts</c>).
+    /// </summary>
     public int MaxAttempts(ErrorKind error, int groupMaxAttempts) =>
         For(error)?.MaxAttempts is { } cap ? Math.Min(cap, groupMaxAttempts) : groupMaxAttempts;
 

@@ -157,6 +157,28 @@ public sealed class EmbeddedPipelineTests
     }
 
     [Fact]
+    public async Task SubmitCompletion_Rate429MoreOftenThanMaxAttempts_EveryJobSucceeds()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("busy", rateLimitRate: 0.75) },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 2, Retry = new { BaseDelaySeconds = 0.01, MaxDelaySeconds = 0.02 } } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await SendAsync(pipeline.Bus, new SubmitCompletion($"j{i}", "gpt-test", Body(), "b-429", Guid.NewGuid()));
+        }
+
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 20, "20 results");
+
+        recorder.Failed.ShouldBeEmpty();
+        recorder.Succeeded.Count.ShouldBe(20);
+        recorder.Succeeded.Max(s => s.Attempts).ShouldBeGreaterThan(2, "some job was rate-limited more often than its MaxAttempts");
+    }
+
+    [Fact]
     public async Task SubmitCompletion_ContextLengthExceeded_FallsBackToTheGroupWithALargerWindow()
     {
         await using var pipeline = await EmbeddedPipeline.StartAsync(new
