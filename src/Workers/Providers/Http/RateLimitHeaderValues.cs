@@ -8,4 +8,5 @@ namespace Dispatcher.Workers.Providers.Http;
 /// latest reset of a used-up limit; null when the headers state none of these.
 /// </param>
 /// <param name="Snapshot">The provider's remaining counters and reset times, or null when it sent none.</param>
-internal sealed record RateLimitHeaderValues(TimeSpan? RetryAfter, RateLimitSnapshot? Snapshot);
+/// <param name="Anomalies">The impossible numbers the headers held, each clamped or dropped; empty when there were none.</param>
+internal sealed record RateLimitHeaderValues(TimeSpan? RetryAfter, RateLimitSnapshot? Snapshot, IReadOnlyList<ProviderAnomaly> Anomalies);
