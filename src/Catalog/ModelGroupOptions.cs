@@ -25,6 +25,16 @@ public sealed class ModelGroupOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 4;
 
+    /// <summary>
+    /// How many rate-limited attempts (429s) a job may have before it fails. A 429 is the provider
+    /// asking us to wait, not a failure of the job: rate-limited attempts do not count towards
+    /// <see cref="MaxAttempts"/> or another kind's cap, only towards this bound (and the job's
+    /// deadline). A <c>RateLimited</c> entry in <see cref="RetryPolicyOptions.Kinds"/> with a
+    /// <c>MaxAttempts</c> lowers it.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxRateLimitedAttempts { get; set; } = 50;
+
     /// <summary>The group's spend cap across its deployments, if any.</summary>
     public BudgetOptions? Budget { get; set; }
 

@@ -11,6 +11,12 @@ namespace Dispatcher.Catalog;
 /// </summary>
 public sealed class RetryPolicyOptions
 {
+    /// <summary>
+    /// The longest Retry-After a delay follows, a day: as long as the workers read any wait to be.
+    /// An outcome need not come from our workers, and a wait of centuries would strand the job.
+    /// </summary>
+    public const double MaxRetryAfterSeconds = 24 * 60 * 60;
+
     /// <summary>The delay before the first retry, in seconds; doubled for each later one.</summary>
     [Range(0.0, 3600)]
     public double BaseDelaySeconds { get; set; } = 1;
@@ -52,14 +58,20 @@ public sealed class RetryPolicyOptions
     /// <summary>Whether a job that failed this way is tried again.</summary>
     public bool Retries(ErrorKind error) => For(error)?.Retry ?? RetriedByDefault(error);
 
-    /// <summary>How many attempts in all a job whose last attempt failed this way may have.</summary>
+    /// <summary>
+    /// How many attempts a job whose last attempt failed this way may have: the kind's cap within
+    /// <paramref name="groupMaxAttempts"/>, the group's bound (its <c>MaxAttempts</c>, which counts
+    /// attempts that were not rate-limited, or for <see cref="ErrorKind.RateLimited"/> its
+    /// <c>MaxRateLimitedAttempts</c>).
+    /// </summary>
     public int MaxAttempts(ErrorKind error, int groupMaxAttempts) =>
         For(error)?.MaxAttempts is { } cap ? Math.Min(cap, groupMaxAttempts) : groupMaxAttempts;
 
     /// <summary>
     /// The wait before attempt <paramref name="failedAttempts"/> + 1 goes to a deployment already
     /// tried: base × 2^(failures − 1), capped, spread by ±jitter (<paramref name="unit"/> is a
-    /// uniform draw in [0, 1)), and never shorter than <paramref name="retryAfter"/>.
+    /// uniform draw in [0, 1)), and never shorter than <paramref name="retryAfter"/> (up to
+    /// <see cref="MaxRetryAfterSeconds"/>).
     /// </summary>
     public TimeSpan Delay(ErrorKind error, int failedAttempts, TimeSpan? retryAfter, double unit)
     {
@@ -69,7 +81,7 @@ public sealed class RetryPolicyOptions
         var seconds = Math.Max(0, spread);
         if (retryAfter is { } wait && wait.TotalSeconds > seconds)
         {
-            seconds = wait.TotalSeconds;
+            seconds = Math.Min(wait.TotalSeconds, MaxRetryAfterSeconds);
         }
 
         return TimeSpan.FromSeconds(seconds);

@@ -43,6 +43,17 @@ public sealed class CatalogValidatorTests
         Errors(options).ShouldContain(e => e.StartsWith("Catalog:ModelGroups:0:Strategy", StringComparison.Ordinal) && e.Contains("round-robin"));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void Validate_MaxRateLimitedAttemptsBelowOne_NamesTheKey(int value)
+    {
+        var options = Valid();
+        options.ModelGroups[0].MaxRateLimitedAttempts = value;
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:ModelGroups:0:MaxRateLimitedAttempts", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Validate_FallbackToMissingGroup_NamesTheKey()
     {

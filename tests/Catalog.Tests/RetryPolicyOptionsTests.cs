@@ -49,4 +49,15 @@ public sealed class RetryPolicyOptionsTests
         policy.MaxAttempts(ErrorKind.RateLimited, 6).ShouldBe(6, "the group's cap still bounds every kind");
         policy.Delay(ErrorKind.RateLimited, 1, null, 0.5).ShouldBe(TimeSpan.FromSeconds(4));
     }
+
+    [Theory]
+    [InlineData(2.0)]
+    [InlineData(1_000_000.0)]
+    [InlineData(double.MaxValue)]
+    public void Delay_RetryAfterLongerThanADay_WaitsADay(double days)
+    {
+        var retryAfter = days >= TimeSpan.MaxValue.TotalDays ? TimeSpan.MaxValue : TimeSpan.FromDays(days);
+
+        new RetryPolicyOptions().Delay(ErrorKind.RateLimited, 1, retryAfter, 0.5).ShouldBe(TimeSpan.FromDays(1));
+    }
 }

@@ -7,6 +7,7 @@ using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Consumers;
@@ -16,7 +17,9 @@ namespace Dispatcher.Consumers;
 /// whose reports are handled side by side), settles its reservation (quota, spend, breaker),
 /// feeds the latency tracker, and decides the job's next step: end it with its completion,
 /// re-route it now (the fallback queue), retry it after a delay (the retry delay queues), or end
-/// it as failed.
+/// it as failed. Usage the provider reports beyond what the request allows (see
+/// <see cref="UsageCeiling"/>) is bounded first, so the ledger, the result, its cost, the quota
+/// and the spend caps all see the bounded figures.
 /// </summary>
 public sealed class CompletionAttemptedConsumer(
     SqliteLedger ledger,
@@ -26,7 +29,8 @@ public sealed class CompletionAttemptedConsumer(
     AttemptReservations reservations,
     LatencyTracker latency,
     IOptions<CatalogOptions> catalog,
-    DispatcherInstrumentation instrumentation) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
+    DispatcherInstrumentation instrumentation,
+    ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
     public Task Consume(ConsumeContext<CompletionAttempted> context) => HandleAsync(context.Message, context);
@@ -57,6 +61,15 @@ public sealed class CompletionAttemptedConsumer(
         var job = await ledger.GetJobAsync(jobId, ct)
             ?? throw new InvalidSubmissionException($"outcome for unknown job {jobId}");
 
+        // A deployment no longer in the catalog holds nothing to settle and prices nothing.
+        var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId);
+        var reservation = deployment is null ? (AttemptReservation?)null : AttemptReservation.For(job, deployment, job.QuotaSeq ?? 0);
+        var reported = outcome.Usage;
+        if (reservation is { } held && reported is not null)
+        {
+            outcome = outcome with { Usage = held.Ceiling.Bound(reported) };
+        }
+
         var firstReport = await ledger.RecordAttemptAsync(
             new AttemptRow
             {
@@ -74,7 +87,12 @@ public sealed class CompletionAttemptedConsumer(
 
         if (firstReport)
         {
-            Settle(job, outcome);
+            if (!ReferenceEquals(reported, outcome.Usage))
+            {
+                UsageClamped(job, outcome, reported!);
+            }
+
+            Settle(reservation, outcome);
             instrumentation.AttemptReported(job.ModelGroup, outcome);
         }
 
@@ -86,7 +104,6 @@ public sealed class CompletionAttemptedConsumer(
 
         if (outcome.Error == ErrorKind.None)
         {
-            var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId);
             await results.SucceedAsync(
                 job,
                 new JobCompletion(
@@ -135,14 +152,30 @@ public sealed class CompletionAttemptedConsumer(
         }
     }
 
+    // A provider that reports more than the request allows is telling us nothing true about it:
+    // worth an operator's look every time, as each one was billed at the bound instead.
+    private void UsageClamped(JobRow job, CompletionAttempted outcome, TokenUsage reported)
+    {
+        instrumentation.UsageClamped(outcome.DeploymentId, job.ModelGroup);
+        logger.LogWarning(
+            "Job {JobId} attempt {Attempt}: {Deployment} reported {PromptTokens} prompt and {CompletionTokens} completion tokens, more than the request allows; counted and billed as {BoundPromptTokens} and {BoundCompletionTokens}",
+            job.JobId,
+            outcome.Attempt,
+            outcome.DeploymentId,
+            reported.PromptTokens,
+            reported.CompletionTokens,
+            outcome.Usage?.PromptTokens,
+            outcome.Usage?.CompletionTokens);
+    }
+
     // The attempt's reservation is settled against what it really used (nothing, when it failed);
     // a deployment no longer in the catalog holds nothing to settle. Latency is no part of the
     // reservation: it is this deployment's speed, recorded here.
-    private void Settle(JobRow job, CompletionAttempted outcome)
+    private void Settle(AttemptReservation? reservation, CompletionAttempted outcome)
     {
-        if (catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId) is { } deployment)
+        if (reservation is { } held)
         {
-            reservations.Settle(AttemptReservation.For(job, deployment, job.QuotaSeq ?? 0), outcome);
+            reservations.Settle(held, outcome);
         }
 
         if (outcome.Error == ErrorKind.None)

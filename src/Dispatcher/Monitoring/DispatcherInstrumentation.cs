@@ -43,6 +43,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Counter<double> _cost;
     private readonly Histogram<double> _latency;
+    private readonly Counter<long> _usageClamped;
 
     /// <summary>Creates the instruments; the gauges read the quota book, the gate, the spend book and, when registered, the breaker and queue-depth monitors.</summary>
     public DispatcherInstrumentation(
@@ -72,6 +73,8 @@ public sealed class DispatcherInstrumentation : IDisposable
         _tokens = Meter.CreateCounter<long>("dispatcher.tokens", "{token}", "Tokens used, as the provider reported them, by direction (input or output).");
         _cost = Meter.CreateCounter<double>("dispatcher.cost", "USD", "Cost of completed attempts, from the catalog's prices.");
         _latency = Meter.CreateHistogram<double>("dispatcher.provider.latency", "ms", "Time a worker took for one attempt, as the worker reported it.");
+        _usageClamped = Meter.CreateCounter<long>(
+            "dispatcher.usage_clamped", "{attempt}", "Attempts whose reported usage was more than the request allows, counted and billed at the bound instead.");
 
         Meter.CreateObservableGauge("dispatcher.inflight", ObserveInFlight, "{attempt}", "Attempts sent and not yet reported back.");
         Meter.CreateObservableGauge("dispatcher.quota.fill", ObserveQuotaFill, "1", "Share of a deployment's request or token limit available now (0..1).");
@@ -209,6 +212,10 @@ public sealed class DispatcherInstrumentation : IDisposable
     /// <summary>A job ended with its completion from <paramref name="deploymentId"/>.</summary>
     public void JobSucceeded(string deploymentId, string modelGroup) =>
         _succeeded.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId), new("model_group", modelGroup));
+
+    /// <summary>An attempt on <paramref name="deploymentId"/> reported more usage than its request allows, and was counted at the bound.</summary>
+    public void UsageClamped(string deploymentId, string modelGroup) =>
+        _usageClamped.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId), new("model_group", modelGroup));
 
     /// <summary>A worker's report of one attempt arrived (first delivery only): its latency, and for a success its tokens and cost.</summary>
     public void AttemptReported(string modelGroup, CompletionAttempted outcome)

@@ -14,12 +14,14 @@ namespace Dispatcher.Reservations;
 /// <param name="ReservedTokens">The tokens reserved: the prompt estimate plus max_tokens.</param>
 /// <param name="EstimatedCost">The cost reserved against the spend caps: the prompt estimate and max_tokens at the deployment's prices.</param>
 /// <param name="Tenant">The job's tenant, whose cap the cost counts against too; null for none.</param>
+/// <param name="Ceiling">The most usage the attempt can really have had, which its settle never charges beyond.</param>
 public readonly record struct AttemptReservation(
     DeploymentOptions Deployment,
     long Sequence,
     int ReservedTokens,
     decimal EstimatedCost,
-    string? Tenant)
+    string? Tenant,
+    UsageCeiling Ceiling)
 {
     /// <summary>
     /// The reservation routing made for <paramref name="job"/>'s attempt on
@@ -31,5 +33,6 @@ public readonly record struct AttemptReservation(
         sequence,
         (int)(job.EstPromptTokens + job.MaxTokens),
         CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens),
-        job.Tenant);
+        job.Tenant,
+        UsageCeiling.For(job, deployment));
 }

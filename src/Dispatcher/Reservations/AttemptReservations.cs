@@ -91,7 +91,8 @@ public sealed class AttemptReservations
 
     /// <summary>
     /// Settles a sent attempt's reservation against its <paramref name="outcome"/>: the quota
-    /// against the tokens really used (none when the call failed), counted in the windows from
+    /// against the tokens really used (none when the call failed; reported usage beyond the
+    /// reservation's <see cref="AttemptReservation.Ceiling"/> counts as the ceiling), counted in the windows from
     /// when the provider received the call at the latest and corrected by the provider's own
     /// rate-limit signals; the spend against the call's real cost (nothing when it failed); and
     /// the breaker fed the outcome, which also frees a probe slot.
@@ -115,9 +116,10 @@ public sealed class AttemptReservations
         }
 
         var succeeded = outcome.Error == ErrorKind.None;
-        var used = succeeded ? outcome.Usage?.TotalTokens ?? reservation.ReservedTokens : 0;
+        var usage = outcome.Usage is { } reported ? reservation.Ceiling.Bound(reported) : null;
+        var used = succeeded ? Total(usage) ?? reservation.ReservedTokens : 0;
         _quotas.Settle(deployment.Id, reservation.Sequence, reservation.ReservedTokens, used, Timing(outcome), outcome.RateLimit, outcome.RetryAfter);
-        _spend.Settle(deployment, reservation.Tenant, reservation.EstimatedCost, succeeded ? CostCalculator.Cost(deployment, outcome.Usage) : 0m);
+        _spend.Settle(deployment, reservation.Tenant, reservation.EstimatedCost, succeeded ? CostCalculator.Cost(deployment, usage) : 0m);
         _breakers.Record(deployment.Id, outcome.Error);
         return true;
     }
@@ -164,6 +166,10 @@ public sealed class AttemptReservations
     /// </summary>
     internal static CallTiming Timing(CompletionAttempted outcome) =>
         new(Duration(outcome.LatencyMs), outcome.ProviderMs is { } ms && ms >= 0 ? Duration(ms) : null);
+
+    // Two counts within the ceiling can still add up past int's range (a window near 2^31).
+    private static int? Total(TokenUsage? usage) =>
+        usage is null ? null : (int)Math.Min((long)usage.PromptTokens + usage.CompletionTokens, int.MaxValue);
 
     private static TimeSpan Duration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
 

@@ -13,6 +13,13 @@ namespace Dispatcher.Retries;
 /// out a backoff delay (never shorter than the provider's Retry-After) and is tried again.
 /// A context-length failure is re-routed only to deployments with a larger context window.
 /// </summary>
+/// <remarks>
+/// A rate-limited attempt (a 429) is the provider asking us to wait, not a failure of the job:
+/// it does not use up the job's <see cref="ModelGroupOptions.MaxAttempts"/> nor another kind's
+/// cap, which count only the attempts that were not rate-limited. Rate-limited attempts have
+/// their own, generous bound, <see cref="ModelGroupOptions.MaxRateLimitedAttempts"/> (lowered by
+/// a <c>RateLimited</c> kind cap), and the job's deadline, which ends a job whose wait outlasts it.
+/// </remarks>
 public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double> unit)
 {
     /// <summary>A planner whose jitter comes from a shared random source.</summary>
@@ -29,11 +36,15 @@ public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double
         var error = outcome.Error;
         var message = outcome.ErrorMessage ?? error.ToString();
         var made = outcome.Attempt - (int)job.AttemptBase;
+        var rateLimited = RateLimitedAttempts(job, outcome, history);
+
+        // Attempts whose outcome never arrived count as attempts: only a recorded 429 is exempt.
+        var counted = made - rateLimited;
 
         if (error == ErrorKind.ContextLengthExceeded && policy.For(error)?.Retry is not false)
         {
-            return made >= policy.MaxAttempts(error, group.MaxAttempts)
-                ? NextStep.Fail($"gave up after {made} attempt(s): {message}")
+            return counted >= policy.MaxAttempts(error, group.MaxAttempts)
+                ? NextStep.Fail($"gave up after {counted} attempt(s): {message}")
                 : LargerWindow(job, group, outcome.DeploymentId, message);
         }
 
@@ -42,9 +53,16 @@ public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double
             return NextStep.Fail(message);
         }
 
-        if (made >= policy.MaxAttempts(error, group.MaxAttempts))
+        if (error == ErrorKind.RateLimited)
         {
-            return NextStep.Fail($"gave up after {made} attempt(s): {message}");
+            if (rateLimited >= policy.MaxAttempts(error, group.MaxRateLimitedAttempts))
+            {
+                return NextStep.Fail($"gave up after {rateLimited} rate-limited attempt(s): {message}");
+            }
+        }
+        else if (counted >= policy.MaxAttempts(error, group.MaxAttempts))
+        {
+            return NextStep.Fail($"gave up after {counted} attempt(s){(rateLimited > 0 ? $" and {rateLimited} rate-limited" : "")}: {message}");
         }
 
         var failedOn = history.Where(a => a.ErrorKind != nameof(ErrorKind.None) && a.Attempt > job.AttemptBase)
@@ -63,6 +81,21 @@ public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double
         var rounds = Math.Max(1, made - reachable.Length + 1);
         var delay = policy.Delay(error, rounds, outcome.RetryAfter, unit());
         return new NextStep(NextStepKind.Retry, $"{error} on {outcome.DeploymentId}; every deployment tried, retrying in {delay.TotalSeconds:0.###} s", delay, [], chain);
+    }
+
+    // The attempts since the job was last replayed that were answered with a 429, this one included.
+    private static int RateLimitedAttempts(JobRow job, CompletionAttempted outcome, IReadOnlyList<AttemptRow> history)
+    {
+        var attempts = history
+            .Where(a => a.Attempt > job.AttemptBase && a.Attempt <= outcome.Attempt && a.ErrorKind == nameof(ErrorKind.RateLimited))
+            .Select(a => a.Attempt)
+            .ToHashSet();
+        if (outcome.Error == ErrorKind.RateLimited)
+        {
+            attempts.Add(outcome.Attempt);
+        }
+
+        return attempts.Count;
     }
 
     // Only deployments whose window is larger than the one that refused the job can help.

@@ -16,6 +16,7 @@ namespace Dispatcher.Workers.Consumers;
 internal sealed class CompletionWorkConsumer(
     ProviderRegistry providers,
     WorkerInstrumentation instrumentation,
+    ProviderAnomalyLog anomalies,
     PackingSender<CompletionAttempted, CompletionAttemptedPack> outcomes,
     TimeProvider time) : IConsumer<CompletionWork>, IConsumer<CompletionWorkPack>
 {
@@ -82,6 +83,7 @@ internal sealed class CompletionWorkConsumer(
             }
 
             call.End(outcome.Error, outcome.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
+            anomalies.Report(work.DeploymentId, outcome.Anomalies);
         }
         finally
         {

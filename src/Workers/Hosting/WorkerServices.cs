@@ -20,6 +20,7 @@ public static class WorkerServices
         services.TryAddSingleton<ProviderClientFactory>();
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<WorkerInstrumentation>();
+        services.TryAddSingleton<ProviderAnomalyLog>();
         // Outcomes go back in packs of up to 64 while two reports await confirmation.
         services.TryAddSingleton(sp => PackingSender<CompletionAttempted, CompletionAttemptedPack>.Through(
             sp.GetRequiredService<IBus>(), outcomes => new CompletionAttemptedPack(outcomes), new PackingLimits(), sp.GetRequiredService<TimeProvider>()));

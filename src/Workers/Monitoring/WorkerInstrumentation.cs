@@ -22,6 +22,7 @@ public sealed class WorkerInstrumentation : IDisposable
 
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _anomalies;
     private readonly ConcurrentDictionary<string, InFlightCount> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments.</summary>
@@ -33,6 +34,8 @@ public sealed class WorkerInstrumentation : IDisposable
         _calls = Meter.CreateCounter<long>("worker.calls", "{call}", "Provider calls, by outcome (an error kind, None on success).");
         _duration = Meter.CreateHistogram<double>("worker.call.duration", "ms", "Time one provider call took, including the pipeline's timeout and breaker.");
         Meter.CreateObservableGauge("worker.inflight", ObserveInFlight, "{call}", "Provider calls under way in this process.");
+        _anomalies = Meter.CreateCounter<long>(
+            "worker.provider_anomalies", "{anomaly}", "Numbers a provider sent that cannot be true (a wait of centuries, a count beyond range), clamped or ignored; by deployment and kind.");
     }
 
     /// <summary>The workers' activity source.</summary>
@@ -75,6 +78,9 @@ public sealed class WorkerInstrumentation : IDisposable
         _calls.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId), new("outcome", outcome.ToString()));
         _duration.Record(milliseconds, new KeyValuePair<string, object?>("deployment", deploymentId));
     }
+
+    internal void ProviderAnomaly(string deploymentId, string kind) =>
+        _anomalies.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId), new("kind", kind));
 
     private IEnumerable<Measurement<int>> ObserveInFlight() =>
         _inFlight.Select(c => new Measurement<int>(Volatile.Read(ref c.Value.Value), new KeyValuePair<string, object?>("deployment", c.Key)));

@@ -136,6 +136,17 @@ public sealed class DeploymentQuotaTests
     }
 
     [Fact]
+    public void Correct_RetryAfterLongerThanADay_PausesADay()
+    {
+        var quota = new DeploymentQuota(100, 1000, 1, 60, 0);
+
+        quota.Correct(null, TimeSpan.MaxValue, 10);
+
+        quota.CanAfford(1, 86_409).ShouldBeFalse();
+        quota.CanAfford(1, 86_410).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Correct_ProviderRemainingTokens_LowersOurBucket()
     {
         var quota = new DeploymentQuota(100, 1000, 1, 60, 0);

@@ -238,6 +238,31 @@ public sealed class AttemptReservationsTests
     }
 
     [Fact]
+    public void Settle_UsageOfIntMax_ChargesAtMostTheUsageTheRequestAllows()
+    {
+        var sequence = _reservations.Reserve(_deployment, _quotas["d"], Prompt, Max, null, _quotas.Now);
+        var job = Job(sequence) with { Body = """{"messages":[{"role":"user","content":"hi"}],"max_tokens":100}""" };
+        var absurd = Succeeded() with { Usage = new TokenUsage(int.MaxValue, int.MaxValue) };
+
+        _reservations.Settle(AttemptReservation.For(job, _deployment, sequence), absurd).ShouldBeTrue();
+
+        // The prompt is bounded by the context window (128,000), the completion by max_tokens (100).
+        Spend.ShouldBe((0.1281m, 0m));
+        Quota.TokensInWindow.ShouldBe(128_100);
+    }
+
+    [Fact]
+    public void Settle_NegativeUsage_ChargesNothing()
+    {
+        var reservation = Reserve();
+
+        _reservations.Settle(reservation, Succeeded() with { Usage = new TokenUsage(-5, -7) }).ShouldBeTrue();
+
+        Spend.ShouldBe((0m, 0m));
+        Quota.TokensInWindow.ShouldBe(0);
+    }
+
+    [Fact]
     public void Settle_OutcomeOfAnotherDeployment_Throws()
     {
         var reservation = Reserve();

@@ -153,4 +153,115 @@ public sealed class FailurePlannerTests
         step.Kind.ShouldBe(NextStepKind.Retry);
         step.Delay.ShouldBe(TimeSpan.FromSeconds(8), "third round: base 2 s doubled twice");
     }
+
+    // Attempts 1..count, all answered 429, alternating between the group's two deployments.
+    private static List<AttemptRow> RateLimitedRows(int count, int from = 1) =>
+        [.. Enumerable.Range(from, count).Select(a => Row(a % 2 == 1 ? "a1" : "a2", a, ErrorKind.RateLimited))];
+
+    [Fact]
+    public void Plan_RateLimitedMoreOftenThanMaxAttempts_KeepsRetrying()
+    {
+        var history = RateLimitedRows(6);
+
+        var step = Planner(GroupA(maxAttempts: 4)).Plan(Job(6), Failed("a2", 6, ErrorKind.RateLimited, TimeSpan.FromSeconds(1)), history);
+
+        step.Kind.ShouldBe(NextStepKind.Retry, "a 429 asks the job to wait; it does not use up the job's attempts");
+        step.Delay.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void Plan_ServerErrorsAfterSixRateLimits_StillHaveTheJobsAttempts()
+    {
+        var planner = Planner(GroupA(maxAttempts: 4));
+        var history = RateLimitedRows(6);
+        history.Add(Row("a1", 7, ErrorKind.ServerError));
+
+        var first = planner.Plan(Job(7), Failed("a1", 7, ErrorKind.ServerError), history);
+        history.Add(Row("a2", 8, ErrorKind.ServerError));
+        history.Add(Row("a1", 9, ErrorKind.ServerError));
+        var third = planner.Plan(Job(9), Failed("a1", 9, ErrorKind.ServerError), history);
+        history.Add(Row("a2", 10, ErrorKind.ServerError));
+        var fourth = planner.Plan(Job(10), Failed("a2", 10, ErrorKind.ServerError), history);
+
+        first.Kind.ShouldNotBe(NextStepKind.Fail);
+        third.Kind.ShouldNotBe(NextStepKind.Fail, "three attempts that were not rate-limited, of four");
+        fourth.Kind.ShouldBe(NextStepKind.Fail);
+        fourth.Reason.ShouldContain("gave up after 4 attempt(s)");
+    }
+
+    [Fact]
+    public void Plan_RateLimitedMaxRateLimitedAttemptsTimes_Fails()
+    {
+        var group = GroupA(maxAttempts: 4);
+        group.MaxRateLimitedAttempts = 5;
+        var planner = Planner(group);
+
+        var fourth = planner.Plan(Job(4), Failed("a2", 4, ErrorKind.RateLimited), RateLimitedRows(4));
+        var fifth = planner.Plan(Job(5), Failed("a1", 5, ErrorKind.RateLimited), RateLimitedRows(5));
+
+        fourth.Kind.ShouldBe(NextStepKind.Retry);
+        fifth.Kind.ShouldBe(NextStepKind.Fail);
+        fifth.Reason.ShouldContain("gave up after 5 rate-limited attempt(s)");
+    }
+
+    [Fact]
+    public void Plan_RateLimitedByDefault_StopsAtFiftyRateLimitedAttempts()
+    {
+        var planner = Planner(GroupA(maxAttempts: 4));
+
+        planner.Plan(Job(49), Failed("a1", 49, ErrorKind.RateLimited), RateLimitedRows(49)).Kind.ShouldBe(NextStepKind.Retry);
+        planner.Plan(Job(50), Failed("a2", 50, ErrorKind.RateLimited), RateLimitedRows(50)).Kind.ShouldBe(NextStepKind.Fail);
+    }
+
+    [Fact]
+    public void Plan_RateLimitedKindCap_BoundsTheRateLimitedAttempts()
+    {
+        var group = GroupA(maxAttempts: 4);
+        group.Retry.Kinds["RateLimited"] = new RetryKindOptions { MaxAttempts = 8 };
+        var planner = Planner(group);
+
+        planner.Plan(Job(7), Failed("a1", 7, ErrorKind.RateLimited), RateLimitedRows(7)).Kind.ShouldBe(NextStepKind.Retry);
+        planner.Plan(Job(8), Failed("a2", 8, ErrorKind.RateLimited), RateLimitedRows(8)).Kind.ShouldBe(NextStepKind.Fail);
+    }
+
+    [Fact]
+    public void Plan_RateLimitAfterOtherFailures_DoesNotEndTheJob()
+    {
+        var history = new List<AttemptRow>
+        {
+            Row("a1", 1, ErrorKind.ServerError), Row("a2", 2, ErrorKind.ServerError),
+            Row("a1", 3, ErrorKind.ServerError), Row("a2", 4, ErrorKind.RateLimited),
+        };
+
+        var step = Planner(GroupA(maxAttempts: 4)).Plan(Job(4), Failed("a2", 4, ErrorKind.RateLimited), history);
+
+        step.Kind.ShouldBe(NextStepKind.Retry, "three attempts used, the fourth is still the job's");
+    }
+
+    [Fact]
+    public void Plan_RateLimitsBeforeAReplay_DoNotCount()
+    {
+        var group = GroupA(maxAttempts: 4);
+        group.MaxRateLimitedAttempts = 3;
+        var history = RateLimitedRows(5);
+
+        var step = Planner(group).Plan(Job(5, attemptBase: 3), Failed("a1", 5, ErrorKind.RateLimited), history);
+
+        step.Kind.ShouldBe(NextStepKind.Retry, "two rate-limited attempts since the replay");
+    }
+
+    [Fact]
+    public void Plan_AttemptWithNoRecordedOutcome_CountsAsAnAttempt()
+    {
+        // Attempt 2's outcome never arrived (its lease ran out and the job was re-driven).
+        var history = new List<AttemptRow>
+        {
+            Row("a1", 1, ErrorKind.RateLimited), Row("a1", 3, ErrorKind.ServerError),
+        };
+
+        var step = Planner(GroupA(maxAttempts: 2)).Plan(Job(3), Failed("a1", 3, ErrorKind.ServerError), history);
+
+        step.Kind.ShouldBe(NextStepKind.Fail);
+        step.Reason.ShouldContain("gave up after 2 attempt(s)");
+    }
 }

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Results;
 using Dispatcher.Tests.Support;
 using Integration.Tests.Support;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Integration.Tests.Embedded;
 
@@ -157,6 +159,28 @@ public sealed class EmbeddedPipelineTests
     }
 
     [Fact]
+    public async Task SubmitCompletion_Rate429MoreOftenThanMaxAttempts_EveryJobSucceeds()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("busy", rateLimitRate: 0.75) },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 2, Retry = new { BaseDelaySeconds = 0.01, MaxDelaySeconds = 0.02 } } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await SendAsync(pipeline.Bus, new SubmitCompletion($"j{i}", "gpt-test", Body(), "b-429", Guid.NewGuid()));
+        }
+
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 20, "20 results");
+
+        recorder.Failed.ShouldBeEmpty();
+        recorder.Succeeded.Count.ShouldBe(20);
+        recorder.Succeeded.Max(s => s.Attempts).ShouldBeGreaterThan(2, "some job was rate-limited more often than its MaxAttempts");
+    }
+
+    [Fact]
     public async Task SubmitCompletion_ContextLengthExceeded_FallsBackToTheGroupWithALargerWindow()
     {
         await using var pipeline = await EmbeddedPipeline.StartAsync(new
@@ -205,6 +229,37 @@ public sealed class EmbeddedPipelineTests
         recorder.Succeeded.Count.ShouldBe(1);
         recorder.Failed.ShouldBeEmpty();
         (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!.State.ShouldBe(JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task CompletionAttempted_SuccessReportingImpossibleUsage_IsBilledAtMostWhatTheRequestAllows()
+    {
+        // The simulated provider answers after 4 s; the report below arrives first.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("slow", latencyMs: 4_000) } });
+        using var metrics = new MeasurementRecorder(pipeline.Services.GetRequiredService<DispatcherInstrumentation>().Meter);
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobId = Guid.NewGuid();
+        await SendAsync(pipeline.Bus, new SubmitCompletion("absurd", "gpt-test", Body(), "b-absurd", jobId));
+        await EventRecorder.EventuallyAsync(
+            () => pipeline.Ledger.GetJobAsync(jobId.ToString(), default).GetAwaiter().GetResult() is { State: JobState.Dispatched },
+            "the job's first attempt to be sent");
+
+        var outcomes = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        var response = JsonSerializer.SerializeToElement(new { @object = "chat.completion", choices = new[] { new { index = 0, message = new { role = "assistant", content = "ok" } } } });
+        await outcomes.Send(new CompletionAttempted(jobId, "slow", 1, ErrorKind.None, 200, response, new TokenUsage(int.MaxValue, int.MaxValue), 1));
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
+
+        // Prompt at most the context window (128,000), completion at most max_tokens (16), at 1 and 2 per million.
+        var result = recorder.Succeeded.Single();
+        result.Usage.ShouldBe(new TokenUsage(128_000, 16));
+        result.Cost.ShouldBe(0.128032m);
+        var job = (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!;
+        job.PromptTokens.ShouldBe(128_000);
+        job.CompletionTokens.ShouldBe(16);
+        job.Cost.ShouldNotBeNull().ShouldBe(0.128032, 1e-9);
+        metrics.Sum("dispatcher.usage_clamped", "deployment=slow").ShouldBe(1);
+        metrics.Sum("dispatcher.tokens", "direction=input").ShouldBe(128_000);
+        metrics.Sum("dispatcher.cost").ShouldBe(0.128032, 1e-9);
     }
 
     [Fact]

@@ -153,7 +153,7 @@ public sealed class AnthropicProviderContractTests : ProviderAdapterContract
     }
 
     [Fact]
-    public async Task CallAsync_429WithAnthropicRateLimitHeaders_ReturnsSnapshotAndLargestWait()
+    public async Task CallAsync_429WithAnthropicRateLimitHeaders_ReturnsSnapshotAndRetryAfterAsWait()
     {
         Server.Answer(ScriptedAnswer.Json(
             429,
@@ -170,7 +170,7 @@ public sealed class AnthropicProviderContractTests : ProviderAdapterContract
         outcome.Error.ShouldBe(ErrorKind.RateLimited);
         outcome.RequestId.ShouldBe("req_anthropic_1");
         outcome.RateLimit.ShouldBe(new RateLimitSnapshot(0, 5000, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(50)));
-        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(20));
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(10), "retry-after is the wait; the exhausted limit's reset is only the snapshot's");
     }
 
     [Fact]

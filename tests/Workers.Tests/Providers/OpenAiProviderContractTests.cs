@@ -98,12 +98,30 @@ public sealed class OpenAiProviderContractTests : ProviderAdapterContract
     }
 
     [Fact]
-    public async Task CallAsync_429WithExhaustedTokenLimit_RetryAfterIsLargestStatedWait()
+    public async Task CallAsync_429WithRetryAfterAndExhaustedTokenLimit_RetryAfterIsTheWait()
     {
         Server.Answer(ScriptedAnswer.Json(
             429,
             ErrorBody(429, "Rate limit reached for tokens"),
             ("retry-after", "2"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "20s"),
+            ("x-ratelimit-remaining-requests", "10"),
+            ("x-ratelimit-reset-requests", "6m0s")));
+
+        var outcome = await CallAsync();
+
+        outcome.Error.ShouldBe(ErrorKind.RateLimited);
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(2));
+        outcome.RateLimit.ShouldNotBeNull().ResetTokens.ShouldBe(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task CallAsync_429WithExhaustedTokenLimitAndNoRetryAfter_ResetIsTheWait()
+    {
+        Server.Answer(ScriptedAnswer.Json(
+            429,
+            ErrorBody(429, "Rate limit reached for tokens"),
             ("x-ratelimit-remaining-tokens", "0"),
             ("x-ratelimit-reset-tokens", "20s"),
             ("x-ratelimit-remaining-requests", "10"),

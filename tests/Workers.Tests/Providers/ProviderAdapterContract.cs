@@ -133,6 +133,47 @@ public abstract class ProviderAdapterContract : IAsyncLifetime
         outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(30));
     }
 
+    [Theory]
+    [InlineData(200, ErrorKind.None)]
+    [InlineData(429, ErrorKind.RateLimited)]
+    public async Task CallAsync_ProviderSendsAbsurdRateLimitNumbers_ReturnsClassifiedOutcomeWithWaitsClampedToADay(int status, ErrorKind expected)
+    {
+        Server.Answer(ScriptedAnswer.Json(
+            status,
+            status == 200 ? CompletionBody("ok", 1, 1) : ErrorBody(status, "Rate limit reached"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "99999999999999999"),
+            ("x-ratelimit-remaining-requests", "99999999999999999999"),
+            ("x-ratelimit-reset-requests", "9999999999999999999h"),
+            ("anthropic-ratelimit-output-tokens-remaining", "0"),
+            ("anthropic-ratelimit-output-tokens-reset", "99999999999999999"),
+            ("openai-processing-ms", "1e300")));
+
+        var outcome = await CallAsync();
+
+        outcome.Error.ShouldBe(expected);
+        outcome.StatusCode.ShouldBe(status);
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromDays(1));
+        var limits = outcome.RateLimit.ShouldNotBeNull();
+        limits.ResetTokens.ShouldBe(TimeSpan.FromDays(1));
+        limits.RemainingRequests.ShouldBe(int.MaxValue);
+        outcome.ProviderTime.ShouldBe(TimeSpan.FromDays(1));
+        outcome.Anomalies.ShouldNotBeNull().Select(a => a.Kind).Distinct().ShouldBe(
+            [ProviderAnomaly.Reset, ProviderAnomaly.Remaining, ProviderAnomaly.ProcessingTime], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task CallAsync_ProviderReportsUsageBeyondRange_ReturnsCompletionWithUsageClampedAndAnAnomaly()
+    {
+        Server.Answer(ScriptedAnswer.Json(200, CompletionBody("ok", 5, 7).Replace(":5,", ":99999999999999,", StringComparison.Ordinal)));
+
+        var outcome = await CallAsync();
+
+        outcome.Error.ShouldBe(ErrorKind.None);
+        outcome.Usage.ShouldBe(new TokenUsage(int.MaxValue, 7));
+        outcome.Anomalies.ShouldNotBeNull().ShouldHaveSingleItem().Kind.ShouldBe(ProviderAnomaly.Usage);
+    }
+
     [Fact]
     public async Task CallAsync_ProviderAnswersAfterTimeout_ReturnsTimeout()
     {

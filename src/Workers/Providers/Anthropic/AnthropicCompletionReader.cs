@@ -27,10 +27,11 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
             return Malformed("it has no content");
         }
 
+        var anomalies = new List<ProviderAnomaly>();
         if (!body.TryGetProperty("usage", out var usage)
             || usage.ValueKind != JsonValueKind.Object
-            || !JsonFields.TryGetCount(usage, "input_tokens", out var input)
-            || !JsonFields.TryGetCount(usage, "output_tokens", out var output))
+            || !JsonFields.TryGetCount(usage, "input_tokens", out var input, anomalies)
+            || !JsonFields.TryGetCount(usage, "output_tokens", out var output, anomalies))
         {
             return Malformed("it has no usage with input_tokens and output_tokens");
         }
@@ -67,8 +68,10 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
             writer.WriteEndObject();
         }
 
+        // The translated body holds the counts as read, so the anomalies are this read's, not the chat reader's.
         using var completion = JsonDocument.Parse(buffer.ToArray());
-        return _chat.Read(completion.RootElement);
+        var read = _chat.Read(completion.RootElement);
+        return anomalies.Count == 0 || read.Error != ErrorKind.None ? read : read with { Anomalies = anomalies };
     }
 
     /// <summary>OpenAI's <c>finish_reason</c> for an Anthropic <c>stop_reason</c>.</summary>

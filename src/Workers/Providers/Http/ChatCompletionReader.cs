@@ -53,15 +53,16 @@ internal sealed class ChatCompletionReader : ICompletionReader
             return Malformed("choices[0].message has no content");
         }
 
+        var anomalies = new List<ProviderAnomaly>();
         if (!body.TryGetProperty("usage", out var usage)
             || usage.ValueKind != JsonValueKind.Object
-            || !JsonFields.TryGetCount(usage, "prompt_tokens", out var prompt)
-            || !JsonFields.TryGetCount(usage, "completion_tokens", out var completion))
+            || !JsonFields.TryGetCount(usage, "prompt_tokens", out var prompt, anomalies)
+            || !JsonFields.TryGetCount(usage, "completion_tokens", out var completion, anomalies))
         {
             return Malformed("it has no usage with prompt_tokens and completion_tokens");
         }
 
-        return CompletionRead.Success(body.Clone(), new TokenUsage(prompt, completion));
+        return CompletionRead.Success(body.Clone(), new TokenUsage(prompt, completion), anomalies);
     }
 
     private static CompletionRead Malformed(string why) =>

@@ -8,10 +8,12 @@ namespace Dispatcher.Workers.Providers.Http;
 /// <param name="Completion">The completion as an OpenAI chat completion body.</param>
 /// <param name="Usage">The tokens the body reports.</param>
 /// <param name="Message">Why the body is not usable.</param>
-internal sealed record CompletionRead(ErrorKind Error, JsonElement? Completion, TokenUsage? Usage, string? Message)
+/// <param name="Anomalies">Impossible numbers the body held, each clamped (see <see cref="JsonFields.TryGetCount"/>); null when none.</param>
+internal sealed record CompletionRead(ErrorKind Error, JsonElement? Completion, TokenUsage? Usage, string? Message, IReadOnlyList<ProviderAnomaly>? Anomalies = null)
 {
     /// <summary>A usable completion.</summary>
-    public static CompletionRead Success(JsonElement completion, TokenUsage usage) => new(ErrorKind.None, completion, usage, null);
+    public static CompletionRead Success(JsonElement completion, TokenUsage usage, IReadOnlyList<ProviderAnomaly>? anomalies = null) =>
+        new(ErrorKind.None, completion, usage, null, anomalies is { Count: > 0 } ? anomalies : null);
 
     /// <summary>A body that is not a completion we can use.</summary>
     public static CompletionRead Failure(ErrorKind error, string message) => new(error, null, null, message);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Dispatcher.Workers.Providers.Http;
@@ -5,13 +6,46 @@ namespace Dispatcher.Workers.Providers.Http;
 /// <summary>Typed reads of the fields provider answers carry, shared by the completion readers.</summary>
 internal static class JsonFields
 {
-    /// <summary>A non-negative integer field (a token count).</summary>
-    public static bool TryGetCount(JsonElement owner, string name, out int count)
+    /// <summary>
+    /// A token count: an integer field. A count no token count can be (negative, or beyond
+    /// <see cref="int"/>'s range) does not make the answer unreadable: it is read as 0 or
+    /// <see cref="int.MaxValue"/> and reported in <paramref name="anomalies"/>, and the dispatcher
+    /// bounds what it bills by the request. False when the field is missing or not an integer.
+    /// </summary>
+    public static bool TryGetCount(JsonElement owner, string name, out int count, List<ProviderAnomaly> anomalies)
     {
         count = 0;
-        return owner.TryGetProperty(name, out var value)
-            && value.ValueKind == JsonValueKind.Number
-            && value.TryGetInt32(out count)
-            && count >= 0;
+        if (!owner.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        if (value.TryGetInt32(out count) && count >= 0)
+        {
+            return true;
+        }
+
+        double number;
+        if (value.TryGetInt64(out var wide))
+        {
+            number = wide;
+        }
+        else if (!value.TryGetDouble(out number) || !double.IsFinite(number))
+        {
+            // Too large even for a double (1e400); its sign still tells which bound it passes.
+            number = value.GetRawText().StartsWith('-') ? double.NegativeInfinity : double.PositiveInfinity;
+        }
+
+        if (number is >= 0 and <= int.MaxValue)
+        {
+            // 3.0 is a count; 2.5 is not, and the answer is not one we can read.
+            count = (int)number;
+            return number == Math.Floor(number);
+        }
+
+        count = number < 0 ? 0 : int.MaxValue;
+        anomalies.Add(ProviderAnomaly.Of(
+            ProviderAnomaly.Usage, "usage." + name, value.GetRawText(), $"is no token count; read as {count.ToString(CultureInfo.InvariantCulture)}"));
+        return true;
     }
 }

@@ -8,7 +8,10 @@ namespace Dispatcher.Workers.Providers.Http;
 /// </summary>
 internal static class OpenAiDuration
 {
-    /// <summary>Parses <paramref name="text"/>; false unless the whole text is one or more number-unit parts.</summary>
+    /// <summary>
+    /// Parses <paramref name="text"/>; false unless the whole text is one or more number-unit parts.
+    /// A duration too long for <see cref="TimeSpan"/> is read as <see cref="TimeSpan.MaxValue"/>.
+    /// </summary>
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
@@ -58,12 +61,9 @@ internal static class OpenAiDuration
             span = span[(numberLength + unitLength)..];
         }
 
-        if (ticks > TimeSpan.MaxValue.Ticks)
-        {
-            return false;
-        }
-
-        duration = TimeSpan.FromTicks((long)Math.Round(ticks));
+        // A duration beyond TimeSpan's range is still a duration, only an absurd one: it saturates,
+        // and the caller decides how long a wait it believes.
+        duration = ticks >= TimeSpan.MaxValue.Ticks ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)Math.Round(ticks));
         return true;
     }
 }

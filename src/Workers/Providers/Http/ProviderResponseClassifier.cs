@@ -24,25 +24,51 @@ internal sealed class ProviderResponseClassifier
     public ProviderOutcome Classify(int status, ProviderResponseHeaders headers, string? body)
     {
         var limits = _rateLimits.Read(headers);
+        var anomalies = new List<ProviderAnomaly>(limits.Anomalies);
         var requestId = headers["x-request-id"] ?? headers["request-id"];
-        var providerTime = ProcessingTime(headers);
+        var providerTime = ProcessingTime(headers, anomalies);
         if (status is >= 200 and <= 299)
         {
             var read = ReadCompletion(body);
-            return new ProviderOutcome(read.Error, status, read.Completion, read.Usage, read.Message, limits.RetryAfter, requestId, limits.Snapshot, providerTime);
+            anomalies.AddRange(read.Anomalies ?? []);
+            return new ProviderOutcome(
+                read.Error, status, read.Completion, read.Usage, read.Message, limits.RetryAfter, requestId, limits.Snapshot, providerTime, Found(anomalies));
         }
 
         var error = ProviderErrorBody.Parse(body);
         var message = error.Message ?? $"The provider answered HTTP {status} without an error message.";
-        return new ProviderOutcome(HttpErrorClassifier.Classify(status, error), status, null, null, message, limits.RetryAfter, requestId, limits.Snapshot, providerTime);
+        return new ProviderOutcome(
+            HttpErrorClassifier.Classify(status, error), status, null, null, message, limits.RetryAfter, requestId, limits.Snapshot, providerTime, Found(anomalies));
     }
 
     // OpenAI's openai-processing-ms: whole milliseconds the provider spent on the request. A value
-    // that is not a non-negative number is ignored, as if it were absent.
-    private static TimeSpan? ProcessingTime(ProviderResponseHeaders headers) =>
-        double.TryParse(headers["openai-processing-ms"], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0 && double.IsFinite(ms)
-            ? TimeSpan.FromMilliseconds(Math.Min(ms, TimeSpan.FromDays(1).TotalMilliseconds))
-            : null;
+    // that is not a number is ignored, as if it were absent; a negative one is impossible and
+    // dropped, and one longer than a day (no call takes that long) is read as a day.
+    private static TimeSpan? ProcessingTime(ProviderResponseHeaders headers, List<ProviderAnomaly> anomalies)
+    {
+        const string Header = "openai-processing-ms";
+        var value = headers[Header];
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+        {
+            return null;
+        }
+
+        if (double.IsNaN(ms) || ms < 0)
+        {
+            anomalies.Add(ProviderAnomaly.Of(ProviderAnomaly.ProcessingTime, Header, value!, "is not a duration; ignored"));
+            return null;
+        }
+
+        if (ms > RateLimitHeaderReader.MaxWait.TotalMilliseconds)
+        {
+            anomalies.Add(ProviderAnomaly.Of(ProviderAnomaly.ProcessingTime, Header, value!, "is longer than a day; read as one day"));
+            return RateLimitHeaderReader.MaxWait;
+        }
+
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
+    private static IReadOnlyList<ProviderAnomaly>? Found(List<ProviderAnomaly> anomalies) => anomalies.Count == 0 ? null : anomalies;
 
     private CompletionRead ReadCompletion(string? body)
     {

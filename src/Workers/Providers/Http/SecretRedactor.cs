@@ -14,5 +14,10 @@ internal sealed class SecretRedactor(string? secret)
 
     /// <summary><paramref name="outcome"/> with the secret removed from every text it carries from the provider.</summary>
     public ProviderOutcome Redact(ProviderOutcome outcome) =>
-        outcome with { ErrorMessage = Redact(outcome.ErrorMessage), RequestId = Redact(outcome.RequestId) };
+        outcome with
+        {
+            ErrorMessage = Redact(outcome.ErrorMessage),
+            RequestId = Redact(outcome.RequestId),
+            Anomalies = outcome.Anomalies?.Select(a => a with { Detail = Redact(a.Detail)! }).ToArray(),
+        };
 }

@@ -20,6 +20,17 @@ public sealed class OpenAiDurationTests
     }
 
     [Theory]
+    [InlineData("9999999999999999999h")]
+    [InlineData("99999999999999999999999999999999999999999999999999s")]
+    [InlineData("106751991167300h")]
+    public void TryParse_BeyondTimeSpan_SaturatesAtMaxValue(string text)
+    {
+        OpenAiDuration.TryParse(text, out var duration).ShouldBeTrue();
+
+        duration.ShouldBe(TimeSpan.MaxValue);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("5")]
     [InlineData("s")]

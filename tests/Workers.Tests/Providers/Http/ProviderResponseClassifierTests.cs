@@ -1,4 +1,5 @@
 using Dispatcher.Contracts;
+using Dispatcher.Workers.Providers;
 using Dispatcher.Workers.Providers.Http;
 using Microsoft.Extensions.Time.Testing;
 
@@ -130,7 +131,7 @@ public sealed class ProviderResponseClassifierTests
     {
         var outcome = Classify(429, "", ("retry-after", "4"), ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "9s"));
 
-        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(9));
+        outcome.RetryAfter.ShouldBe(TimeSpan.FromSeconds(4));
         outcome.RateLimit.ShouldBe(new RateLimitSnapshot(0, null, TimeSpan.FromSeconds(9), null));
     }
 
@@ -154,6 +155,47 @@ public sealed class ProviderResponseClassifierTests
     {
         Classify(200, Completion, ("openai-processing-ms", header)).ProviderTime.ShouldBeNull();
         Classify(200, Completion).ProviderTime.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("99999999999999", int.MaxValue)]
+    [InlineData("1e300", int.MaxValue)]
+    [InlineData("1e400", int.MaxValue)]
+    [InlineData("-5", 0)]
+    [InlineData("-99999999999999", 0)]
+    public void Classify_ImpossibleUsage_KeepsTheCompletionWithTheCountBounded(string promptTokens, int expected)
+    {
+        var body = Completion.Replace("\"prompt_tokens\":3", $"\"prompt_tokens\":{promptTokens}", StringComparison.Ordinal);
+
+        var outcome = Classify(200, body);
+
+        outcome.Error.ShouldBe(ErrorKind.None);
+        outcome.Usage.ShouldBe(new TokenUsage(expected, 2));
+        outcome.Anomalies.ShouldNotBeNull().ShouldHaveSingleItem().Kind.ShouldBe(ProviderAnomaly.Usage);
+    }
+
+    [Fact]
+    public void Classify_FractionalUsage_IsNotACompletion()
+    {
+        Classify(200, Completion.Replace("\"prompt_tokens\":3", "\"prompt_tokens\":2.5", StringComparison.Ordinal)).Error.ShouldBe(ErrorKind.MalformedResponse);
+    }
+
+    [Fact]
+    public void Classify_SaneAnswer_HasNoAnomalies()
+    {
+        Classify(200, Completion, ("openai-processing-ms", "120"), ("x-ratelimit-reset-tokens", "6m0s")).Anomalies.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("100000000000")]
+    [InlineData("Infinity")]
+    public void Classify_AbsurdProcessingTime_ClampsToADay(string header)
+    {
+        var outcome = Classify(200, Completion, ("openai-processing-ms", header));
+
+        outcome.ProviderTime.ShouldBe(TimeSpan.FromDays(1));
+        outcome.Anomalies.ShouldNotBeNull().ShouldHaveSingleItem().Kind.ShouldBe(ProviderAnomaly.ProcessingTime);
     }
 
     private Workers.Providers.ProviderOutcome Classify(int status, string body, params (string Name, string Value)[] headers) =>
