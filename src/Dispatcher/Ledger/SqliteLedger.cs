@@ -47,7 +47,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         "@jobId", "@batchId", "@customId", "@modelGroup", "@tenant", "@priority", "@sessionKey", "@deadline", "@body",
         "@estPromptTokens", "@maxTokens", "@now");
 
-    private static readonly Statement AcceptedJob = new(
+    private static readonly Statement StoredJob = new(
         $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
         "@jobId", "@batchId", "@customId");
 
@@ -147,9 +147,10 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>
     /// Records a job unless one with the same job id, or the same (batch, custom id), exists;
-    /// returns the stored job either way, so a redelivery carries on where the first delivery stopped.
+    /// returns the stored job either way, so a redelivery carries on where the first delivery
+    /// stopped, and whether this call recorded it.
     /// </summary>
-    public Task<JobRow> AcceptJobAsync(NewJob job, CancellationToken ct) =>
+    public Task<AcceptedJob> AcceptJobAsync(NewJob job, CancellationToken ct) =>
         WriteAsync(
             async (c, t) =>
             {
@@ -159,13 +160,14 @@ public sealed class SqliteLedger : IAsyncDisposable
                     await InsertBatch.ExecuteAsync(c, t, job.BatchId, now);
                 }
 
-                await InsertJob.ExecuteAsync(
+                var recorded = await InsertJob.ExecuteAsync(
                     c,
                     t,
                     job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
-                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now);
-                return await AcceptedJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId)
+                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now) == 1;
+                var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId)
                     ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
+                return new AcceptedJob(stored, recorded);
             },
             ct);
 

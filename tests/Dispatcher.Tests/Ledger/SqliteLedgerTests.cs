@@ -37,15 +37,32 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var first = await _ledger.AcceptJobAsync(Job("a"), default);
         var second = await _ledger.AcceptJobAsync(Job("a"), default);
 
-        second.JobId.ShouldBe(first.JobId);
+        second.Job.JobId.ShouldBe(first.Job.JobId);
+        first.Recorded.ShouldBeTrue();
+        second.Recorded.ShouldBeFalse("the second submission found the first job");
         (await _ledger.UpsertAndCount("b1")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AcceptJobAsync_SameJobIdAgain_ReturnsTheStoredJobAsNotRecorded()
+    {
+        var id = Guid.NewGuid().ToString();
+        var first = await _ledger.AcceptJobAsync(Job("a", jobId: id), default);
+        await _ledger.MarkDispatchedAsync(id, "d1", 1, 0, null, resend: false, default);
+
+        var again = await _ledger.AcceptJobAsync(Job("a", jobId: id), default);
+
+        first.Recorded.ShouldBeTrue();
+        again.Recorded.ShouldBeFalse();
+        again.Job.State.ShouldBe(JobState.Dispatched);
+        again.Job.Attempts.ShouldBe(1);
     }
 
     [Fact]
     public async Task AcceptJobAsync_SameCustomIdOtherBatch_RecordsBoth()
     {
-        var first = await _ledger.AcceptJobAsync(Job("a", "b1"), default);
-        var second = await _ledger.AcceptJobAsync(Job("a", "b2"), default);
+        var first = (await _ledger.AcceptJobAsync(Job("a", "b1"), default)).Job;
+        var second = (await _ledger.AcceptJobAsync(Job("a", "b2"), default)).Job;
 
         second.JobId.ShouldNotBe(first.JobId);
     }
@@ -53,7 +70,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task CompleteAsync_CalledTwice_OnlyFirstEndsTheJob()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         var done = new JobCompletion(job.JobId, true, "d1", 1, """{"ok":1}""", 5, 7, 0.5m, null, null, 200, "r1", 12);
 
         (await _ledger.CompleteAsync(done, default)).ShouldBeTrue();
@@ -68,7 +85,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task MarkDispatchedAsync_AfterCompletion_DoesNotReopenTheJob()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0, "InvalidRequest", "bad", 400, null, null), default);
 
         await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, resend: false, default);
@@ -80,8 +97,8 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     public async Task GetBatchStatusAsync_MixedStates_CountsEachStateAndTotals()
     {
         await _ledger.UpsertBatchAsync("b1", 4, "file.jsonl", default);
-        var a = await _ledger.AcceptJobAsync(Job("a"), default);
-        var b = await _ledger.AcceptJobAsync(Job("b"), default);
+        var a = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        var b = (await _ledger.AcceptJobAsync(Job("b"), default)).Job;
         await _ledger.AcceptJobAsync(Job("c"), default);
         await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, resend: false, default);
         await _ledger.CompleteAsync(new JobCompletion(a.JobId, true, "d1", 1, "{}", 10, 20, 0.25m, null, null, 200, null, 1), default);
@@ -111,7 +128,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task RecordAttemptAsync_SameAttemptTwice_StoresOne()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         var attempt = new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "Timeout", LatencyMs = 3 };
 
         (await _ledger.RecordAttemptAsync(attempt, default)).ShouldBeTrue();
@@ -127,7 +144,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     {
         foreach (var id in new[] { "c", "a", "b" })
         {
-            var job = await _ledger.AcceptJobAsync(Job(id), default);
+            var job = (await _ledger.AcceptJobAsync(Job(id), default)).Job;
             if (id != "b")
             {
                 await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d", 1, "{}", 1, 1, 0, null, null, 200, null, 1), default);
@@ -171,7 +188,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
-        var job = await ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
         await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, resend: false, default);
 
         (await ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(42);
@@ -180,7 +197,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task Ledger_ReopenedFromTheSameFile_KeepsJobs()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         await using var reopened = new SqliteLedger(Options.Create(new LedgerOptions { Path = _ledger.FilePath }), TimeProvider.System);
         await reopened.InitializeAsync(default);
 
