@@ -56,9 +56,11 @@ public sealed class SqliteLedger : IAsyncDisposable
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
           quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
-          AND ((@resend AND attempts = @attempt) OR (NOT @resend AND attempts < @attempt))
+          AND ((@replacing IS NULL AND attempts < @attempt)
+            OR (@replacing IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
+                AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = @jobId AND a.attempt = @attempt)))
         """,
-        "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@resend", "@now");
+        "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@replacing", "@now");
 
     private static readonly Statement InsertAttempt = new(
         """
@@ -174,14 +176,17 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// <summary>
     /// Claims attempt <paramref name="attempt"/> of a job for a deployment: marks it sent, with the
     /// quota reservation made for it (settled when the outcome arrives) and why routing chose it.
-    /// A new attempt is claimed only while the job has fewer attempts, so of two deliveries racing
-    /// to send the same attempt only one wins; with <paramref name="resend"/> the attempt already
-    /// claimed is claimed again (its first send may not have happened). Returns false, changing
-    /// nothing, when the claim fails or the job already ended.
+    /// A new attempt (<paramref name="replacing"/> null) is claimed only while the job has fewer
+    /// attempts, so of two deliveries racing to send the same attempt only one wins. With
+    /// <paramref name="replacing"/>, the quota sequence of the attempt's current claim (0 for none),
+    /// the attempt already claimed is claimed again, as its first send may not have happened; only
+    /// while that claim stands and the attempt has no outcome recorded, so of two deliveries
+    /// replacing the same claim only one wins too, and none replaces a claim already answered.
+    /// Returns false, changing nothing, when the claim fails or the job already ended.
     /// </summary>
-    public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, bool resend, CancellationToken ct) =>
+    public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, resend, Now()) == 1,
+            async (c, t) => await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now()) == 1,
             ct);
 
     /// <summary>

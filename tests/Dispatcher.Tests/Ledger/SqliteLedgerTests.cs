@@ -48,7 +48,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     {
         var id = Guid.NewGuid().ToString();
         var first = await _ledger.AcceptJobAsync(Job("a", jobId: id), default);
-        await _ledger.MarkDispatchedAsync(id, "d1", 1, 0, null, resend: false, default);
+        await _ledger.MarkDispatchedAsync(id, "d1", 1, 0, null, replacing: null, default);
 
         var again = await _ledger.AcceptJobAsync(Job("a", jobId: id), default);
 
@@ -88,9 +88,37 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0, "InvalidRequest", "bad", 400, null, null), default);
 
-        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, resend: false, default);
+        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, replacing: null, default);
 
         (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_TwoResendsReplacingOneClaim_OnlyTheFirstClaimsTheAttempt()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 10, null, replacing: null, default);
+
+        var first = await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 11, null, replacing: 10, default);
+        var second = await _ledger.MarkDispatchedAsync(job.JobId, "d2", 1, 12, null, replacing: 10, default);
+
+        first.ShouldBeTrue();
+        second.ShouldBeFalse("the claim it meant to replace was replaced already");
+        var stored = (await _ledger.GetJobAsync(job.JobId, default))!;
+        stored.QuotaSeq.ShouldBe(11);
+        stored.DeploymentId.ShouldBe("d1");
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_ReplacingAClaimWhoseOutcomeIsRecorded_Fails()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 10, null, replacing: null, default);
+        await _ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "Timeout", LatencyMs = 3 }, default);
+
+        (await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 11, null, replacing: 10, default)).ShouldBeFalse("the attempt was sent: its outcome came back");
+
+        (await _ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(10);
     }
 
     [Fact]
@@ -100,7 +128,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var a = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         var b = (await _ledger.AcceptJobAsync(Job("b"), default)).Job;
         await _ledger.AcceptJobAsync(Job("c"), default);
-        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, resend: false, default);
+        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, replacing: null, default);
         await _ledger.CompleteAsync(new JobCompletion(a.JobId, true, "d1", 1, "{}", 10, 20, 0.25m, null, null, 200, null, 1), default);
 
         var status = (await _ledger.GetBatchStatusAsync("b1", default))!;
@@ -189,7 +217,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
         var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
-        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, resend: false, default);
+        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, replacing: null, default);
 
         (await ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(42);
     }
