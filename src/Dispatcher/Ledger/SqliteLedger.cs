@@ -150,24 +150,26 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// <summary>
     /// Records a job unless one with the same job id, or the same (batch, custom id), exists;
     /// returns the stored job either way, so a redelivery carries on where the first delivery
-    /// stopped, and whether this call recorded it.
+    /// stopped, and whether this call recorded it. A blank batch id is none: such a job belongs to
+    /// no batch (<see cref="GetLooseJobsAsync"/>).
     /// </summary>
     public Task<AcceptedJob> AcceptJobAsync(NewJob job, CancellationToken ct) =>
         WriteAsync(
             async (c, t) =>
             {
                 var now = Now();
-                if (job.BatchId is not null)
+                var batchId = string.IsNullOrWhiteSpace(job.BatchId) ? null : job.BatchId;
+                if (batchId is not null)
                 {
-                    await InsertBatch.ExecuteAsync(c, t, job.BatchId, now);
+                    await InsertBatch.ExecuteAsync(c, t, batchId, now);
                 }
 
                 var recorded = await InsertJob.ExecuteAsync(
                     c,
                     t,
-                    job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
+                    job.JobId, batchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
                     job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now) == 1;
-                var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId)
+                var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, batchId, job.CustomId)
                     ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
                 return new AcceptedJob(stored, recorded);
             },
@@ -429,11 +431,30 @@ public sealed class SqliteLedger : IAsyncDisposable
     public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
+        // An empty batch id, which an earlier version recorded as a batch, is none: its jobs are loose.
         var rows = await c.QueryAsync<BatchRow>(new CommandDefinition(
-            BatchStatusSql + " GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
+            BatchStatusSql + " WHERE b.batch_id <> '' GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
             new { limit },
             cancellationToken: ct));
         return rows.Select(r => r.ToStatus()).ToList();
+    }
+
+    /// <summary>
+    /// The jobs of no batch (submitted without a batch id or with a blank one, which an earlier
+    /// version stored as an empty one), counted by state.
+    /// </summary>
+    public async Task<LooseJobs> GetLooseJobsAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var counts = await c.QueryAsync<(string State, long Count)>(new CommandDefinition(
+            "SELECT state, COUNT(*) FROM jobs WHERE batch_id IS NULL OR batch_id = '' GROUP BY state",
+            cancellationToken: ct));
+        var byState = counts.ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
+        return new LooseJobs(
+            byState.GetValueOrDefault(JobState.Queued),
+            byState.GetValueOrDefault(JobState.Dispatched),
+            byState.GetValueOrDefault(JobState.Succeeded),
+            byState.GetValueOrDefault(JobState.Failed));
     }
 
     /// <summary>

@@ -145,6 +145,51 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcceptJobAsync_NoOrBlankBatchId_RecordsJobsOfNoBatch()
+    {
+        var none = (await _ledger.AcceptJobAsync(Job("a", batch: null), default)).Job;
+        var blank = (await _ledger.AcceptJobAsync(Job("a", batch: ""), default)).Job;
+        var spaces = (await _ledger.AcceptJobAsync(Job("a", batch: "  "), default)).Job;
+
+        new[] { none.BatchId, blank.BatchId, spaces.BatchId }.ShouldAllBe(b => b == null);
+        new[] { none.JobId, blank.JobId, spaces.JobId }.Distinct().Count().ShouldBe(3, "a custom id is unique within a batch, and these are in none");
+        (await _ledger.ListBatchesAsync(20, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task GetLooseJobsAsync_JobsWithAndWithoutABatch_CountsOnlyThoseWithoutByState()
+    {
+        await _ledger.AcceptJobAsync(Job("in-batch"), default);
+        var queued = (await _ledger.AcceptJobAsync(Job("q", batch: null), default)).Job;
+        var sent = (await _ledger.AcceptJobAsync(Job("s", batch: null), default)).Job;
+        var done = (await _ledger.AcceptJobAsync(Job("d", batch: null), default)).Job;
+        await _ledger.MarkDispatchedAsync(sent.JobId, "d1", 1, 0, null, replacing: null, default);
+        await _ledger.CompleteAsync(new JobCompletion(done.JobId, true, "d1", 1, "{}", 1, 2, 0.5m, null, null, 200, null, 1), default);
+
+        var loose = await _ledger.GetLooseJobsAsync(default);
+
+        loose.ShouldBe(new LooseJobs(Queued: 1, Dispatched: 1, Succeeded: 1, Failed: 0));
+        queued.BatchId.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ListBatchesAsync_BlankBatchFromAnEarlierVersion_IsNotListedAndItsJobsAreLoose()
+    {
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_ledger.FilePath}"))
+        {
+            await c.OpenAsync();
+            await Dapper.SqlMapper.ExecuteAsync(c, "INSERT INTO batches(batch_id, created_at) VALUES ('', '2026-01-01T00:00:00Z')");
+            await Dapper.SqlMapper.ExecuteAsync(c, """
+                INSERT INTO jobs(job_id, batch_id, custom_id, model_group, body, state, created_at, updated_at)
+                VALUES ('old', '', 'c', 'g', '{}', 'succeeded', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
+                """);
+        }
+
+        (await _ledger.ListBatchesAsync(20, default)).ShouldBeEmpty();
+        (await _ledger.GetLooseJobsAsync(default)).Succeeded.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task UpsertBatchAsync_SecondAnnouncement_KeepsTheFirstTotal()
     {
         await _ledger.UpsertBatchAsync("b1", 3, "one", default);
