@@ -62,8 +62,8 @@ internal static class LedgerProfile
     private static async Task IntakeAsync(SqliteLedger ledger, string jobId, int i, CancellationToken ct)
     {
         var customId = "request-" + i.ToString(CultureInfo.InvariantCulture);
-        var job = await ledger.AcceptJobAsync(new NewJob(jobId, "profile", customId, "gpt-bench", null, 0, null, null, Body, 22, 64), ct);
-        await ledger.MarkDispatchedAsync(job.JobId, "bench-a", 1, 0, "round-robin chose bench-a", resend: false, ct);
+        var (job, _) = await ledger.AcceptJobAsync(new NewJob(jobId, "profile", customId, "gpt-bench", null, 0, null, null, Body, 22, 64), ct);
+        await ledger.MarkDispatchedAsync(job.JobId, "bench-a", 1, 0, "round-robin chose bench-a", replacing: null, ct);
     }
 
     private static async Task OutcomeAsync(SqliteLedger ledger, string jobId, int i, CancellationToken ct)

@@ -81,7 +81,7 @@ public sealed class SubmitCompletionConsumer(
         var ct = context.CancellationToken;
         var group = catalog.Value.Group(message.ModelGroup);
         using var activity = instrumentation.StartSubmit(jobId, message);
-        var job = await ledger.AcceptJobAsync(
+        var (job, recorded) = await ledger.AcceptJobAsync(
             new NewJob(
                 jobId.ToString(),
                 message.BatchId,
@@ -110,13 +110,17 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
-        instrumentation.JobSubmitted(message.ModelGroup);
+        // Counted by the delivery that recorded the job, so a job submitted again is counted once.
+        if (recorded)
+        {
+            instrumentation.JobSubmitted(message.ModelGroup);
+        }
 
-        // A redelivery of a job already marked sent: the process that marked it may have died
-        // before the send, so the attempt goes out again (a duplicate call at worst, which the
-        // ledger dedupes); nothing is stranded.
         var resend = job.State == JobState.Dispatched;
-        var attempt = resend ? (int)Math.Max(1, job.Attempts) : 1;
+        if (resend && !await MaySendAgainAsync(job, context, ct))
+        {
+            return;
+        }
 
         if (message.Deadline is { } deadline && deadline <= time.GetUtcNow())
         {
@@ -124,8 +128,30 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
-        await dispatch.DispatchAsync(job, attempt, excluded: new HashSet<string>(), groups: null, resend, context, ct, message.Body);
+        await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), groups: null, resend, context, ct, message.Body);
     }
+
+    // Whether this delivery of a job already marked sent sends its first attempt again. Two kinds
+    // of delivery get here, and only one of them may send:
+    // - the same message delivered again because the dispatcher that took it stopped (died, lost
+    //   its channel) before acknowledging it, perhaps between marking the attempt sent and sending
+    //   it. Nothing else would ever send that attempt, so this delivery sends it again: a duplicate
+    //   call at worst, whose outcome the ledger records once;
+    // - a submission of a job already under way: a producer republishing with the same message id
+    //   (at-least-once producers do), or the job id sent again in another message. The first
+    //   delivery sent the attempt and its outcome will come; sending again would call the provider
+    //   twice and reserve quota and spend twice for one job.
+    // The ledger cannot tell them apart (both find the attempt marked, with no outcome yet); the
+    // broker can. RabbitMQ sets the redelivered flag only on a message it delivered before without
+    // an acknowledgement, and a republished message is a new message, delivered without it; the
+    // in-memory transport sets it only when it delivers the same message again. The first attempt
+    // is the intake's to send again only while it is the job's latest and has not reported: a later
+    // one belongs to the retry or replay message that claimed it, which comes back itself if its
+    // dispatcher stopped.
+    private async Task<bool> MaySendAgainAsync(JobRow job, ConsumeContext context, CancellationToken ct) =>
+        context.ReceiveContext.Redelivered
+        && job.Attempts == 1
+        && !(await ledger.GetAttemptsAsync(job.JobId, ct)).Any(a => a.Attempt == 1);
 
     // Names the field and, for a job in a chunk, its place in the chunk (where ends in a space).
     private static void Validate(SubmitCompletion message, string where)

@@ -35,7 +35,8 @@ public sealed class JobDispatch(
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
     /// <paramref name="excluded"/> deployments, along <paramref name="groups"/> (the job's group
     /// and its fallback chain when null). With <paramref name="resend"/> the attempt was already
-    /// claimed by a delivery that may have died before sending it, and it goes out again.
+    /// claimed by a delivery that may have died before sending it, and it goes out again under a
+    /// claim that replaces the one <paramref name="job"/> shows, whose reservation is given back.
     /// <paramref name="body"/> is the job's request body when the caller holds it already (the
     /// intake); otherwise it is read from the job's stored text.
     /// </summary>
@@ -104,12 +105,20 @@ public sealed class JobDispatch(
         // restarted dispatcher counts against its quota windows. A crash in between leaves the
         // job marked but perhaps unsent; the message that caused this dispatch is then
         // redelivered, and its consumer sends the attempt again.
-        if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, resend, ct))
+        var replacing = resend ? job.QuotaSeq ?? 0 : (long?)null;
+        if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct))
         {
             // Another delivery claimed this attempt first (or the job ended meanwhile): give back
             // what routing took for it.
             reservations.Release(AttemptReservation.For(job, deployment, decision.ReservationSequence));
             return;
+        }
+
+        // The claim replaced holds a reservation that the attempt's outcome no longer settles.
+        if (replacing is { } replaced && job.DeploymentId is { } previous
+            && catalog.Value.Deployments.FirstOrDefault(d => d.Id == previous) is { } replacedOn)
+        {
+            reservations.ReleaseReplaced(AttemptReservation.For(job, replacedOn, replaced));
         }
 
         await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);

@@ -47,7 +47,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         "@jobId", "@batchId", "@customId", "@modelGroup", "@tenant", "@priority", "@sessionKey", "@deadline", "@body",
         "@estPromptTokens", "@maxTokens", "@now");
 
-    private static readonly Statement AcceptedJob = new(
+    private static readonly Statement StoredJob = new(
         $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
         "@jobId", "@batchId", "@customId");
 
@@ -56,9 +56,11 @@ public sealed class SqliteLedger : IAsyncDisposable
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
           quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
-          AND ((@resend AND attempts = @attempt) OR (NOT @resend AND attempts < @attempt))
+          AND ((@replacing IS NULL AND attempts < @attempt)
+            OR (@replacing IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
+                AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = @jobId AND a.attempt = @attempt)))
         """,
-        "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@resend", "@now");
+        "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@replacing", "@now");
 
     private static readonly Statement InsertAttempt = new(
         """
@@ -147,39 +149,46 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>
     /// Records a job unless one with the same job id, or the same (batch, custom id), exists;
-    /// returns the stored job either way, so a redelivery carries on where the first delivery stopped.
+    /// returns the stored job either way, so a redelivery carries on where the first delivery
+    /// stopped, and whether this call recorded it. A blank batch id is none: such a job belongs to
+    /// no batch (<see cref="GetLooseJobsAsync"/>).
     /// </summary>
-    public Task<JobRow> AcceptJobAsync(NewJob job, CancellationToken ct) =>
+    public Task<AcceptedJob> AcceptJobAsync(NewJob job, CancellationToken ct) =>
         WriteAsync(
             async (c, t) =>
             {
                 var now = Now();
-                if (job.BatchId is not null)
+                var batchId = string.IsNullOrWhiteSpace(job.BatchId) ? null : job.BatchId;
+                if (batchId is not null)
                 {
-                    await InsertBatch.ExecuteAsync(c, t, job.BatchId, now);
+                    await InsertBatch.ExecuteAsync(c, t, batchId, now);
                 }
 
-                await InsertJob.ExecuteAsync(
+                var recorded = await InsertJob.ExecuteAsync(
                     c,
                     t,
-                    job.JobId, job.BatchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
-                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now);
-                return await AcceptedJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, job.BatchId, job.CustomId)
+                    job.JobId, batchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
+                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now) == 1;
+                var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, batchId, job.CustomId)
                     ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
+                return new AcceptedJob(stored, recorded);
             },
             ct);
 
     /// <summary>
     /// Claims attempt <paramref name="attempt"/> of a job for a deployment: marks it sent, with the
     /// quota reservation made for it (settled when the outcome arrives) and why routing chose it.
-    /// A new attempt is claimed only while the job has fewer attempts, so of two deliveries racing
-    /// to send the same attempt only one wins; with <paramref name="resend"/> the attempt already
-    /// claimed is claimed again (its first send may not have happened). Returns false, changing
-    /// nothing, when the claim fails or the job already ended.
+    /// A new attempt (<paramref name="replacing"/> null) is claimed only while the job has fewer
+    /// attempts, so of two deliveries racing to send the same attempt only one wins. With
+    /// <paramref name="replacing"/>, the quota sequence of the attempt's current claim (0 for none),
+    /// the attempt already claimed is claimed again, as its first send may not have happened; only
+    /// while that claim stands and the attempt has no outcome recorded, so of two deliveries
+    /// replacing the same claim only one wins too, and none replaces a claim already answered.
+    /// Returns false, changing nothing, when the claim fails or the job already ended.
     /// </summary>
-    public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, bool resend, CancellationToken ct) =>
+    public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, resend, Now()) == 1,
+            async (c, t) => await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now()) == 1,
             ct);
 
     /// <summary>
@@ -422,11 +431,30 @@ public sealed class SqliteLedger : IAsyncDisposable
     public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
+        // An empty batch id, which an earlier version recorded as a batch, is none: its jobs are loose.
         var rows = await c.QueryAsync<BatchRow>(new CommandDefinition(
-            BatchStatusSql + " GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
+            BatchStatusSql + " WHERE b.batch_id <> '' GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
             new { limit },
             cancellationToken: ct));
         return rows.Select(r => r.ToStatus()).ToList();
+    }
+
+    /// <summary>
+    /// The jobs of no batch (submitted without a batch id or with a blank one, which an earlier
+    /// version stored as an empty one), counted by state.
+    /// </summary>
+    public async Task<LooseJobs> GetLooseJobsAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var counts = await c.QueryAsync<(string State, long Count)>(new CommandDefinition(
+            "SELECT state, COUNT(*) FROM jobs WHERE batch_id IS NULL OR batch_id = '' GROUP BY state",
+            cancellationToken: ct));
+        var byState = counts.ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
+        return new LooseJobs(
+            byState.GetValueOrDefault(JobState.Queued),
+            byState.GetValueOrDefault(JobState.Dispatched),
+            byState.GetValueOrDefault(JobState.Succeeded),
+            byState.GetValueOrDefault(JobState.Failed));
     }
 
     /// <summary>

@@ -1,10 +1,17 @@
+using Dispatcher.Ledger;
+
 namespace Dispatcher.Monitoring;
 
 /// <summary>
 /// The dispatcher's state at an instant, as <c>GET /api/status</c> serves it: queues, each
-/// deployment's quota use and breaker, spend against every cap, batch progress and the jobs
-/// waiting for quota. It carries no secret: no API key, no broker password, no connection string.
+/// deployment's quota use and breaker, spend against every cap, batch progress, the jobs of no
+/// batch and the jobs waiting for quota. It carries no secret: no API key, no broker password,
+/// no connection string.
 /// </summary>
+/// <param name="LooseJobs">
+/// The jobs submitted without a batch, by state; they are in no batch's counts. Null in a
+/// snapshot from a dispatcher that does not report them.
+/// </param>
 public sealed record DispatcherStatus(
     DateTimeOffset At,
     string Transport,
@@ -12,4 +19,5 @@ public sealed record DispatcherStatus(
     IReadOnlyList<DeploymentStatus> Deployments,
     IReadOnlyList<BudgetStatus> Budgets,
     BatchTotals Batches,
-    int WaitingForQuota);
+    int WaitingForQuota,
+    LooseJobs? LooseJobs);

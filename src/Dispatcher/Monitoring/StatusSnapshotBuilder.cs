@@ -12,8 +12,8 @@ namespace Dispatcher.Monitoring;
 
 /// <summary>
 /// Builds a <see cref="DispatcherStatus"/> from the live parts of a running dispatcher (quota
-/// book, spend book, dispatch gate, breaker gate, queue depths) and the ledger (batches, jobs
-/// per deployment, and breakers when no live gate is registered).
+/// book, spend book, dispatch gate, breaker gate, queue depths) and the ledger (batches, the jobs
+/// of no batch, jobs per deployment, and breakers when no live gate is registered).
 /// </summary>
 public sealed class StatusSnapshotBuilder(
     IOptions<CatalogOptions> catalog,
@@ -70,7 +70,8 @@ public sealed class StatusSnapshotBuilder(
             deployments,
             budgets,
             batches,
-            gate.Waiting);
+            gate.Waiting,
+            await ledger.GetLooseJobsAsync(ct));
     }
 
     /// <summary>Batch counts over the running batches, with throughput measured since the previous snapshot.</summary>

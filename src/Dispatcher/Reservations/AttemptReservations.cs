@@ -10,7 +10,8 @@ namespace Dispatcher.Reservations;
 /// The one owner of what an attempt holds (<see cref="AttemptReservation"/>): it takes the quota
 /// reservation, the spend hold and the half-open probe slot when routing picks a deployment, and
 /// gives them back once, either settled against the attempt's outcome or released when the
-/// attempt was never sent. No other type reserves, settles or releases them.
+/// attempt was never sent or a resend of it replaced its claim. No other type reserves, settles
+/// or releases them.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -145,6 +146,49 @@ public sealed class AttemptReservations
         _quotas.Release(deployment.Id, reservation.Sequence, reservation.ReservedTokens);
         _spend.Settle(deployment, reservation.Tenant, reservation.EstimatedCost, 0m);
         _breakers.Released(deployment.Id);
+        return true;
+    }
+
+    /// <summary>
+    /// Gives back the reservation of a claim that a resend of the same attempt replaced in the
+    /// ledger (<see cref="Ledger.SqliteLedger.MarkDispatchedAsync"/>). The ledger then names the
+    /// resend's reservation, which the attempt's outcome settles, so nothing would ever settle the
+    /// replaced one. A resend happens because the first send may not have gone out, so the
+    /// replaced reservation is given back as one never sent; the attempt stays counted once, under
+    /// the resend's reservation.
+    /// </summary>
+    /// <remarks>
+    /// A reservation this process holds is released whole, as by <see cref="Release"/>. One made
+    /// by an earlier process, before a restart, holds only its estimated cost here: the spend
+    /// accounts were restored from the ledger's jobs under way, which counted it, while the quota
+    /// windows hold its call as one already made and this process's breakers never counted it as
+    /// a probe. Only that estimate leaves the spend caps. The ledger lets one resend replace a
+    /// given claim, so this is asked once per replaced reservation.
+    /// </remarks>
+    /// <returns>
+    /// Whether this call gave anything back; false, changing nothing, for a reservation of this
+    /// process already settled or released.
+    /// </returns>
+    public bool ReleaseReplaced(AttemptReservation replaced)
+    {
+        bool held;
+        lock (_quotas.Gate)
+        {
+            held = _open.Remove(replaced.Sequence);
+            if (!held && replaced.Sequence >= _quotas.FirstSequence)
+            {
+                return false;
+            }
+        }
+
+        var deployment = replaced.Deployment;
+        if (held)
+        {
+            _quotas.Release(deployment.Id, replaced.Sequence, replaced.ReservedTokens);
+            _breakers.Released(deployment.Id);
+        }
+
+        _spend.Settle(deployment, replaced.Tenant, replaced.EstimatedCost, 0m);
         return true;
     }
 

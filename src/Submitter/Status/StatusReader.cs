@@ -91,7 +91,7 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
             shares.GetValueOrDefault(d.Id)?.Succeeded ?? 0,
             shares.GetValueOrDefault(d.Id)?.Failed ?? 0)).ToList();
         var batches = StatusSnapshotBuilder.Totals(await ledger.ListBatchesAsync(RecentBatches, ct), _previous, at);
-        return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0);
+        return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0, await ledger.GetLooseJobsAsync(ct));
     }
 
     private async Task<QueueStatus> QueuesAsync(TransportOptions transport, CancellationToken ct)

@@ -6,7 +6,7 @@ using Spectre.Console.Rendering;
 
 namespace Dispatcher.Submitter.Status;
 
-/// <summary>The <c>status</c> and <c>watch</c> table set: queues, deployments, budgets and batches.</summary>
+/// <summary>The <c>status</c> and <c>watch</c> table set: queues, deployments, budgets, batches and the jobs of no batch.</summary>
 internal static class StatusView
 {
     public static IRenderable Create(StatusReport report, string? batchId)
@@ -34,6 +34,14 @@ internal static class StatusView
         parts.Add(new Markup(string.Create(
             CultureInfo.InvariantCulture,
             $"running {b.Running} · done {b.Succeeded + b.Failed:N0} of {b.Total:N0} · throughput {b.ThroughputPerSecond:0.0} jobs/s · ETA {eta} · waiting for quota {status.WaitingForQuota}")));
+        if (batchId is null && status.LooseJobs is { } loose && loose.Queued + loose.Dispatched + loose.Succeeded + loose.Failed > 0)
+        {
+            // Jobs of no batch: a count of their own, never a batch that waits for its size.
+            parts.Add(new Markup(string.Create(
+                CultureInfo.InvariantCulture,
+                $"jobs without a batch · queued {loose.Queued:N0} · in flight {loose.Dispatched:N0} · succeeded {loose.Succeeded:N0} · failed {loose.Failed:N0}")));
+        }
+
         return new Rows(parts);
     }
 

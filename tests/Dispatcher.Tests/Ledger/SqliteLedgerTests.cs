@@ -37,15 +37,32 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var first = await _ledger.AcceptJobAsync(Job("a"), default);
         var second = await _ledger.AcceptJobAsync(Job("a"), default);
 
-        second.JobId.ShouldBe(first.JobId);
+        second.Job.JobId.ShouldBe(first.Job.JobId);
+        first.Recorded.ShouldBeTrue();
+        second.Recorded.ShouldBeFalse("the second submission found the first job");
         (await _ledger.UpsertAndCount("b1")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AcceptJobAsync_SameJobIdAgain_ReturnsTheStoredJobAsNotRecorded()
+    {
+        var id = Guid.NewGuid().ToString();
+        var first = await _ledger.AcceptJobAsync(Job("a", jobId: id), default);
+        await _ledger.MarkDispatchedAsync(id, "d1", 1, 0, null, replacing: null, default);
+
+        var again = await _ledger.AcceptJobAsync(Job("a", jobId: id), default);
+
+        first.Recorded.ShouldBeTrue();
+        again.Recorded.ShouldBeFalse();
+        again.Job.State.ShouldBe(JobState.Dispatched);
+        again.Job.Attempts.ShouldBe(1);
     }
 
     [Fact]
     public async Task AcceptJobAsync_SameCustomIdOtherBatch_RecordsBoth()
     {
-        var first = await _ledger.AcceptJobAsync(Job("a", "b1"), default);
-        var second = await _ledger.AcceptJobAsync(Job("a", "b2"), default);
+        var first = (await _ledger.AcceptJobAsync(Job("a", "b1"), default)).Job;
+        var second = (await _ledger.AcceptJobAsync(Job("a", "b2"), default)).Job;
 
         second.JobId.ShouldNotBe(first.JobId);
     }
@@ -53,7 +70,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task CompleteAsync_CalledTwice_OnlyFirstEndsTheJob()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         var done = new JobCompletion(job.JobId, true, "d1", 1, """{"ok":1}""", 5, 7, 0.5m, null, null, 200, "r1", 12);
 
         (await _ledger.CompleteAsync(done, default)).ShouldBeTrue();
@@ -68,22 +85,50 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task MarkDispatchedAsync_AfterCompletion_DoesNotReopenTheJob()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0, "InvalidRequest", "bad", 400, null, null), default);
 
-        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, resend: false, default);
+        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 2, 0, null, replacing: null, default);
 
         (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_TwoResendsReplacingOneClaim_OnlyTheFirstClaimsTheAttempt()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 10, null, replacing: null, default);
+
+        var first = await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 11, null, replacing: 10, default);
+        var second = await _ledger.MarkDispatchedAsync(job.JobId, "d2", 1, 12, null, replacing: 10, default);
+
+        first.ShouldBeTrue();
+        second.ShouldBeFalse("the claim it meant to replace was replaced already");
+        var stored = (await _ledger.GetJobAsync(job.JobId, default))!;
+        stored.QuotaSeq.ShouldBe(11);
+        stored.DeploymentId.ShouldBe("d1");
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_ReplacingAClaimWhoseOutcomeIsRecorded_Fails()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 10, null, replacing: null, default);
+        await _ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "Timeout", LatencyMs = 3 }, default);
+
+        (await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 11, null, replacing: 10, default)).ShouldBeFalse("the attempt was sent: its outcome came back");
+
+        (await _ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(10);
     }
 
     [Fact]
     public async Task GetBatchStatusAsync_MixedStates_CountsEachStateAndTotals()
     {
         await _ledger.UpsertBatchAsync("b1", 4, "file.jsonl", default);
-        var a = await _ledger.AcceptJobAsync(Job("a"), default);
-        var b = await _ledger.AcceptJobAsync(Job("b"), default);
+        var a = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        var b = (await _ledger.AcceptJobAsync(Job("b"), default)).Job;
         await _ledger.AcceptJobAsync(Job("c"), default);
-        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, resend: false, default);
+        await _ledger.MarkDispatchedAsync(b.JobId, "d1", 1, 0, null, replacing: null, default);
         await _ledger.CompleteAsync(new JobCompletion(a.JobId, true, "d1", 1, "{}", 10, 20, 0.25m, null, null, 200, null, 1), default);
 
         var status = (await _ledger.GetBatchStatusAsync("b1", default))!;
@@ -100,6 +145,51 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcceptJobAsync_NoOrBlankBatchId_RecordsJobsOfNoBatch()
+    {
+        var none = (await _ledger.AcceptJobAsync(Job("a", batch: null), default)).Job;
+        var blank = (await _ledger.AcceptJobAsync(Job("a", batch: ""), default)).Job;
+        var spaces = (await _ledger.AcceptJobAsync(Job("a", batch: "  "), default)).Job;
+
+        new[] { none.BatchId, blank.BatchId, spaces.BatchId }.ShouldAllBe(b => b == null);
+        new[] { none.JobId, blank.JobId, spaces.JobId }.Distinct().Count().ShouldBe(3, "a custom id is unique within a batch, and these are in none");
+        (await _ledger.ListBatchesAsync(20, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task GetLooseJobsAsync_JobsWithAndWithoutABatch_CountsOnlyThoseWithoutByState()
+    {
+        await _ledger.AcceptJobAsync(Job("in-batch"), default);
+        var queued = (await _ledger.AcceptJobAsync(Job("q", batch: null), default)).Job;
+        var sent = (await _ledger.AcceptJobAsync(Job("s", batch: null), default)).Job;
+        var done = (await _ledger.AcceptJobAsync(Job("d", batch: null), default)).Job;
+        await _ledger.MarkDispatchedAsync(sent.JobId, "d1", 1, 0, null, replacing: null, default);
+        await _ledger.CompleteAsync(new JobCompletion(done.JobId, true, "d1", 1, "{}", 1, 2, 0.5m, null, null, 200, null, 1), default);
+
+        var loose = await _ledger.GetLooseJobsAsync(default);
+
+        loose.ShouldBe(new LooseJobs(Queued: 1, Dispatched: 1, Succeeded: 1, Failed: 0));
+        queued.BatchId.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ListBatchesAsync_BlankBatchFromAnEarlierVersion_IsNotListedAndItsJobsAreLoose()
+    {
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_ledger.FilePath}"))
+        {
+            await c.OpenAsync();
+            await Dapper.SqlMapper.ExecuteAsync(c, "INSERT INTO batches(batch_id, created_at) VALUES ('', '2026-01-01T00:00:00Z')");
+            await Dapper.SqlMapper.ExecuteAsync(c, """
+                INSERT INTO jobs(job_id, batch_id, custom_id, model_group, body, state, created_at, updated_at)
+                VALUES ('old', '', 'c', 'g', '{}', 'succeeded', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
+                """);
+        }
+
+        (await _ledger.ListBatchesAsync(20, default)).ShouldBeEmpty();
+        (await _ledger.GetLooseJobsAsync(default)).Succeeded.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task UpsertBatchAsync_SecondAnnouncement_KeepsTheFirstTotal()
     {
         await _ledger.UpsertBatchAsync("b1", 3, "one", default);
@@ -111,7 +201,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task RecordAttemptAsync_SameAttemptTwice_StoresOne()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         var attempt = new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "Timeout", LatencyMs = 3 };
 
         (await _ledger.RecordAttemptAsync(attempt, default)).ShouldBeTrue();
@@ -127,7 +217,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     {
         foreach (var id in new[] { "c", "a", "b" })
         {
-            var job = await _ledger.AcceptJobAsync(Job(id), default);
+            var job = (await _ledger.AcceptJobAsync(Job(id), default)).Job;
             if (id != "b")
             {
                 await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d", 1, "{}", 1, 1, 0, null, null, 200, null, 1), default);
@@ -171,8 +261,8 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
-        var job = await ledger.AcceptJobAsync(Job("a"), default);
-        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, resend: false, default);
+        var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, replacing: null, default);
 
         (await ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(42);
     }
@@ -180,7 +270,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task Ledger_ReopenedFromTheSameFile_KeepsJobs()
     {
-        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         await using var reopened = new SqliteLedger(Options.Create(new LedgerOptions { Path = _ledger.FilePath }), TimeProvider.System);
         await reopened.InitializeAsync(default);
 

@@ -263,6 +263,56 @@ public sealed class AttemptReservationsTests
     }
 
     [Fact]
+    public void ReleaseReplaced_ReservationThisProcessHolds_GivesBackQuotaSpendAndProbeSlotOnce()
+    {
+        HalfOpen();
+        var replaced = Reserve();
+        Reserve();
+
+        _reservations.ReleaseReplaced(replaced).ShouldBeTrue();
+        _reservations.ReleaseReplaced(replaced).ShouldBeFalse();
+        _reservations.Settle(replaced, Succeeded()).ShouldBeFalse("the resend's reservation is the one its outcome settles");
+
+        Quota.TokensAvailable.ShouldBe(300);
+        Quota.RequestsAvailable.ShouldBe(4);
+        Quota.InFlight.ShouldBe(1);
+        Spend.ShouldBe((0m, 0.0002m));
+        ProbeSlotFree().ShouldBeTrue("its probe slot came back");
+    }
+
+    [Fact]
+    public void ReleaseReplaced_ReservationFromBeforeRestart_GivesBackOnlyItsEstimatedCost()
+    {
+        var earlierTime = new FakeTimeProvider(_time.GetUtcNow() - TimeSpan.FromMinutes(1));
+        var earlierQuotas = new QuotaBook(_catalog, earlierTime);
+        var earlier = new AttemptReservations(earlierQuotas, new SpendBook(_catalog, earlierTime), new DeploymentBreakers(_catalog, earlierTime));
+        var sequence = earlier.Reserve(_deployment, earlierQuotas["d"], Prompt, Max, null, earlierQuotas.Now);
+        _spend.Restore(SpendKey, 0m, 0.0002m); // what the ledger says the earlier process reserved
+        HalfOpen();
+        Reserve();
+        Reserve();
+
+        _reservations.ReleaseReplaced(AttemptReservation.For(Job(sequence), _deployment, sequence)).ShouldBeTrue();
+
+        Spend.ShouldBe((0m, 0.0004m), "the restored estimate left the cap; this process's two stay");
+        Quota.TokensAvailable.ShouldBe(100, "this process's buckets never held it");
+        Quota.InFlight.ShouldBe(2);
+        ProbeSlotFree().ShouldBeFalse("this process's breaker never counted it as a probe");
+    }
+
+    [Fact]
+    public void ReleaseReplaced_AfterSettle_DoesNothing()
+    {
+        var replaced = Reserve();
+        _reservations.Settle(replaced, Succeeded()).ShouldBeTrue();
+
+        _reservations.ReleaseReplaced(replaced).ShouldBeFalse();
+
+        Spend.ShouldBe((0.00005m, 0m));
+        Quota.InFlight.ShouldBe(0);
+    }
+
+    [Fact]
     public void Settle_OutcomeOfAnotherDeployment_Throws()
     {
         var reservation = Reserve();

@@ -2,9 +2,11 @@ using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.Quotas;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Results;
 using Dispatcher.Tests.Support;
+using Integration.Tests.Faults;
 using Integration.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -77,6 +79,59 @@ public sealed class EmbeddedPipelineTests
         recorder.Succeeded.Count(s => s.CustomId == "dup").ShouldBe(1);
         var status = await pipeline.Ledger.GetBatchStatusAsync("b-dup", default);
         status!.Succeeded.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task SubmitCompletion_RepublishedWhileItsCallIsInFlight_CalledOnceCountedOnceAndQuotaGivenBack()
+    {
+        using var calls = new TempDirectory();
+        var callLog = calls.File("calls.jsonl");
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "slow", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8, Rpm = 600,
+                    Simulation = new { LatencyMs = 600, LatencySigma = 0.0, Seed = 1, CallLogPath = callLog },
+                },
+            },
+        });
+        using var metrics = new MeasurementRecorder(pipeline.Services.GetRequiredService<DispatcherInstrumentation>().Meter);
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var job = new SubmitCompletion("again", "gpt-test", Body(), "b-republish", Guid.NewGuid());
+        var messageId = job.JobId;
+        var intake = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+
+        // An at-least-once producer sends the job, does not hear back in time, and sends it again
+        // with the same message id while the provider is still answering the first.
+        await intake.Send(job, c => c.MessageId = messageId);
+        await EventRecorder.EventuallyAsync(() => CallsLogged(callLog) == 1, "the first call");
+        await intake.Send(job, c => c.MessageId = messageId);
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
+        await Task.Delay(1500);
+
+        CallLog.Read(callLog).Count.ShouldBe(1, "the republished job must not be sent to the provider again");
+        recorder.Succeeded.Count.ShouldBe(1);
+        recorder.Failed.ShouldBeEmpty();
+        metrics.Sum("dispatcher.jobs.submitted").ShouldBe(1);
+        pipeline.Services.GetRequiredService<QuotaBook>().Usage().Single().InFlight.ShouldBe(0);
+        var stored = await pipeline.Ledger.GetJobAsync(job.JobId.ToString(), default);
+        stored!.State.ShouldBe(JobState.Succeeded);
+        stored.Attempts.ShouldBe(1);
+    }
+
+    // The calls the simulated provider logged so far; none while it holds the file to write a line.
+    private static int CallsLogged(string path)
+    {
+        try
+        {
+            return CallLog.Read(path).Count;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     [Fact]

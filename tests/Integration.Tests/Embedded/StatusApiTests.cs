@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Dispatcher.Contracts;
 using Integration.Tests.Support;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Integration.Tests.Embedded;
 
@@ -73,6 +76,33 @@ public sealed class StatusApiTests
         status.GetProperty("waitingForQuota").GetInt32().ShouldBe(0);
         status.GetRawText().ShouldNotContain(SecretKey);
         status.GetRawText().ShouldNotContain("STATUS_TEST_KEY");
+    }
+
+    [Fact]
+    public async Task GetStatus_JobsWithoutABatch_CountedApartAndNoBatchRunsForThem()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+        var bus = pipeline.Services.GetRequiredService<IBus>();
+        var intake = await bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        var body = JsonSerializer.SerializeToElement(new { model = "gpt-test", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 8 });
+
+        // No batch id, and the blank one a plain JSON producer may send for none.
+        var ids = new[] { Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid() };
+        await intake.Send(new SubmitCompletion("loose-1", "gpt-test", body, null, ids[0]));
+        await intake.Send(new SubmitCompletion("loose-2", "gpt-test", body, null, ids[1]));
+        await intake.Send(new SubmitCompletion("loose-3", "gpt-test", body, "", ids[2]));
+        var status = await EventuallyAsync(http, "api/status", s =>
+            s.TryGetProperty("looseJobs", out var loose) && loose.GetProperty("succeeded").GetInt64() == 3);
+
+        var batches = status.GetProperty("batches");
+        batches.GetProperty("recent").GetArrayLength().ShouldBe(0, "a job without a batch id belongs to no batch");
+        batches.GetProperty("running").GetInt32().ShouldBe(0);
+        var looseJobs = status.GetProperty("looseJobs");
+        looseJobs.GetProperty("queued").GetInt64().ShouldBe(0);
+        looseJobs.GetProperty("dispatched").GetInt64().ShouldBe(0);
+        looseJobs.GetProperty("failed").GetInt64().ShouldBe(0);
+        (await pipeline.Ledger.GetJobAsync(ids[2].ToString(), default))!.BatchId.ShouldBeNull();
     }
 
     [Fact]

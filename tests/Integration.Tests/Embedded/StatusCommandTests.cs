@@ -1,6 +1,11 @@
 using System.CommandLine;
+using System.Text.Json;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
 using Dispatcher.Submitter.Cli;
 using Integration.Tests.Support;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace Integration.Tests.Embedded;
@@ -58,6 +63,33 @@ public sealed class StatusCommandTests
         RowOf(text, "│ sim-b ").ShouldContain("closed");
         RowOf(text, "cli-ledger").ShouldContain("30");
         RowOf(text, "cli-ledger").ShouldContain("complete");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Status_JobsWithoutABatch_ShownOnALineOfTheirOwnNotAsABatch(bool dispatcherAnswers)
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());
+        var intake = await pipeline.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        var body = JsonSerializer.SerializeToElement(new { model = "gpt-test", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 8 });
+        var ids = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        await intake.Send(new SubmitCompletion("loose-a", "gpt-test", body, null, ids[0]));
+        await intake.Send(new SubmitCompletion("loose-b", "gpt-test", body, "", ids[1]));
+        foreach (var id in ids)
+        {
+            await EventRecorder.EventuallyAsync(
+                () => pipeline.Ledger.GetJobAsync(id.ToString(), default).GetAwaiter().GetResult() is { State: JobState.Succeeded },
+                "the job to succeed");
+        }
+
+        await Task.Delay(600); // the next status snapshot sees them
+        var (exit, text) = await RunAsync(pipeline, "status", "--dispatcher", dispatcherAnswers ? pipeline.BaseAddress.AbsoluteUri : NoDispatcher);
+
+        exit.ShouldBe(0, text);
+        RowOf(text, "jobs without a batch").ShouldContain("succeeded 2");
+        text.ShouldContain("no batches yet");
+        text.ShouldContain("running 0");
     }
 
     [Fact]

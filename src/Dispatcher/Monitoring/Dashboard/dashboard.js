@@ -172,6 +172,11 @@
       ["throughput", fmt(b.throughputPerSecond, 1) + " jobs/s"], ["ETA", b.etaSeconds === null ? "-" : fmt(b.etaSeconds) + " s"],
       ["waiting for quota", fmt(status.waitingForQuota)], ["at", new Date(status.at).toLocaleTimeString()]
     ];
+    // Jobs of no batch are counted apart, never as a batch that waits for its size.
+    var loose = status.looseJobs;
+    if (loose && loose.queued + loose.dispatched + loose.succeeded + loose.failed > 0) {
+      parts.splice(3, 0, ["jobs without a batch", fmt(loose.succeeded + loose.failed) + " / " + fmt(loose.queued + loose.dispatched + loose.succeeded + loose.failed)]);
+    }
     parts.forEach(function (p, i) {
       if (i) s.appendChild(document.createTextNode(" · "));
       s.appendChild(document.createTextNode(p[0] + " "));
