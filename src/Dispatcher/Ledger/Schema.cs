@@ -83,6 +83,11 @@ internal static class Schema
         // When the attempt was sent to its deployment: with recorded_at, how long each attempt
         // took end to end, and whether a deployment was called while a Retry-After paused it.
         ("attempts", "dispatched_at", "TEXT"),
+        // The attempt's quota reservation and the provider's own time on the call: with
+        // dispatched_at, recorded_at and latency_ms, what a restarted dispatcher needs to count
+        // each attempt in its quota windows as the process that settled it did.
+        ("attempts", "quota_seq", "INTEGER"),
+        ("attempts", "provider_ms", "REAL"),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -62,15 +62,16 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private static readonly Statement InsertAttempt = new(
         """
-        INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
-                             prompt_tokens, completion_tokens, recorded_at, dispatched_at)
-        VALUES (@jobId, @attempt, @deploymentId, @errorKind, @statusCode, @message, @latencyMs,
+        INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms, provider_ms,
+                             prompt_tokens, completion_tokens, recorded_at, dispatched_at, quota_seq)
+        VALUES (@jobId, @attempt, @deploymentId, @errorKind, @statusCode, @message, @latencyMs, @providerMs,
                 @promptTokens, @completionTokens, @now,
-                -- The job's send time is this attempt's until the next attempt is marked.
-                (SELECT dispatched_at FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId))
+                -- The job's send time and reservation are this attempt's until the next attempt is marked.
+                (SELECT dispatched_at FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId),
+                (SELECT quota_seq FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId))
         ON CONFLICT(job_id, attempt) DO NOTHING
         """,
-        "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs",
+        "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs", "@providerMs",
         "@promptTokens", "@completionTokens", "@now");
 
     private static readonly Statement Complete = new(
@@ -192,7 +193,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                 c,
                 t,
                 attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                attempt.Message, attempt.LatencyMs, attempt.PromptTokens, attempt.CompletionTokens, Now()) == 1,
+                attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, Now()) == 1,
             ct);
 
     /// <summary>
@@ -274,21 +275,35 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     /// <summary>
-    /// Attempts sent since <paramref name="since"/>, oldest first, with the tokens they count for
-    /// (what they used when known, what was reserved otherwise): a restarted dispatcher refills
-    /// its sliding windows from them, since its provider's windows still hold those calls.
+    /// The attempts a restarted dispatcher refills its sliding windows from, since its providers
+    /// still count them: every attempt whose outcome was recorded after <paramref name="recordedAfter"/>
+    /// (retries and fallbacks of one job each count), and every attempt still under way that was
+    /// sent after <paramref name="sentAfter"/>.
     /// </summary>
-    public async Task<IReadOnlyList<RecentDispatch>> RecentDispatchesAsync(DateTimeOffset since, CancellationToken ct)
+    public async Task<IReadOnlyList<RecentAttempt>> RecentAttemptsAsync(DateTimeOffset recordedAfter, DateTimeOffset sentAfter, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<RecentDispatch>(new CommandDefinition(
+        // An attempt's tokens are what its settle counted: what a success used (what it reserved
+        // when it reported nothing), none for a failure. One under way counts what it reserved.
+        var rows = await c.QueryAsync<RecentAttempt>(new CommandDefinition(
             """
-            SELECT deployment_id AS DeploymentId, dispatched_at AS DispatchedAt,
-                   COALESCE(prompt_tokens + completion_tokens, est_prompt_tokens + max_tokens) AS Tokens
-            FROM jobs WHERE dispatched_at >= @since AND deployment_id IS NOT NULL
-            ORDER BY dispatched_at
+            SELECT a.deployment_id AS DeploymentId, a.quota_seq AS Sequence, a.dispatched_at AS DispatchedAt,
+                   a.recorded_at AS RecordedAt, a.latency_ms AS LatencyMs, a.provider_ms AS ProviderMs,
+                   CASE WHEN a.error_kind = 'None' THEN COALESCE(a.prompt_tokens + a.completion_tokens, j.est_prompt_tokens + j.max_tokens)
+                        ELSE 0 END AS Tokens
+            FROM attempts a JOIN jobs j ON j.job_id = a.job_id
+            WHERE a.recorded_at > @recordedAfter
+            UNION ALL
+            SELECT j.deployment_id, j.quota_seq, j.dispatched_at, NULL, NULL, NULL, j.est_prompt_tokens + j.max_tokens
+            FROM jobs j
+            WHERE j.state = 'dispatched' AND j.deployment_id IS NOT NULL AND j.dispatched_at > @sentAfter
+              AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts)
             """,
-            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
+            new
+            {
+                recordedAfter = recordedAfter.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                sentAfter = sentAfter.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            },
             cancellationToken: ct));
         return rows.AsList();
     }
@@ -336,7 +351,7 @@ public sealed class SqliteLedger : IAsyncDisposable
             """
             SELECT job_id AS JobId, attempt AS Attempt, deployment_id AS DeploymentId, error_kind AS ErrorKind,
                    status_code AS StatusCode, message AS Message, latency_ms AS LatencyMs,
-                   prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens
+                   provider_ms AS ProviderMs, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens
             FROM attempts WHERE job_id = @jobId ORDER BY attempt
             """,
             new { jobId },

@@ -167,6 +167,44 @@ public sealed class DeploymentQuota
         _tokens.Add(tokens, now - secondsSinceReceived, now);
     }
 
+    /// <summary>
+    /// Holds in the windows, under its <paramref name="sequence"/>, an attempt an earlier process
+    /// sent <paramref name="secondsSinceReserved"/> ago and whose outcome it never had: it counts
+    /// as the earlier process counted it, until its outcome settles it here (the token bucket
+    /// took it already, in the levels restored). Returns false, changing nothing, when the windows
+    /// hold a reservation of a later sequence already.
+    /// </summary>
+    public bool SeedOpen(long sequence, int tokens, double secondsSinceReserved, double now)
+    {
+        if (!_requests.CanOpen(sequence) || !_tokens.CanOpen(sequence))
+        {
+            return false;
+        }
+
+        _requests.Open(sequence, 1, now - secondsSinceReserved, now);
+        _tokens.Open(sequence, tokens, now - secondsSinceReserved, now);
+        return true;
+    }
+
+    /// <summary>
+    /// Counts in the windows an attempt whose outcome an earlier process recorded, as that process
+    /// counted it when it settled the attempt: <paramref name="tokens"/> from when the provider
+    /// received the call, <paramref name="secondsSinceReceived"/> ago. One the windows hold open
+    /// under <paramref name="sequence"/> (seeded while it was still under way) is settled so.
+    /// </summary>
+    public void SeedSettled(long sequence, int tokens, double secondsSinceReceived, double now)
+    {
+        var receivedAt = now - secondsSinceReceived;
+        if (_requests.Settle(sequence, 1, receivedAt, now))
+        {
+            _tokens.Settle(sequence, tokens, receivedAt, now);
+            return;
+        }
+
+        _requests.Add(1, receivedAt, now);
+        _tokens.Add(tokens, receivedAt, now);
+    }
+
     /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>
     public void Restore(double requests, double tokens, double secondsSince, double now)
     {

@@ -9,7 +9,8 @@ namespace Dispatcher.Quotas;
 /// <summary>
 /// Carries quota state across restarts: restores bucket levels before the bus starts consuming
 /// (saved twice a second while running and once more on a clean stop) and refills the sliding
-/// windows from the attempts the ledger shows were sent in the last window. A restarted
+/// windows from the attempts the ledger shows the providers still count: those settled in the
+/// last window, retries and fallbacks included, and those still under way. A restarted
 /// dispatcher neither hands out a fresh burst nor forgets calls its providers still count.
 /// A standby (a second dispatcher waiting on single-active queues) saves nothing until it takes
 /// over, and then reads the state the active process left before routing anything.
@@ -25,7 +26,8 @@ internal sealed class QuotaPersistence(
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    // Dispatches up to this instant are in the sliding windows already; a later seed adds only newer ones.
+    // Attempts sent or settled up to this instant are in the sliding windows already; a later seed
+    // adds only those sent or settled after it.
     private DateTimeOffset _seededUntil = DateTimeOffset.MinValue;
     private volatile bool _takenOver;
 
@@ -51,14 +53,18 @@ internal sealed class QuotaPersistence(
     }
 
     // Levels and spend are set, not added to, so restoring twice is safe; the windows are only
-    // seeded with dispatches newer than the last seed, so none is counted twice.
+    // seeded with attempts sent or settled since the last seed, so none is counted twice: one
+    // seeded while under way is settled by the later seed that reads its outcome.
     private async Task<int> RestoreAsync(CancellationToken ct)
     {
         var levels = await ledger.LoadQuotaLevelsAsync(ct);
         quotas.Restore(levels);
         var readAt = time.GetUtcNow();
-        var since = readAt - quotas.Window - quotas.Padding;
-        quotas.Seed(await ledger.RecentDispatchesAsync(since > _seededUntil ? since : _seededUntil, ct));
+        // An outcome recorded a window ago was received before then; an attempt under way counts
+        // until its open cap.
+        var recordedAfter = readAt - quotas.Window - quotas.Padding;
+        var sentAfter = readAt - quotas.OpenCap;
+        quotas.Seed(await ledger.RecentAttemptsAsync(Later(recordedAfter, _seededUntil), Later(sentAfter, _seededUntil), ct));
         _seededUntil = readAt;
         await RestoreSpendAsync(ct);
         return levels.Count;
@@ -97,6 +103,8 @@ internal sealed class QuotaPersistence(
             }
         }
     }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

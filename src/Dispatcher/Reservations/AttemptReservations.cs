@@ -35,10 +35,6 @@ namespace Dispatcher.Reservations;
 /// </remarks>
 public sealed class AttemptReservations
 {
-    // A call reported as taking longer than a day counts as a day: the window never counts a
-    // call from before its reservation anyway, and TimeSpan cannot hold every double.
-    private const double MaxCallDurationMs = 24 * 60 * 60 * 1000.0;
-
     private readonly QuotaBook _quotas;
     private readonly SpendBook _spend;
     private readonly DeploymentBreakers _breakers;
@@ -162,10 +158,7 @@ public sealed class AttemptReservations
     /// The worker's measures of the call, as durations: one that is not a positive number of
     /// milliseconds is none.
     /// </summary>
-    internal static CallTiming Timing(CompletionAttempted outcome) =>
-        new(Duration(outcome.LatencyMs), outcome.ProviderMs is { } ms && ms >= 0 ? Duration(ms) : null);
-
-    private static TimeSpan Duration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
+    internal static CallTiming Timing(CompletionAttempted outcome) => CallTiming.FromMilliseconds(outcome.LatencyMs, outcome.ProviderMs);
 
     // Closes an open reservation of this process; one from before a restart was never recorded
     // and always goes through.

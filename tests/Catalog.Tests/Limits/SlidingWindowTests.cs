@@ -107,6 +107,32 @@ public sealed class SlidingWindowTests
     }
 
     [Fact]
+    public void Open_ReservedBeforeNow_CountsUntilSettledOrTheCapAfterItsReservation()
+    {
+        var window = new SlidingWindow(100, 60);
+        window.Open(1, 5, reservedAt: -500, now: 0);
+        window.Open(2, 7, reservedAt: -100, now: 0);
+
+        window.Sum(99.9).ShouldBe(12);
+        window.Sum(100).ShouldBe(7, "the first was reserved 600 s before");
+        window.Settle(2, 3, receivedAt: 90, now: 101).ShouldBeTrue();
+        window.Sum(149.9).ShouldBe(3);
+        window.Sum(150).ShouldBe(0);
+    }
+
+    [Fact]
+    public void CanOpen_OnlyASequenceAboveEveryOneHeld()
+    {
+        var window = new SlidingWindow(10, 60);
+        window.CanOpen(5).ShouldBeTrue();
+        window.Open(5, 1, 0);
+
+        window.CanOpen(5).ShouldBeFalse();
+        window.CanOpen(4).ShouldBeFalse();
+        window.CanOpen(6).ShouldBeTrue();
+    }
+
+    [Fact]
     public void OpenCapSeconds_LongWindow_IsTenWindows()
     {
         new SlidingWindow(1, 120).OpenCapSeconds.ShouldBe(1200);

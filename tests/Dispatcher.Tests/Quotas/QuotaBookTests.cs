@@ -134,10 +134,51 @@ public sealed class QuotaBookTests
         var book = Book(time, rpm: 1, padding: 0.05);
         var sent = time.GetUtcNow().AddSeconds(-59).ToString("O");
 
-        book.Seed([new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 }]);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 }]);
 
         time.Advance(TimeSpan.FromSeconds(3.9));
         book["d"].CanAfford(1, book.Now).ShouldBeFalse("sent 59 s ago, taken as received 56 s ago");
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Seed_AttemptUnderWay_CountsUntilItsOutcomeSettlesIt()
+    {
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+        var sent = time.GetUtcNow().AddSeconds(-30).ToString("O");
+
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", Sequence = 5, DispatchedAt = sent, Tokens = 10 }]);
+
+        book["d"].InFlight.ShouldBe(1);
+        time.Advance(TimeSpan.FromSeconds(120));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("its outcome has not arrived: the provider may count it from any moment");
+        book.Settle("d", 5, 10, 4, new CallTiming(TimeSpan.Zero, null), null, null);
+        book["d"].InFlight.ShouldBe(0);
+        time.Advance(TimeSpan.FromSeconds(59.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Seed_AttemptSettled_CountsFromWhenTheProviderReceivedIt()
+    {
+        // Recorded 10 s ago after a 25 s call of which the provider says it spent 15 s: received 25 s ago.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+        var now = time.GetUtcNow();
+
+        book.Seed([new Dispatcher.Ledger.RecentAttempt
+        {
+            DeploymentId = "d", Sequence = 5, DispatchedAt = now.AddMinutes(-20).ToString("O"), RecordedAt = now.AddSeconds(-10).ToString("O"),
+            LatencyMs = 25_000, ProviderMs = 15_000, Tokens = 0,
+        }]);
+
+        book["d"].InFlight.ShouldBe(0);
+        time.Advance(TimeSpan.FromSeconds(34.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
         time.Advance(TimeSpan.FromSeconds(0.1));
         book["d"].CanAfford(1, book.Now).ShouldBeTrue();
     }
@@ -160,9 +201,9 @@ public sealed class QuotaBookTests
         var sent = time.GetUtcNow().AddSeconds(-50).ToString("O");
 
         book.Seed([
-            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
-            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
-            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "gone", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "gone", DispatchedAt = sent, Tokens = 10 },
         ]);
 
         book.Reserve("d", 1);

@@ -63,6 +63,25 @@ public sealed class QuotaPipelineTests
     }
 
     [Fact]
+    public async Task Restart_JobRetriedOnItsDeploymentBeforeTheRestart_NewQuotaBookCountsBothRequests()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[] { EmbeddedPipeline.Simulated("flaky", errorRate: 1) },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 2, Retry = new { BaseDelaySeconds = 0.0, Jitter = 0.0 } } },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        await SubmitAsync(pipeline.Bus, "retried", 1);
+        await EventRecorder.EventuallyAsync(() => !recorder.Failed.IsEmpty, "the job failing after its retry");
+        (await pipeline.AttemptKindsAsync()).Values.Sum().ShouldBe(2);
+
+        await pipeline.RestartAsync();
+
+        var usage = pipeline.Services.GetRequiredService<QuotaBook>().Usage().Single(u => u.DeploymentId == "flaky");
+        usage.RequestsInWindow.ShouldBe(2, "the provider counted both attempts' requests");
+    }
+
+    [Fact]
     public async Task Batch_GroupBudget_NeverCrossedAndRemembersSpendAcrossRestart()
     {
         // Each job is estimated at about 30 tokens x $1000/1M = $0.03; the cap allows a few.
