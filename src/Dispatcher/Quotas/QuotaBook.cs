@@ -81,8 +81,8 @@ public sealed class QuotaBook
     /// provider's signals. The windows count the call from when the provider received it, as
     /// <paramref name="timing"/> tells (<see cref="CallTiming.SinceReceived"/> with this book's
     /// <see cref="Padding"/>). A reservation an earlier process made is settled alike when the
-    /// windows were seeded with it (<see cref="Seed"/>); a sequence the windows do not hold changes
-    /// only the token bucket.
+    /// windows were seeded with it (<see cref="Seed"/>); one the windows no longer hold (past its
+    /// open cap) or never held still counts from when the provider received the call.
     /// </summary>
     public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter)
     {

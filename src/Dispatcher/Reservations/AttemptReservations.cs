@@ -25,8 +25,9 @@ namespace Dispatcher.Reservations;
 /// sequence is below <see cref="QuotaBook.FirstSequence"/> (or 0, when the ledger recorded
 /// none). It is settled or released whenever asked, as before the record existed; the caller
 /// asks once, as it settles only on the first report of an attempt, which the ledger's write of
-/// that report decides. Its quota settle changes only the token bucket, as this process's
-/// windows never held it.
+/// that report decides. Its quota settle closes the reservation the start-up seed held open for
+/// it (<see cref="QuotaBook.Seed"/>), or else counts the call in the windows from when the
+/// provider received it.
 /// </para>
 /// <para>
 /// An attempt whose outcome never reaches this process stays in the record, a few bytes, until

@@ -101,7 +101,7 @@ public sealed class SlidingWindowTests
         window.Sum(599.9).ShouldBe(12);
         window.Sum(600).ShouldBe(7);
         window.OpenCount.ShouldBe(1);
-        window.Settle(1, 5, receivedAt: 599, now: 601).ShouldBeFalse("a settle of a dropped entry comes too late to count");
+        window.Settle(1, 5, receivedAt: 599, now: 601).ShouldBeFalse("the window no longer holds it (its owner counts the call anew: DeploymentQuota.Settle)");
         window.Sum(601).ShouldBe(7);
         window.Sum(900).ShouldBe(0);
     }

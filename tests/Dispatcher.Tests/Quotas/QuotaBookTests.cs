@@ -71,7 +71,7 @@ public sealed class QuotaBookTests
     }
 
     [Fact]
-    public void Settle_SequenceFromAnEarlierProcess_IsHarmless()
+    public void Settle_SequenceFromAnEarlierProcess_CountsItsCallAndLeavesThisProcesssReservationOpen()
     {
         var time = new FakeTimeProvider();
         var earlier = Book(time).Reserve("d", 10);
@@ -84,8 +84,8 @@ public sealed class QuotaBookTests
 
         var usage = book.Usage().Single();
         usage.InFlight.ShouldBe(1);
-        usage.RequestsInWindow.ShouldBe(1);
-        usage.TokensInWindow.ShouldBe(10);
+        usage.RequestsInWindow.ShouldBe(2, "this process's reservation and the earlier one's call; the one with no reservation recorded was counted by the seed");
+        usage.TokensInWindow.ShouldBe(15);
     }
 
     [Fact]
@@ -140,6 +140,54 @@ public sealed class QuotaBookTests
         book["d"].CanAfford(1, book.Now).ShouldBeFalse("sent 59 s ago, taken as received 56 s ago");
         time.Advance(TimeSpan.FromSeconds(0.1));
         book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_AfterTheOpenCapDroppedTheReservation_CountsTheCallFromWhenTheProviderReceivedIt()
+    {
+        // The work item waited in the broker for 11 minutes; the provider received the call 20 s
+        // before its outcome reached the dispatcher.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+        var sequence = book.Reserve("d", 10);
+        time.Advance(TimeSpan.FromMinutes(11));
+        book.Usage().Single().InFlight.ShouldBe(0, "the reservation passed its open cap");
+
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
+
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("the provider counts the call until 40 s from now");
+        time.Advance(TimeSpan.FromSeconds(39.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_ReservedByAnEarlierProcessAndNotSeeded_CountsTheCallFromWhenTheProviderReceivedIt()
+    {
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+
+        book.Settle("d", book.FirstSequence - 1000, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
+
+        time.Advance(TimeSpan.FromSeconds(39.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_NoRecordedReservation_CountsOnlyWhatTheSeedCounted()
+    {
+        // An attempt the ledger recorded no reservation for is seeded as received the padding
+        // after it was sent; its outcome must not count it a second time.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 2);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = time.GetUtcNow().AddSeconds(-1).ToString("O"), Tokens = 10 }]);
+
+        book.Settle("d", 0, 10, 5, new CallTiming(TimeSpan.Zero, null), null, null);
+
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue("one request of two in the window");
     }
 
     [Fact]
