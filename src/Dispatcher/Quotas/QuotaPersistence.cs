@@ -71,38 +71,43 @@ internal sealed class QuotaPersistence(
     }
 
     // Spend is not saved separately: the ledger's jobs are the record of it, so a restart
-    // recomputes every cap's account from them and never forgets money already spent.
+    // recomputes every cap's account from them and never forgets money already spent. Each job
+    // counts against exactly the caps routing reserved it on and its settle charged: those of the
+    // deployment that ran it (SpendBook.KeysFor), so a job that fell back to another model group
+    // counts against that group's cap, not its own group's.
     private async Task RestoreSpendAsync(CancellationToken ct)
     {
         var deployments = catalog.Value.Deployments.ToDictionary(d => d.Id, StringComparer.Ordinal);
         foreach (var period in spend.Caps.GroupBy(c => c.Budget.PeriodStart(time.GetUtcNow())))
         {
-            var rows = await ledger.SpendSinceAsync(period.Key, ct);
+            var accounts = new Dictionary<string, (decimal Spent, decimal Reserved)>(StringComparer.Ordinal);
+            foreach (var row in await ledger.SpendSinceAsync(period.Key, ct))
+            {
+                deployments.TryGetValue(row.DeploymentId, out var deployment);
+                var (spent, reserved) = row.State == JobState.Succeeded
+                    ? ((decimal)row.Cost, 0m)
+                    : (0m, deployment is null ? 0m : Dispatching.CostCalculator.Cost(deployment, row.EstPromptTokens, row.MaxTokens));
+                foreach (var key in KeysFor(row, deployment))
+                {
+                    var account = accounts.GetValueOrDefault(key);
+                    accounts[key] = (account.Spent + spent, account.Reserved + reserved);
+                }
+            }
+
             foreach (var (key, _) in period)
             {
-                decimal spent = 0, reserved = 0;
-                foreach (var row in rows)
-                {
-                    if (key != SpendBook.DeploymentKey(row.DeploymentId) && key != SpendBook.GroupKey(row.ModelGroup)
-                        && (row.Tenant is null || key != SpendBook.TenantKey(row.Tenant)))
-                    {
-                        continue;
-                    }
-
-                    if (row.State == JobState.Succeeded)
-                    {
-                        spent += (decimal)row.Cost;
-                    }
-                    else if (deployments.TryGetValue(row.DeploymentId, out var d))
-                    {
-                        reserved += Dispatching.CostCalculator.Cost(d, row.EstPromptTokens, row.MaxTokens);
-                    }
-                }
-
+                var (spent, reserved) = accounts.GetValueOrDefault(key);
                 spend.Restore(key, spent, reserved);
             }
         }
     }
+
+    // A deployment no longer in the catalog has no cap of its own and its group is no longer
+    // known: what it spent counts against the job's own group.
+    private static IEnumerable<string> KeysFor(SpendRow row, DeploymentOptions? deployment) =>
+        deployment is not null
+            ? SpendBook.KeysFor(deployment, row.Tenant)
+            : row.Tenant is null ? [SpendBook.GroupKey(row.ModelGroup)] : [SpendBook.GroupKey(row.ModelGroup), SpendBook.TenantKey(row.Tenant)];
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 

@@ -1,4 +1,5 @@
 using Dispatcher.Catalog;
+using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
 using Dispatcher.Tests.Support;
@@ -10,7 +11,7 @@ namespace Dispatcher.Tests.Quotas;
 
 /// <summary>
 /// What a restarted dispatcher reads back from a real ledger file: the quota windows seeded
-/// from the attempts its providers still count.
+/// from the attempts its providers still count, and the spend against every cap.
 /// </summary>
 public sealed class QuotaPersistenceTests : IAsyncLifetime
 {
@@ -20,8 +21,14 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
     {
         Deployments =
         [
-            new DeploymentOptions { Id = "d1", ModelGroup = "g", Rpm = 10, Tpm = 10_000, BurstFraction = 1 },
-            new DeploymentOptions { Id = "d2", ModelGroup = "g", Rpm = 10, Tpm = 10_000, BurstFraction = 1 },
+            new DeploymentOptions { Id = "d1", ModelGroup = "g", Rpm = 10, Tpm = 10_000, BurstFraction = 1, InputPricePerMillion = 1, OutputPricePerMillion = 2 },
+            // The group g falls back to.
+            new DeploymentOptions { Id = "d2", ModelGroup = "h", Rpm = 10, Tpm = 10_000, BurstFraction = 1, InputPricePerMillion = 3, OutputPricePerMillion = 4 },
+        ],
+        ModelGroups =
+        [
+            new ModelGroupOptions { Name = "g", Fallbacks = ["h"], Budget = new BudgetOptions { Limit = 100, Period = BudgetPeriod.Day } },
+            new ModelGroupOptions { Name = "h", Budget = new BudgetOptions { Limit = 100, Period = BudgetPeriod.Day } },
         ],
         QuotaWindow = TimeSpan.FromSeconds(60),
         QuotaWindowPadding = 0,
@@ -101,7 +108,7 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
         // nor held open until its cap.
         var job = await AcceptAsync("a");
         await SendAsync(job, "d1", attempt: 1, sequence: 11);
-        var (book, persistence) = await StartStandbyAsync();
+        var (book, persistence, _) = await StartStandbyAsync();
         Usage(book, "d1").InFlight.ShouldBe(1);
 
         _time.Advance(TimeSpan.FromSeconds(5));
@@ -118,6 +125,24 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
         Usage(book, "d1").RequestsInWindow.ShouldBe(1, "received when its outcome was recorded, 59.9 s ago");
         _time.Advance(TimeSpan.FromSeconds(0.1));
         Usage(book, "d1").RequestsInWindow.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task StartAsync_FallbackUnderWayOnAnotherGroupsDeployment_ReservesItsEstimateWhereRoutingDid()
+    {
+        var job = await AcceptAsync("a");
+        await SendAsync(job, "d1", attempt: 1, sequence: 11);
+        await OutcomeAsync(job, "d1", attempt: 1, "ServerError", latencyMs: 0);
+        await SendAsync(job, "d2", attempt: 2, sequence: 12);
+        var running = new SpendBook(_catalog, _time);
+        running.Reserve(_catalog.Value.Deployments[1], null, CostCalculator.Cost(_catalog.Value.Deployments[1], 10, 20));
+
+        var (_, spend) = await RestartWithSpendAsync();
+
+        foreach (var key in new[] { SpendBook.GroupKey("g"), SpendBook.GroupKey("h") })
+        {
+            spend.Account(key).ShouldBe(running.Account(key), key);
+        }
     }
 
     private static QuotaUsage Usage(QuotaBook book, string deploymentId) => book.Usage().Single(u => u.DeploymentId == deploymentId);
@@ -142,18 +167,21 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
             },
             default)).ShouldBeTrue();
 
-    private async Task<QuotaBook> RestartAsync()
+    private async Task<QuotaBook> RestartAsync() => (await RestartWithSpendAsync()).Quotas;
+
+    private async Task<(QuotaBook Quotas, SpendBook Spend)> RestartWithSpendAsync()
     {
-        var (book, persistence) = await StartStandbyAsync();
+        var (book, persistence, spend) = await StartStandbyAsync();
         await persistence.StopAsync(default);
-        return book;
+        return (book, spend);
     }
 
-    private async Task<(QuotaBook Book, QuotaPersistence Persistence)> StartStandbyAsync()
+    private async Task<(QuotaBook Book, QuotaPersistence Persistence, SpendBook Spend)> StartStandbyAsync()
     {
         var book = new QuotaBook(_catalog, _time);
-        var persistence = new QuotaPersistence(book, new SpendBook(_catalog, _time), _catalog, _ledger, _time, NullLogger<QuotaPersistence>.Instance);
+        var spend = new SpendBook(_catalog, _time);
+        var persistence = new QuotaPersistence(book, spend, _catalog, _ledger, _time, NullLogger<QuotaPersistence>.Instance);
         await persistence.StartAsync(default);
-        return (book, persistence);
+        return (book, persistence, spend);
     }
 }
