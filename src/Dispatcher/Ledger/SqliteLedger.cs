@@ -21,7 +21,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         tenant AS Tenant, priority AS Priority, session_key AS SessionKey, deadline AS Deadline,
         body AS Body, state AS State, attempts AS Attempts, deployment_id AS DeploymentId,
         est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens, prompt_tokens AS PromptTokens,
-        completion_tokens AS CompletionTokens, cost AS Cost, error_kind AS ErrorKind,
+        completion_tokens AS CompletionTokens, cost_exact AS CostExact, cost AS CostReal, error_kind AS ErrorKind,
         error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
         request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
         completed_at AS CompletedAt, quota_seq AS QuotaSeq, route_reason AS RouteReason,
@@ -78,12 +78,12 @@ public sealed class SqliteLedger : IAsyncDisposable
         """
         UPDATE jobs SET state = @state, deployment_id = COALESCE(@deploymentId, deployment_id),
           attempts = MAX(attempts, @attempts), response = @response, prompt_tokens = @promptTokens,
-          completion_tokens = @completionTokens, cost = @cost, error_kind = @errorKind,
+          completion_tokens = @completionTokens, cost = @cost, cost_exact = @costExact, error_kind = @errorKind,
           error_message = @errorMessage, status_code = @statusCode, request_id = @requestId,
           latency_ms = @latencyMs, completed_at = @now, updated_at = @now
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
         """,
-        "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost",
+        "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost", "@costExact",
         "@errorKind", "@errorMessage", "@statusCode", "@requestId", "@latencyMs", "@now");
 
     private static readonly Statement JobById = new($"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId", "@jobId");
@@ -207,7 +207,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                 t,
                 completion.Succeeded ? JobState.Succeeded : JobState.Failed,
                 completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
-                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost,
+                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
                 completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
                 completion.LatencyMs, Now()) == 1,
             ct);
@@ -320,23 +320,35 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>
     /// What counts against spend caps: the cost of jobs that succeeded since <paramref name="since"/>,
-    /// and the estimates of jobs under way, per deployment, group and tenant.
+    /// and the estimates of jobs under way, per deployment, group and tenant. Costs are summed
+    /// here as decimals, exactly, as SQLite could sum them only as doubles.
     /// </summary>
     public async Task<IReadOnlyList<SpendRow>> SpendSinceAsync(DateTimeOffset since, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<SpendRow>(new CommandDefinition(
+        var rows = c.QueryUnbufferedAsync<SpendJob>(
             """
             SELECT deployment_id AS DeploymentId, model_group AS ModelGroup, tenant AS Tenant, state AS State,
-                   COALESCE(SUM(cost), 0.0) AS Cost, SUM(est_prompt_tokens) AS EstPromptTokens, SUM(max_tokens) AS MaxTokens
+                   cost_exact AS CostExact, cost AS CostReal, est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens
             FROM jobs
             WHERE deployment_id IS NOT NULL
               AND ((state = 'succeeded' AND completed_at >= @since) OR state = 'dispatched')
-            GROUP BY deployment_id, model_group, tenant, state
             """,
-            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
-            cancellationToken: ct));
-        return rows.AsList();
+            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+        var sums = new Dictionary<(string, string, string?, string), SpendRow>();
+        await foreach (var job in rows.WithCancellation(ct))
+        {
+            var key = (job.DeploymentId, job.ModelGroup, job.Tenant, job.State);
+            var sum = sums.GetValueOrDefault(key) ?? new SpendRow { DeploymentId = job.DeploymentId, ModelGroup = job.ModelGroup, Tenant = job.Tenant, State = job.State };
+            sums[key] = sum with
+            {
+                Cost = sum.Cost + (StoredCost.Read(job.CostExact, job.CostReal) ?? 0m),
+                EstPromptTokens = sum.EstPromptTokens + job.EstPromptTokens,
+                MaxTokens = sum.MaxTokens + job.MaxTokens,
+            };
+        }
+
+        return [.. sums.Values];
     }
 
     /// <summary>The job with this id, if recorded.</summary>
@@ -490,6 +502,25 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     private string Now() => _time.GetUtcNow().ToString("O");
+
+    private sealed class SpendJob
+    {
+        public string DeploymentId { get; init; } = "";
+
+        public string ModelGroup { get; init; } = "";
+
+        public string? Tenant { get; init; }
+
+        public string State { get; init; } = "";
+
+        public string? CostExact { get; init; }
+
+        public double? CostReal { get; init; }
+
+        public long EstPromptTokens { get; init; }
+
+        public long MaxTokens { get; init; }
+    }
 
     private sealed class ShareRow
     {

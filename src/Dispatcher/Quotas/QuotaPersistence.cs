@@ -85,7 +85,7 @@ internal sealed class QuotaPersistence(
             {
                 deployments.TryGetValue(row.DeploymentId, out var deployment);
                 var (spent, reserved) = row.State == JobState.Succeeded
-                    ? ((decimal)row.Cost, 0m)
+                    ? (row.Cost, 0m)
                     : (0m, deployment is null ? 0m : Dispatching.CostCalculator.Cost(deployment, row.EstPromptTokens, row.MaxTokens));
                 foreach (var key in KeysFor(row, deployment))
                 {

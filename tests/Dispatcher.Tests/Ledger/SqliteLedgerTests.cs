@@ -62,7 +62,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var stored = await _ledger.GetJobAsync(job.JobId, default);
         stored!.State.ShouldBe(JobState.Succeeded);
         stored.CompletionTokens.ShouldBe(7);
-        stored.Cost.ShouldBe(0.5);
+        stored.Cost.ShouldBe(0.5m);
     }
 
     [Fact]
@@ -237,6 +237,56 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
             ("d1", 12, false, 30), // succeeded without reporting usage: what it reserved
             ("d2", 13, true, 30), // under way: what it reserved
         ]);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_CostsKeptAsReal_ReadsThemAsTheDecimalsTheyWere()
+    {
+        var path = _dir.File("real-costs.db");
+        var completed = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            using var create = old.CreateCommand();
+            create.CommandText = $"""
+                CREATE TABLE jobs (job_id TEXT PRIMARY KEY, batch_id TEXT, custom_id TEXT NOT NULL, model_group TEXT NOT NULL, tenant TEXT, priority INTEGER NOT NULL DEFAULT 0, session_key TEXT, deadline TEXT, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, deployment_id TEXT, est_prompt_tokens INTEGER NOT NULL DEFAULT 0, max_tokens INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, error_kind TEXT, error_message TEXT, status_code INTEGER, response TEXT, request_id TEXT, latency_ms REAL, result_published INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT);
+                INSERT INTO jobs(job_id, custom_id, model_group, body, state, deployment_id, cost, created_at, updated_at, completed_at)
+                VALUES ('a', 'a', 'g', '[]', 'succeeded', 'd1', 0.1, '{completed}', '{completed}', '{completed}'),
+                       ('b', 'b', 'g', '[]', 'succeeded', 'd1', 0.000025, '{completed}', '{completed}', '{completed}');
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await ledger.InitializeAsync(default);
+        // A row an older version writes afterwards has only the REAL.
+        await using (var older = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await older.OpenAsync();
+            using var insert = older.CreateCommand();
+            insert.CommandText = $"""
+                INSERT INTO jobs(job_id, custom_id, model_group, body, state, deployment_id, cost, created_at, updated_at, completed_at)
+                VALUES ('c', 'c', 'g', '[]', 'succeeded', 'd1', 0.3, '{completed}', '{completed}', '{completed}')
+                """;
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        (await ledger.GetJobAsync("a", default))!.Cost.ShouldBe(0.1m);
+        (await ledger.GetJobAsync("b", default))!.CostExact.ShouldBe("0.000025", "copied once, as the decimal the REAL was");
+        (await ledger.GetJobAsync("c", default))!.Cost.ShouldBe(0.3m);
+        (await ledger.SpendSinceAsync(DateTimeOffset.UtcNow.AddHours(-1), default)).Single().Cost.ShouldBe(0.400025m);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_CostOfManyDigits_IsReadBackExactly()
+    {
+        var job = await _ledger.AcceptJobAsync(Job("a"), default);
+        var cost = 0.0000012345678901234567890123m;
+
+        await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d1", 1, "{}", 1, 1, cost, null, null, 200, null, 1), default);
+
+        (await _ledger.GetJobAsync(job.JobId, default))!.Cost.ShouldBe(cost);
     }
 
     [Fact]

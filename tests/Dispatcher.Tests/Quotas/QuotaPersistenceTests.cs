@@ -145,6 +145,39 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task StartAsync_ManyJobsOfAFewMillionthsEach_SpendSumsExactly()
+    {
+        // A cost with more significant digits than a double holds, as a price per million
+        // tokens with many decimals gives: summed as doubles it comes back rounded.
+        const int Jobs = 1_000;
+        const decimal Cost = 0.0000012345678901234567m;
+        for (var i = 0; i < Jobs; i++)
+        {
+            var job = await AcceptAsync($"j{i}");
+            await SendAsync(job, "d1", attempt: 1, sequence: 100 + i);
+            (await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d1", 1, "{}", 1, 0, Cost, null, null, 200, null, 1), default)).ShouldBeTrue();
+        }
+
+        var (_, spend) = await RestartWithSpendAsync();
+
+        spend.Account(SpendBook.GroupKey("g")).Spent.ShouldBe(Jobs * Cost);
+    }
+
+    [Fact]
+    public async Task StartAsync_CostWithMoreDigitsThanADouble_SpendKeepsEveryDigit()
+    {
+        var cost = 0.1234567890123456789012345m;
+        var job = await AcceptAsync("a");
+        await SendAsync(job, "d1", attempt: 1, sequence: 11);
+        await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d1", 1, "{}", 1, 0, cost, null, null, 200, null, 1), default);
+
+        var (_, spend) = await RestartWithSpendAsync();
+
+        spend.Account(SpendBook.GroupKey("g")).Spent.ShouldBe(cost);
+        (await _ledger.GetJobAsync(job.JobId, default))!.Cost.ShouldBe(cost);
+    }
+
     private static QuotaUsage Usage(QuotaBook book, string deploymentId) => book.Usage().Single(u => u.DeploymentId == deploymentId);
 
     private async Task<JobRow> AcceptAsync(string customId) =>
