@@ -47,7 +47,7 @@ public sealed class SlidingWindow
         // call is over within its timeout, but its work item may first wait in the broker for a
         // while (workers restarting, a backlog behind MaxParallel): ten minutes, or ten windows
         // for long windows, is far beyond any wait that still counts with the provider.
-        OpenCapSeconds = Math.Max(10 * windowSeconds, 600);
+        OpenCapSeconds = OpenCapFor(windowSeconds);
     }
 
     /// <summary>Most a window may hold.</summary>
@@ -61,6 +61,9 @@ public sealed class SlidingWindow
     /// its reservation, which is out of the window by then.
     /// </summary>
     public double OpenCapSeconds { get; }
+
+    /// <summary>The <see cref="OpenCapSeconds"/> of a window <paramref name="windowSeconds"/> long.</summary>
+    public static double OpenCapFor(double windowSeconds) => Math.Max(10 * windowSeconds, 600);
 
     /// <summary>Entries reserved and not yet settled (nor dropped as stale).</summary>
     public int OpenCount => _openCount;
@@ -120,19 +123,30 @@ public sealed class SlidingWindow
     /// Records a reservation: it counts from now until it is settled. Sequences must increase
     /// from one reservation to the next.
     /// </summary>
-    public void Open(long sequence, double amount, double now)
+    public void Open(long sequence, double amount, double now) => Open(sequence, amount, now, now);
+
+    /// <summary>
+    /// Records a reservation made at <paramref name="reservedAt"/> (no later than now): one an
+    /// earlier process made and had not settled, which this window now holds in its place. It
+    /// counts until it is settled or <see cref="OpenCapSeconds"/> after <paramref name="reservedAt"/>.
+    /// Sequences must increase from one reservation to the next (<see cref="CanOpen"/>).
+    /// </summary>
+    public void Open(long sequence, double amount, double reservedAt, double now)
     {
         Evict(now);
-        if (_open.Count > 0 && _open[_open.Count - 1].Sequence >= sequence)
+        if (!CanOpen(sequence))
         {
             throw new ArgumentOutOfRangeException(nameof(sequence), sequence, "reservation sequences must increase");
         }
 
-        _open.PushBack(new OpenEntry(sequence, now, amount, Closed: false));
+        _open.PushBack(new OpenEntry(sequence, reservedAt, amount, Closed: false));
         _openCount++;
         _openSum += amount;
-        _nextDeparture = Math.Min(_nextDeparture, now + OpenCapSeconds);
+        _nextDeparture = Math.Min(_nextDeparture, reservedAt + OpenCapSeconds);
     }
+
+    /// <summary>Whether <paramref name="sequence"/> is above every reservation the window still holds in order, so it may be opened.</summary>
+    public bool CanOpen(long sequence) => _open.Count == 0 || _open[_open.Count - 1].Sequence < sequence;
 
     /// <summary>
     /// Settles the reservation <paramref name="sequence"/> at <paramref name="amount"/>: it counts

@@ -80,6 +80,7 @@ public sealed class CompletionAttemptedConsumer(
                 StatusCode = outcome.StatusCode,
                 Message = outcome.ErrorMessage,
                 LatencyMs = outcome.LatencyMs,
+                ProviderMs = outcome.ProviderMs,
                 PromptTokens = outcome.Usage?.PromptTokens,
                 CompletionTokens = outcome.Usage?.CompletionTokens,
             },

@@ -101,7 +101,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
                 response.RootElement,
                 (int?)job.PromptTokens,
                 (int?)job.CompletionTokens,
-                (decimal)(job.Cost ?? 0),
+                job.Cost ?? 0m,
                 job.LatencyMs,
                 job.RequestId,
                 publisher,

@@ -10,6 +10,7 @@ public sealed record AttemptRow
     public long? StatusCode { get; init; }
     public string? Message { get; init; }
     public double LatencyMs { get; init; }
+    public double? ProviderMs { get; init; }
     public long? PromptTokens { get; init; }
     public long? CompletionTokens { get; init; }
 }

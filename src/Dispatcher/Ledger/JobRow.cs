@@ -19,7 +19,16 @@ public sealed record JobRow
     public long MaxTokens { get; init; }
     public long? PromptTokens { get; init; }
     public long? CompletionTokens { get; init; }
-    public double? Cost { get; init; }
+
+    /// <summary>What the job cost, exactly; null until it ended.</summary>
+    public decimal? Cost => StoredCost.Read(CostExact, CostReal);
+
+    /// <summary>The cost as the ledger keeps it, exact (<see cref="StoredCost"/>).</summary>
+    public string? CostExact { get; init; }
+
+    /// <summary>The cost as a REAL, all a row written before costs were kept exactly has.</summary>
+    public double? CostReal { get; init; }
+
     public string? ErrorKind { get; init; }
     public string? ErrorMessage { get; init; }
     public long? StatusCode { get; init; }

@@ -72,28 +72,54 @@ internal static class Schema
         );
         """;
 
-    // Columns added after the first release of a table: (table, column, declaration).
-    private static readonly (string Table, string Column, string Declaration)[] AddedColumns =
+    // Columns added after the first release of a table: (table, column, declaration, and what
+    // fills the column for the rows a file already holds, when they need more than its default).
+    private static readonly (string Table, string Column, string Declaration, Func<SqliteConnection, CancellationToken, Task>? Fill)[] AddedColumns =
     [
-        ("jobs", "quota_seq", "INTEGER"),
-        ("jobs", "route_reason", "TEXT"),
-        ("jobs", "dispatched_at", "TEXT"),
-        ("jobs", "attempt_base", "INTEGER NOT NULL DEFAULT 0"),
-        ("jobs", "replays", "INTEGER NOT NULL DEFAULT 0"),
+        ("jobs", "quota_seq", "INTEGER", null),
+        ("jobs", "route_reason", "TEXT", null),
+        ("jobs", "dispatched_at", "TEXT", null),
+        ("jobs", "attempt_base", "INTEGER NOT NULL DEFAULT 0", null),
+        ("jobs", "replays", "INTEGER NOT NULL DEFAULT 0", null),
         // When the attempt was sent to its deployment: with recorded_at, how long each attempt
         // took end to end, and whether a deployment was called while a Retry-After paused it.
-        ("attempts", "dispatched_at", "TEXT"),
+        ("attempts", "dispatched_at", "TEXT", null),
+        // The attempt's quota reservation and the provider's own time on the call: with
+        // dispatched_at, recorded_at and latency_ms, what a restarted dispatcher needs to count
+        // each attempt in its quota windows as the process that settled it did.
+        ("attempts", "quota_seq", "INTEGER", null),
+        ("attempts", "provider_ms", "REAL", null),
+        // A job's cost as exact decimal text (StoredCost); jobs.cost, a REAL, is still written for
+        // the batch totals SQL sums and for older versions reading the file.
+        ("jobs", "cost_exact", "TEXT", CopyCostsAsync),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)
     {
-        foreach (var (table, column, declaration) in AddedColumns)
+        foreach (var (table, column, declaration, fill) in AddedColumns)
         {
             var columns = await connection.QueryAsync<string>(new CommandDefinition($"SELECT name FROM pragma_table_info('{table}')", cancellationToken: ct));
             if (!columns.Contains(column, StringComparer.OrdinalIgnoreCase))
             {
+                // In the same transaction as the column: a process stopped half-way adds it anew.
                 await connection.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} ADD COLUMN {column} {declaration}", cancellationToken: ct));
+                if (fill is not null)
+                {
+                    await fill(connection, ct);
+                }
             }
         }
+    }
+
+    // The costs a ledger kept as REAL, copied once as the decimal nearest each (15 significant
+    // digits, what a double holds), so every row has its cost in the one column spend reads.
+    private static async Task CopyCostsAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        var rows = await connection.QueryAsync<(long RowId, double Cost)>(new CommandDefinition(
+            "SELECT rowid, cost FROM jobs WHERE cost IS NOT NULL AND cost_exact IS NULL", cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE jobs SET cost_exact = @Exact WHERE rowid = @RowId",
+            rows.Select(r => new { r.RowId, Exact = StoredCost.ToText((decimal)r.Cost) }),
+            cancellationToken: ct));
     }
 }

@@ -21,7 +21,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         tenant AS Tenant, priority AS Priority, session_key AS SessionKey, deadline AS Deadline,
         body AS Body, state AS State, attempts AS Attempts, deployment_id AS DeploymentId,
         est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens, prompt_tokens AS PromptTokens,
-        completion_tokens AS CompletionTokens, cost AS Cost, error_kind AS ErrorKind,
+        completion_tokens AS CompletionTokens, cost_exact AS CostExact, cost AS CostReal, error_kind AS ErrorKind,
         error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
         request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
         completed_at AS CompletedAt, quota_seq AS QuotaSeq, route_reason AS RouteReason,
@@ -64,27 +64,28 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private static readonly Statement InsertAttempt = new(
         """
-        INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms,
-                             prompt_tokens, completion_tokens, recorded_at, dispatched_at)
-        VALUES (@jobId, @attempt, @deploymentId, @errorKind, @statusCode, @message, @latencyMs,
+        INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms, provider_ms,
+                             prompt_tokens, completion_tokens, recorded_at, dispatched_at, quota_seq)
+        VALUES (@jobId, @attempt, @deploymentId, @errorKind, @statusCode, @message, @latencyMs, @providerMs,
                 @promptTokens, @completionTokens, @now,
-                -- The job's send time is this attempt's until the next attempt is marked.
-                (SELECT dispatched_at FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId))
+                -- The job's send time and reservation are this attempt's until the next attempt is marked.
+                (SELECT dispatched_at FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId),
+                (SELECT quota_seq FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId))
         ON CONFLICT(job_id, attempt) DO NOTHING
         """,
-        "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs",
+        "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs", "@providerMs",
         "@promptTokens", "@completionTokens", "@now");
 
     private static readonly Statement Complete = new(
         """
         UPDATE jobs SET state = @state, deployment_id = COALESCE(@deploymentId, deployment_id),
           attempts = MAX(attempts, @attempts), response = @response, prompt_tokens = @promptTokens,
-          completion_tokens = @completionTokens, cost = @cost, error_kind = @errorKind,
+          completion_tokens = @completionTokens, cost = @cost, cost_exact = @costExact, error_kind = @errorKind,
           error_message = @errorMessage, status_code = @statusCode, request_id = @requestId,
           latency_ms = @latencyMs, completed_at = @now, updated_at = @now
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
         """,
-        "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost",
+        "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost", "@costExact",
         "@errorKind", "@errorMessage", "@statusCode", "@requestId", "@latencyMs", "@now");
 
     private static readonly Statement JobById = new($"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId", "@jobId");
@@ -201,7 +202,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                 c,
                 t,
                 attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                attempt.Message, attempt.LatencyMs, attempt.PromptTokens, attempt.CompletionTokens, Now()) == 1,
+                attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, Now()) == 1,
             ct);
 
     /// <summary>
@@ -215,7 +216,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                 t,
                 completion.Succeeded ? JobState.Succeeded : JobState.Failed,
                 completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
-                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost,
+                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
                 completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
                 completion.LatencyMs, Now()) == 1,
             ct);
@@ -283,21 +284,35 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     /// <summary>
-    /// Attempts sent since <paramref name="since"/>, oldest first, with the tokens they count for
-    /// (what they used when known, what was reserved otherwise): a restarted dispatcher refills
-    /// its sliding windows from them, since its provider's windows still hold those calls.
+    /// The attempts a restarted dispatcher refills its sliding windows from, since its providers
+    /// still count them: every attempt whose outcome was recorded after <paramref name="recordedAfter"/>
+    /// (retries and fallbacks of one job each count), and every attempt still under way that was
+    /// sent after <paramref name="sentAfter"/>.
     /// </summary>
-    public async Task<IReadOnlyList<RecentDispatch>> RecentDispatchesAsync(DateTimeOffset since, CancellationToken ct)
+    public async Task<IReadOnlyList<RecentAttempt>> RecentAttemptsAsync(DateTimeOffset recordedAfter, DateTimeOffset sentAfter, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<RecentDispatch>(new CommandDefinition(
+        // An attempt's tokens are what its settle counted: what a success used (what it reserved
+        // when it reported nothing), none for a failure. One under way counts what it reserved.
+        var rows = await c.QueryAsync<RecentAttempt>(new CommandDefinition(
             """
-            SELECT deployment_id AS DeploymentId, dispatched_at AS DispatchedAt,
-                   COALESCE(prompt_tokens + completion_tokens, est_prompt_tokens + max_tokens) AS Tokens
-            FROM jobs WHERE dispatched_at >= @since AND deployment_id IS NOT NULL
-            ORDER BY dispatched_at
+            SELECT a.deployment_id AS DeploymentId, a.quota_seq AS Sequence, a.dispatched_at AS DispatchedAt,
+                   a.recorded_at AS RecordedAt, a.latency_ms AS LatencyMs, a.provider_ms AS ProviderMs,
+                   CASE WHEN a.error_kind = 'None' THEN COALESCE(a.prompt_tokens + a.completion_tokens, j.est_prompt_tokens + j.max_tokens)
+                        ELSE 0 END AS Tokens
+            FROM attempts a JOIN jobs j ON j.job_id = a.job_id
+            WHERE a.recorded_at > @recordedAfter
+            UNION ALL
+            SELECT j.deployment_id, j.quota_seq, j.dispatched_at, NULL, NULL, NULL, j.est_prompt_tokens + j.max_tokens
+            FROM jobs j
+            WHERE j.state = 'dispatched' AND j.deployment_id IS NOT NULL AND j.dispatched_at > @sentAfter
+              AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts)
             """,
-            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
+            new
+            {
+                recordedAfter = recordedAfter.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                sentAfter = sentAfter.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            },
             cancellationToken: ct));
         return rows.AsList();
     }
@@ -314,23 +329,35 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>
     /// What counts against spend caps: the cost of jobs that succeeded since <paramref name="since"/>,
-    /// and the estimates of jobs under way, per deployment, group and tenant.
+    /// and the estimates of jobs under way, per deployment, group and tenant. Costs are summed
+    /// here as decimals, exactly, as SQLite could sum them only as doubles.
     /// </summary>
     public async Task<IReadOnlyList<SpendRow>> SpendSinceAsync(DateTimeOffset since, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<SpendRow>(new CommandDefinition(
+        var rows = c.QueryUnbufferedAsync<SpendJob>(
             """
             SELECT deployment_id AS DeploymentId, model_group AS ModelGroup, tenant AS Tenant, state AS State,
-                   COALESCE(SUM(cost), 0.0) AS Cost, SUM(est_prompt_tokens) AS EstPromptTokens, SUM(max_tokens) AS MaxTokens
+                   cost_exact AS CostExact, cost AS CostReal, est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens
             FROM jobs
             WHERE deployment_id IS NOT NULL
               AND ((state = 'succeeded' AND completed_at >= @since) OR state = 'dispatched')
-            GROUP BY deployment_id, model_group, tenant, state
             """,
-            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
-            cancellationToken: ct));
-        return rows.AsList();
+            new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+        var sums = new Dictionary<(string, string, string?, string), SpendRow>();
+        await foreach (var job in rows.WithCancellation(ct))
+        {
+            var key = (job.DeploymentId, job.ModelGroup, job.Tenant, job.State);
+            var sum = sums.GetValueOrDefault(key) ?? new SpendRow { DeploymentId = job.DeploymentId, ModelGroup = job.ModelGroup, Tenant = job.Tenant, State = job.State };
+            sums[key] = sum with
+            {
+                Cost = sum.Cost + (StoredCost.Read(job.CostExact, job.CostReal) ?? 0m),
+                EstPromptTokens = sum.EstPromptTokens + job.EstPromptTokens,
+                MaxTokens = sum.MaxTokens + job.MaxTokens,
+            };
+        }
+
+        return [.. sums.Values];
     }
 
     /// <summary>The job with this id, if recorded.</summary>
@@ -345,7 +372,7 @@ public sealed class SqliteLedger : IAsyncDisposable
             """
             SELECT job_id AS JobId, attempt AS Attempt, deployment_id AS DeploymentId, error_kind AS ErrorKind,
                    status_code AS StatusCode, message AS Message, latency_ms AS LatencyMs,
-                   prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens
+                   provider_ms AS ProviderMs, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens
             FROM attempts WHERE job_id = @jobId ORDER BY attempt
             """,
             new { jobId },
@@ -525,6 +552,25 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     private string Now() => _time.GetUtcNow().ToString("O");
+
+    private sealed class SpendJob
+    {
+        public string DeploymentId { get; init; } = "";
+
+        public string ModelGroup { get; init; } = "";
+
+        public string? Tenant { get; init; }
+
+        public string State { get; init; } = "";
+
+        public string? CostExact { get; init; }
+
+        public double? CostReal { get; init; }
+
+        public long EstPromptTokens { get; init; }
+
+        public long MaxTokens { get; init; }
+    }
 
     private sealed class ShareRow
     {

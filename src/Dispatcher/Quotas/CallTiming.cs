@@ -11,6 +11,17 @@ namespace Dispatcher.Quotas;
 /// </param>
 public readonly record struct CallTiming(TimeSpan Latency, TimeSpan? ProviderTime)
 {
+    // A call reported as taking longer than a day counts as a day: the window never counts a
+    // call from before its reservation anyway, and TimeSpan cannot hold every double.
+    private const double MaxCallDurationMs = 24 * 60 * 60 * 1000.0;
+
+    /// <summary>
+    /// The worker's measures of a call in milliseconds (as an outcome reports them and the ledger
+    /// keeps them), as durations: one that is not a positive number of milliseconds is none.
+    /// </summary>
+    public static CallTiming FromMilliseconds(double latencyMs, double? providerMs) =>
+        new(Duration(latencyMs), providerMs is { } ms && ms >= 0 ? Duration(ms) : null);
+
     /// <summary>
     /// How long before the outcome the provider received the call, at the latest. Said by the
     /// provider, it is exact, whatever the request's way to the provider took. Else the call is
@@ -28,4 +39,6 @@ public readonly record struct CallTiming(TimeSpan Latency, TimeSpan? ProviderTim
         var since = latency - padding;
         return since > TimeSpan.Zero ? since : TimeSpan.Zero;
     }
+
+    private static TimeSpan Duration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
 }

@@ -81,7 +81,11 @@ public sealed class DeploymentQuota
     /// the call ended, so this is a little later than the provider received it, which keeps the
     /// call in our window at least as long as in the provider's.
     /// </summary>
-    /// <param name="sequence">The reservation's sequence; one this quota does not hold open changes only the bucket.</param>
+    /// <param name="sequence">
+    /// The reservation's sequence. One this quota does not hold open (past its open cap, or an
+    /// earlier process's) is counted in the windows from <paramref name="sinceReceived"/> as a new
+    /// entry; 0, a reservation the ledger did not record, changes only the bucket.
+    /// </param>
     /// <param name="reservedTokens">The tokens reserved for the attempt.</param>
     /// <param name="actualTokens">The tokens the call used; 0 when it failed.</param>
     /// <param name="sinceReceived">How long before the worker had the outcome the provider received the call.</param>
@@ -101,8 +105,19 @@ public sealed class DeploymentQuota
         // Zero or negative: the call counts from now.
         var seconds = sinceReceived.TotalSeconds;
         var receivedAt = seconds > 0 ? now - seconds : now;
-        _requests.Settle(sequence, 1, receivedAt, now);
-        _tokens.Settle(sequence, actualTokens, receivedAt, now);
+        if (_requests.Settle(sequence, 1, receivedAt, now))
+        {
+            _tokens.Settle(sequence, actualTokens, receivedAt, now);
+        }
+        else if (sequence != 0)
+        {
+            // Not held open: dropped after its open cap while the call was still on its way (its
+            // work item waited that long), or reserved by an earlier process that the seed did
+            // not hold open. The provider counts the call from when it received it all the same.
+            // Sequence 0 is an attempt the ledger kept no reservation for: the seed counted it.
+            _requests.Add(1, receivedAt, now);
+            _tokens.Add(actualTokens, receivedAt, now);
+        }
     }
 
     /// <summary>
@@ -175,6 +190,44 @@ public sealed class DeploymentQuota
     {
         _requests.Add(1, now - secondsSinceReceived, now);
         _tokens.Add(tokens, now - secondsSinceReceived, now);
+    }
+
+    /// <summary>
+    /// Holds in the windows, under its <paramref name="sequence"/>, an attempt an earlier process
+    /// sent <paramref name="secondsSinceReserved"/> ago and whose outcome it never had: it counts
+    /// as the earlier process counted it, until its outcome settles it here (the token bucket
+    /// took it already, in the levels restored). Returns false, changing nothing, when the windows
+    /// hold a reservation of a later sequence already.
+    /// </summary>
+    public bool SeedOpen(long sequence, int tokens, double secondsSinceReserved, double now)
+    {
+        if (!_requests.CanOpen(sequence) || !_tokens.CanOpen(sequence))
+        {
+            return false;
+        }
+
+        _requests.Open(sequence, 1, now - secondsSinceReserved, now);
+        _tokens.Open(sequence, tokens, now - secondsSinceReserved, now);
+        return true;
+    }
+
+    /// <summary>
+    /// Counts in the windows an attempt whose outcome an earlier process recorded, as that process
+    /// counted it when it settled the attempt: <paramref name="tokens"/> from when the provider
+    /// received the call, <paramref name="secondsSinceReceived"/> ago. One the windows hold open
+    /// under <paramref name="sequence"/> (seeded while it was still under way) is settled so.
+    /// </summary>
+    public void SeedSettled(long sequence, int tokens, double secondsSinceReceived, double now)
+    {
+        var receivedAt = now - secondsSinceReceived;
+        if (_requests.Settle(sequence, 1, receivedAt, now))
+        {
+            _tokens.Settle(sequence, tokens, receivedAt, now);
+            return;
+        }
+
+        _requests.Add(1, receivedAt, now);
+        _tokens.Add(tokens, receivedAt, now);
     }
 
     /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>

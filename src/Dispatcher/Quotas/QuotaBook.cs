@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dispatcher.Catalog;
+using Dispatcher.Catalog.Limits;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,7 @@ public sealed class QuotaBook
         var window = options.QuotaWindow.TotalSeconds;
         Window = options.QuotaWindow;
         Padding = options.QuotaWindow * options.QuotaWindowPadding;
+        OpenCap = TimeSpan.FromSeconds(SlidingWindow.OpenCapFor(window));
         _quotas = options.Deployments.ToDictionary(
             d => d.Id,
             d => new DeploymentQuota(d.Rpm, d.Tpm, d.BurstFraction, window, 0),
@@ -78,8 +80,9 @@ public sealed class QuotaBook
     /// Settles a reservation against the tokens really used (0 for a failed call) and applies the
     /// provider's signals. The windows count the call from when the provider received it, as
     /// <paramref name="timing"/> tells (<see cref="CallTiming.SinceReceived"/> with this book's
-    /// <see cref="Padding"/>). A sequence this process never reserved (an attempt sent before a
-    /// restart) changes only the token bucket.
+    /// <see cref="Padding"/>). A reservation an earlier process made is settled alike when the
+    /// windows were seeded with it (<see cref="Seed"/>); one the windows no longer hold (past its
+    /// open cap) or never held still counts from when the provider received the call.
     /// </summary>
     public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter)
     {
@@ -160,23 +163,49 @@ public sealed class QuotaBook
     }
 
     /// <summary>
-    /// Refills the sliding windows with attempts sent before a restart: the providers still
-    /// count them, so the new process must too. They count as settled calls the provider received
-    /// <see cref="Padding"/> after they were sent, as calls whose provider says nothing of its
-    /// timing; an outcome of one that arrives later finds no reservation in this process.
+    /// Refills the sliding windows with the attempts an earlier process sent, as it counted them,
+    /// since the providers still count them too. An attempt whose outcome is recorded counts as
+    /// that process settled it: one window from when the provider received the call, worked out
+    /// from the recorded outcome as a settle works it out. An attempt still under way is held open
+    /// under its reservation's sequence until its outcome settles it here (or its open cap
+    /// passes); one with no recorded sequence counts as received <see cref="Padding"/> after it
+    /// was sent, and its outcome then changes only the token bucket. Each attempt is to be given
+    /// once with its outcome, and at most once before it.
     /// </summary>
-    public void Seed(IEnumerable<RecentDispatch> dispatches)
+    public void Seed(IEnumerable<RecentAttempt> attempts)
     {
         lock (Gate)
         {
             var now = Now;
             var wall = _time.GetUtcNow();
-            foreach (var dispatch in dispatches)
+            // Held open in sequence order, as the windows keep reservations.
+            foreach (var attempt in attempts.OrderBy(a => a.RecordedAt is null).ThenBy(a => a.Sequence))
             {
-                if (_quotas.TryGetValue(dispatch.DeploymentId, out var quota))
+                if (!_quotas.TryGetValue(attempt.DeploymentId, out var quota))
                 {
-                    var ago = (wall - DateTimeOffset.Parse(dispatch.DispatchedAt, CultureInfo.InvariantCulture)).TotalSeconds;
-                    quota.Seed((int)dispatch.Tokens, Math.Max(0, ago) - Padding.TotalSeconds, now);
+                    continue;
+                }
+
+                var tokens = (int)attempt.Tokens;
+                DateTimeOffset? sent = attempt.DispatchedAt is { } d ? DateTimeOffset.Parse(d, CultureInfo.InvariantCulture) : null;
+                if (attempt.RecordedAt is { } r)
+                {
+                    var recorded = DateTimeOffset.Parse(r, CultureInfo.InvariantCulture);
+                    var received = recorded - CallTiming.FromMilliseconds(attempt.LatencyMs ?? 0, attempt.ProviderMs).SinceReceived(Padding);
+                    if (sent > received)
+                    {
+                        received = sent.Value;
+                    }
+
+                    quota.SeedSettled(attempt.Sequence ?? 0, tokens, (wall - received).TotalSeconds, now);
+                }
+                else if (sent is { } at)
+                {
+                    var ago = Math.Max(0, (wall - at).TotalSeconds);
+                    if (attempt.Sequence is not { } sequence || !quota.SeedOpen(sequence, tokens, ago, now))
+                    {
+                        quota.Seed(tokens, ago - Padding.TotalSeconds, now);
+                    }
                 }
             }
         }
@@ -184,6 +213,12 @@ public sealed class QuotaBook
 
     /// <summary>The quota window every deployment's limits are counted over (<c>QuotaWindow</c>).</summary>
     public TimeSpan Window { get; }
+
+    /// <summary>
+    /// How long an attempt counts in the windows while its outcome is not known
+    /// (<see cref="SlidingWindow.OpenCapSeconds"/>): attempts under way are seeded from that far back.
+    /// </summary>
+    public TimeSpan OpenCap { get; }
 
     /// <summary>
     /// How long after the worker started a call the provider is taken to have received it when the

@@ -9,7 +9,8 @@ namespace Dispatcher.Quotas;
 /// <summary>
 /// Carries quota state across restarts: restores bucket levels before the bus starts consuming
 /// (saved twice a second while running and once more on a clean stop) and refills the sliding
-/// windows from the attempts the ledger shows were sent in the last window. A restarted
+/// windows from the attempts the ledger shows the providers still count: those settled in the
+/// last window, retries and fallbacks included, and those still under way. A restarted
 /// dispatcher neither hands out a fresh burst nor forgets calls its providers still count.
 /// A standby (a second dispatcher waiting on single-active queues) saves nothing until it takes
 /// over, and then reads the state the active process left before routing anything.
@@ -25,7 +26,8 @@ internal sealed class QuotaPersistence(
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    // Dispatches up to this instant are in the sliding windows already; a later seed adds only newer ones.
+    // Attempts sent or settled up to this instant are in the sliding windows already; a later seed
+    // adds only those sent or settled after it.
     private DateTimeOffset _seededUntil = DateTimeOffset.MinValue;
     private volatile bool _takenOver;
 
@@ -51,52 +53,63 @@ internal sealed class QuotaPersistence(
     }
 
     // Levels and spend are set, not added to, so restoring twice is safe; the windows are only
-    // seeded with dispatches newer than the last seed, so none is counted twice.
+    // seeded with attempts sent or settled since the last seed, so none is counted twice: one
+    // seeded while under way is settled by the later seed that reads its outcome.
     private async Task<int> RestoreAsync(CancellationToken ct)
     {
         var levels = await ledger.LoadQuotaLevelsAsync(ct);
         quotas.Restore(levels);
         var readAt = time.GetUtcNow();
-        var since = readAt - quotas.Window - quotas.Padding;
-        quotas.Seed(await ledger.RecentDispatchesAsync(since > _seededUntil ? since : _seededUntil, ct));
+        // An outcome recorded a window ago was received before then; an attempt under way counts
+        // until its open cap.
+        var recordedAfter = readAt - quotas.Window - quotas.Padding;
+        var sentAfter = readAt - quotas.OpenCap;
+        quotas.Seed(await ledger.RecentAttemptsAsync(Later(recordedAfter, _seededUntil), Later(sentAfter, _seededUntil), ct));
         _seededUntil = readAt;
         await RestoreSpendAsync(ct);
         return levels.Count;
     }
 
     // Spend is not saved separately: the ledger's jobs are the record of it, so a restart
-    // recomputes every cap's account from them and never forgets money already spent.
+    // recomputes every cap's account from them and never forgets money already spent. Each job
+    // counts against exactly the caps routing reserved it on and its settle charged: those of the
+    // deployment that ran it (SpendBook.KeysFor), so a job that fell back to another model group
+    // counts against that group's cap, not its own group's.
     private async Task RestoreSpendAsync(CancellationToken ct)
     {
         var deployments = catalog.Value.Deployments.ToDictionary(d => d.Id, StringComparer.Ordinal);
         foreach (var period in spend.Caps.GroupBy(c => c.Budget.PeriodStart(time.GetUtcNow())))
         {
-            var rows = await ledger.SpendSinceAsync(period.Key, ct);
+            var accounts = new Dictionary<string, (decimal Spent, decimal Reserved)>(StringComparer.Ordinal);
+            foreach (var row in await ledger.SpendSinceAsync(period.Key, ct))
+            {
+                deployments.TryGetValue(row.DeploymentId, out var deployment);
+                var (spent, reserved) = row.State == JobState.Succeeded
+                    ? (row.Cost, 0m)
+                    : (0m, deployment is null ? 0m : Dispatching.CostCalculator.Cost(deployment, row.EstPromptTokens, row.MaxTokens));
+                foreach (var key in KeysFor(row, deployment))
+                {
+                    var account = accounts.GetValueOrDefault(key);
+                    accounts[key] = (account.Spent + spent, account.Reserved + reserved);
+                }
+            }
+
             foreach (var (key, _) in period)
             {
-                decimal spent = 0, reserved = 0;
-                foreach (var row in rows)
-                {
-                    if (key != SpendBook.DeploymentKey(row.DeploymentId) && key != SpendBook.GroupKey(row.ModelGroup)
-                        && (row.Tenant is null || key != SpendBook.TenantKey(row.Tenant)))
-                    {
-                        continue;
-                    }
-
-                    if (row.State == JobState.Succeeded)
-                    {
-                        spent += (decimal)row.Cost;
-                    }
-                    else if (deployments.TryGetValue(row.DeploymentId, out var d))
-                    {
-                        reserved += Dispatching.CostCalculator.Cost(d, row.EstPromptTokens, row.MaxTokens);
-                    }
-                }
-
+                var (spent, reserved) = accounts.GetValueOrDefault(key);
                 spend.Restore(key, spent, reserved);
             }
         }
     }
+
+    // A deployment no longer in the catalog has no cap of its own and its group is no longer
+    // known: what it spent counts against the job's own group.
+    private static IEnumerable<string> KeysFor(SpendRow row, DeploymentOptions? deployment) =>
+        deployment is not null
+            ? SpendBook.KeysFor(deployment, row.Tenant)
+            : row.Tenant is null ? [SpendBook.GroupKey(row.ModelGroup)] : [SpendBook.GroupKey(row.ModelGroup), SpendBook.TenantKey(row.Tenant)];
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

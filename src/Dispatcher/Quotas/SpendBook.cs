@@ -127,7 +127,8 @@ public sealed class SpendBook
     /// <summary>The key of a tenant's cap.</summary>
     public static string TenantKey(string name) => "tenant:" + name;
 
-    private static IEnumerable<string> KeysFor(DeploymentOptions deployment, string? tenant)
+    /// <summary>The caps a job of <paramref name="tenant"/> on <paramref name="deployment"/> counts against: the deployment's, its model group's and the tenant's.</summary>
+    internal static IEnumerable<string> KeysFor(DeploymentOptions deployment, string? tenant)
     {
         yield return DeploymentKey(deployment.Id);
         yield return GroupKey(deployment.ModelGroup);

@@ -26,8 +26,9 @@ namespace Dispatcher.Reservations;
 /// sequence is below <see cref="QuotaBook.FirstSequence"/> (or 0, when the ledger recorded
 /// none). It is settled or released whenever asked, as before the record existed; the caller
 /// asks once, as it settles only on the first report of an attempt, which the ledger's write of
-/// that report decides. Its quota settle changes only the token bucket, as this process's
-/// windows never held it.
+/// that report decides. Its quota settle closes the reservation the start-up seed held open for
+/// it (<see cref="QuotaBook.Seed"/>), or else counts the call in the windows from when the
+/// provider received it.
 /// </para>
 /// <para>
 /// An attempt whose outcome never reaches this process stays in the record, a few bytes, until
@@ -36,10 +37,6 @@ namespace Dispatcher.Reservations;
 /// </remarks>
 public sealed class AttemptReservations
 {
-    // A call reported as taking longer than a day counts as a day: the window never counts a
-    // call from before its reservation anyway, and TimeSpan cannot hold every double.
-    private const double MaxCallDurationMs = 24 * 60 * 60 * 1000.0;
-
     private readonly QuotaBook _quotas;
     private readonly SpendBook _spend;
     private readonly DeploymentBreakers _breakers;
@@ -208,14 +205,11 @@ public sealed class AttemptReservations
     /// The worker's measures of the call, as durations: one that is not a positive number of
     /// milliseconds is none.
     /// </summary>
-    internal static CallTiming Timing(CompletionAttempted outcome) =>
-        new(Duration(outcome.LatencyMs), outcome.ProviderMs is { } ms && ms >= 0 ? Duration(ms) : null);
+    internal static CallTiming Timing(CompletionAttempted outcome) => CallTiming.FromMilliseconds(outcome.LatencyMs, outcome.ProviderMs);
 
     // Two counts within the ceiling can still add up past int's range (a window near 2^31).
     private static int? Total(TokenUsage? usage) =>
         usage is null ? null : (int)Math.Min((long)usage.PromptTokens + usage.CompletionTokens, int.MaxValue);
-
-    private static TimeSpan Duration(double ms) => ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxCallDurationMs)) : TimeSpan.Zero;
 
     // Closes an open reservation of this process; one from before a restart was never recorded
     // and always goes through.

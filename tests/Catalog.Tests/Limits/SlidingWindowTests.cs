@@ -101,9 +101,35 @@ public sealed class SlidingWindowTests
         window.Sum(599.9).ShouldBe(12);
         window.Sum(600).ShouldBe(7);
         window.OpenCount.ShouldBe(1);
-        window.Settle(1, 5, receivedAt: 599, now: 601).ShouldBeFalse("a settle of a dropped entry comes too late to count");
+        window.Settle(1, 5, receivedAt: 599, now: 601).ShouldBeFalse("the window no longer holds it (its owner counts the call anew: DeploymentQuota.Settle)");
         window.Sum(601).ShouldBe(7);
         window.Sum(900).ShouldBe(0);
+    }
+
+    [Fact]
+    public void Open_ReservedBeforeNow_CountsUntilSettledOrTheCapAfterItsReservation()
+    {
+        var window = new SlidingWindow(100, 60);
+        window.Open(1, 5, reservedAt: -500, now: 0);
+        window.Open(2, 7, reservedAt: -100, now: 0);
+
+        window.Sum(99.9).ShouldBe(12);
+        window.Sum(100).ShouldBe(7, "the first was reserved 600 s before");
+        window.Settle(2, 3, receivedAt: 90, now: 101).ShouldBeTrue();
+        window.Sum(149.9).ShouldBe(3);
+        window.Sum(150).ShouldBe(0);
+    }
+
+    [Fact]
+    public void CanOpen_OnlyASequenceAboveEveryOneHeld()
+    {
+        var window = new SlidingWindow(10, 60);
+        window.CanOpen(5).ShouldBeTrue();
+        window.Open(5, 1, 0);
+
+        window.CanOpen(5).ShouldBeFalse();
+        window.CanOpen(4).ShouldBeFalse();
+        window.CanOpen(6).ShouldBeTrue();
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         var stored = await _ledger.GetJobAsync(job.JobId, default);
         stored!.State.ShouldBe(JobState.Succeeded);
         stored.CompletionTokens.ShouldBe(7);
-        stored.Cost.ShouldBe(0.5);
+        stored.Cost.ShouldBe(0.5m);
     }
 
     [Fact]
@@ -265,6 +265,118 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, replacing: null, default);
 
         (await ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(42);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_AttemptsFromBeforeTheirSendAndReservationWereKept_AddsTheColumnsAndReadsOldRows()
+    {
+        // The attempts table as first released: no send time, reservation or provider time.
+        var path = _dir.File("old-attempts.db");
+        var recorded = DateTimeOffset.UtcNow.AddSeconds(-5).ToString("O");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            using var create = old.CreateCommand();
+            create.CommandText = $"""
+                CREATE TABLE jobs (job_id TEXT PRIMARY KEY, batch_id TEXT, custom_id TEXT NOT NULL, model_group TEXT NOT NULL, tenant TEXT, priority INTEGER NOT NULL DEFAULT 0, session_key TEXT, deadline TEXT, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, deployment_id TEXT, est_prompt_tokens INTEGER NOT NULL DEFAULT 0, max_tokens INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, error_kind TEXT, error_message TEXT, status_code INTEGER, response TEXT, request_id TEXT, latency_ms REAL, result_published INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT);
+                CREATE TABLE attempts (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, deployment_id TEXT NOT NULL, error_kind TEXT NOT NULL, status_code INTEGER, message TEXT, latency_ms REAL NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, recorded_at TEXT NOT NULL, PRIMARY KEY (job_id, attempt));
+                INSERT INTO jobs(job_id, custom_id, model_group, body, state, attempts, deployment_id, est_prompt_tokens, max_tokens, created_at, updated_at)
+                VALUES ('old', 'old', 'g', '[]', 'dispatched', 1, 'd1', 10, 20, '{recorded}', '{recorded}');
+                INSERT INTO attempts VALUES ('old', 1, 'd1', 'ServerError', 500, 'boom', 40, NULL, NULL, '{recorded}');
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await ledger.InitializeAsync(default);
+        var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await ledger.MarkDispatchedAsync(job.JobId, "d2", 1, 42, null, replacing: null, default);
+        await ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d2", ErrorKind = "None", LatencyMs = 30, ProviderMs = 12, PromptTokens = 5, CompletionTokens = 7 }, default);
+
+        var attempts = await ledger.RecentAttemptsAsync(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(-10), default);
+
+        var before = attempts.Single(a => a.DeploymentId == "d1");
+        before.RecordedAt.ShouldBe(recorded);
+        before.DispatchedAt.ShouldBeNull();
+        before.Sequence.ShouldBeNull();
+        before.Tokens.ShouldBe(0, "a failed call counts no tokens");
+        var after = attempts.Single(a => a.DeploymentId == "d2");
+        after.Sequence.ShouldBe(42);
+        after.DispatchedAt.ShouldNotBeNull();
+        after.ProviderMs.ShouldBe(12);
+        after.Tokens.ShouldBe(12);
+        attempts.Count.ShouldBe(2, "the old job's attempt has its outcome, so it is not under way");
+    }
+
+    [Fact]
+    public async Task RecentAttemptsAsync_JobRetriedAndFellBack_ReturnsEveryAttempt()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 11, null, replacing: null, default);
+        await _ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "RateLimited", LatencyMs = 3 }, default);
+        await _ledger.MarkDispatchedAsync(job.JobId, "d1", 2, 12, null, replacing: null, default);
+        await _ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 2, DeploymentId = "d1", ErrorKind = "None", LatencyMs = 3 }, default);
+        await _ledger.MarkDispatchedAsync(job.JobId, "d2", 3, 13, null, replacing: null, default);
+
+        var attempts = await _ledger.RecentAttemptsAsync(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(-10), default);
+
+        attempts.OrderBy(a => a.Sequence).Select(a => (a.DeploymentId, a.Sequence, a.RecordedAt is null, a.Tokens)).ShouldBe(
+        [
+            ("d1", 11, false, 0), // failed: its request, no tokens
+            ("d1", 12, false, 30), // succeeded without reporting usage: what it reserved
+            ("d2", 13, true, 30), // under way: what it reserved
+        ]);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_CostsKeptAsReal_ReadsThemAsTheDecimalsTheyWere()
+    {
+        var path = _dir.File("real-costs.db");
+        var completed = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            using var create = old.CreateCommand();
+            create.CommandText = $"""
+                CREATE TABLE jobs (job_id TEXT PRIMARY KEY, batch_id TEXT, custom_id TEXT NOT NULL, model_group TEXT NOT NULL, tenant TEXT, priority INTEGER NOT NULL DEFAULT 0, session_key TEXT, deadline TEXT, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, deployment_id TEXT, est_prompt_tokens INTEGER NOT NULL DEFAULT 0, max_tokens INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, error_kind TEXT, error_message TEXT, status_code INTEGER, response TEXT, request_id TEXT, latency_ms REAL, result_published INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT);
+                INSERT INTO jobs(job_id, custom_id, model_group, body, state, deployment_id, cost, created_at, updated_at, completed_at)
+                VALUES ('a', 'a', 'g', '[]', 'succeeded', 'd1', 0.1, '{completed}', '{completed}', '{completed}'),
+                       ('b', 'b', 'g', '[]', 'succeeded', 'd1', 0.000025, '{completed}', '{completed}', '{completed}');
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await ledger.InitializeAsync(default);
+        // A row an older version writes afterwards has only the REAL.
+        await using (var older = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await older.OpenAsync();
+            using var insert = older.CreateCommand();
+            insert.CommandText = $"""
+                INSERT INTO jobs(job_id, custom_id, model_group, body, state, deployment_id, cost, created_at, updated_at, completed_at)
+                VALUES ('c', 'c', 'g', '[]', 'succeeded', 'd1', 0.3, '{completed}', '{completed}', '{completed}')
+                """;
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        (await ledger.GetJobAsync("a", default))!.Cost.ShouldBe(0.1m);
+        (await ledger.GetJobAsync("b", default))!.CostExact.ShouldBe("0.000025", "copied once, as the decimal the REAL was");
+        (await ledger.GetJobAsync("c", default))!.Cost.ShouldBe(0.3m);
+        (await ledger.SpendSinceAsync(DateTimeOffset.UtcNow.AddHours(-1), default)).Single().Cost.ShouldBe(0.400025m);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_CostOfManyDigits_IsReadBackExactly()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        var cost = 0.0000012345678901234567890123m;
+
+        await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d1", 1, "{}", 1, 1, cost, null, null, 200, null, 1), default);
+
+        (await _ledger.GetJobAsync(job.JobId, default))!.Cost.ShouldBe(cost);
     }
 
     [Fact]

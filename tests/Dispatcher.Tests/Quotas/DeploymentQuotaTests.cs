@@ -82,7 +82,7 @@ public sealed class DeploymentQuotaTests
     }
 
     [Fact]
-    public void Settle_SequenceNotReserved_LeavesWindowsAndInFlightAlone()
+    public void Settle_SequenceNotHeld_CountsTheCallAndLeavesInFlightAlone()
     {
         var quota = new DeploymentQuota(rpm: 2, tpm: 1000, burstFraction: 1, windowSeconds: 60, now: 0);
         quota.Reserve(5, 100, 0);
@@ -92,7 +92,7 @@ public sealed class DeploymentQuotaTests
 
         quota.InFlight.ShouldBe(1);
         var usage = quota.Usage("d", 1);
-        usage.RequestsInWindow.ShouldBe(1);
+        usage.RequestsInWindow.ShouldBe(2, "the open reservation and the earlier process's call; the seed counted the one with no reservation");
         usage.TokensInWindow.ShouldBe(100);
     }
 

@@ -71,7 +71,7 @@ public sealed class QuotaBookTests
     }
 
     [Fact]
-    public void Settle_SequenceFromAnEarlierProcess_IsHarmless()
+    public void Settle_SequenceFromAnEarlierProcess_CountsItsCallAndLeavesThisProcesssReservationOpen()
     {
         var time = new FakeTimeProvider();
         var earlier = Book(time).Reserve("d", 10);
@@ -84,8 +84,8 @@ public sealed class QuotaBookTests
 
         var usage = book.Usage().Single();
         usage.InFlight.ShouldBe(1);
-        usage.RequestsInWindow.ShouldBe(1);
-        usage.TokensInWindow.ShouldBe(10);
+        usage.RequestsInWindow.ShouldBe(2, "this process's reservation and the earlier one's call; the one with no reservation recorded was counted by the seed");
+        usage.TokensInWindow.ShouldBe(15);
     }
 
     [Fact]
@@ -134,10 +134,99 @@ public sealed class QuotaBookTests
         var book = Book(time, rpm: 1, padding: 0.05);
         var sent = time.GetUtcNow().AddSeconds(-59).ToString("O");
 
-        book.Seed([new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 }]);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 }]);
 
         time.Advance(TimeSpan.FromSeconds(3.9));
         book["d"].CanAfford(1, book.Now).ShouldBeFalse("sent 59 s ago, taken as received 56 s ago");
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_AfterTheOpenCapDroppedTheReservation_CountsTheCallFromWhenTheProviderReceivedIt()
+    {
+        // The work item waited in the broker for 11 minutes; the provider received the call 20 s
+        // before its outcome reached the dispatcher.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+        var sequence = book.Reserve("d", 10);
+        time.Advance(TimeSpan.FromMinutes(11));
+        book.Usage().Single().InFlight.ShouldBe(0, "the reservation passed its open cap");
+
+        book.Settle("d", sequence, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
+
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("the provider counts the call until 40 s from now");
+        time.Advance(TimeSpan.FromSeconds(39.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_ReservedByAnEarlierProcessAndNotSeeded_CountsTheCallFromWhenTheProviderReceivedIt()
+    {
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+
+        book.Settle("d", book.FirstSequence - 1000, 10, 5, new CallTiming(TimeSpan.FromSeconds(20), null), null, null);
+
+        time.Advance(TimeSpan.FromSeconds(39.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Settle_NoRecordedReservation_CountsOnlyWhatTheSeedCounted()
+    {
+        // An attempt the ledger recorded no reservation for is seeded as received the padding
+        // after it was sent; its outcome must not count it a second time.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 2);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = time.GetUtcNow().AddSeconds(-1).ToString("O"), Tokens = 10 }]);
+
+        book.Settle("d", 0, 10, 5, new CallTiming(TimeSpan.Zero, null), null, null);
+
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue("one request of two in the window");
+    }
+
+    [Fact]
+    public void Seed_AttemptUnderWay_CountsUntilItsOutcomeSettlesIt()
+    {
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+        var sent = time.GetUtcNow().AddSeconds(-30).ToString("O");
+
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", Sequence = 5, DispatchedAt = sent, Tokens = 10 }]);
+
+        book["d"].InFlight.ShouldBe(1);
+        time.Advance(TimeSpan.FromSeconds(120));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse("its outcome has not arrived: the provider may count it from any moment");
+        book.Settle("d", 5, 10, 4, new CallTiming(TimeSpan.Zero, null), null, null);
+        book["d"].InFlight.ShouldBe(0);
+        time.Advance(TimeSpan.FromSeconds(59.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        book["d"].CanAfford(1, book.Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Seed_AttemptSettled_CountsFromWhenTheProviderReceivedIt()
+    {
+        // Recorded 10 s ago after a 25 s call of which the provider says it spent 15 s: received 25 s ago.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 1);
+        var now = time.GetUtcNow();
+
+        book.Seed([new Dispatcher.Ledger.RecentAttempt
+        {
+            DeploymentId = "d", Sequence = 5, DispatchedAt = now.AddMinutes(-20).ToString("O"), RecordedAt = now.AddSeconds(-10).ToString("O"),
+            LatencyMs = 25_000, ProviderMs = 15_000, Tokens = 0,
+        }]);
+
+        book["d"].InFlight.ShouldBe(0);
+        time.Advance(TimeSpan.FromSeconds(34.9));
+        book["d"].CanAfford(1, book.Now).ShouldBeFalse();
         time.Advance(TimeSpan.FromSeconds(0.1));
         book["d"].CanAfford(1, book.Now).ShouldBeTrue();
     }
@@ -160,9 +249,9 @@ public sealed class QuotaBookTests
         var sent = time.GetUtcNow().AddSeconds(-50).ToString("O");
 
         book.Seed([
-            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
-            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
-            new Dispatcher.Ledger.RecentDispatch { DeploymentId = "gone", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "gone", DispatchedAt = sent, Tokens = 10 },
         ]);
 
         book.Reserve("d", 1);

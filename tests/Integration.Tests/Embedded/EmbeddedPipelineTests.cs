@@ -311,7 +311,7 @@ public sealed class EmbeddedPipelineTests
         var job = (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!;
         job.PromptTokens.ShouldBe(128_000);
         job.CompletionTokens.ShouldBe(16);
-        job.Cost.ShouldNotBeNull().ShouldBe(0.128032, 1e-9);
+        job.Cost.ShouldBe(0.128032m);
         metrics.Sum("dispatcher.usage_clamped", "deployment=slow").ShouldBe(1);
         metrics.Sum("dispatcher.tokens", "direction=input").ShouldBe(128_000);
         metrics.Sum("dispatcher.cost").ShouldBe(0.128032, 1e-9);
