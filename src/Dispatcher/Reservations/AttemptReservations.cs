@@ -156,11 +156,11 @@ public sealed class AttemptReservations
     /// </summary>
     /// <remarks>
     /// A reservation this process holds is released whole, as by <see cref="Release"/>. One made
-    /// by an earlier process, before a restart, holds only its estimated cost here: the spend
-    /// accounts were restored from the ledger's jobs under way, which counted it, while the quota
-    /// windows hold its call as one already made and this process's breakers never counted it as
-    /// a probe. Only that estimate leaves the spend caps. The ledger lets one resend replace a
-    /// given claim, so this is asked once per replaced reservation.
+    /// by an earlier process, before a restart, holds its estimated cost here (the spend accounts
+    /// were restored from the ledger's jobs under way, which counted it) and, when the windows were
+    /// refilled with it as an attempt still under way, its place in them under its sequence; both
+    /// are given back. This process's breakers never counted it as a probe. The ledger lets one
+    /// resend replace a given claim, so this is asked once per replaced reservation.
     /// </remarks>
     /// <returns>
     /// Whether this call gave anything back; false, changing nothing, for a reservation of this
@@ -179,9 +179,10 @@ public sealed class AttemptReservations
         }
 
         var deployment = replaced.Deployment;
+        // Changes nothing when the windows do not hold the sequence.
+        _quotas.Release(deployment.Id, replaced.Sequence, replaced.ReservedTokens);
         if (held)
         {
-            _quotas.Release(deployment.Id, replaced.Sequence, replaced.ReservedTokens);
             _breakers.Released(deployment.Id);
         }
 
