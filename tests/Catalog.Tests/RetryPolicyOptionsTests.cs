@@ -49,4 +49,12 @@ public sealed class RetryPolicyOptionsTests
         policy.MaxAttempts(ErrorKind.RateLimited, 6).ShouldBe(6, "the group's cap still bounds every kind");
         policy.Delay(ErrorKind.RateLimited, 1, null, 0.5).ShouldBe(TimeSpan.FromSeconds(4));
     }
+
+    [Theory]
+    [InlineData(ErrorKind.WorkerFault, true)]
+    [InlineData(ErrorKind.MalformedResponse, true)]
+    [InlineData(ErrorKind.InvalidRequest, false)]
+    [InlineData(ErrorKind.ContentPolicy, false)]
+    public void Retries_KindNotNamedInPolicy_FollowsItsDefault(ErrorKind error, bool retried) =>
+        new RetryPolicyOptions().Retries(error).ShouldBe(retried);
 }

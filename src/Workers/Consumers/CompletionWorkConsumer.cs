@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.ServiceDefaults.Messaging;
@@ -11,7 +12,9 @@ namespace Dispatcher.Workers.Consumers;
 /// Runs attempts against the deployment the dispatcher chose, one per message or a pack of them
 /// (<see cref="CompletionWorkPack"/>), and reports each classified outcome back. It never decides
 /// a job's next route; that is the dispatcher's. A message is acknowledged once the outcome of
-/// every attempt in it is confirmed by the broker.
+/// every attempt in it is confirmed by the broker. One attempt's failure, whatever it is, is that
+/// attempt's outcome; only what is not about one attempt (the worker stopping, an outcome that
+/// cannot be sent) fails the message.
 /// </summary>
 internal sealed class CompletionWorkConsumer(
     ProviderRegistry providers,
@@ -67,7 +70,13 @@ internal sealed class CompletionWorkConsumer(
             started = time.GetTimestamp();
             using var call = instrumentation.BeginCall(work);
             trace = call.TraceParent ?? work.TraceParent;
-            if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
+            if (work.Body.ValueKind != JsonValueKind.Object)
+            {
+                // The dispatcher never sends such a body, but a message from elsewhere may: it is
+                // this attempt's request that is wrong, not the pack it came in.
+                outcome = ProviderOutcome.Failure(ErrorKind.InvalidRequest, $"field body: must be a JSON object, got {work.Body.ValueKind}");
+            }
+            else if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
             {
                 outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
             }
