@@ -33,7 +33,8 @@ public sealed class JobDispatch(
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
     /// <paramref name="excluded"/> deployments, along <paramref name="groups"/> (the job's group
     /// and its fallback chain when null). With <paramref name="resend"/> the attempt was already
-    /// claimed by a delivery that may have died before sending it, and it goes out again.
+    /// claimed by a delivery that may have died before sending it, and it goes out again, unless
+    /// an earlier try of this very delivery sent it (<see cref="SentAttempts"/>).
     /// <paramref name="body"/> is the job's request body when the caller holds it already (the
     /// intake); otherwise it is read from the job's stored text.
     /// </summary>
@@ -47,6 +48,12 @@ public sealed class JobDispatch(
         CancellationToken ct,
         JsonElement? body = null)
     {
+        var sent = SentAttempts.Of(context);
+        if (resend && sent.Contains(job.JobId))
+        {
+            return;
+        }
+
         using var activity = instrumentation.StartRoute(job, attempt);
         var request = new RoutingRequest(
             Guid.Parse(job.JobId),
@@ -109,7 +116,19 @@ public sealed class JobDispatch(
             return;
         }
 
-        await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
+        try
+        {
+            await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The attempt most likely never went out. The message is tried again (or redelivered)
+            // and the attempt sent again under a reservation of its own, so this one is given back.
+            reservations.Release(AttemptReservation.For(job, deployment, decision.ReservationSequence));
+            throw;
+        }
+
+        sent.Add(job.JobId);
         instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
         instrumentation.JobFellBack(job.ModelGroup, deployment.ModelGroup);
         if (logger.IsEnabled(LogLevel.Debug))

@@ -28,7 +28,7 @@ internal sealed class CompletionWorkConsumer(
     private static readonly Uri OutcomesAddress = new("exchange:" + QueueNames.Outcomes);
 
     public Task Consume(ConsumeContext<CompletionWork> context) =>
-        RunAsync(context.Message, ServedFor(context.Message), context.CancellationToken);
+        RunAsync(context.Message, ServedFor(context.Message), DeliveryOutcomes.Of(context), context.CancellationToken);
 
     public Task Consume(ConsumeContext<CompletionWorkPack> context)
     {
@@ -42,10 +42,11 @@ internal sealed class CompletionWorkConsumer(
             served[i] = ServedFor(work[i] ?? throw new InvalidOperationException($"work[{i}]: must be an attempt, got null"));
         }
 
+        var reported = DeliveryOutcomes.Of(context);
         var running = new Task[work.Count];
         for (var i = 0; i < work.Count; i++)
         {
-            running[i] = RunAsync(work[i], served[i], context.CancellationToken);
+            running[i] = RunAsync(work[i], served[i], reported, context.CancellationToken);
         }
 
         return Task.WhenAll(running);
@@ -58,8 +59,15 @@ internal sealed class CompletionWorkConsumer(
             ? new ServedDeployment(deployment, pipeline)
             : throw new InvalidOperationException($"this worker does not serve deployment '{work.DeploymentId}'");
 
-    private async Task RunAsync(CompletionWork work, ServedDeployment served, CancellationToken ct)
+    private async Task RunAsync(CompletionWork work, ServedDeployment served, DeliveryOutcomes reported, CancellationToken ct)
     {
+        if (reported.TryGet(work, out var known))
+        {
+            // A try of this message ran the attempt already; only its report failed to go out.
+            await outcomes.SendAsync(OutcomesAddress, known, ct);
+            return;
+        }
+
         var (deployment, pipeline) = served;
         await pipeline.EnterSlotAsync(ct);
         long started;
@@ -93,24 +101,23 @@ internal sealed class CompletionWorkConsumer(
             pipeline.LeaveSlot();
         }
 
-        await outcomes.SendAsync(
-            OutcomesAddress,
-            new CompletionAttempted(
-                work.JobId,
-                work.DeploymentId,
-                work.Attempt,
-                outcome.Error,
-                outcome.StatusCode,
-                outcome.Response,
-                outcome.Usage,
-                time.GetElapsedTime(started).TotalMilliseconds,
-                outcome.ErrorMessage,
-                outcome.RetryAfter,
-                outcome.RequestId,
-                outcome.RateLimit,
-                outcome.ProviderTime?.TotalMilliseconds,
-                trace),
-            ct);
+        var attempted = new CompletionAttempted(
+            work.JobId,
+            work.DeploymentId,
+            work.Attempt,
+            outcome.Error,
+            outcome.StatusCode,
+            outcome.Response,
+            outcome.Usage,
+            time.GetElapsedTime(started).TotalMilliseconds,
+            outcome.ErrorMessage,
+            outcome.RetryAfter,
+            outcome.RequestId,
+            outcome.RateLimit,
+            outcome.ProviderTime?.TotalMilliseconds,
+            trace);
+        reported.Add(attempted);
+        await outcomes.SendAsync(OutcomesAddress, attempted, ct);
     }
 
     private readonly record struct ServedDeployment(DeploymentOptions Deployment, ProviderCallPipeline Pipeline);

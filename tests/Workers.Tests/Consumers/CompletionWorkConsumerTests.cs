@@ -50,5 +50,19 @@ public sealed class CompletionWorkConsumerTests
         client.Calls.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Consume_OutcomeSendFailsOnce_ReportsEveryOutcomeWithoutCallingAgain()
+    {
+        var client = ScriptedProviderClient.Returning(Success);
+        await using var worker = await WorkerBus.StartAsync(client, failSends: 1);
+        CompletionWork[] work = [Work(Guid.NewGuid()), Work(Guid.NewGuid()), Work(Guid.NewGuid())];
+
+        await worker.SendAsync(new CompletionWorkPack(work));
+        var outcomes = await worker.WaitForOutcomesAsync(3);
+
+        outcomes.Select(o => o.JobId).ShouldBe(work.Select(w => w.JobId), ignoreOrder: true);
+        client.Calls.ShouldBe(3, "a retried message sends the outcomes it has, it does not call the provider again");
+    }
+
     private static CompletionWork Work(Guid jobId) => new(jobId, WorkerBus.Deployment.Id, 1, Body, 4, 16);
 }
