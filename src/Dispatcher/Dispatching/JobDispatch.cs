@@ -105,26 +105,28 @@ public sealed class JobDispatch(
             activity?.Id);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
-        // restarted dispatcher counts against its quota windows. A crash in between leaves the
-        // job marked but perhaps unsent; the message that caused this dispatch is then
-        // redelivered, and its consumer sends the attempt again.
-        if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, resend, ct))
-        {
-            // Another delivery claimed this attempt first (or the job ended meanwhile): give back
-            // what routing took for it.
-            reservations.Release(AttemptReservation.For(job, deployment, decision.ReservationSequence));
-            return;
-        }
-
+        // restarted dispatcher counts against its quota windows. A crash or a failed send in
+        // between leaves the job marked but perhaps unsent; the message that caused this dispatch
+        // is then redelivered or tried again, and its consumer sends the attempt again.
+        var reservation = AttemptReservation.For(job, deployment, decision.ReservationSequence);
         try
         {
+            if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, resend, ct))
+            {
+                // Another delivery claimed this attempt first (or the job ended meanwhile): give back
+                // what routing took for it.
+                reservations.Release(reservation);
+                return;
+            }
+
             await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
         }
         catch (Exception) when (!ct.IsCancellationRequested)
         {
-            // The attempt most likely never went out. The message is tried again (or redelivered)
-            // and the attempt sent again under a reservation of its own, so this one is given back.
-            reservations.Release(AttemptReservation.For(job, deployment, decision.ReservationSequence));
+            // The claim or the send failed, so the attempt most likely never went out. The message
+            // is tried again (or redelivered) and routes or resends the attempt under a reservation
+            // of its own, so this one is given back.
+            reservations.Release(reservation);
             throw;
         }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Monitoring;
+using Dispatcher.Quotas;
 using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Tests.Support;
 using Dispatcher.Workers.Monitoring;
@@ -74,6 +75,27 @@ public sealed class TransientFailureTests
         recorder.ChunkFaults.ShouldBeEmpty();
         recorder.Succeeded.Count.ShouldBe(Jobs);
         calls.Sum("worker.calls").ShouldBe(Jobs, "only the attempts whose send failed are sent again");
+        ReservedSpend(pipeline).ShouldBe(0m, "the reservation of the attempt whose send failed is given back");
+    }
+
+    [Fact]
+    public async Task SubmitCompletions_LedgerBusyOnceClaimingAnAttempt_EveryJobEndsOnceAndNothingStaysReserved()
+    {
+        var faults = new LedgerFaults();
+        await using var pipeline = await EmbeddedPipeline.StartAsync(Catalog(), faults.Install);
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        using var calls = new MeasurementRecorder(pipeline.Services.GetRequiredService<WorkerInstrumentation>().Meter);
+        faults.FailNext("MarkDispatchedAsync");
+
+        await SubmitAsync(pipeline.Bus, "b-busy-claim");
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count == Jobs || !recorder.ChunkFaults.IsEmpty, "every result or a fault", TimeSpan.FromSeconds(20));
+        await Task.Delay(300);
+
+        faults.Injected.ShouldBe(1);
+        recorder.ChunkFaults.ShouldBeEmpty();
+        recorder.Succeeded.Count.ShouldBe(Jobs);
+        calls.Sum("worker.calls").ShouldBe(Jobs);
+        ReservedSpend(pipeline).ShouldBe(0m, "the reservation of the attempt whose claim failed is given back");
     }
 
     [Fact]
@@ -164,8 +186,16 @@ public sealed class TransientFailureTests
         recorder.ChunkFaults.Single().Exceptions[0].Message.ShouldContain("database is locked");
     }
 
-    // Calls take longer than the first retry's wait, so a retried message finds its jobs under way.
-    private static object Catalog() => new { Deployments = new[] { EmbeddedPipeline.Simulated("d1", maxParallel: 4 * Jobs, latencyMs: 600) } };
+    // Calls take longer than the first retry's wait, so a retried message finds its jobs under way;
+    // the budget makes every attempt reserve its estimated cost until its outcome settles it.
+    private static object Catalog() => new
+    {
+        Deployments = new[] { EmbeddedPipeline.Simulated("d1", maxParallel: 4 * Jobs, latencyMs: 600) },
+        ModelGroups = new[] { new { Name = "gpt-test", Budget = new { Limit = 1000.0, Period = "Day" } } },
+    };
+
+    private static decimal ReservedSpend(EmbeddedPipeline pipeline) =>
+        pipeline.Services.GetRequiredService<SpendBook>().Account(SpendBook.GroupKey("gpt-test")).Reserved;
 
     private static JsonElement Body() =>
         JsonSerializer.SerializeToElement(new { model = "gpt-test", messages = new[] { new { role = "user", content = "hello" } }, max_tokens = 16 });
