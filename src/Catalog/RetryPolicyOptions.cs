@@ -35,11 +35,12 @@ public sealed class RetryPolicyOptions
     /// <summary>
     /// Whether another attempt may succeed where one that failed this way did not. By default the
     /// kinds that say something about the deployment or the moment are retried; those that say
-    /// something about the request itself are not.
+    /// something about the request itself are not. A worker's own fault is retried: it may be
+    /// one answer's, and another attempt goes to a deployment not yet tried when there is one.
     /// </summary>
     public static bool RetriedByDefault(ErrorKind error) => error is
         ErrorKind.RateLimited or ErrorKind.Timeout or ErrorKind.ServerError or ErrorKind.ConnectionFailed
-        or ErrorKind.MalformedResponse or ErrorKind.CircuitOpen or ErrorKind.Authentication;
+        or ErrorKind.MalformedResponse or ErrorKind.CircuitOpen or ErrorKind.Authentication or ErrorKind.WorkerFault;
 
     /// <summary>The settings for one kind, if the policy names it.</summary>
     public RetryKindOptions? For(ErrorKind error)

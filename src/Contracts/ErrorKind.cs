@@ -31,4 +31,9 @@ public enum ErrorKind
     CircuitOpen,
     /// <summary>Running the job would cross a spend cap (deployment, model group or tenant) on every deployment that could take it.</summary>
     BudgetExhausted,
+    /// <summary>
+    /// The worker failed while running the attempt: its adapter, or the reading of the answer,
+    /// threw what no other kind describes. The message names the exception.
+    /// </summary>
+    WorkerFault,
 }

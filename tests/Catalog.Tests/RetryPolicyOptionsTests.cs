@@ -60,4 +60,12 @@ public sealed class RetryPolicyOptionsTests
 
         new RetryPolicyOptions().Delay(ErrorKind.RateLimited, 1, retryAfter, 0.5).ShouldBe(TimeSpan.FromDays(1));
     }
+
+    [Theory]
+    [InlineData(ErrorKind.WorkerFault, true)]
+    [InlineData(ErrorKind.MalformedResponse, true)]
+    [InlineData(ErrorKind.InvalidRequest, false)]
+    [InlineData(ErrorKind.ContentPolicy, false)]
+    public void Retries_KindNotNamedInPolicy_FollowsItsDefault(ErrorKind error, bool retried) =>
+        new RetryPolicyOptions().Retries(error).ShouldBe(retried);
 }

@@ -9,6 +9,8 @@ namespace Dispatcher.Consumers;
 /// Runs a failed job again through the normal pipeline: the ledger reopens it with a fresh
 /// allowance of attempts (its history kept), and it is routed like a new job. A job that has
 /// not failed is left alone, so replaying twice, or replaying a job that since succeeded, is harmless.
+/// A request handled again after it claimed the job's first attempt sends that attempt again if no
+/// worker has reported it, as <see cref="RetryCompletionConsumer"/> does.
 /// </summary>
 public sealed class ReplayCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch) : IConsumer<ReplayCompletion>
 {
@@ -28,6 +30,14 @@ public sealed class ReplayCompletionConsumer(SqliteLedger ledger, JobDispatch di
         if (job is { State: JobState.Queued } && job.Attempts == job.AttemptBase)
         {
             await dispatch.DispatchAsync(job, (int)job.Attempts + 1, new HashSet<string>(), null, resend: false, context, ct);
+        }
+        else if (job is { State: JobState.Dispatched } && job.Attempts == job.AttemptBase + 1
+            && (context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
+            && !(await ledger.GetAttemptsAsync(jobId, ct)).Any(a => a.Attempt == job.Attempts))
+        {
+            // Its first attempt was claimed by this request when it was handled before, which then
+            // stopped or failed, and no worker has reported the attempt since: it goes out again.
+            await dispatch.DispatchAsync(job, (int)job.Attempts, new HashSet<string>(), null, resend: true, context, ct);
         }
     }
 }

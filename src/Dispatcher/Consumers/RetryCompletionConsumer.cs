@@ -8,7 +8,8 @@ namespace Dispatcher.Consumers;
 /// <summary>
 /// Routes a job's next attempt when it comes back from a retry delay queue or off the fallback
 /// queue. Only one delivery sends a given attempt: the ledger claims it; a redelivery of the
-/// message whose consumer may have died between claiming and sending sends it again.
+/// message whose consumer may have died between claiming and sending sends it again, and so does
+/// a retry of the message after its send failed.
 /// </summary>
 public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch, ResultPublisher results) : IConsumer<RetryCompletion>
 {
@@ -30,9 +31,10 @@ public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dis
         if (job.Attempts >= retry.Attempt)
         {
             // Already claimed. Send again only if this very message was being handled when its
-            // consumer stopped, and no worker has reported the attempt since.
+            // consumer stopped or failed, and no worker has reported the attempt since.
             var reported = (await ledger.GetAttemptsAsync(jobId, ct)).Any(a => a.Attempt == retry.Attempt);
-            if (!context.ReceiveContext.Redelivered || job.Attempts != retry.Attempt || reported)
+            var handledBefore = context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0;
+            if (!handledBefore || job.Attempts != retry.Attempt || reported)
             {
                 return;
             }

@@ -36,7 +36,8 @@ public sealed class JobDispatch(
     /// <paramref name="excluded"/> deployments, along <paramref name="groups"/> (the job's group
     /// and its fallback chain when null). With <paramref name="resend"/> the attempt was already
     /// claimed by a delivery that may have died before sending it, and it goes out again under a
-    /// claim that replaces the one <paramref name="job"/> shows, whose reservation is given back.
+    /// claim that replaces the one <paramref name="job"/> shows, whose reservation is given back,
+    /// unless an earlier try of this very delivery sent it (<see cref="SentAttempts"/>).
     /// <paramref name="body"/> is the job's request body when the caller holds it already (the
     /// intake); otherwise it is read from the job's stored text.
     /// </summary>
@@ -50,6 +51,12 @@ public sealed class JobDispatch(
         CancellationToken ct,
         JsonElement? body = null)
     {
+        var sent = SentAttempts.Of(context);
+        if (resend && sent.Contains(job.JobId))
+        {
+            return;
+        }
+
         using var activity = instrumentation.StartRoute(job, attempt);
         var request = new RoutingRequest(
             Guid.Parse(job.JobId),
@@ -102,26 +109,40 @@ public sealed class JobDispatch(
             time.GetUtcNow() + reconciler.Value.QueueAllowance);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
-        // restarted dispatcher counts against its quota windows. A crash in between leaves the
-        // job marked but perhaps unsent; the message that caused this dispatch is then
-        // redelivered, and its consumer sends the attempt again.
+        // restarted dispatcher counts against its quota windows. A crash or a failed send in
+        // between leaves the job marked but perhaps unsent; the message that caused this dispatch
+        // is then redelivered or tried again, and its consumer sends the attempt again.
         var replacing = resend ? job.QuotaSeq ?? 0 : (long?)null;
-        if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct))
+        var reservation = AttemptReservation.For(job, deployment, decision.ReservationSequence);
+        try
         {
-            // Another delivery claimed this attempt first (or the job ended meanwhile): give back
-            // what routing took for it.
-            reservations.Release(AttemptReservation.For(job, deployment, decision.ReservationSequence));
-            return;
+            if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct))
+            {
+                // Another delivery claimed this attempt first (or the job ended meanwhile): give back
+                // what routing took for it.
+                reservations.Release(reservation);
+                return;
+            }
+
+            // The claim replaced holds a reservation that the attempt's outcome no longer settles.
+            if (replacing is { } replaced && job.DeploymentId is { } previous
+                && catalog.Value.Deployments.FirstOrDefault(d => d.Id == previous) is { } replacedOn)
+            {
+                reservations.ReleaseReplaced(AttemptReservation.For(job, replacedOn, replaced));
+            }
+
+            await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The claim or the send failed, so the attempt most likely never went out. The message
+            // is tried again (or redelivered) and routes or resends the attempt under a reservation
+            // of its own, so this one is given back.
+            reservations.Release(reservation);
+            throw;
         }
 
-        // The claim replaced holds a reservation that the attempt's outcome no longer settles.
-        if (replacing is { } replaced && job.DeploymentId is { } previous
-            && catalog.Value.Deployments.FirstOrDefault(d => d.Id == previous) is { } replacedOn)
-        {
-            reservations.ReleaseReplaced(AttemptReservation.For(job, replacedOn, replaced));
-        }
-
-        await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
+        sent.Add(job.JobId);
         instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
         instrumentation.JobFellBack(job.ModelGroup, deployment.ModelGroup);
         if (logger.IsEnabled(LogLevel.Debug))

@@ -10,6 +10,8 @@ namespace Dispatcher.Dispatching;
 /// Ends jobs in the ledger and publishes their result events. The ledger write comes first and
 /// is conditional, so only one delivery ends a job; the event goes out after it and is marked
 /// sent, so a redelivery after a crash re-sends an unsent event and never a sent one twice.
+/// Events go out through the consume context of the message being handled, or through the bus
+/// when no message is (a retry timer that gives up).
 /// </summary>
 public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, DispatcherInstrumentation instrumentation)
 {
@@ -18,7 +20,8 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>Ends a job as failed and publishes <see cref="CompletionFailed"/>.</summary>
-    public async Task FailAsync(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, ConsumeContext publisher, CancellationToken ct)
+    public async Task FailAsync<TPublisher>(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, TPublisher publisher, CancellationToken ct)
+        where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
         await ledger.CompleteAsync(
             new JobCompletion(job.JobId, false, job.DeploymentId, attempts, null, null, null, 0m, error.ToString(), message, statusCode, null, null),
@@ -65,7 +68,8 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
     }
 
     /// <summary>Publishes the result of an ended job unless it was already published.</summary>
-    public async Task PublishIfUnsentAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
+    public async Task PublishIfUnsentAsync<TPublisher>(string jobId, TPublisher publisher, CancellationToken ct)
+        where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
         var stripe = Stripe(jobId);
         await stripe.WaitAsync(ct);
@@ -83,7 +87,8 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
 
     private SemaphoreSlim Stripe(string jobId) => _stripes[(uint)StringComparer.Ordinal.GetHashCode(jobId) % (uint)_stripes.Length];
 
-    private async Task PublishUnderLockAsync(string jobId, ConsumeContext publisher, CancellationToken ct)
+    private async Task PublishUnderLockAsync<TPublisher>(string jobId, TPublisher publisher, CancellationToken ct)
+        where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
         var job = await ledger.GetJobAsync(jobId, ct);
         if (job is null || !JobState.IsTerminal(job.State) || job.ResultPublished != 0)
@@ -148,7 +153,7 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
         decimal cost,
         double? latencyMs,
         string? requestId,
-        ConsumeContext publisher,
+        IPublishEndpoint publisher,
         CancellationToken ct) =>
         publisher.Publish(
             new CompletionSucceeded(

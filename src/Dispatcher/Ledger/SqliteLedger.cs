@@ -98,6 +98,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
     private readonly ReadConnections _readers;
+    private readonly Func<string, Exception?>? _faults;
 
     /// <summary>Opens (and creates when missing) the ledger named by the options.</summary>
     public SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time)
@@ -116,6 +117,17 @@ public sealed class SqliteLedger : IAsyncDisposable
         FilePath = path;
         _writer = new LedgerWriter(OpenAsync);
         _readers = new ReadConnections(OpenAsync, ReadConnectionCount);
+    }
+
+    /// <summary>
+    /// Opens the ledger with <paramref name="faults"/> asked before every write, by the name of the
+    /// method writing; an exception it returns fails that write alone, as SQLite's own would.
+    /// For tests that need the ledger to fail for a moment.
+    /// </summary>
+    internal SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time, Func<string, Exception?> faults)
+        : this(options, time)
+    {
+        _faults = faults;
     }
 
     /// <summary>The absolute path of the SQLite file.</summary>
@@ -541,8 +553,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         FROM batches b LEFT JOIN jobs j ON j.batch_id = b.batch_id
         """;
 
-    private Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct) =>
-        _writer.RunAsync(write, ct);
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
+        _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {

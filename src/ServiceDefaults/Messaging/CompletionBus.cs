@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.ServiceDefaults.Messaging;
 
@@ -22,6 +23,8 @@ public static class CompletionBus
 
         var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section);
+        services.AddOptions<MessageRetryOptions>().BindConfiguration(MessageRetryOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessageRetryOptions>, MessageRetryOptionsValidator>());
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
         {
             // Without this the host reports started before the queues are bound, and messages

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.ServiceDefaults.Messaging;
@@ -11,7 +12,9 @@ namespace Dispatcher.Workers.Consumers;
 /// Runs attempts against the deployment the dispatcher chose, one per message or a pack of them
 /// (<see cref="CompletionWorkPack"/>), and reports each classified outcome back. It never decides
 /// a job's next route; that is the dispatcher's. A message is acknowledged once the outcome of
-/// every attempt in it is confirmed by the broker.
+/// every attempt in it is confirmed by the broker. One attempt's failure, whatever it is, is that
+/// attempt's outcome; only what is not about one attempt (the worker stopping, an outcome that
+/// cannot be sent) fails the message.
 /// </summary>
 internal sealed class CompletionWorkConsumer(
     ProviderRegistry providers,
@@ -26,7 +29,7 @@ internal sealed class CompletionWorkConsumer(
     private static readonly Uri OutcomesAddress = new("exchange:" + QueueNames.Outcomes);
 
     public Task Consume(ConsumeContext<CompletionWork> context) =>
-        RunAsync(context.Message, ServedFor(context.Message), context.CancellationToken);
+        RunAsync(context.Message, ServedFor(context.Message), DeliveryOutcomes.Of(context), context.CancellationToken);
 
     public Task Consume(ConsumeContext<CompletionWorkPack> context)
     {
@@ -40,10 +43,11 @@ internal sealed class CompletionWorkConsumer(
             served[i] = ServedFor(work[i] ?? throw new InvalidOperationException($"work[{i}]: must be an attempt, got null"));
         }
 
+        var reported = DeliveryOutcomes.Of(context);
         var running = new Task[work.Count];
         for (var i = 0; i < work.Count; i++)
         {
-            running[i] = RunAsync(work[i], served[i], context.CancellationToken);
+            running[i] = RunAsync(work[i], served[i], reported, context.CancellationToken);
         }
 
         return Task.WhenAll(running);
@@ -56,8 +60,15 @@ internal sealed class CompletionWorkConsumer(
             ? new ServedDeployment(deployment, pipeline)
             : throw new InvalidOperationException($"this worker does not serve deployment '{work.DeploymentId}'");
 
-    private async Task RunAsync(CompletionWork work, ServedDeployment served, CancellationToken ct)
+    private async Task RunAsync(CompletionWork work, ServedDeployment served, DeliveryOutcomes reported, CancellationToken ct)
     {
+        if (reported.TryGet(work, out var known))
+        {
+            // A try of this message ran the attempt already; only its report failed to go out.
+            await outcomes.SendAsync(OutcomesAddress, known, ct);
+            return;
+        }
+
         var (deployment, pipeline) = served;
         await pipeline.EnterSlotAsync(ct);
         long started;
@@ -68,7 +79,13 @@ internal sealed class CompletionWorkConsumer(
             started = time.GetTimestamp();
             using var call = instrumentation.BeginCall(work);
             trace = call.TraceParent ?? work.TraceParent;
-            if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
+            if (work.Body.ValueKind != JsonValueKind.Object)
+            {
+                // The dispatcher never sends such a body, but a message from elsewhere may: it is
+                // this attempt's request that is wrong, not the pack it came in.
+                outcome = ProviderOutcome.Failure(ErrorKind.InvalidRequest, $"field body: must be a JSON object, got {work.Body.ValueKind}");
+            }
+            else if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
             {
                 outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
             }
@@ -90,24 +107,23 @@ internal sealed class CompletionWorkConsumer(
             pipeline.LeaveSlot();
         }
 
-        await outcomes.SendAsync(
-            OutcomesAddress,
-            new CompletionAttempted(
-                work.JobId,
-                work.DeploymentId,
-                work.Attempt,
-                outcome.Error,
-                outcome.StatusCode,
-                outcome.Response,
-                outcome.Usage,
-                time.GetElapsedTime(started).TotalMilliseconds,
-                outcome.ErrorMessage,
-                outcome.RetryAfter,
-                outcome.RequestId,
-                outcome.RateLimit,
-                outcome.ProviderTime?.TotalMilliseconds,
-                trace),
-            ct);
+        var attempted = new CompletionAttempted(
+            work.JobId,
+            work.DeploymentId,
+            work.Attempt,
+            outcome.Error,
+            outcome.StatusCode,
+            outcome.Response,
+            outcome.Usage,
+            time.GetElapsedTime(started).TotalMilliseconds,
+            outcome.ErrorMessage,
+            outcome.RetryAfter,
+            outcome.RequestId,
+            outcome.RateLimit,
+            outcome.ProviderTime?.TotalMilliseconds,
+            trace);
+        reported.Add(attempted);
+        await outcomes.SendAsync(OutcomesAddress, attempted, ct);
     }
 
     private readonly record struct ServedDeployment(DeploymentOptions Deployment, ProviderCallPipeline Pipeline);

@@ -10,7 +10,8 @@ namespace Dispatcher.Workers.Hosting;
 
 /// <summary>
 /// The workers' part of the bus: one receive endpoint per served deployment, named
-/// <c>provider.{id}</c>, running at most that deployment's MaxParallel calls at once.
+/// <c>provider.{id}</c>, running at most that deployment's MaxParallel calls at once, and trying
+/// a message again after a transient failure before it goes to <c>provider.{id}_error</c>.
 /// </summary>
 public sealed class WorkersModule : IBusModule
 {
@@ -27,6 +28,7 @@ public sealed class WorkersModule : IBusModule
     {
         var providers = context.GetRequiredService<ProviderRegistry>();
         var prefetchPerSlot = context.GetRequiredService<IOptions<WorkerOptions>>().Value.PrefetchPerSlot;
+        var retry = context.GetRequiredService<IOptions<MessageRetryOptions>>().Value;
         foreach (var deployment in providers.Deployments)
         {
             bus.ReceiveEndpoint(QueueNames.Provider(deployment.Id), e =>
@@ -36,6 +38,10 @@ public sealed class WorkersModule : IBusModule
                 // A message no consumer here takes (another message type, a foreign envelope) is
                 // dead-lettered to provider.{id}_error with the reason, not skipped silently.
                 e.MoveUnconsumedToErrorQueue();
+                // An attempt's own failure is its outcome; what fails a message is its outcomes not
+                // going out. Tried again, the message re-sends the outcomes its first try had
+                // (DeliveryOutcomes) instead of calling the provider again.
+                e.UseTransientMessageRetry(retry, ex => TransientFailure.IsMatch(ex));
                 e.ConfigureConsumer<CompletionWorkConsumer>(context);
             });
         }

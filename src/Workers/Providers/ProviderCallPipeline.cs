@@ -1,5 +1,6 @@
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
+using Dispatcher.Workers.Providers.Http;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -9,11 +10,14 @@ namespace Dispatcher.Workers.Providers;
 /// <summary>
 /// Runs one deployment's calls through an attempt timeout and a circuit breaker, and turns every
 /// way a call can fail into a <see cref="ProviderOutcome"/>: <see cref="CallAsync"/> throws only
-/// when the caller cancels. It never retries; that is the dispatcher's failure flow's decision.
+/// when the caller cancels. An exception the adapter did not expect becomes a
+/// <see cref="ErrorKind.WorkerFault"/> outcome of that one call, so it fails its own attempt and
+/// never the others that came with it. It never retries; that is the dispatcher's failure flow's decision.
 /// </summary>
 internal sealed class ProviderCallPipeline
 {
     private readonly IProviderClient _client;
+    private readonly SecretRedactor _redactor;
     private readonly TimeSpan _timeout;
     private readonly ResiliencePipeline<ProviderOutcome> _pipeline;
 
@@ -24,13 +28,16 @@ internal sealed class ProviderCallPipeline
     /// <summary>Creates the pipeline for <paramref name="deployment"/>'s calls through <paramref name="client"/>.</summary>
     /// <param name="deployment">Gives <see cref="DeploymentOptions.TimeoutSeconds"/> and <see cref="DeploymentOptions.Breaker"/>.</param>
     /// <param name="client">The deployment's adapter.</param>
+    /// <param name="redactor">Removes the deployment's key from the messages of exceptions the adapter throws.</param>
     /// <param name="timeProvider">The clock for the timeout and the breaker's windows.</param>
-    public ProviderCallPipeline(DeploymentOptions deployment, IProviderClient client, TimeProvider timeProvider)
+    public ProviderCallPipeline(DeploymentOptions deployment, IProviderClient client, SecretRedactor redactor, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(redactor);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _client = client;
+        _redactor = redactor;
         _timeout = TimeSpan.FromSeconds(deployment.TimeoutSeconds);
         _slots = new SemaphoreSlim(deployment.MaxParallel, deployment.MaxParallel);
         var breaker = deployment.Breaker;
@@ -91,7 +98,8 @@ internal sealed class ProviderCallPipeline
     }
 
     // Only failures that say something about the deployment's health count: a 429 or a bad request
-    // is the caller's or the quota's business, and must not take a healthy deployment out of service.
+    // is the caller's or the quota's business, and a worker's own fault is the worker's; none of
+    // them must take a healthy deployment out of service.
     private static bool CountsAgainstDeployment(Outcome<ProviderOutcome> outcome) =>
         outcome.Exception is TimeoutRejectedException
         || outcome.Result?.Error is ErrorKind.ServerError or ErrorKind.Timeout or ErrorKind.ConnectionFailed or ErrorKind.MalformedResponse;
@@ -123,6 +131,14 @@ internal sealed class ProviderCallPipeline
         catch (Exception ex) when (ConnectionFailure.IsMatch(ex))
         {
             return ProviderOutcome.Failure(ErrorKind.ConnectionFailed, ConnectionFailure.Describe(ex));
+        }
+        catch (Exception ex)
+        {
+            // Anything else (a bug in reading an answer, an SDK exception no adapter knows) is this
+            // attempt's failure: reported like any other outcome, so the dispatcher decides what
+            // follows, and the calls that came in the same pack still report theirs. Type and
+            // message only: servers have echoed keys in what SDKs then put in exceptions.
+            return ProviderOutcome.Failure(ErrorKind.WorkerFault, _redactor.Redact($"The worker failed running the call: {ex.GetType().FullName}: {ex.Message}")!);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Dispatcher.Catalog;
 using Dispatcher.Workers.Providers.Anthropic;
+using Dispatcher.Workers.Providers.Http;
 using Dispatcher.Workers.Providers.OpenAi;
 using Dispatcher.Workers.Providers.Simulated;
 
@@ -20,7 +21,10 @@ internal sealed class ProviderClientFactory(TimeProvider time, Func<string, stri
         _ => throw new NotSupportedException($"provider {deployment.Provider} is not available"),
     };
 
-    // Read at creation and kept only inside the SDK client; never logged or put in a message.
+    /// <summary>What removes the deployment's key from text about its calls.</summary>
+    public SecretRedactor Redactor(DeploymentOptions deployment) => new(ApiKey(deployment));
+
+    // Read at creation and kept only inside the SDK client and the redactor; never logged or put in a message.
     private string? ApiKey(DeploymentOptions deployment) =>
         string.IsNullOrWhiteSpace(deployment.ApiKeyVariable) ? null : environment(deployment.ApiKeyVariable);
 }

@@ -1,5 +1,6 @@
 using Dispatcher.Catalog;
 using Dispatcher.Workers.Hosting;
+using Dispatcher.Workers.Providers.Http;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Workers.Providers;
@@ -14,9 +15,30 @@ internal sealed class ProviderRegistry : IDisposable
     private readonly List<IDisposable> _owned = [];
 
     public ProviderRegistry(IOptions<CatalogOptions> catalog, IOptions<WorkerOptions> workers, ProviderClientFactory factory, TimeProvider time)
+        : this(Served(catalog.Value, workers.Value), factory.Create, factory.Redactor, time)
     {
-        var only = workers.Value.Deployments.ToHashSet(StringComparer.Ordinal);
-        var unknown = only.Except(catalog.Value.Deployments.Select(d => d.Id)).ToArray();
+    }
+
+    /// <summary>
+    /// Serves <paramref name="deployments"/> through the adapters <paramref name="create"/> makes,
+    /// with the redactor for each deployment's key that <paramref name="redactor"/> makes.
+    /// </summary>
+    internal ProviderRegistry(
+        IEnumerable<DeploymentOptions> deployments,
+        Func<DeploymentOptions, IProviderClient> create,
+        Func<DeploymentOptions, SecretRedactor> redactor,
+        TimeProvider time)
+    {
+        _served = deployments.ToDictionary(d => d.Id, d => (d, new ProviderCallPipeline(d, Own(create(d)), redactor(d), time)), StringComparer.Ordinal);
+    }
+
+    public void Dispose() => _owned.ForEach(d => d.Dispose());
+
+    // The catalog's deployments this process serves: those the Workers section names, or all.
+    private static IEnumerable<DeploymentOptions> Served(CatalogOptions catalog, WorkerOptions workers)
+    {
+        var only = workers.Deployments.ToHashSet(StringComparer.Ordinal);
+        var unknown = only.Except(catalog.Deployments.Select(d => d.Id)).ToArray();
         if (unknown.Length > 0)
         {
             throw new OptionsValidationException(
@@ -25,12 +47,8 @@ internal sealed class ProviderRegistry : IDisposable
                 [$"{WorkerOptions.Section}:Deployments: not in the catalog: {string.Join(", ", unknown)}"]);
         }
 
-        _served = catalog.Value.Deployments
-            .Where(d => only.Count == 0 || only.Contains(d.Id))
-            .ToDictionary(d => d.Id, d => (d, new ProviderCallPipeline(d, Own(factory.Create(d)), time)), StringComparer.Ordinal);
+        return catalog.Deployments.Where(d => only.Count == 0 || only.Contains(d.Id));
     }
-
-    public void Dispose() => _owned.ForEach(d => d.Dispose());
 
     private IProviderClient Own(IProviderClient client)
     {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers;
+using Dispatcher.Workers.Providers.Http;
 using Dispatcher.Workers.Tests.Providers.Server;
 using Microsoft.Extensions.Time.Testing;
 
@@ -361,7 +362,7 @@ public abstract class ProviderAdapterContract : IAsyncLifetime
         try
         {
             // Real time for the pipeline: its timeout has to fire against a real server.
-            var pipeline = new ProviderCallPipeline(deployment, provider, TimeProvider.System);
+            var pipeline = new ProviderCallPipeline(deployment, provider, new SecretRedactor(ApiKey), TimeProvider.System);
             return await pipeline.CallAsync(new ProviderRequest(body ?? ChatBody(), MaxTokens: 64, EstimatedPromptTokens: 5), cancellationToken);
         }
         finally

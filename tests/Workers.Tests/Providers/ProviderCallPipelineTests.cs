@@ -5,6 +5,7 @@ using Anthropic.Exceptions;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers;
+using Dispatcher.Workers.Providers.Http;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Workers.Tests.Providers;
@@ -54,6 +55,43 @@ public sealed class ProviderCallPipelineTests
         var outcome = await Pipeline(ScriptedProviderClient.Throwing(new IOException("broken pipe"))).CallAsync(Request, CancellationToken.None);
 
         outcome.Error.ShouldBe(ErrorKind.ConnectionFailed);
+    }
+
+    [Fact]
+    public async Task CallAsync_ClientThrowsUnexpectedException_ReturnsWorkerFaultNamingIt()
+    {
+        var client = ScriptedProviderClient.Throwing(new KeyNotFoundException("no 'choices' in the answer"));
+
+        var outcome = await Pipeline(client).CallAsync(Request, CancellationToken.None);
+
+        outcome.Error.ShouldBe(ErrorKind.WorkerFault);
+        outcome.ErrorMessage.ShouldNotBeNull().ShouldContain("System.Collections.Generic.KeyNotFoundException: no 'choices' in the answer");
+    }
+
+    [Fact]
+    public async Task CallAsync_UnexpectedExceptionQuotesTheKey_ReportsItRedacted()
+    {
+        var client = ScriptedProviderClient.Throwing(new InvalidOperationException("header Authorization: Bearer sk-secret-1 refused"));
+
+        var outcome = await Pipeline(client, redactor: new SecretRedactor("sk-secret-1")).CallAsync(Request, CancellationToken.None);
+
+        outcome.Error.ShouldBe(ErrorKind.WorkerFault);
+        outcome.ErrorMessage.ShouldNotBeNull().ShouldNotContain("sk-secret-1");
+        outcome.ErrorMessage.ShouldContain("Bearer [redacted] refused");
+    }
+
+    [Fact]
+    public async Task CallAsync_UnexpectedExceptions_KeepCircuitClosed()
+    {
+        var client = ScriptedProviderClient.Throwing(new InvalidOperationException("bug"));
+        var pipeline = Pipeline(client);
+
+        for (var i = 0; i < 10; i++)
+        {
+            (await pipeline.CallAsync(Request, CancellationToken.None)).Error.ShouldBe(ErrorKind.WorkerFault);
+        }
+
+        client.Calls.ShouldBe(10);
     }
 
     [Fact]
@@ -207,7 +245,8 @@ public sealed class ProviderCallPipelineTests
         double timeoutSeconds = 30,
         TimeProvider? timeProvider = null,
         int minimumThroughput = 4,
-        int maxParallel = 8)
+        int maxParallel = 8,
+        SecretRedactor? redactor = null)
     {
         var deployment = new DeploymentOptions
         {
@@ -223,6 +262,6 @@ public sealed class ProviderCallPipelineTests
                 BreakDurationSeconds = 15,
             },
         };
-        return new ProviderCallPipeline(deployment, client, timeProvider ?? _clock);
+        return new ProviderCallPipeline(deployment, client, redactor ?? new SecretRedactor(null), timeProvider ?? _clock);
     }
 }

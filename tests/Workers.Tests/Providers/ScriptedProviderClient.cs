@@ -3,9 +3,14 @@ using Dispatcher.Workers.Providers;
 namespace Dispatcher.Workers.Tests.Providers;
 
 /// <summary>An adapter stand-in whose every call does what the test scripted, and which counts its calls.</summary>
-internal sealed class ScriptedProviderClient(Func<CancellationToken, Task<ProviderOutcome>> script) : IProviderClient
+internal sealed class ScriptedProviderClient(Func<ProviderRequest, CancellationToken, Task<ProviderOutcome>> script) : IProviderClient
 {
     private int _calls;
+
+    public ScriptedProviderClient(Func<CancellationToken, Task<ProviderOutcome>> script)
+        : this((_, ct) => script(ct))
+    {
+    }
 
     public int Calls => Volatile.Read(ref _calls);
 
@@ -22,6 +27,6 @@ internal sealed class ScriptedProviderClient(Func<CancellationToken, Task<Provid
     public Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);
-        return script(cancellationToken);
+        return script(request, cancellationToken);
     }
 }
