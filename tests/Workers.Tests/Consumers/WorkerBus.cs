@@ -30,6 +30,8 @@ internal sealed class WorkerBus : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new ProviderRegistry([Deployment], _ => client, _ => new SecretRedactor(null), TimeProvider.System));
         services.AddSingleton<WorkerInstrumentation>();
+        services.AddLogging();
+        services.AddSingleton<ProviderAnomalyLog>();
         services.AddOptions<WorkerOptions>();
         services.AddSingleton(new PackingSender<CompletionAttempted, CompletionAttemptedPack>(
             SendAsync, outcomes => new CompletionAttemptedPack(outcomes), new PackingLimits { MaxAttempts = 1 }, TimeProvider.System));
