@@ -144,12 +144,15 @@ public sealed class SubmitCompletionConsumer(
     // The ledger cannot tell them apart (both find the attempt marked, with no outcome yet); the
     // broker can. RabbitMQ sets the redelivered flag only on a message it delivered before without
     // an acknowledgement, and a republished message is a new message, delivered without it; the
-    // in-memory transport sets it only when it delivers the same message again. The first attempt
+    // in-memory transport sets it only when it delivers the same message again. A message tried
+    // again in process after a transient failure (MessageRetry) is the same delivery: it too may
+    // send what its failed try claimed and never sent (JobDispatch skips what that try did send).
+    // The first attempt
     // is the intake's to send again only while it is the job's latest and has not reported: a later
     // one belongs to the retry or replay message that claimed it, which comes back itself if its
     // dispatcher stopped.
     private async Task<bool> MaySendAgainAsync(JobRow job, ConsumeContext context, CancellationToken ct) =>
-        context.ReceiveContext.Redelivered
+        (context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
         && job.Attempts == 1
         && !(await ledger.GetAttemptsAsync(job.JobId, ct)).Any(a => a.Attempt == 1);
 
