@@ -12,7 +12,8 @@ namespace Dispatcher.Catalog;
 public sealed class RetryPolicyOptions
 {
     /// <summary>
-    /// The longest Retry-After a delay follows, a day: as long as the workers read any wait to be.
+    /// The longest Retry-After the dispatcher follows, in a retry's delay and in a deployment's
+    /// pause, a day: as long as the workers read any wait to be.
     /// An outcome need not come from our workers, and a wait of centuries would strand the job.
     /// </summary>
     public const double MaxRetryAfterSeconds = 24 * 60 * 60;

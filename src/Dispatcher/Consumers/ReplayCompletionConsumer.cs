@@ -32,8 +32,7 @@ public sealed class ReplayCompletionConsumer(SqliteLedger ledger, JobDispatch di
             await dispatch.DispatchAsync(job, (int)job.Attempts + 1, new HashSet<string>(), null, resend: false, context, ct);
         }
         else if (job is { State: JobState.Dispatched } && job.Attempts == job.AttemptBase + 1
-            && (context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
-            && !(await ledger.GetAttemptsAsync(jobId, ct)).Any(a => a.Attempt == job.Attempts))
+            && await dispatch.MayResendAsync(job, (int)job.Attempts, context, ct))
         {
             // Its first attempt was claimed by this request when it was handled before, which then
             // stopped or failed, and no worker has reported the attempt since: it goes out again.

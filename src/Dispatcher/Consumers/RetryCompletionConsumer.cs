@@ -30,11 +30,8 @@ public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dis
         var resend = false;
         if (job.Attempts >= retry.Attempt)
         {
-            // Already claimed. Send again only if this very message was being handled when its
-            // consumer stopped or failed, and no worker has reported the attempt since.
-            var reported = (await ledger.GetAttemptsAsync(jobId, ct)).Any(a => a.Attempt == retry.Attempt);
-            var handledBefore = context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0;
-            if (!handledBefore || job.Attempts != retry.Attempt || reported)
+            // Already claimed: sent again only by this very message, handled before.
+            if (!await dispatch.MayResendAsync(job, retry.Attempt, context, ct))
             {
                 return;
             }

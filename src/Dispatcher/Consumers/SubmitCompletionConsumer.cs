@@ -116,8 +116,27 @@ public sealed class SubmitCompletionConsumer(
             instrumentation.JobSubmitted(message.ModelGroup);
         }
 
+        // A job already marked sent has its first attempt sent again by this delivery or not. Two
+        // kinds of delivery get here, and only one of them may send:
+        // - the same message delivered again because the dispatcher that took it stopped (died, lost
+        //   its channel) before acknowledging it, perhaps between marking the attempt sent and sending
+        //   it. Nothing else would ever send that attempt, so this delivery sends it again: a duplicate
+        //   call at worst, whose outcome the ledger records once;
+        // - a submission of a job already under way: a producer republishing with the same message id
+        //   (at-least-once producers do), or the job id sent again in another message. The first
+        //   delivery sent the attempt and its outcome will come; sending again would call the provider
+        //   twice and reserve quota and spend twice for one job.
+        // The ledger cannot tell them apart (both find the attempt marked, with no outcome yet); the
+        // broker can. RabbitMQ sets the redelivered flag only on a message it delivered before without
+        // an acknowledgement, and a republished message is a new message, delivered without it; the
+        // in-memory transport sets it only when it delivers the same message again. A message tried
+        // again in process after a transient failure (MessageRetry) is the same delivery: it too may
+        // send what its failed try claimed and never sent (JobDispatch skips what that try did send).
+        // The first attempt is the intake's to send again only while it is the job's latest and has
+        // not reported: a later one belongs to the retry or replay message that claimed it, which
+        // comes back itself if its dispatcher stopped.
         var resend = job.State == JobState.Dispatched;
-        if (resend && !await MaySendAgainAsync(job, context, ct))
+        if (resend && !await dispatch.MayResendAsync(job, attempt: 1, context, ct))
         {
             return;
         }
@@ -130,31 +149,6 @@ public sealed class SubmitCompletionConsumer(
 
         await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), groups: null, resend, context, ct, message.Body);
     }
-
-    // Whether this delivery of a job already marked sent sends its first attempt again. Two kinds
-    // of delivery get here, and only one of them may send:
-    // - the same message delivered again because the dispatcher that took it stopped (died, lost
-    //   its channel) before acknowledging it, perhaps between marking the attempt sent and sending
-    //   it. Nothing else would ever send that attempt, so this delivery sends it again: a duplicate
-    //   call at worst, whose outcome the ledger records once;
-    // - a submission of a job already under way: a producer republishing with the same message id
-    //   (at-least-once producers do), or the job id sent again in another message. The first
-    //   delivery sent the attempt and its outcome will come; sending again would call the provider
-    //   twice and reserve quota and spend twice for one job.
-    // The ledger cannot tell them apart (both find the attempt marked, with no outcome yet); the
-    // broker can. RabbitMQ sets the redelivered flag only on a message it delivered before without
-    // an acknowledgement, and a republished message is a new message, delivered without it; the
-    // in-memory transport sets it only when it delivers the same message again. A message tried
-    // again in process after a transient failure (MessageRetry) is the same delivery: it too may
-    // send what its failed try claimed and never sent (JobDispatch skips what that try did send).
-    // The first attempt
-    // is the intake's to send again only while it is the job's latest and has not reported: a later
-    // one belongs to the retry or replay message that claimed it, which comes back itself if its
-    // dispatcher stopped.
-    private async Task<bool> MaySendAgainAsync(JobRow job, ConsumeContext context, CancellationToken ct) =>
-        (context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
-        && job.Attempts == 1
-        && !(await ledger.GetAttemptsAsync(job.JobId, ct)).Any(a => a.Attempt == 1);
 
     // Names the field and, for a job in a chunk, its place in the chunk (where ends in a space).
     private static void Validate(SubmitCompletion message, string where)

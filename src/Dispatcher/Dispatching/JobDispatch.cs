@@ -152,6 +152,18 @@ public sealed class JobDispatch(
     }
 
     /// <summary>
+    /// Whether the delivery <paramref name="context"/> sends attempt <paramref name="attempt"/> of
+    /// <paramref name="job"/> again, the attempt being claimed already: only when this very message
+    /// was handled before (redelivered by the broker after its consumer stopped, or tried again in
+    /// process after a failure), the attempt is still the job's latest, and no worker has reported
+    /// it since. A new message for a claimed attempt (a republish, a duplicate) never sends it.
+    /// </summary>
+    public async Task<bool> MayResendAsync(JobRow job, int attempt, ConsumeContext context, CancellationToken ct) =>
+        (context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
+        && job.Attempts == attempt
+        && !(await ledger.GetAttemptsAsync(job.JobId, ct)).Any(a => a.Attempt == attempt);
+
+    /// <summary>
     /// Each group of the chain in turn, waiting in one only while it is short of quota; when
     /// every group is refused and some were held back only by open breakers, the job waits for
     /// the first of those to let probes through.

@@ -1,3 +1,4 @@
+using Dispatcher.Catalog;
 using Dispatcher.Catalog.Limits;
 using Dispatcher.Contracts;
 
@@ -10,13 +11,6 @@ namespace Dispatcher.Quotas;
 /// </summary>
 public sealed class DeploymentQuota
 {
-    /// <summary>
-    /// The longest pause a Retry-After takes, a day: as long as the workers read any wait to be.
-    /// An outcome need not come from our workers (any AMQP client may report), and a pause of
-    /// centuries would take the deployment out of service for good.
-    /// </summary>
-    public const double MaxPauseSeconds = 24 * 60 * 60;
-
     private readonly TokenBucket _requestBucket;
     private readonly TokenBucket _tokenBucket;
     private readonly SlidingWindow _requests;
@@ -136,7 +130,9 @@ public sealed class DeploymentQuota
 
     /// <summary>
     /// Applies what the provider said about its own counters: never raises our view, only lowers it.
-    /// A Retry-After pauses the deployment for at most <see cref="MaxPauseSeconds"/>.
+    /// A Retry-After pauses the deployment for at most <see cref="RetryPolicyOptions.MaxRetryAfterSeconds"/>:
+    /// an outcome need not come from our workers, and a pause of centuries would take the
+    /// deployment out of service for good.
     /// </summary>
     public void Correct(RateLimitSnapshot? limits, TimeSpan? retryAfter, double now)
     {
@@ -152,7 +148,7 @@ public sealed class DeploymentQuota
 
         if (retryAfter is { } wait && wait > TimeSpan.Zero)
         {
-            _pausedUntil = Math.Max(_pausedUntil, now + Math.Min(wait.TotalSeconds, MaxPauseSeconds));
+            _pausedUntil = Math.Max(_pausedUntil, now + Math.Min(wait.TotalSeconds, RetryPolicyOptions.MaxRetryAfterSeconds));
         }
     }
 
