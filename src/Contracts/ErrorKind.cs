@@ -36,4 +36,9 @@ public enum ErrorKind
     /// threw what no other kind describes. The message names the exception.
     /// </summary>
     WorkerFault,
+    /// <summary>
+    /// The job's batch was ended before the job was: for example an interrupted <c>run</c> of a
+    /// file started afresh with <c>--new</c>, which ends the unfinished batch it supersedes.
+    /// </summary>
+    BatchCancelled,
 }

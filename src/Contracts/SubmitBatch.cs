@@ -6,4 +6,8 @@ namespace Dispatcher.Contracts;
 /// <param name="BatchId">The batch id the jobs carry.</param>
 /// <param name="TotalJobs">How many jobs the batch holds.</param>
 /// <param name="Source">Where the batch came from (for example the input file name).</param>
-public sealed record SubmitBatch(string BatchId, int TotalJobs, string? Source = null);
+/// <param name="SourceDigest">
+/// The SHA-256 of the input file's bytes (lowercase hex), when the batch came from a file: how a
+/// later run of the same file finds the batch to resume.
+/// </param>
+public sealed record SubmitBatch(string BatchId, int TotalJobs, string? Source = null, string? SourceDigest = null);

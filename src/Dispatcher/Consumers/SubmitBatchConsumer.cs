@@ -16,6 +16,6 @@ public sealed class SubmitBatchConsumer(SqliteLedger ledger) : IConsumer<SubmitB
             throw new InvalidSubmissionException("SubmitBatch: batchId is required and totalJobs must not be negative");
         }
 
-        return ledger.UpsertBatchAsync(message.BatchId, message.TotalJobs, message.Source, context.CancellationToken);
+        return ledger.UpsertBatchAsync(message.BatchId, message.TotalJobs, message.Source, message.SourceDigest, context.CancellationToken);
     }
 }

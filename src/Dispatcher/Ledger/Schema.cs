@@ -92,6 +92,8 @@ internal static class Schema
         // A job's cost as exact decimal text (StoredCost); jobs.cost, a REAL, is still written for
         // the batch totals SQL sums and for older versions reading the file.
         ("jobs", "cost_exact", "TEXT", CopyCostsAsync),
+        // The SHA-256 of the file a batch came from: a second `run` of the file resumes the batch.
+        ("batches", "source_digest", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

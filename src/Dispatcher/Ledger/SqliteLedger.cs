@@ -146,17 +146,54 @@ public sealed class SqliteLedger : IAsyncDisposable
             ct);
     }
 
-    /// <summary>Records a batch's size (first announcement wins) and returns nothing.</summary>
-    public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, CancellationToken ct) =>
+    /// <summary>Records a batch's size and source (first announcement wins) and returns nothing.</summary>
+    public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, string? sourceDigest, CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO batches(batch_id, total_jobs, source, created_at) VALUES (@batchId, @totalJobs, @source, @now)
+                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at) VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now)
                 ON CONFLICT(batch_id) DO UPDATE SET
                   total_jobs = COALESCE(batches.total_jobs, excluded.total_jobs),
-                  source = COALESCE(batches.source, excluded.source)
+                  source = COALESCE(batches.source, excluded.source),
+                  source_digest = COALESCE(batches.source_digest, excluded.source_digest)
                 """,
-                new { batchId, totalJobs, source, now = Now() },
+                new { batchId, totalJobs, source, sourceDigest, now = Now() },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>
+    /// The latest batch from the file whose SHA-256 is <paramref name="sourceDigest"/> that has not
+    /// ended: some of its jobs are unfinished, or fewer jobs were recorded than it announced. Null
+    /// when every batch of that file ended (or none exists).
+    /// </summary>
+    public async Task<BatchStatus?> FindUnfinishedBatchAsync(string sourceDigest, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var row = await c.QueryFirstOrDefaultAsync<BatchRow>(new CommandDefinition(
+            BatchStatusSql + """
+             WHERE b.source_digest = @sourceDigest
+            GROUP BY b.batch_id
+            HAVING SUM(j.state IN ('queued', 'dispatched')) > 0 OR COUNT(j.job_id) < COALESCE(b.total_jobs, 0)
+            ORDER BY b.created_at DESC
+            """,
+            new { sourceDigest },
+            cancellationToken: ct));
+        return row?.ToStatus();
+    }
+
+    /// <summary>
+    /// Ends every unfinished job of <paramref name="batchId"/> as failed with
+    /// <see cref="Contracts.ErrorKind.BatchCancelled"/> and <paramref name="reason"/>, in one write.
+    /// Only for a batch nothing works on any more (its process is gone); returns how many ended.
+    /// </summary>
+    public Task<int> CancelUnfinishedJobsAsync(string batchId, string reason, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE jobs SET state = 'failed', error_kind = @kind, error_message = @reason, updated_at = @now, completed_at = @now
+                WHERE batch_id = @batchId AND state IN ('queued', 'dispatched')
+                """,
+                new { batchId, kind = nameof(Contracts.ErrorKind.BatchCancelled), reason, now = Now() },
                 cancellationToken: t)),
             ct);
 
@@ -520,16 +557,23 @@ public sealed class SqliteLedger : IAsyncDisposable
     {
         await using var c = await OpenAsync(ct);
         var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
-            """
-            SELECT j.job_id AS JobId, j.state AS State, j.model_group AS ModelGroup, j.attempts AS Attempts, j.deployment_id AS DeploymentId,
-                   j.dispatched_at AS DispatchedAt, j.updated_at AS UpdatedAt,
-                   EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) AS Reported
-            FROM jobs j
-            WHERE j.state IN ('queued', 'dispatched') AND j.updated_at < @since
+            UnfinishedJobSql + """
+             WHERE j.state IN ('queued', 'dispatched') AND j.updated_at < @since
             ORDER BY j.updated_at
             LIMIT @limit
             """,
             new { since = unchangedSince.ToString("O", System.Globalization.CultureInfo.InvariantCulture), limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>The jobs of <paramref name="batchId"/> that have not ended, as <see cref="ListIdleUnfinishedJobsAsync"/> describes them.</summary>
+    public async Task<IReadOnlyList<UnfinishedJob>> ListUnfinishedJobsAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
+            UnfinishedJobSql + " WHERE j.batch_id = @batchId AND j.state IN ('queued', 'dispatched')",
+            new { batchId },
             cancellationToken: ct));
         return rows.AsList();
     }
@@ -551,6 +595,13 @@ public sealed class SqliteLedger : IAsyncDisposable
                COALESCE(SUM(j.completion_tokens), 0) AS CompletionTokens,
                COALESCE(SUM(CASE WHEN j.state = 'succeeded' THEN j.cost END), 0.0) AS Cost
         FROM batches b LEFT JOIN jobs j ON j.batch_id = b.batch_id
+        """;
+
+    private const string UnfinishedJobSql = """
+        SELECT j.job_id AS JobId, j.state AS State, j.model_group AS ModelGroup, j.attempts AS Attempts, j.deployment_id AS DeploymentId,
+               j.dispatched_at AS DispatchedAt, j.updated_at AS UpdatedAt,
+               EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) AS Reported
+        FROM jobs j
         """;
 
     private Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>

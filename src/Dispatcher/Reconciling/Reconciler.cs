@@ -58,7 +58,7 @@ internal sealed class Reconciler(
         foreach (var job in idle)
         {
             var key = job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture);
-            if (_redriven.ContainsKey(key) || await RedriveAsync(job, settings, now, ct) is not ({ } missing, { } reason))
+            if (_redriven.ContainsKey(key) || await RedriveAsync(job, settings, now, abandoned: false, ct) is not ({ } missing, { } reason))
             {
                 continue;
             }
@@ -69,6 +69,32 @@ internal sealed class Reconciler(
             logger.LogWarning("Job {JobId} re-driven: {Reason}", job.JobId, reason);
         }
 
+        return redriven;
+    }
+
+    /// <summary>
+    /// Re-drives every unfinished job of <paramref name="batchId"/> at once, as the reconciler would
+    /// once their leases ran out: for a batch whose process stopped (a killed embedded <c>run</c>),
+    /// so nothing works on them any more, and the caller knows it. An attempt sent with no outcome
+    /// ends as a timeout (the group's retry policy decides the next step); a job never sent, or
+    /// waiting for a retry, is routed again. Returns how many jobs were re-driven.
+    /// </summary>
+    public async Task<int> RedriveBatchAsync(string batchId, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var redriven = 0;
+        foreach (var job in await ledger.ListUnfinishedJobsAsync(batchId, ct))
+        {
+            if (await RedriveAsync(job, settings, now, abandoned: true, ct) is ({ } missing, _))
+            {
+                _redriven[job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture)] = now;
+                redriven++;
+                instrumentation.JobRedriven(job.ModelGroup, missing);
+            }
+        }
+
+        logger.LogInformation("Batch {BatchId}: {Count} unfinished jobs re-driven after the run that sent them stopped", batchId, redriven);
         return redriven;
     }
 
@@ -90,20 +116,23 @@ internal sealed class Reconciler(
     }
 
     // Puts the job back in the flow; returns what was missing and why, or nulls when the job has
-    // not been idle long enough yet.
-    private async Task<(string? Missing, string? Reason)> RedriveAsync(UnfinishedJob job, ReconcilerOptions settings, DateTimeOffset now, CancellationToken ct)
+    // not been idle long enough yet. An abandoned job is known to have nothing working on it, so
+    // it goes back at once.
+    private async Task<(string? Missing, string? Reason)> RedriveAsync(UnfinishedJob job, ReconcilerOptions settings, DateTimeOffset now, bool abandoned, CancellationToken ct)
     {
         var group = catalog.Value.Group(job.ModelGroup);
         var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == job.DeploymentId);
         if (job.State == JobState.Dispatched && job.Reported == 0 && job.DeploymentId is not null && job.DispatchedAt is not null)
         {
             var lease = Lease(settings, deployment);
-            if (Parse(job.DispatchedAt) + lease > now)
+            if (!abandoned && Parse(job.DispatchedAt) + lease > now)
             {
                 return default;
             }
 
-            var reason = $"no outcome of attempt {job.Attempts} on {job.DeploymentId} within its lease of {lease.TotalSeconds:0.#} s";
+            var reason = abandoned
+                ? $"attempt {job.Attempts} on {job.DeploymentId} abandoned: the run that sent it stopped before its outcome came back"
+                : $"no outcome of attempt {job.Attempts} on {job.DeploymentId} within its lease of {lease.TotalSeconds:0.#} s";
             var outcomes = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
             await outcomes.Send(
                 new CompletionAttempted(Guid.Parse(job.JobId), job.DeploymentId, (int)job.Attempts, ErrorKind.Timeout, null, null, null, 0, reason),
@@ -115,15 +144,19 @@ internal sealed class Reconciler(
         var wait = job.State == JobState.Queued
             ? settings.QueueAllowance + settings.ReportGrace
             : Lease(settings, deployment) + TimeSpan.FromSeconds(group.Retry.MaxDelaySeconds);
-        if (Parse(job.UpdatedAt) + wait > now)
+        if (!abandoned && Parse(job.UpdatedAt) + wait > now)
         {
             return default;
         }
 
         var next = (int)job.Attempts + 1;
-        var why = job.State == JobState.Queued
-            ? $"accepted and never sent for {wait.TotalSeconds:0.#} s"
-            : $"attempt {job.Attempts} ended and no retry came for {wait.TotalSeconds:0.#} s";
+        var why = (job.State == JobState.Queued, abandoned) switch
+        {
+            (true, true) => "accepted and not sent before the run that accepted it stopped",
+            (false, true) => $"attempt {job.Attempts} ended and its retry was lost when the run stopped",
+            (true, false) => $"accepted and never sent for {wait.TotalSeconds:0.#} s",
+            (false, false) => $"attempt {job.Attempts} ended and no retry came for {wait.TotalSeconds:0.#} s",
+        };
         var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
         await retries.Send(new RetryCompletion(Guid.Parse(job.JobId), next, why, [], [job.ModelGroup, .. group.Fallbacks]), ct);
         return (job.State == JobState.Queued ? "dispatch" : "retry", why);

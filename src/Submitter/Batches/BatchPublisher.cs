@@ -22,18 +22,22 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
     /// </summary>
     public const int ChunkBytes = 256 * 1024;
 
-    /// <summary>Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were sent.</summary>
+    /// <summary>
+    /// Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were
+    /// sent. <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known.
+    /// </summary>
     public async Task<int> PublishAsync(
         string path,
         string batchId,
         int lines,
         BatchFileLimits limits,
         IProgress<int>? progress,
-        CancellationToken ct)
+        CancellationToken ct,
+        string? digest = null)
     {
         // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
         var batches = await sender.GetSendEndpoint(new Uri("exchange:" + QueueNames.Batches));
-        await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path)), ct);
+        await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path), digest), ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
         var pending = new Queue<Task<int>>(maxInFlight);

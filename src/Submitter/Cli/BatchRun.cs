@@ -23,7 +23,9 @@ internal static class BatchRun
         string outputFolder,
         TimeSpan timeout,
         int priority,
-        CancellationToken ct)
+        CancellationToken ct,
+        string? digest = null,
+        bool publish = true)
     {
         AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
         var clock = Stopwatch.StartNew();
@@ -32,7 +34,7 @@ internal static class BatchRun
             ledger,
             batchId,
             lines,
-            progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct),
+            publish ? progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest) : null,
             timeout,
             ct);
         clock.Stop();

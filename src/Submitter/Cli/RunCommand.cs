@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dispatcher.Ledger;
+using Dispatcher.Reconciling;
 using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
@@ -10,7 +11,8 @@ namespace Dispatcher.Submitter.Cli;
 /// <summary>
 /// <c>run FILE</c>: the whole pipeline in this process on the embedded default (in-memory
 /// transport, SQLite ledger, the catalog's providers), with live progress, ending with the
-/// results files and a summary.
+/// results files and a summary. Run again after an interruption, the same file continues the
+/// batch it left unfinished in the same ledger; <c>--new</c> starts afresh.
 /// </summary>
 internal static class RunCommand
 {
@@ -26,9 +28,13 @@ internal static class RunCommand
             Description = "Give up waiting for the batch after this long (hh:mm:ss).",
             DefaultValueFactory = _ => TimeSpan.FromHours(1),
         };
-        var command = new Command("run", "Run a JSONL batch end to end in this process (embedded dispatcher and workers) and write its results.")
+        var fresh = new Option<bool>("--new")
         {
-            file, config, ledger, output, timeout, priority,
+            Description = "Start a new batch even when an earlier run of the same file left one unfinished in the ledger; that batch's unfinished jobs then end failed (batch_cancelled).",
+        };
+        var command = new Command("run", "Run a JSONL batch end to end in this process (embedded dispatcher and workers) and write its results. Run again, the same file resumes its unfinished batch.")
+        {
+            file, config, ledger, output, timeout, priority, fresh,
         };
         command.SetAction((parse, ct) => RunAsync(
             parse.GetRequiredValue(file),
@@ -37,11 +43,12 @@ internal static class RunCommand
             parse.GetRequiredValue(output),
             parse.GetValue(timeout),
             parse.GetValue(priority),
+            parse.GetValue(fresh),
             ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, bool fresh, CancellationToken ct)
     {
         var limits = new BatchFileLimits();
         var lines = await BatchFileCheck.ValidateAsync(file, limits, ct);
@@ -50,21 +57,59 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
+        var digest = await BatchFileDigest.ComputeAsync(file.FullName, ct);
         using var host = SubmitterHosts.Embedded(config, ledgerPath);
+        var ledger = host.Services.GetRequiredService<SqliteLedger>();
+        using var runLock = LedgerRunLock.TryTake(ledger.FilePath);
+        if (runLock is null)
+        {
+            await Console.Error.WriteLineAsync(
+                $"error: another run is using the ledger {ledger.FilePath} (it holds {LedgerRunLock.PathFor(ledger.FilePath)}); wait for it to end, or pass --ledger to use another file.");
+            return ExitCodes.Failed;
+        }
+
+        // Before the pipeline starts, so the spend it restores from the ledger already sees the
+        // jobs a superseded batch ended.
+        await ledger.InitializeAsync(ct);
+        var unfinished = await ledger.FindUnfinishedBatchAsync(digest, ct);
+        var batchId = "batch_" + NewId.NextGuid().ToString("N");
+        if (unfinished is not null && fresh)
+        {
+            var ended = await ledger.CancelUnfinishedJobsAsync(unfinished.BatchId, $"superseded by batch {batchId}: `run --new` started {file.Name} afresh", ct);
+            BatchFileCheck.Note(
+                $"Batch {unfinished.BatchId}, an earlier run of this file, ended: its {ended} unfinished jobs failed as batch_cancelled " +
+                $"(`results {unfinished.BatchId}` writes its files). Starting afresh.");
+        }
+
         await host.StartAsync(ct);
         try
         {
+            var publish = true;
+            if (unfinished is not null && !fresh)
+            {
+                batchId = unfinished.BatchId;
+                var redriven = await host.Services.GetRequiredService<Reconciler>().RedriveBatchAsync(batchId, ct);
+                publish = unfinished.NotYetReceived > 0 || unfinished.TotalJobs is null;
+                BatchFileCheck.Note(
+                    $"Resuming batch {batchId}, which an earlier run of this file started at {unfinished.CreatedAt} and did not finish: " +
+                    $"{unfinished.Finished} jobs already ended and are kept, {redriven} unfinished jobs are sent again" +
+                    (publish ? $", and the file is submitted again for the {unfinished.NotYetReceived} it had not recorded" : "") +
+                    ". Pass --new to start afresh instead.");
+            }
+
             return await BatchRun.PublishAndFollowAsync(
                 host.Services.GetRequiredService<IBus>(),
-                host.Services.GetRequiredService<SqliteLedger>(),
+                ledger,
                 file,
                 lines.Value,
                 limits,
-                "batch_" + NewId.NextGuid().ToString("N"),
+                batchId,
                 output,
                 timeout,
                 priority,
-                ct);
+                ct,
+                digest,
+                publish);
         }
         finally
         {

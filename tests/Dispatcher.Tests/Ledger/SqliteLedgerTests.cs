@@ -124,7 +124,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task GetBatchStatusAsync_MixedStates_CountsEachStateAndTotals()
     {
-        await _ledger.UpsertBatchAsync("b1", 4, "file.jsonl", default);
+        await _ledger.UpsertBatchAsync("b1", 4, "file.jsonl", null, default);
         var a = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
         var b = (await _ledger.AcceptJobAsync(Job("b"), default)).Job;
         await _ledger.AcceptJobAsync(Job("c"), default);
@@ -192,10 +192,48 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     [Fact]
     public async Task UpsertBatchAsync_SecondAnnouncement_KeepsTheFirstTotal()
     {
-        await _ledger.UpsertBatchAsync("b1", 3, "one", default);
-        await _ledger.UpsertBatchAsync("b1", 9, "two", default);
+        await _ledger.UpsertBatchAsync("b1", 3, "one", null, default);
+        await _ledger.UpsertBatchAsync("b1", 9, "two", null, default);
 
         (await _ledger.GetBatchStatusAsync("b1", default))!.TotalJobs.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task FindUnfinishedBatchAsync_SameFile_FindsTheLatestBatchNotEnded()
+    {
+        await _ledger.UpsertBatchAsync("b1", 2, "f.jsonl", "digest-1", default);
+        await _ledger.UpsertBatchAsync("b2", 2, "other.jsonl", "digest-2", default);
+        var job = (await _ledger.AcceptJobAsync(Job("a", "b1"), default)).Job;
+        await _ledger.AcceptJobAsync(Job("a", "b2"), default);
+
+        (await _ledger.FindUnfinishedBatchAsync("digest-1", default))!.BatchId.ShouldBe("b1");
+        (await _ledger.FindUnfinishedBatchAsync("digest-3", default)).ShouldBeNull();
+
+        // Every recorded job ended, but the batch announced two and holds one: still unfinished.
+        await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d1", 1, "{}", 1, 1, 0m, null, null, 200, null, 1), default);
+        (await _ledger.FindUnfinishedBatchAsync("digest-1", default))!.BatchId.ShouldBe("b1");
+
+        await _ledger.AcceptJobAsync(Job("b", "b1"), default);
+        (await _ledger.CancelUnfinishedJobsAsync("b1", "superseded", default)).ShouldBe(1);
+        (await _ledger.FindUnfinishedBatchAsync("digest-1", default)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task CancelUnfinishedJobsAsync_EndsOnlyUnfinishedJobsOfTheBatch()
+    {
+        var done = (await _ledger.AcceptJobAsync(Job("a", "b1"), default)).Job;
+        await _ledger.CompleteAsync(new JobCompletion(done.JobId, true, "d1", 1, "{}", 1, 1, 0m, null, null, 200, null, 1), default);
+        var queued = (await _ledger.AcceptJobAsync(Job("b", "b1"), default)).Job;
+        var other = (await _ledger.AcceptJobAsync(Job("a", "b2"), default)).Job;
+
+        (await _ledger.CancelUnfinishedJobsAsync("b1", "superseded by b9", default)).ShouldBe(1);
+
+        var cancelled = (await _ledger.GetJobAsync(queued.JobId, default))!;
+        cancelled.State.ShouldBe(JobState.Failed);
+        cancelled.ErrorKind.ShouldBe("BatchCancelled");
+        cancelled.ErrorMessage.ShouldBe("superseded by b9");
+        (await _ledger.GetJobAsync(done.JobId, default))!.State.ShouldBe(JobState.Succeeded);
+        (await _ledger.GetJobAsync(other.JobId, default))!.State.ShouldBe(JobState.Queued);
     }
 
     [Fact]
@@ -394,7 +432,7 @@ internal static class LedgerTestExtensions
 {
     public static async Task<long> UpsertAndCount(this SqliteLedger ledger, string batchId)
     {
-        await ledger.UpsertBatchAsync(batchId, null, null, default);
+        await ledger.UpsertBatchAsync(batchId, null, null, null, default);
         var s = await ledger.GetBatchStatusAsync(batchId, default);
         return s!.Queued + s.Dispatched + s.Finished;
     }

@@ -1,0 +1,35 @@
+namespace Dispatcher.Submitter.Hosting;
+
+/// <summary>
+/// Keeps two embedded runs off one ledger file. An embedded run holds its jobs' messages in its
+/// own memory, so a second run of the same ledger would take the first one's unfinished jobs for
+/// abandoned and send them again. The lock is a file held open exclusively; the operating system
+/// lets go of it when the process ends, however it ends, so a killed run never leaves it behind.
+/// </summary>
+internal sealed class LedgerRunLock : IDisposable
+{
+    private readonly FileStream _file;
+
+    private LedgerRunLock(FileStream file)
+    {
+        _file = file;
+    }
+
+    /// <summary>The lock file beside <paramref name="ledgerPath"/>.</summary>
+    public static string PathFor(string ledgerPath) => ledgerPath + ".run-lock";
+
+    /// <summary>Takes the lock of <paramref name="ledgerPath"/>; null when another process holds it.</summary>
+    public static LedgerRunLock? TryTake(string ledgerPath)
+    {
+        try
+        {
+            return new LedgerRunLock(new FileStream(PathFor(ledgerPath), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
