@@ -378,7 +378,8 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>
     /// What counts against spend caps: the cost of jobs that succeeded since <paramref name="since"/>,
-    /// and the estimates of jobs under way, per deployment, group and tenant. Costs are summed
+    /// and the estimates of jobs whose attempt is under way (sent, no outcome yet; a job waiting for a
+    /// retry holds nothing until the retry is routed and reserves), per deployment, group and tenant. Costs are summed
     /// here as decimals, exactly, as SQLite could sum them only as doubles.
     /// </summary>
     public async Task<IReadOnlyList<SpendRow>> SpendSinceAsync(DateTimeOffset since, CancellationToken ct)
@@ -390,7 +391,8 @@ public sealed class SqliteLedger : IAsyncDisposable
                    cost_exact AS CostExact, cost AS CostReal, est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens
             FROM jobs
             WHERE deployment_id IS NOT NULL
-              AND ((state = 'succeeded' AND completed_at >= @since) OR state = 'dispatched')
+              AND ((state = 'succeeded' AND completed_at >= @since)
+                   OR (state = 'dispatched' AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.job_id AND a.attempt = jobs.attempts)))
             """,
             new { since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
         var sums = new Dictionary<(string, string, string?, string), SpendRow>();

@@ -146,6 +146,22 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_JobWaitingForItsRetry_HoldsNoSpendUntilTheRetryIsRouted()
+    {
+        // Its attempt failed and was settled before the restart; the retry, once routed, reserves
+        // for itself. Holding the old estimate as well would count the job twice until a restart.
+        var waiting = await AcceptAsync("a");
+        await SendAsync(waiting, "d1", attempt: 1, sequence: 11);
+        await OutcomeAsync(waiting, "d1", attempt: 1, "ServerError", latencyMs: 0);
+        var underWay = await AcceptAsync("b");
+        await SendAsync(underWay, "d1", attempt: 1, sequence: 12);
+
+        var (_, spend) = await RestartWithSpendAsync();
+
+        spend.Account(SpendBook.GroupKey("g")).Reserved.ShouldBe(CostCalculator.Cost(_catalog.Value.Deployments[0], 10, 20), "only the attempt under way holds its estimate");
+    }
+
+    [Fact]
     public async Task StartAsync_ManyJobsOfAFewMillionthsEach_SpendSumsExactly()
     {
         // A cost with more significant digits than a double holds, as a price per million
