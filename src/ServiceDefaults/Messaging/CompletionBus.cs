@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Dispatcher.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -82,6 +83,18 @@ public static class CompletionBus
     private static void Configure<TEndpoint>(IBusRegistrationContext context, IBusFactoryConfigurator<TEndpoint> cfg, IBusModule[] modules)
         where TEndpoint : IReceiveEndpointConfigurator
     {
+        cfg.ConfigureJsonSerializerOptions(options =>
+        {
+            var strings = options.Converters.FirstOrDefault(c => c is JsonConverter<decimal>);
+            if (strings is not null && strings is not DecimalNumberJsonConverter)
+            {
+                options.Converters.Remove(strings);
+                options.Converters.Insert(0, new DecimalNumberJsonConverter());
+            }
+
+            return options;
+        });
+
         // Result exchanges get stable, documented names so any AMQP client can bind to them.
         cfg.Message<CompletionSucceeded>(m => m.SetEntityName(QueueNames.SucceededExchange));
         cfg.Message<CompletionFailed>(m => m.SetEntityName(QueueNames.FailedExchange));

@@ -76,10 +76,12 @@ internal static class SubmitterHosts
 
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        // The CLI owns the terminal (progress bars, JSONL on stdout): logs go to stderr, warnings and up.
+        // The CLI owns the terminal (progress bars, JSONL on stdout): logs go to stderr, warnings
+        // and up, whatever the shared configuration's Logging section sets for the services (its
+        // Information default is for the long-running programs), and the host announces nothing.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         configure(builder.Services, builder.Configuration);
         return builder.Build();
     }

@@ -64,6 +64,8 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
         message.GetProperty("deploymentId").GetString().ShouldBe("interop");
         message.GetProperty("response").GetProperty("choices")[0].GetProperty("message").GetProperty("role").GetString().ShouldBe("assistant");
         message.GetProperty("usage").GetProperty("completionTokens").GetInt32().ShouldBeGreaterThan(0);
+        message.GetProperty("cost").ValueKind.ShouldBe(JsonValueKind.Number, "cost is a JSON number, as the README shows");
+        message.GetProperty("cost").GetDecimal().ShouldBeGreaterThan(0m);
     }
 
     [Fact]
