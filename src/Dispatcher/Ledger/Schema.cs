@@ -92,6 +92,12 @@ internal static class Schema
         // A job's cost as exact decimal text (StoredCost); jobs.cost, a REAL, is still written for
         // the batch totals SQL sums and for older versions reading the file.
         ("jobs", "cost_exact", "TEXT", CopyCostsAsync),
+        // A provider's pause of the deployment (a Retry-After), saved with the levels: until when
+        // (round-trip UTC text; NULL or a time past is no pause), why, and how many jobs the
+        // dispatcher held for a retry after it. Progress and status read it from the ledger.
+        ("quota_state", "paused_until", "TEXT", null),
+        ("quota_state", "pause_reason", "TEXT", null),
+        ("quota_state", "pause_waiting", "INTEGER NOT NULL DEFAULT 0", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)
