@@ -166,8 +166,16 @@
     mark("chart-breakers", status.deployments.length);
   }
 
+  // Seconds under a minute, else h:mm:ss, as the status command shows them.
+  function left(seconds) {
+    var s = Math.max(0, Math.ceil(seconds));
+    if (s < 60) return s + " s";
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return Math.floor(s / 3600) + ":" + two(Math.floor(s / 60) % 60) + ":" + two(s % 60);
+  }
+
   function pauseText(p) {
-    return "paused by the provider until " + new Date(p.until).toLocaleTimeString() + ", " + fmt(Math.ceil(p.secondsLeft)) + " s left" +
+    return "paused by the provider until " + new Date(p.until).toLocaleTimeString() + ", " + left(p.secondsLeft) + " left" +
       (p.reason ? " (" + p.reason + ")" : "") + (p.waitingJobs > 0 ? ", " + fmt(p.waitingJobs) + (p.waitingJobs === 1 ? " job" : " jobs") + " waiting" : "");
   }
 
