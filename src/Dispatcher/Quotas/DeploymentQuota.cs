@@ -6,7 +6,8 @@ namespace Dispatcher.Quotas;
 
 /// <summary>
 /// One deployment's quota: an RPM and a TPM dimension, each a token bucket (how much at once)
-/// under a sliding window (how much per window), plus a pause a provider's Retry-After imposes.
+/// under a sliding window (how much per window), plus a pause a provider's Retry-After imposes,
+/// with its reason and the jobs held for a retry after it.
 /// Not thread-safe: <see cref="QuotaBook"/> serializes access.
 /// </summary>
 public sealed class DeploymentQuota
@@ -15,10 +16,10 @@ public sealed class DeploymentQuota
     private readonly TokenBucket _tokenBucket;
     private readonly SlidingWindow _requests;
     private readonly SlidingWindow _tokens;
-    private double _pausedUntil;
-    private string? _pauseReason;
     // When each job held for a retry after this deployment's Retry-After is sent back to routing.
     private readonly PriorityQueue<double, double> _retryWakes = new();
+    private double _pausedUntil;
+    private string? _pauseReason;
 
     /// <summary>Creates a quota with full buckets and empty windows.</summary>
     public DeploymentQuota(int rpm, int tpm, double burstFraction, double windowSeconds, double now)
