@@ -3,6 +3,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.Quotas;
 using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
@@ -27,6 +28,7 @@ public sealed class CompletionAttemptedConsumer(
     FailurePlanner planner,
     IRetryScheduler retries,
     AttemptReservations reservations,
+    QuotaBook quotas,
     LatencyTracker latency,
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation,
@@ -146,6 +148,12 @@ public sealed class CompletionAttemptedConsumer(
             case NextStepKind.Retry:
                 instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
                 await retries.ScheduleAsync(retry, next.Delay, context, ct);
+                if (outcome.RetryAfter > TimeSpan.Zero)
+                {
+                    // The job waits out the provider's pause: status counts it with the pause.
+                    quotas.NoteRetryWaiting(outcome.DeploymentId, next.Delay);
+                }
+
                 break;
             default:
                 await results.FailAsync(job, outcome.Error, next.Reason, outcome.StatusCode, outcome.Attempt, context, ct);

@@ -94,6 +94,12 @@ internal static class Schema
         ("jobs", "cost_exact", "TEXT", CopyCostsAsync),
         // The SHA-256 of the file a batch came from: a second `run` of the file resumes the batch.
         ("batches", "source_digest", "TEXT", null),
+        // A provider's pause of the deployment (a Retry-After), saved with the levels: until when
+        // (round-trip UTC text; NULL or a time past is no pause), why, and how many jobs the
+        // dispatcher held for a retry after it. Progress and status read it from the ledger.
+        ("quota_state", "paused_until", "TEXT", null),
+        ("quota_state", "pause_reason", "TEXT", null),
+        ("quota_state", "pause_waiting", "INTEGER NOT NULL DEFAULT 0", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

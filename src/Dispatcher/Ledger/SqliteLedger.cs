@@ -28,6 +28,12 @@ public sealed class SqliteLedger : IAsyncDisposable
         attempt_base AS AttemptBase, replays AS Replays
         """;
 
+    private const string QuotaStateSql = """
+        SELECT deployment_id AS DeploymentId, requests AS Requests, tokens AS Tokens, saved_at AS SavedAt,
+               paused_until AS PausedUntil, pause_reason AS PauseReason, pause_waiting AS PauseWaiting
+        FROM quota_state
+        """;
+
     // Reads that run at once on connections of their own, their statements kept compiled.
     private const int ReadConnectionCount = 8;
 
@@ -298,13 +304,18 @@ public sealed class SqliteLedger : IAsyncDisposable
     public Task MarkResultPublishedAsync(string jobId, CancellationToken ct) =>
         WriteAsync((c, t) => MarkResultPublished.ExecuteAsync(c, t, jobId), ct);
 
-    /// <summary>Saves every deployment's bucket levels, so a restarted dispatcher does not start with full buckets.</summary>
+    /// <summary>
+    /// Saves every deployment's bucket levels, so a restarted dispatcher does not start with full
+    /// buckets, and its provider's pause, so status and progress read from the ledger show it.
+    /// </summary>
     public Task SaveQuotaLevelsAsync(IReadOnlyList<QuotaLevel> levels, CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO quota_state(deployment_id, requests, tokens, saved_at) VALUES (@DeploymentId, @Requests, @Tokens, @SavedAt)
-                ON CONFLICT(deployment_id) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, saved_at = excluded.saved_at
+                INSERT INTO quota_state(deployment_id, requests, tokens, saved_at, paused_until, pause_reason, pause_waiting)
+                VALUES (@DeploymentId, @Requests, @Tokens, @SavedAt, @PausedUntil, @PauseReason, @PauseWaiting)
+                ON CONFLICT(deployment_id) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, saved_at = excluded.saved_at,
+                  paused_until = excluded.paused_until, pause_reason = excluded.pause_reason, pause_waiting = excluded.pause_waiting
                 """,
                 levels,
                 cancellationToken: t)),
@@ -366,14 +377,41 @@ public sealed class SqliteLedger : IAsyncDisposable
         return rows.AsList();
     }
 
-    /// <summary>The bucket levels last saved.</summary>
+    /// <summary>The bucket levels last saved, with each deployment's pause as saved.</summary>
     public async Task<IReadOnlyList<QuotaLevel>> LoadQuotaLevelsAsync(CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
-        var rows = await c.QueryAsync<QuotaLevel>(new CommandDefinition(
-            "SELECT deployment_id AS DeploymentId, requests AS Requests, tokens AS Tokens, saved_at AS SavedAt FROM quota_state",
+        var rows = await c.QueryAsync<QuotaStateRow>(new CommandDefinition(QuotaStateSql, cancellationToken: ct));
+        return rows.Select(r => new QuotaLevel(r.DeploymentId, r.Requests, r.Tokens, r.SavedAt)
+        {
+            PausedUntil = r.PausedUntil,
+            PauseReason = r.PauseReason,
+            PauseWaiting = (int)r.PauseWaiting,
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The deployments a provider has paused at <paramref name="now"/>, as the dispatcher last
+    /// saved them (twice a second), by deployment id. A pause whose end has passed is none, so a
+    /// dispatcher that stopped while a deployment was paused leaves no pause behind for long.
+    /// </summary>
+    public async Task<IReadOnlyList<DeploymentPause>> ListPausesAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<QuotaStateRow>(new CommandDefinition(
+            QuotaStateSql + " WHERE paused_until IS NOT NULL ORDER BY deployment_id",
             cancellationToken: ct));
-        return rows.AsList();
+        var pauses = new List<DeploymentPause>();
+        foreach (var row in rows)
+        {
+            if (DateTimeOffset.TryParse(row.PausedUntil, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var until)
+                && until > now)
+            {
+                pauses.Add(new DeploymentPause(row.DeploymentId, until, row.PauseReason, (int)row.PauseWaiting));
+            }
+        }
+
+        return pauses;
     }
 
     /// <summary>
@@ -635,6 +673,25 @@ public sealed class SqliteLedger : IAsyncDisposable
         public long EstPromptTokens { get; init; }
 
         public long MaxTokens { get; init; }
+    }
+
+    // A quota_state row, read into settable properties: columns a file written by an older
+    // version filled with NULL or the default would not match a positional record's constructor.
+    private sealed class QuotaStateRow
+    {
+        public string DeploymentId { get; init; } = "";
+
+        public double Requests { get; init; }
+
+        public double Tokens { get; init; }
+
+        public string SavedAt { get; init; } = "";
+
+        public string? PausedUntil { get; init; }
+
+        public string? PauseReason { get; init; }
+
+        public long PauseWaiting { get; init; }
     }
 
     private sealed class ShareRow

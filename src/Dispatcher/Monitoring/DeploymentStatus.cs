@@ -6,6 +6,7 @@ namespace Dispatcher.Monitoring;
 /// One deployment: its quota now (available and admitted in the current window, against the
 /// limits), attempts in flight, breaker, and how many jobs it ended.
 /// </summary>
+/// <param name="Pause">The provider's pause of the deployment (a Retry-After); null when it is not paused.</param>
 public sealed record DeploymentStatus(
     string Id,
     string ModelGroup,
@@ -13,4 +14,5 @@ public sealed record DeploymentStatus(
     QuotaUsage? Quota,
     BreakerStatus Breaker,
     long Succeeded,
-    long Failed);
+    long Failed,
+    PauseStatus? Pause = null);

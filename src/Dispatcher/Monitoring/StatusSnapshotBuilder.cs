@@ -12,7 +12,7 @@ namespace Dispatcher.Monitoring;
 
 /// <summary>
 /// Builds a <see cref="DispatcherStatus"/> from the live parts of a running dispatcher (quota
-/// book, spend book, dispatch gate, breaker gate, queue depths) and the ledger (batches, the jobs
+/// book with the providers' pauses, spend book, dispatch gate, breaker gate, queue depths) and the ledger (batches, the jobs
 /// of no batch, jobs per deployment, and breakers when no live gate is registered).
 /// </summary>
 public sealed class StatusSnapshotBuilder(
@@ -36,6 +36,7 @@ public sealed class StatusSnapshotBuilder(
     {
         var at = time.GetUtcNow();
         var usage = quotas.Usage().ToDictionary(u => u.DeploymentId, StringComparer.Ordinal);
+        var pauses = quotas.Pauses().ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "quota"), StringComparer.Ordinal);
         var breakers = await BreakersAsync(ct);
         var shares = (await ledger.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
         var deployments = catalog.Value.Deployments.Select(d =>
@@ -51,7 +52,8 @@ public sealed class StatusSnapshotBuilder(
                 quota,
                 breakers.GetValueOrDefault(d.Id) ?? new BreakerStatus("closed", null, null, "default"),
                 share?.Succeeded ?? 0,
-                share?.Failed ?? 0);
+                share?.Failed ?? 0,
+                pauses.GetValueOrDefault(d.Id));
         }).ToList();
 
         var budgets = spend.Caps

@@ -6,7 +6,8 @@ namespace Dispatcher.Quotas;
 
 /// <summary>
 /// One deployment's quota: an RPM and a TPM dimension, each a token bucket (how much at once)
-/// under a sliding window (how much per window), plus a pause a provider's Retry-After imposes.
+/// under a sliding window (how much per window), plus a pause a provider's Retry-After imposes,
+/// with its reason and the jobs held for a retry after it.
 /// Not thread-safe: <see cref="QuotaBook"/> serializes access.
 /// </summary>
 public sealed class DeploymentQuota
@@ -15,7 +16,10 @@ public sealed class DeploymentQuota
     private readonly TokenBucket _tokenBucket;
     private readonly SlidingWindow _requests;
     private readonly SlidingWindow _tokens;
+    // When each job held for a retry after this deployment's Retry-After is sent back to routing.
+    private readonly PriorityQueue<double, double> _retryWakes = new();
     private double _pausedUntil;
+    private string? _pauseReason;
 
     /// <summary>Creates a quota with full buckets and empty windows.</summary>
     public DeploymentQuota(int rpm, int tpm, double burstFraction, double windowSeconds, double now)
@@ -134,7 +138,11 @@ public sealed class DeploymentQuota
     /// an outcome need not come from our workers, and a pause of centuries would take the
     /// deployment out of service for good.
     /// </summary>
-    public void Correct(RateLimitSnapshot? limits, TimeSpan? retryAfter, double now)
+    /// <param name="limits">The provider's remaining counters, when it sent them.</param>
+    /// <param name="retryAfter">How long the provider asked us to wait, when it did.</param>
+    /// <param name="now">Seconds on the quota book's clock.</param>
+    /// <param name="statusCode">The provider's HTTP status with the Retry-After, which the pause's reason names.</param>
+    public void Correct(RateLimitSnapshot? limits, TimeSpan? retryAfter, double now, int? statusCode = null)
     {
         if (limits?.RemainingRequests is { } requests)
         {
@@ -148,7 +156,62 @@ public sealed class DeploymentQuota
 
         if (retryAfter is { } wait && wait > TimeSpan.Zero)
         {
-            _pausedUntil = Math.Max(_pausedUntil, now + Math.Min(wait.TotalSeconds, RetryPolicyOptions.MaxRetryAfterSeconds));
+            var seconds = Math.Min(wait.TotalSeconds, RetryPolicyOptions.MaxRetryAfterSeconds);
+            Pause(seconds, PauseReason(statusCode, TimeSpan.FromSeconds(seconds)), now);
+        }
+    }
+
+    /// <summary>
+    /// Pauses the deployment for <paramref name="seconds"/> from <paramref name="now"/>, unless it is
+    /// paused longer already; the reason is the one of the pause that ends last.
+    /// </summary>
+    public void Pause(double seconds, string? reason, double now)
+    {
+        if (now + seconds > _pausedUntil)
+        {
+            _pausedUntil = now + seconds;
+            _pauseReason = reason;
+        }
+    }
+
+    /// <summary>Seconds until the provider's pause ends; 0 when the deployment is not paused.</summary>
+    public double PausedForSeconds(double now) => Math.Max(0, _pausedUntil - now);
+
+    /// <summary>Why the deployment is paused (e.g. <c>429 Retry-After 30 s</c>); null when it is not.</summary>
+    public string? PauseReasonAt(double now) => now < _pausedUntil ? _pauseReason : null;
+
+    /// <summary>
+    /// Notes a job held for a retry after this deployment's Retry-After, sent back to routing at
+    /// <paramref name="wakeAt"/>; it counts in <see cref="RetriesWaiting"/> until then.
+    /// </summary>
+    public void NoteRetryWaiting(double wakeAt, double now)
+    {
+        Prune(now);
+        if (wakeAt > now)
+        {
+            _retryWakes.Enqueue(wakeAt, wakeAt);
+        }
+    }
+
+    /// <summary>Jobs held for a retry after this deployment's Retry-After whose delay is not over.</summary>
+    public int RetriesWaiting(double now)
+    {
+        Prune(now);
+        return _retryWakes.Count;
+    }
+
+    /// <summary>How a pause's reason reads: the status and the wait, e.g. <c>429 Retry-After 30 s</c>.</summary>
+    public static string PauseReason(int? statusCode, TimeSpan wait)
+    {
+        var seconds = wait.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        return statusCode is { } code ? $"{code} Retry-After {seconds} s" : $"Retry-After {seconds} s";
+    }
+
+    private void Prune(double now)
+    {
+        while (_retryWakes.TryPeek(out _, out var wakeAt) && wakeAt <= now)
+        {
+            _retryWakes.Dequeue();
         }
     }
 
@@ -172,7 +235,7 @@ public sealed class DeploymentQuota
             tokensInWindow,
             Tpm,
             InFlight,
-            Math.Max(0, _pausedUntil - now));
+            PausedForSeconds(now));
     }
 
     /// <summary>The bucket levels, for persistence.</summary>

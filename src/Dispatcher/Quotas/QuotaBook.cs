@@ -84,7 +84,7 @@ public sealed class QuotaBook
     /// windows were seeded with it (<see cref="Seed"/>); one the windows no longer hold (past its
     /// open cap) or never held still counts from when the provider received the call.
     /// </summary>
-    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter)
+    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter, int? statusCode = null)
     {
         lock (Gate)
         {
@@ -95,7 +95,7 @@ public sealed class QuotaBook
 
             var now = Now;
             quota.Settle(sequence, reservedTokens, actualTokens, timing.SinceReceived(Padding), now);
-            quota.Correct(limits, retryAfter, now);
+            quota.Correct(limits, retryAfter, now, statusCode);
         }
 
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
@@ -120,18 +120,63 @@ public sealed class QuotaBook
     /// <summary>Completes at the next settle: capacity may have come back before the next refill.</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
 
-    /// <summary>Every deployment's bucket levels now, for persistence.</summary>
+    /// <summary>Every deployment's bucket levels now, with its pause, for persistence.</summary>
     public IReadOnlyList<QuotaLevel> Levels()
     {
         lock (Gate)
         {
             var now = Now;
-            var at = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+            var wall = _time.GetUtcNow();
+            var at = wall.ToString("O", CultureInfo.InvariantCulture);
             return _quotas.Select(q =>
             {
                 var (requests, tokens) = q.Value.Levels(now);
-                return new QuotaLevel(q.Key, requests, tokens, at);
+                var paused = q.Value.PausedForSeconds(now);
+                return new QuotaLevel(q.Key, requests, tokens, at)
+                {
+                    PausedUntil = paused > 0 ? (wall + TimeSpan.FromSeconds(paused)).ToString("O", CultureInfo.InvariantCulture) : null,
+                    PauseReason = q.Value.PauseReasonAt(now),
+                    PauseWaiting = paused > 0 ? q.Value.RetriesWaiting(now) : 0,
+                };
             }).ToList();
+        }
+    }
+
+    /// <summary>The deployments a provider has paused now, in catalog order, with when each pause ends.</summary>
+    public IReadOnlyList<DeploymentPause> Pauses()
+    {
+        lock (Gate)
+        {
+            var now = Now;
+            var wall = _time.GetUtcNow();
+            var pauses = new List<DeploymentPause>();
+            foreach (var (id, quota) in _quotas)
+            {
+                var paused = quota.PausedForSeconds(now);
+                if (paused > 0)
+                {
+                    pauses.Add(new DeploymentPause(id, wall + TimeSpan.FromSeconds(paused), quota.PauseReasonAt(now), quota.RetriesWaiting(now)));
+                }
+            }
+
+            return pauses;
+        }
+    }
+
+    /// <summary>
+    /// Notes a job held for <paramref name="delay"/> before its retry, after a Retry-After of
+    /// <paramref name="deploymentId"/>: the deployment's pause counts it among its waiting jobs
+    /// until the delay is over.
+    /// </summary>
+    public void NoteRetryWaiting(string deploymentId, TimeSpan delay)
+    {
+        lock (Gate)
+        {
+            if (_quotas.TryGetValue(deploymentId, out var quota))
+            {
+                var now = Now;
+                quota.NoteRetryWaiting(now + delay.TotalSeconds, now);
+            }
         }
     }
 
@@ -145,7 +190,10 @@ public sealed class QuotaBook
         }
     }
 
-    /// <summary>Restores saved levels, refilled for the time since they were saved, so a restart does not hand out a fresh burst.</summary>
+    /// <summary>
+    /// Restores saved levels, refilled for the time since they were saved, so a restart does not
+    /// hand out a fresh burst; a provider's pause that has not ended yet is restored too.
+    /// </summary>
     public void Restore(IEnumerable<QuotaLevel> levels)
     {
         lock (Gate)
@@ -155,8 +203,15 @@ public sealed class QuotaBook
             {
                 if (_quotas.TryGetValue(level.DeploymentId, out var quota))
                 {
-                    var since = _time.GetUtcNow() - DateTimeOffset.Parse(level.SavedAt, CultureInfo.InvariantCulture);
+                    var wall = _time.GetUtcNow();
+                    var since = wall - DateTimeOffset.Parse(level.SavedAt, CultureInfo.InvariantCulture);
                     quota.Restore(level.Requests, level.Tokens, since.TotalSeconds, now);
+                    // A provider that asked an earlier process to wait is not called before it said.
+                    if (level.PausedUntil is { } until
+                        && DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var end) && end > wall)
+                    {
+                        quota.Pause((end - wall).TotalSeconds, level.PauseReason, now);
+                    }
                 }
             }
         }

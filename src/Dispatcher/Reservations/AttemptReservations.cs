@@ -116,7 +116,7 @@ public sealed class AttemptReservations
         var succeeded = outcome.Error == ErrorKind.None;
         var usage = outcome.Usage is { } reported ? reservation.Ceiling.Bound(reported) : null;
         var used = succeeded ? Total(usage) ?? reservation.ReservedTokens : 0;
-        _quotas.Settle(deployment.Id, reservation.Sequence, reservation.ReservedTokens, used, Timing(outcome), outcome.RateLimit, outcome.RetryAfter);
+        _quotas.Settle(deployment.Id, reservation.Sequence, reservation.ReservedTokens, used, Timing(outcome), outcome.RateLimit, outcome.RetryAfter, outcome.StatusCode);
         _spend.Settle(deployment, reservation.Tenant, reservation.EstimatedCost, succeeded ? CostCalculator.Cost(deployment, usage) : 0m);
         _breakers.Record(deployment.Id, outcome.Error);
         return true;

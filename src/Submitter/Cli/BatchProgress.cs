@@ -1,15 +1,20 @@
 using System.Diagnostics;
 using Dispatcher.Ledger;
+using Dispatcher.Quotas;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;
 
 /// <summary>
 /// Follows a batch in the ledger until every job has ended: a live progress bar on a terminal,
-/// a plain line per second when output is redirected (CI logs, files).
+/// a plain line per second when output is redirected (CI logs, files); both name any deployment
+/// a provider has paused (<see cref="ProgressText"/>).
 /// </summary>
 internal static class BatchProgress
 {
+    // Wall time, only to tell whether a pause the ledger holds has ended.
+    private static readonly TimeProvider Time = TimeProvider.System;
+
     /// <summary>Polls until the batch completes or <paramref name="timeout"/> passes; returns the last status.</summary>
     public static async Task<BatchStatus?> FollowAsync(
         SqliteLedger ledger,
@@ -36,10 +41,11 @@ internal static class BatchProgress
                         sent.Value = totalJobs;
                     }
 
-                    last = await PollAsync(ledger, batchId, timeout, clock, ct, s =>
+                    last = await PollAsync(ledger, batchId, timeout, clock, ct, (s, pauses) =>
                     {
                         done.Value = s.Finished;
-                        done.Description = $"finished ({s.Succeeded} ok, {s.Failed} failed, {s.Dispatched} in flight)";
+                        // The description is markup: a deployment's id is shown as it is.
+                        done.Description = Markup.Escape(ProgressText.Finished(s, pauses, Time.GetUtcNow(), TimeZoneInfo.Local));
                     }, submitting);
                     sent.Value = totalJobs;
                 });
@@ -49,7 +55,7 @@ internal static class BatchProgress
         var lastPrint = TimeSpan.Zero;
         var submitted = 0;
         var task = submit is null ? Task.CompletedTask : submit(new Progress<int>(n => Volatile.Write(ref submitted, n)));
-        return await PollAsync(ledger, batchId, timeout, clock, ct, s =>
+        return await PollAsync(ledger, batchId, timeout, clock, ct, (s, pauses) =>
         {
             if (clock.Elapsed - lastPrint < TimeSpan.FromSeconds(1) && !s.IsComplete)
             {
@@ -57,10 +63,8 @@ internal static class BatchProgress
             }
 
             lastPrint = clock.Elapsed;
-            var rate = s.Finished / Math.Max(0.001, clock.Elapsed.TotalSeconds);
-            Console.WriteLine(
-                $"[{clock.Elapsed:mm\\:ss}] submitted {(submit is null ? totalJobs : Volatile.Read(ref submitted))}/{totalJobs}  " +
-                $"finished {s.Finished}/{totalJobs} ({s.Succeeded} ok, {s.Failed} failed, {s.Dispatched} in flight)  {rate:F0} jobs/s");
+            Console.WriteLine(ProgressText.Line(
+                clock.Elapsed, submit is null ? totalJobs : Volatile.Read(ref submitted), totalJobs, s, pauses, Time.GetUtcNow(), TimeZoneInfo.Local));
         }, task);
     }
 
@@ -70,7 +74,7 @@ internal static class BatchProgress
         TimeSpan timeout,
         Stopwatch clock,
         CancellationToken ct,
-        Action<BatchStatus> show,
+        Action<BatchStatus, IReadOnlyList<DeploymentPause>> show,
         Task submitting)
     {
         BatchStatus? status = null;
@@ -85,7 +89,8 @@ internal static class BatchProgress
             status = await ledger.GetBatchStatusAsync(batchId, ct);
             if (status is not null)
             {
-                show(status);
+                // A provider's pause, as the dispatcher saved it, says why progress stands still.
+                show(status, status.IsComplete ? [] : await ledger.ListPausesAsync(Time.GetUtcNow(), ct));
                 if (status.IsComplete)
                 {
                     break;

@@ -11,7 +11,8 @@ namespace Dispatcher.Submitter.Status;
 
 /// <summary>
 /// Reads the system's status: from a running dispatcher's <c>GET /api/status</c> when it answers,
-/// otherwise from the ledger (batches, jobs per deployment, breakers as last recorded) and, on
+/// otherwise from the ledger (batches, jobs per deployment, breakers as last recorded, providers'
+/// pauses as last saved) and, on
 /// RabbitMQ, the management API (queues). Live quota use and the jobs waiting for quota exist
 /// only inside the dispatcher, so the fallback leaves them out.
 /// </summary>
@@ -82,6 +83,7 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
         var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
         var breakers = (await ledger.ListBreakersAsync(ct)).ToDictionary(b => b.DeploymentId, StatusSnapshotBuilder.FromLedger, StringComparer.Ordinal);
         var shares = (await ledger.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
+        var pauses = (await ledger.ListPausesAsync(at, ct)).ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "ledger"), StringComparer.Ordinal);
         var deployments = catalog.Deployments.Select(d => new DeploymentStatus(
             d.Id,
             d.ModelGroup,
@@ -89,7 +91,8 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
             null,
             breakers.GetValueOrDefault(d.Id) ?? new BreakerStatus("closed", null, null, "default"),
             shares.GetValueOrDefault(d.Id)?.Succeeded ?? 0,
-            shares.GetValueOrDefault(d.Id)?.Failed ?? 0)).ToList();
+            shares.GetValueOrDefault(d.Id)?.Failed ?? 0,
+            pauses.GetValueOrDefault(d.Id))).ToList();
         var batches = StatusSnapshotBuilder.Totals(await ledger.ListBatchesAsync(RecentBatches, ct), _previous, at);
         return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0, await ledger.GetLooseJobsAsync(ct));
     }

@@ -6,7 +6,10 @@ using Spectre.Console.Rendering;
 
 namespace Dispatcher.Submitter.Status;
 
-/// <summary>The <c>status</c> and <c>watch</c> table set: queues, deployments, budgets, batches and the jobs of no batch.</summary>
+/// <summary>
+/// The <c>status</c> and <c>watch</c> table set: queues, deployments (with a line for each one a
+/// provider has paused), budgets, batches and the jobs of no batch.
+/// </summary>
 internal static class StatusView
 {
     public static IRenderable Create(StatusReport report, string? batchId)
@@ -21,6 +24,15 @@ internal static class StatusView
             new Markup("[bold]deployments[/]"),
             Deployments(status),
         };
+        // Under the table, one line per deployment a provider has paused: what jobs wait for.
+        foreach (var d in status.Deployments)
+        {
+            if (d.Pause is { } pause)
+            {
+                parts.Add(new Markup("[yellow]" + Markup.Escape(PauseText.Describe(d.Id, pause.Until, pause.Reason, pause.WaitingJobs, TimeZoneInfo.Local, pause.SecondsLeft)) + "[/]"));
+            }
+        }
+
         if (status.Budgets.Count > 0)
         {
             parts.Add(new Markup("[bold]budgets[/]"));

@@ -285,6 +285,66 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveQuotaLevelsAsync_DeploymentPaused_ListPausesAsyncReadsThePauseBackUntilItEnds()
+    {
+        var now = new DateTimeOffset(2026, 1, 1, 22, 50, 0, TimeSpan.Zero);
+        await _ledger.SaveQuotaLevelsAsync(
+        [
+            new("d1", 5, 500, "2026-01-01T22:50:00.0000000+00:00")
+            {
+                PausedUntil = "2026-01-01T22:50:13.0000000+00:00", PauseReason = "429 Retry-After 13 s", PauseWaiting = 12,
+            },
+            new("d2", 1, 10, "2026-01-01T22:50:00.0000000+00:00"),
+        ], default);
+
+        var pause = (await _ledger.ListPausesAsync(now, default)).ShouldHaveSingleItem();
+        var level = (await _ledger.LoadQuotaLevelsAsync(default)).Single(l => l.DeploymentId == "d1");
+
+        pause.ShouldBe(new Dispatcher.Quotas.DeploymentPause("d1", now.AddSeconds(13), "429 Retry-After 13 s", 12));
+        level.PausedUntil.ShouldBe("2026-01-01T22:50:13.0000000+00:00");
+        level.PauseReason.ShouldBe("429 Retry-After 13 s");
+        level.PauseWaiting.ShouldBe(12);
+        (await _ledger.ListPausesAsync(now.AddSeconds(13), default)).ShouldBeEmpty("a pause in the past is no pause");
+    }
+
+    [Fact]
+    public async Task SaveQuotaLevelsAsync_PauseOverThenSavedWithout_ClearsIt()
+    {
+        var now = new DateTimeOffset(2026, 1, 1, 22, 50, 0, TimeSpan.Zero);
+        await _ledger.SaveQuotaLevelsAsync([new("d1", 5, 500, "2026-01-01T22:50:00Z") { PausedUntil = "2026-01-01T22:50:13Z", PauseReason = "429 Retry-After 13 s" }], default);
+        await _ledger.SaveQuotaLevelsAsync([new("d1", 5, 500, "2026-01-01T22:50:14Z")], default);
+
+        (await _ledger.ListPausesAsync(now, default)).ShouldBeEmpty();
+        (await _ledger.LoadQuotaLevelsAsync(default)).Single().PauseReason.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task InitializeAsync_QuotaStateFromBeforePauses_AddsTheColumnsAndReadsOldRowsAsNotPaused()
+    {
+        var path = _dir.File("old-quota.db");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE quota_state (deployment_id TEXT PRIMARY KEY, requests REAL NOT NULL, tokens REAL NOT NULL, saved_at TEXT NOT NULL);
+                INSERT INTO quota_state VALUES ('d1', 5, 500, '2026-01-01T00:00:00Z');
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await ledger.InitializeAsync(default);
+
+        var level = (await ledger.LoadQuotaLevelsAsync(default)).ShouldHaveSingleItem();
+        level.Tokens.ShouldBe(500);
+        level.PausedUntil.ShouldBeNull();
+        level.PauseWaiting.ShouldBe(0);
+        (await ledger.ListPausesAsync(DateTimeOffset.UnixEpoch, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task InitializeAsync_FileFromBeforeQuotaSeq_AddsTheColumn()
     {
         var path = _dir.File("old.db");

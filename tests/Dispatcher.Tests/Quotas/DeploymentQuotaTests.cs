@@ -136,6 +136,20 @@ public sealed class DeploymentQuotaTests
     }
 
     [Fact]
+    public void Correct_ShorterRetryAfterDuringAPause_KeepsTheLongerPauseAndItsReason()
+    {
+        var quota = new DeploymentQuota(100, 1000, 1, 60, 0);
+
+        quota.Correct(null, TimeSpan.FromSeconds(30), 10, 429);
+        quota.Correct(null, TimeSpan.FromSeconds(0.5), 12, 503);
+
+        quota.PausedForSeconds(12).ShouldBe(28, 1e-9);
+        quota.PauseReasonAt(12).ShouldBe("429 Retry-After 30 s");
+        quota.PauseReasonAt(40).ShouldBeNull();
+        quota.Usage("d", 12).PausedForSeconds.ShouldBe(28, 1e-9);
+    }
+
+    [Fact]
     public void Correct_RetryAfterLongerThanADay_PausesADay()
     {
         var quota = new DeploymentQuota(100, 1000, 1, 60, 0);

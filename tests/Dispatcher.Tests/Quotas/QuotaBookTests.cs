@@ -44,6 +44,60 @@ public sealed class QuotaBookTests
     }
 
     [Fact]
+    public void Settle_429WithRetryAfter_PausedUntilThenWithTheReason()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 22, 49, 43, TimeSpan.Zero));
+        var book = Book(time);
+        var sequence = book.Reserve("d", 10);
+
+        book.Settle("d", sequence, 10, 0, new CallTiming(TimeSpan.Zero, null), null, TimeSpan.FromSeconds(30), 429);
+
+        book.Pauses().ShouldBe([new DeploymentPause("d", new DateTimeOffset(2026, 1, 1, 22, 50, 13, TimeSpan.Zero), "429 Retry-After 30 s", 0)]);
+        var level = book.Levels().Single();
+        level.PausedUntil.ShouldBe("2026-01-01T22:50:13.0000000+00:00");
+        level.PauseReason.ShouldBe("429 Retry-After 30 s");
+        time.Advance(TimeSpan.FromSeconds(30));
+        book.Pauses().ShouldBeEmpty();
+        book.Levels().Single().PausedUntil.ShouldBeNull("a pause over is saved as none");
+    }
+
+    [Fact]
+    public void NoteRetryWaiting_RetriesAfterThePause_CountedUntilTheirDelayIsOver()
+    {
+        var time = new FakeTimeProvider();
+        var book = Book(time);
+        book.Settle("d", book.Reserve("d", 10), 10, 0, new CallTiming(TimeSpan.Zero, null), null, TimeSpan.FromSeconds(30), 429);
+
+        book.NoteRetryWaiting("d", TimeSpan.FromSeconds(31));
+        book.NoteRetryWaiting("d", TimeSpan.FromSeconds(40));
+        book.NoteRetryWaiting("d", TimeSpan.FromSeconds(5));
+        book.NoteRetryWaiting("gone", TimeSpan.FromSeconds(5));
+
+        book.Pauses().Single().WaitingJobs.ShouldBe(3);
+        time.Advance(TimeSpan.FromSeconds(6));
+        book.Pauses().Single().WaitingJobs.ShouldBe(2);
+        book.Levels().Single().PauseWaiting.ShouldBe(2);
+    }
+
+    [Fact]
+    public void Restore_PauseSavedBeforeRestart_StaysPausedUntilItEnds()
+    {
+        var time = new FakeTimeProvider();
+        var before = Book(time);
+        before.Settle("d", before.Reserve("d", 10), 10, 0, new CallTiming(TimeSpan.Zero, null), null, TimeSpan.FromSeconds(30), 429);
+        var saved = before.Levels();
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        var after = Book(time);
+        after.Restore(saved);
+
+        after["d"].CanAfford(1, after.Now).ShouldBeFalse();
+        after.Pauses().Single().Reason.ShouldBe("429 Retry-After 30 s");
+        time.Advance(TimeSpan.FromSeconds(20));
+        after["d"].CanAfford(1, after.Now).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Settle_SignalsWaitersThatCapacityChanged()
     {
         var book = Book(new FakeTimeProvider());

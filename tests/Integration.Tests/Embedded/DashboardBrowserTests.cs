@@ -5,7 +5,8 @@ using Xunit.Abstractions;
 namespace Integration.Tests.Embedded;
 
 // The dashboard in a real headless Chromium, against a running dispatcher that has just finished a
-// batch: the page loads, every chart drew data, and a screenshot is written for a human to look at.
+// batch: the page loads, every chart drew data, a deployment its provider paused shows the pause,
+// and a screenshot is written for a human to look at.
 public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan ChromiumTimeout = TimeSpan.FromSeconds(90);
@@ -23,6 +24,13 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
                 EmbeddedPipeline.Simulated("sim-east", latencyMs: 10),
                 EmbeddedPipeline.Simulated("sim-west", latencyMs: 20),
                 EmbeddedPipeline.Simulated("sim-flaky", errorRate: 0.3, latencyMs: 10),
+                // Answers 429 with a Retry-After of ten minutes: paused after its first answers,
+                // while the others finish the batch.
+                new
+                {
+                    Id = "sim-paused", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8,
+                    Simulation = new { LatencyMs = 10, LatencySigma = 0.0, RateLimitRate = 1.0, RetryAfterSeconds = 600, Seed = 1 },
+                },
             },
             ModelGroups = new[] { new { Name = "gpt-test", Strategy = "round-robin", MaxAttempts = 4, Budget = new { Limit = 1.0, Period = "Day" } } },
         });
@@ -51,6 +59,9 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
 
         dom.ShouldContain("dashboard-batch");
         dom.ShouldContain("sim-flaky");
+        dom.ShouldContain("paused by the provider until");
+        dom.ShouldContain("(429 Retry-After 600 s)");
+        dom.ShouldMatch("class=\"breaker closed paused\"[^>]*data-paused-until=");
         dom.ShouldNotContain("status unavailable");
         var png = await File.ReadAllBytesAsync(screenshot);
         png.Length.ShouldBeGreaterThan(10_000);

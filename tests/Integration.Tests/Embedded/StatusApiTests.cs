@@ -106,6 +106,35 @@ public sealed class StatusApiTests
     }
 
     [Fact]
+    public async Task GetStatus_ProviderAnswers429WithRetryAfter_ReportsThePauseUntilWhenAndWhy()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "sim-busy", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8,
+                    Simulation = new { LatencyMs = 0, LatencySigma = 0.0, RateLimitRate = 1.0, RetryAfterSeconds = 5, Seed = 1 },
+                },
+            },
+        });
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+
+        await pipeline.SubmitBatchAsync("paused-batch", 3);
+        var status = await EventuallyAsync(http, "api/status", s =>
+            s.GetProperty("deployments")[0].TryGetProperty("pause", out var p) && p.ValueKind == JsonValueKind.Object && p.GetProperty("waitingJobs").GetInt32() > 0);
+
+        var deployment = status.GetProperty("deployments")[0];
+        var pause = deployment.GetProperty("pause");
+        pause.GetProperty("reason").GetString().ShouldBe("429 Retry-After 5 s");
+        pause.GetProperty("source").GetString().ShouldBe("quota");
+        pause.GetProperty("secondsLeft").GetDouble().ShouldBeInRange(0, 5);
+        pause.GetProperty("until").GetDateTimeOffset().ShouldBeGreaterThan(status.GetProperty("at").GetDateTimeOffset());
+        deployment.GetProperty("quota").GetProperty("pausedForSeconds").GetDouble().ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
     public async Task GetHistory_WhileRunning_GrowsOnePointPerRefresh()
     {
         await using var pipeline = await MonitoredPipeline.StartAsync(Catalog());

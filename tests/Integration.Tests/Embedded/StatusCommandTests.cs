@@ -92,6 +92,41 @@ public sealed class StatusCommandTests
         text.ShouldContain("running 0");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Status_ProviderAnswers429WithRetryAfter_ShowsTheDeploymentPausedWhileItsJobsWait(bool dispatcherAnswers)
+    {
+        // Every call is answered 429 with a Retry-After of 5 s, so the deployment stays paused
+        // while its jobs wait out their retries.
+        await using var pipeline = await MonitoredPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "sim-busy", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8,
+                    Simulation = new { LatencyMs = 0, LatencySigma = 0.0, RateLimitRate = 1.0, RetryAfterSeconds = 5, Seed = 1 },
+                },
+            },
+        });
+        await pipeline.SubmitBatchAsync("cli-paused", 3);
+
+        var text = "";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!text.Contains("job waiting", StringComparison.Ordinal) && !text.Contains("jobs waiting", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            (_, text) = await RunAsync(pipeline, "status", "cli-paused", "--dispatcher", dispatcherAnswers ? pipeline.BaseAddress.AbsoluteUri : NoDispatcher);
+        }
+
+        text.ShouldContain(dispatcherAnswers ? "from dispatcher" : "from ledger");
+        var line = RowOf(text, "sim-busy paused by the provider until ");
+        line.ShouldContain(" left (429 Retry-After 5 s), ");
+        line.ShouldMatch(@"\d+ jobs? waiting");
+        (await pipeline.Ledger.GetBatchStatusAsync("cli-paused", default))!.IsComplete.ShouldBeFalse("the jobs are still waiting for the provider");
+    }
+
     [Fact]
     public async Task Status_UnknownBatch_ExitsWithInvalidInput()
     {

@@ -152,13 +152,31 @@
     var box = $("#chart-breakers .breakers");
     box.textContent = "";
     status.deployments.forEach(function (d) {
-      var item = el("div", { "class": "breaker " + d.breaker.state, "data-state": d.breaker.state });
+      var item = el("div", { "class": "breaker " + d.breaker.state + (d.pause ? " paused" : ""), "data-state": d.breaker.state });
       item.appendChild(el("b", {}, d.id));
       item.appendChild(document.createTextNode(" " + d.breaker.state));
       item.appendChild(el("span", { "class": "why" }, d.breaker.reason || "—"));
+      // A provider's Retry-After: jobs for this deployment wait until it ends.
+      if (d.pause) {
+        item.setAttribute("data-paused-until", d.pause.until);
+        item.appendChild(el("span", { "class": "pause" }, pauseText(d.pause)));
+      }
       box.appendChild(item);
     });
     mark("chart-breakers", status.deployments.length);
+  }
+
+  // Seconds under a minute, else h:mm:ss, as the status command shows them.
+  function left(seconds) {
+    var s = Math.max(0, Math.ceil(seconds));
+    if (s < 60) return s + " s";
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return Math.floor(s / 3600) + ":" + two(Math.floor(s / 60) % 60) + ":" + two(s % 60);
+  }
+
+  function pauseText(p) {
+    return "paused by the provider until " + new Date(p.until).toLocaleTimeString() + ", " + left(p.secondsLeft) + " left" +
+      (p.reason ? " (" + p.reason + ")" : "") + (p.waitingJobs > 0 ? ", " + fmt(p.waitingJobs) + (p.waitingJobs === 1 ? " job" : " jobs") + " waiting" : "");
   }
 
   function renderSummary(status) {
@@ -172,6 +190,10 @@
       ["throughput", fmt(b.throughputPerSecond, 1) + " jobs/s"], ["ETA", b.etaSeconds === null ? "-" : fmt(b.etaSeconds) + " s"],
       ["waiting for quota", fmt(status.waitingForQuota)], ["at", new Date(status.at).toLocaleTimeString()]
     ];
+    var paused = status.deployments.filter(function (d) { return d.pause; });
+    if (paused.length) {
+      parts.splice(parts.length - 1, 0, ["paused by the provider", paused.map(function (d) { return d.id + " until " + new Date(d.pause.until).toLocaleTimeString(); }).join(", ")]);
+    }
     // Jobs of no batch are counted apart, never as a batch that waits for its size.
     var loose = status.looseJobs;
     if (loose && loose.queued + loose.dispatched + loose.succeeded + loose.failed > 0) {

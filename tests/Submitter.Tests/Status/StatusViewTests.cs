@@ -1,0 +1,74 @@
+using Dispatcher.Ledger;
+using Dispatcher.Monitoring;
+using Dispatcher.Quotas;
+using Dispatcher.Submitter.Status;
+using Spectre.Console;
+
+namespace Dispatcher.Submitter.Tests.Status;
+
+public sealed class StatusViewTests
+{
+    private static readonly DateTimeOffset At = new(2026, 1, 1, 22, 49, 43, TimeSpan.Zero);
+
+    [Fact]
+    public void Create_DeploymentPaused_ShowsUntilWhenTimeLeftWhyAndJobsWaiting()
+    {
+        var pause = PauseStatus.From(new DeploymentPause("sim-east", At.AddSeconds(30), "429 Retry-After 30 s", 12), At, "quota");
+
+        var text = Render(Status(Deployment("sim-east", pause), Deployment("sim-west", null)));
+
+        var until = At.AddSeconds(30).ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        RowOf(text, "sim-east paused").ShouldBe($"sim-east paused by the provider until {until}, 30 s left (429 Retry-After 30 s), 12 jobs waiting");
+        text.ShouldNotContain("sim-west paused");
+    }
+
+    [Fact]
+    public void Create_PauseFromTheLedgerOfMinutes_ShowsTheTimeLeftInHoursMinutesSeconds()
+    {
+        var pause = PauseStatus.From(new DeploymentPause("sim-east", At.AddSeconds(125), null, 0), At, "ledger");
+
+        var text = Render(Status(Deployment("sim-east", pause)));
+
+        RowOf(text, "sim-east paused").ShouldContain(", 0:02:05 left");
+        RowOf(text, "sim-east paused").ShouldNotContain("waiting");
+    }
+
+    [Fact]
+    public void Create_NoDeploymentPaused_NoPauseLine()
+    {
+        Render(Status(Deployment("sim-east", null))).ShouldNotContain("paused");
+    }
+
+    private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
+        new(id, "gpt-test", "Simulated", null, new BreakerStatus("closed", null, null, "ledger"), 0, 0, pause);
+
+    private static StatusReport Status(params DeploymentStatus[] deployments) => new(
+        new DispatcherStatus(
+            At,
+            "InMemory",
+            new QueueStatus(null, "unavailable", []),
+            deployments,
+            [],
+            new BatchTotals(0, 0, 0, 0, 0, 0, 0, null, []),
+            0,
+            new LooseJobs(0, 0, 0, 0)),
+        "test");
+
+    private static string Render(StatusReport report)
+    {
+        using var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 200;
+        console.Write(StatusView.Create(report, null));
+        return writer.ToString();
+    }
+
+    private static string RowOf(string text, string key) =>
+        text.Split('\n').FirstOrDefault(line => line.Contains(key, StringComparison.Ordinal))?.TrimEnd()
+        ?? throw new ShouldAssertException($"no line with '{key}' in:\n{text}");
+}
