@@ -36,8 +36,9 @@ public sealed class LedgerWriterTests : IAsyncDisposable
     [Fact]
     public async Task RunAsync_WriteFailsHalfWay_ItsEarlierStatementsAreUndoneAndTheOthersCommit()
     {
-        // Held until all three are queued, so they share one transaction.
-        var hold = _writer.RunAsync(async (c, ct) => { await _gate.Task; return 0; }, default);
+        // The writer is busy with a transaction of its own until all three are queued, so they
+        // share the next one.
+        var hold = await HoldTheWriterAsync();
         var before = Insert("before");
         var broken = _writer.RunAsync(
             async (c, ct) =>
@@ -59,7 +60,7 @@ public sealed class LedgerWriterTests : IAsyncDisposable
     [Fact]
     public async Task RunAsync_TransactionRolledBackUnderAWrite_EveryWriteOfItIsReportedFailed()
     {
-        var hold = _writer.RunAsync(async (c, ct) => { await _gate.Task; return 0; }, default);
+        var hold = await HoldTheWriterAsync();
         var before = Insert("before");
         // What SQLite does by itself on some errors (a full disk, an I/O error): the whole
         // transaction is gone, with the writes that ran before in it.
@@ -73,7 +74,7 @@ public sealed class LedgerWriterTests : IAsyncDisposable
         var after = Insert("after");
         _gate.SetResult();
 
-        await hold.ShouldThrowAsync<Exception>();
+        (await hold).ShouldBe(0, "it committed in a transaction of its own");
         await before.ShouldThrowAsync<Exception>();
         await rollback.ShouldThrowAsync<Exception>();
         await after.ShouldThrowAsync<Exception>();
@@ -89,6 +90,23 @@ public sealed class LedgerWriterTests : IAsyncDisposable
         await _writer.DisposeAsync();
         SqliteConnection.ClearAllPools();
         _dir.Dispose();
+    }
+
+    // A write that keeps the writer's current transaction open until the gate opens; returned once
+    // it runs, so the writes queued after it cannot be in its transaction and form the next one.
+    private async Task<Task<int>> HoldTheWriterAsync()
+    {
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hold = _writer.RunAsync(
+            async (c, ct) =>
+            {
+                running.SetResult();
+                await _gate.Task;
+                return 0;
+            },
+            default);
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return hold;
     }
 
     private Task<int> Insert(string name) =>
