@@ -173,6 +173,11 @@ public sealed class SubmitCompletionConsumer(
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field body: must be a JSON object, got {message.Body.ValueKind}");
         }
 
+        if (message.Body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
+        {
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field body.stream: must be false or absent, a job's result is one response, not a stream");
+        }
+
         if (message.Priority is < -1000 or > 1000)
         {
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field priority: must be between -1000 and 1000");

@@ -259,6 +259,20 @@ internal sealed class BatchLineParser
                 }
             }
 
+            else if (reader.ValueTextEquals("stream"u8))
+            {
+                // A batch job's result is one response body; a streamed answer (server-sent
+                // events) has none to record, so every such job would fail at the provider.
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.True)
+                {
+                    AddError("body.stream", "must be false or absent: a batch job's result is one response, not a stream");
+                }
+
+                reader.Skip();
+                continue;
+            }
+
             // The rest of the body (temperature, tools, response_format…) is the provider's to judge.
             reader.Read();
             reader.Skip();

@@ -14,6 +14,9 @@ internal sealed class JsonlLineSplitter : IDisposable
     /// <summary>How much is asked of the stream per read; also how often progress is reported.</summary>
     public const int DefaultReadChunkBytes = 128 * 1024;
 
+    // The longest line the buffer holds before it first grows.
+    private const int InitialLineBytes = 1024 * 1024;
+
     private readonly Stream _stream;
     private readonly int _maxLineBytes;
     private readonly int _readChunkBytes;
@@ -46,9 +49,10 @@ internal sealed class JsonlLineSplitter : IDisposable
         _readChunkBytes = readChunkBytes;
         _progress = progress;
 
-        // Room for a longest line, a "\r\n" and one more read, so a line at the limit never
-        // needs the buffer to grow.
-        _buffer = ArrayPool<byte>.Shared.Rent(maxLineBytes + 2 + readChunkBytes);
+        // Room for a line of up to 1 MiB, a "\r\n" and one more read; the buffer grows only for a
+        // longer line (up to the limit), so a limit of tens of MiB, which base64 images need,
+        // costs its memory only to files that hold such lines.
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxLineBytes, InitialLineBytes) + 2 + readChunkBytes);
     }
 
     /// <summary>The 1-based number of the current line; blank and oversized lines are counted too.</summary>
@@ -215,6 +219,16 @@ internal sealed class JsonlLineSplitter : IDisposable
             _end -= _start;
             _scanned -= _start;
             _start = 0;
+        }
+
+        if (_buffer.Length - _end < _readChunkBytes)
+        {
+            // A line longer than the buffer holds, still within the limit (MoveNextAsync stops
+            // buffering at the limit): double the buffer, never past what a longest line needs.
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(_buffer.Length * 2, _end + _readChunkBytes), _maxLineBytes + 2 + _readChunkBytes));
+            _buffer.AsSpan(0, _end).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = grown;
         }
 
         var count = Math.Min(_readChunkBytes, _buffer.Length - _end);

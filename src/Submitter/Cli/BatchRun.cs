@@ -41,6 +41,11 @@ internal static class BatchRun
 
         var files = await new BatchResultWriter(ledger).WriteAsync(batchId, outputFolder, ct);
         await BatchSummary.PrintAsync(ledger, batchId, status, files, clock.Elapsed, ct);
-        return status is { IsComplete: true } ? ExitCodes.Ok : ExitCodes.TimedOut;
+        return status switch
+        {
+            { IsComplete: false } or null => ExitCodes.TimedOut,
+            { Failed: > 0 } => ExitCodes.JobsFailed,
+            _ => ExitCodes.Ok,
+        };
     }
 }

@@ -207,6 +207,6 @@ internal static class DeadLettersCommand
             AnsiConsole.MarkupLine($"Results: {Markup.Escape(files.OutputPath)} ({files.OutputLines} lines), errors: {Markup.Escape(files.ErrorPath)} ({files.ErrorLines} lines)");
         }
 
-        return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        return failed == 0 ? ExitCodes.Ok : ExitCodes.JobsFailed;
     }
 }

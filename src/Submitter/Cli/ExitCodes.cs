@@ -7,4 +7,7 @@ internal static class ExitCodes
     public const int Failed = 1;
     public const int InvalidInput = 2;
     public const int TimedOut = 3;
+
+    /// <summary>The batch ended, and at least one of its jobs ended failed (its errors file lists them).</summary>
+    public const int JobsFailed = 4;
 }

@@ -50,9 +50,7 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, bool fresh, CancellationToken ct)
     {
-        var limits = new BatchFileLimits();
-        var lines = await BatchFileCheck.ValidateAsync(file, limits, ct);
-        if (lines is null)
+        if (await BatchFileCheck.ValidateAsync(file, SubmitterHosts.LoadConfiguration(config), ct) is not (var limits, var lines))
         {
             return ExitCodes.InvalidInput;
         }
@@ -101,7 +99,7 @@ internal static class RunCommand
                 host.Services.GetRequiredService<IBus>(),
                 ledger,
                 file,
-                lines.Value,
+                lines,
                 limits,
                 batchId,
                 output,

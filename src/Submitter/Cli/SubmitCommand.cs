@@ -43,9 +43,7 @@ internal static class SubmitCommand
                 return ExitCodes.InvalidInput;
             }
 
-            var limits = new BatchFileLimits();
-            var lines = await BatchFileCheck.ValidateAsync(path, limits, ct);
-            if (lines is null)
+            if (await BatchFileCheck.ValidateAsync(path, configuration, ct) is not (var limits, var lines))
             {
                 return ExitCodes.InvalidInput;
             }
@@ -66,8 +64,8 @@ internal static class SubmitCommand
                 {
                     await AnsiConsole.Progress().StartAsync(async ctx =>
                     {
-                        var task = ctx.AddTask("submitted", maxValue: lines.Value);
-                        await publisher.PublishAsync(path.FullName, id, lines.Value, limits, new Progress<int>(n => task.Value = n), ct);
+                        var task = ctx.AddTask("submitted", maxValue: lines);
+                        await publisher.PublishAsync(path.FullName, id, lines, limits, new Progress<int>(n => task.Value = n), ct);
                     });
                     Console.WriteLine(id);
                     return ExitCodes.Ok;
@@ -79,7 +77,7 @@ internal static class SubmitCommand
                     bus.Services.GetRequiredService<IBus>(),
                     ledgerHost.Services.GetRequiredService<SqliteLedger>(),
                     path,
-                    lines.Value,
+                    lines,
                     limits,
                     id,
                     parse.GetRequiredValue(output),

@@ -99,6 +99,7 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
         await PublishAsync("""{"modelGroup":"gpt-test","body":{"model":"gpt-test","messages":[]}}""");
         await PublishAsync("""{"customId":"no-body","modelGroup":"gpt-test"}""");
         await PublishAsync("""{"customId":"text-body","modelGroup":"gpt-test","body":"hello"}""");
+        await PublishAsync("""{"customId":"streamed","modelGroup":"gpt-test","body":{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]}}""");
         await PublishAsync("""{"customId":"after-poison","modelGroup":"gpt-test","body":{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}}""");
 
         var result = await NextResultAsync();
@@ -106,7 +107,7 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
 
         var reasons = new List<string>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (reasons.Count < 4 && DateTime.UtcNow < deadline)
+        while (reasons.Count < 5 && DateTime.UtcNow < deadline)
         {
             var dead = await _channel.BasicGetAsync(QueueNames.Intake + "_error", autoAck: true);
             if (dead is null)
@@ -119,10 +120,11 @@ public sealed class PlainJsonInteropTests(RabbitNodeFixture rabbit) : IAsyncLife
             reasons.Add(header is byte[] bytes ? Encoding.UTF8.GetString(bytes) : header?.ToString() ?? "");
         }
 
-        reasons.Count.ShouldBe(4, string.Join('\n', reasons));
+        reasons.Count.ShouldBe(5, string.Join('\n', reasons));
         reasons.ShouldContain(r => r.Contains("field customId", StringComparison.Ordinal));
         reasons.ShouldContain(r => r.Contains("job no-body, field body: required", StringComparison.Ordinal), string.Join('\n', reasons));
         reasons.ShouldContain(r => r.Contains("job text-body, field body", StringComparison.Ordinal), string.Join('\n', reasons));
+        reasons.ShouldContain(r => r.Contains("job streamed, field body.stream: must be false or absent", StringComparison.Ordinal), string.Join('\n', reasons));
         _dispatcher.HasExited.ShouldBeFalse();
     }
 

@@ -234,6 +234,27 @@ public sealed class BatchFileValidatorTests
     }
 
     [Fact]
+    public async Task ValidateAsync_StreamTrue_ReportsBodyStreamOnItsLine()
+    {
+        using var file = TempBatchFile.FromLines(
+            BatchJson.Line("req-1"),
+            BatchJson.WithBody("""{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "stream": true}""", "req-2"));
+
+        var error = await SingleError(file);
+
+        error.ShouldBe(new BatchFileError(2, "body.stream", "must be false or absent: a batch job's result is one response, not a stream"));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_StreamFalse_IsAccepted()
+    {
+        using var file = TempBatchFile.FromLines(
+            BatchJson.WithBody("""{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "stream": false}"""));
+
+        (await Validate(file)).Errors.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task ValidateAsync_TokenLimitsPositiveIntegers_AreAccepted()
     {
         using var file = TempBatchFile.FromLines(

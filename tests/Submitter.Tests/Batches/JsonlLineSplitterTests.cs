@@ -89,7 +89,7 @@ public sealed class JsonlLineSplitterTests
     {
         const long hugeLength = 50L * 1024 * 1024;
         using var stream = new GeneratedStream("first\n"u8.ToArray(), (byte)'a', hugeLength, "\nlast"u8.ToArray());
-        using var splitter = new JsonlLineSplitter(stream, BatchFileLimits.DefaultMaxLineBytes);
+        using var splitter = new JsonlLineSplitter(stream, maxLineBytes: 1024 * 1024);
         var lines = new List<(int, string, long)>();
 
         // The stream completes every read synchronously, so the whole run stays on this thread
@@ -105,6 +105,16 @@ public sealed class JsonlLineSplitterTests
         lines.ShouldBe([(1, "first", 0L), (2, "", hugeLength), (3, "last", 0L)]);
         splitter.BytesRead.ShouldBe(stream.Length);
         allocated.ShouldBeLessThan(4L * 1024 * 1024);
+    }
+
+    [Fact]
+    public async Task MoveNextAsync_LineLongerThanTheFirstBufferWithinTheLimit_IsHandedOutWhole()
+    {
+        // 3 MiB: beyond the 1 MiB the buffer starts with, within a 4 MiB limit.
+        var longLine = new string('x', 3 * 1024 * 1024);
+        var lines = await Split(Encoding.UTF8.GetBytes("a\n" + longLine + "\r\nb"), 4 * 1024 * 1024, 64 * 1024);
+
+        lines.ShouldBe([(1, "a", 0L), (2, longLine, 0L), (3, "b", 0L)]);
     }
 
     private static async Task<List<(int Number, string Text, long Oversized)>> Split(byte[] bytes, int maxLineBytes, int readChunkBytes)
