@@ -1,6 +1,7 @@
 using Dispatcher.Hosting;
 using Dispatcher.ServiceDefaults;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.ServiceDefaults.Shutdown;
 using Dispatcher.ServiceDefaults.Telemetry;
 using Dispatcher.Workers.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -81,6 +82,7 @@ internal static class SubmitterHosts
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         configure(builder.Services, builder.Configuration);
+        builder.Services.AddShutdownGrace();
         return builder.Build();
     }
 }
