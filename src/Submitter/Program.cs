@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dispatcher.ServiceDefaults.Shutdown;
 using Dispatcher.Submitter.Cli;
 
 var root = new RootCommand("Submit LLM completion jobs and batches, follow them, and collect their results.")
@@ -13,4 +14,7 @@ var root = new RootCommand("Submit LLM completion jobs and batches, follow them,
     QueuesCommand.Create(),
     DeadLettersCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// On Ctrl+C or SIGTERM a command's token is cancelled and the command stops by itself, within
+// Shutdown:GracePeriod for the embedded pipeline of `run`; the process is ended regardless only
+// once the longest grace has passed.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = ShutdownOptions.LongestGracePeriod + TimeSpan.FromSeconds(15) });

@@ -22,14 +22,14 @@ public sealed class BreakerEventPublisher(
         // A restarted dispatcher starts with every breaker closed; the ledger says so too.
         foreach (var b in breakers.Current)
         {
-            await ledger.SaveBreakerAsync(new BreakerRow(b.DeploymentId, Name(b.State), b.Reason, b.ChangedAt.ToString("O")), stoppingToken);
+            await SaveAsync(new BreakerRow(b.DeploymentId, Name(b.State), b.Reason, b.ChangedAt.ToString("O")), stoppingToken);
         }
 
         await foreach (var change in breakers.Changes.ReadAllAsync(stoppingToken))
         {
             var level = change.To == BreakerState.Open ? LogLevel.Warning : LogLevel.Information;
             logger.Log(level, "Breaker for {Deployment}: {From} → {To} ({Reason})", change.DeploymentId, change.From, change.To, change.Reason);
-            await ledger.SaveBreakerAsync(new BreakerRow(change.DeploymentId, Name(change.To), change.Reason, change.ChangedAt.ToString("O")), stoppingToken);
+            await SaveAsync(new BreakerRow(change.DeploymentId, Name(change.To), change.Reason, change.ChangedAt.ToString("O")), stoppingToken);
             try
             {
                 await bus.Publish(change, stoppingToken);
@@ -39,6 +39,21 @@ public sealed class BreakerEventPublisher(
                 // The change is logged and in the ledger; a broker outage must not stop the gate's reporting.
                 logger.LogWarning(e, "Could not publish the breaker change of {Deployment}", change.DeploymentId);
             }
+        }
+    }
+
+    // The ledger's row is what status shows. A ledger locked past its busy timeout must not end the
+    // reporting for good (a failed background service stops the process): the change is logged and
+    // published all the same, and the next change of the deployment is saved again.
+    private async Task SaveAsync(BreakerRow row, CancellationToken ct)
+    {
+        try
+        {
+            await ledger.SaveBreakerAsync(row, ct);
+        }
+        catch (Exception e) when (TransientLedgerError.IsMatch(e))
+        {
+            logger.LogWarning("The breaker state of {Deployment} ({State}) was not saved in the ledger: {Error}", row.DeploymentId, row.State, e.Message);
         }
     }
 

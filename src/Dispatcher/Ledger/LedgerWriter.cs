@@ -12,23 +12,39 @@ namespace Dispatcher.Ledger;
 /// only once the ledger has the change. Each write runs inside a savepoint of its own, so one
 /// that fails half-way leaves nothing behind while the others still commit; when SQLite has
 /// rolled the whole transaction back by itself (a full disk, an I/O error), every write of it is
-/// reported failed, since none of them is in the file.
+/// reported failed, since none of them is in the file. While another process holds the file
+/// locked, a write whose caller gives up (its token cancelled, as a consumer's is when the
+/// process stops) is let go at once, and closing the writer stops waiting for the lock.
 /// </summary>
 internal sealed class LedgerWriter : IAsyncDisposable
 {
     private const int MaxWritesPerTransaction = 512;
 
-    private static readonly Statement Begin = new("BEGIN IMMEDIATE");
+    // Microsoft.Data.Sqlite waits out a lock by retrying every 150 ms, blocking and blind to any
+    // token, for the command's whole timeout: BEGIN gets one-second tries instead, and between
+    // them the writer looks at who still waits, for up to the busy timeout in all.
+    private const int BeginTrySeconds = 1;
+
+    // Another process's lock is waited out in real time, whatever clock the ledger stamps rows with.
+    private static readonly TimeProvider Clock = TimeProvider.System;
     private static readonly Statement Commit = new("COMMIT");
     private static readonly Statement Savepoint = new("SAVEPOINT write");
     private static readonly Statement UndoWrite = new("ROLLBACK TO write");
     private static readonly Statement ReleaseWrite = new("RELEASE write");
 
     private readonly Channel<IPendingWrite> _queue = Channel.CreateUnbounded<IPendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _closing = new();
+    private readonly TimeSpan _busyTimeout;
     private readonly Task _loop;
 
-    public LedgerWriter(Func<CancellationToken, Task<SqliteConnection>> open)
+    /// <summary>
+    /// A writer on the connection <paramref name="open"/> makes, which waits up to
+    /// <paramref name="busyTimeout"/> (30 s when not given) for a lock another process holds
+    /// before its writes fail as busy.
+    /// </summary>
+    public LedgerWriter(Func<CancellationToken, Task<SqliteConnection>> open, TimeSpan? busyTimeout = null)
     {
+        _busyTimeout = busyTimeout ?? TimeSpan.FromSeconds(30);
         _loop = Task.Run(() => LoopAsync(open));
     }
 
@@ -43,15 +59,25 @@ internal sealed class LedgerWriter : IAsyncDisposable
         return pending.Task;
     }
 
+    /// <summary>
+    /// Commits what is queued and closes. The process is stopping: a transaction that cannot
+    /// begin because another process holds the file is not waited for, and its writes fail.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        if (!_closing.IsCancellationRequested)
+        {
+            await _closing.CancelAsync().ConfigureAwait(false);
+        }
+
         await _loop.ConfigureAwait(false);
     }
 
     private async Task LoopAsync(Func<CancellationToken, Task<SqliteConnection>> open)
     {
         SqliteConnection? connection = null;
+        SqliteCommand? begin = null;
         var batch = new List<IPendingWrite>(MaxWritesPerTransaction);
         try
         {
@@ -68,11 +94,19 @@ internal sealed class LedgerWriter : IAsyncDisposable
                     {
                         connection = await open(CancellationToken.None).ConfigureAwait(false);
                         await connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").ConfigureAwait(false);
+                        begin = connection.CreateCommand();
+                        begin.CommandText = "BEGIN IMMEDIATE";
+                        begin.CommandTimeout = BeginTrySeconds;
                     }
 
                     // Plain BEGIN/COMMIT statements: the writes run their own commands on the
                     // connection and need no transaction object.
-                    await Begin.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                    if (!await BeginAsync(begin!, batch).ConfigureAwait(false))
+                    {
+                        batch.Clear();
+                        continue;
+                    }
+
                     foreach (var write in batch)
                     {
                         await Savepoint.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
@@ -114,9 +148,42 @@ internal sealed class LedgerWriter : IAsyncDisposable
         }
         finally
         {
+            if (begin is not null)
+            {
+                await begin.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (connection is not null)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    // Begins the batch's transaction; false when no write of it is waiting any more. Writes whose
+    // callers gave up leave the batch, while the file is locked and before it is tried at all.
+    private async Task<bool> BeginAsync(SqliteCommand begin, List<IPendingWrite> batch)
+    {
+        var started = Clock.GetTimestamp();
+        while (true)
+        {
+            batch.RemoveAll(w => w.TryGiveUp());
+            if (batch.Count == 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                await begin.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }
+            catch (SqliteException e) when (TransientLedgerError.IsLockWait(e) && Clock.GetElapsedTime(started) < _busyTimeout)
+            {
+                if (_closing.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("the ledger was closed while another process held its file locked; the write was not made", e);
+                }
             }
         }
     }
@@ -125,6 +192,9 @@ internal sealed class LedgerWriter : IAsyncDisposable
     {
         /// <summary>Runs the write; false when it failed (and its statements must be undone).</summary>
         Task<bool> RunAsync(SqliteConnection connection);
+
+        /// <summary>Completes the write as cancelled when its caller gave up; true if so.</summary>
+        bool TryGiveUp();
 
         void Complete();
 
@@ -158,6 +228,18 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 _error = e;
                 return false;
             }
+        }
+
+        public bool TryGiveUp()
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            // With the caller's token, so a consumer tells its own cancellation from a failure.
+            _done.TrySetCanceled(ct);
+            return true;
         }
 
         public void Complete()

@@ -19,4 +19,8 @@ internal static class TransientLedgerError
     public static bool IsMatch(Exception exception) =>
         // The low byte is the primary result code, whichever extended code SQLite gave.
         exception is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xFF) is Abort or Busy or Locked or IoError;
+
+    /// <summary>Whether <paramref name="exception"/> says another connection holds the lock the statement needs.</summary>
+    public static bool IsLockWait(Exception exception) =>
+        exception is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xFF) is Busy or Locked;
 }

@@ -24,6 +24,7 @@ internal sealed class QuotaPersistence(
     ILogger<QuotaPersistence> logger)
     : BackgroundService
 {
+    private const string OnStop = "on stop";
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
     // Attempts sent or settled up to this instant are in the sliding windows already; a later seed
@@ -111,12 +112,17 @@ internal sealed class QuotaPersistence(
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
+    /// <summary>
+    /// Saves the levels once more, within what is left of the stop's grace: a ledger locked past
+    /// it, or closed, costs only this save (a restart seeds its windows from the ledger's attempts
+    /// and restores the levels saved half a second before), so it is logged, never thrown.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
         if (_takenOver)
         {
-            await ledger.SaveQuotaLevelsAsync(quotas.Levels(), cancellationToken);
+            await TrySaveAsync(OnStop, cancellationToken);
         }
     }
 
@@ -127,8 +133,32 @@ internal sealed class QuotaPersistence(
         {
             if (_takenOver)
             {
-                await ledger.SaveQuotaLevelsAsync(quotas.Levels(), stoppingToken);
+                // A locked ledger must not end the saving for good: the next tick tries again.
+                await TrySaveAsync("this time", stoppingToken);
             }
+        }
+    }
+
+    private async Task TrySaveAsync(string when, CancellationToken ct)
+    {
+        var levels = quotas.Levels();
+        try
+        {
+            await ledger.SaveQuotaLevelsAsync(levels, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && when != OnStop)
+        {
+            // Stopping: the save on stop follows.
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || TransientLedgerError.IsMatch(e))
+        {
+            var reason = e is OperationCanceledException ? "the ledger stayed locked or closed until the stop's grace ran out" : e.Message;
+            logger.LogWarning(
+                "Quota levels of {Count} deployment(s) ({Deployments}) were not saved {When}: {Reason}; a restart restores the levels saved before and refills the windows from the ledger's attempts",
+                levels.Count,
+                string.Join(", ", levels.Select(l => l.DeploymentId)),
+                when,
+                reason);
         }
     }
 }

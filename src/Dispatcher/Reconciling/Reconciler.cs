@@ -107,9 +107,10 @@ internal sealed class Reconciler(
             {
                 await ReconcileAsync(stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // The next pass looks again: nothing was re-driven that the ledger does not show.
+                // (A timeout of the pass's own is such a failure too; only stopping ends the loop.)
                 logger.LogWarning(e, "Reconciling unfinished jobs failed; trying again in {Interval}", options.Value.Interval);
             }
         }

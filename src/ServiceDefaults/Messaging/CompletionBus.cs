@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Shutdown;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,8 @@ public static class CompletionBus
 {
     /// <summary>
     /// Adds each role's services, then the bus on the configured transport with the roles'
-    /// consumers. With no roles the bus only sends and publishes (a producer).
+    /// consumers, stopped within <c>Shutdown:GracePeriod</c>. With no roles the bus only sends and
+    /// publishes (a producer).
     /// </summary>
     public static IServiceCollection AddCompletionBus(this IServiceCollection services, IConfiguration configuration, params IBusModule[] modules)
     {
@@ -31,8 +33,9 @@ public static class CompletionBus
             // Without this the host reports started before the queues are bound, and messages
             // sent right after start can be dropped.
             o.WaitUntilStarted = true;
-            o.StopTimeout = TimeSpan.FromSeconds(30);
         });
+        // How long stopping the bus and its consumers may take (Shutdown:GracePeriod).
+        services.AddShutdownGrace();
 
         services.AddMassTransit(bus =>
         {

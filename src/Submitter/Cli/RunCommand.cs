@@ -5,6 +5,7 @@ using Dispatcher.Submitter.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;
 
@@ -80,6 +81,9 @@ internal static class RunCommand
         }
 
         await host.StartAsync(ct);
+        var ledger = host.Services.GetRequiredService<SqliteLedger>();
+        var batchId = "batch_" + NewId.NextGuid().ToString("N");
+        var stopped = false;
         try
         {
             var publish = true;
@@ -109,9 +113,23 @@ internal static class RunCommand
                 digest,
                 publish);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: the pipeline finishes or abandons what it holds within
+            // Shutdown:GracePeriod; every job it took stays in the ledger.
+            await host.StopAsync(CancellationToken.None);
+            stopped = true;
+            var status = await ledger.GetBatchStatusAsync(batchId, CancellationToken.None);
+            var unfinished = lines.Value - (status?.Finished ?? 0);
+            AnsiConsole.WriteLine($"stopped; {unfinished} jobs unfinished");
+            return ExitCodes.Ok;
+        }
         finally
         {
-            await host.StopAsync(CancellationToken.None);
+            if (!stopped)
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
         }
     }
 }

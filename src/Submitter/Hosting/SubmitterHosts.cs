@@ -1,6 +1,7 @@
 using Dispatcher.Hosting;
 using Dispatcher.ServiceDefaults;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.ServiceDefaults.Shutdown;
 using Dispatcher.ServiceDefaults.Telemetry;
 using Dispatcher.Workers.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -83,6 +84,7 @@ internal static class SubmitterHosts
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         configure(builder.Services, builder.Configuration);
+        builder.Services.AddShutdownGrace();
         return builder.Build();
     }
 }

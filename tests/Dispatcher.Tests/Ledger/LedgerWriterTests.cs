@@ -85,6 +85,68 @@ public sealed class LedgerWriterTests : IAsyncDisposable
         Names().ShouldBe(["later"]);
     }
 
+    [Fact]
+    public async Task RunAsync_FileLockedByAnotherConnectionAndTokenCancelled_WriteIsCancelledWithoutWaitingOutTheLock()
+    {
+        await Insert("first");
+        await using var holder = await LockAsync();
+        using var cts = new CancellationTokenSource();
+        var blocked = Insert("blocked", cts.Token);
+        await Task.Delay(200);
+
+        await cts.CancelAsync();
+
+        // The busy timeout is 30 s; a write that waited it out would time out here instead.
+        var error = await Record.ExceptionAsync(() => blocked.WaitAsync(TimeSpan.FromSeconds(10)));
+        error.ShouldBeAssignableTo<OperationCanceledException>();
+        ((OperationCanceledException)error).CancellationToken.ShouldBe(cts.Token, "the caller recognises its own cancellation");
+        await holder.ExecuteAsync("ROLLBACK");
+        await Insert("after");
+        Names().ShouldBe(["after", "first"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_FileLockedAndOneOfTwoWritesCancelled_TheOtherCommitsOnceTheLockIsGone()
+    {
+        await Insert("first");
+        await using var holder = await LockAsync();
+        using var cts = new CancellationTokenSource();
+        var cancelled = Insert("cancelled", cts.Token);
+        var kept = Insert("kept");
+        await Task.Delay(200);
+
+        await cts.CancelAsync();
+        (await Record.ExceptionAsync(() => cancelled.WaitAsync(TimeSpan.FromSeconds(10)))).ShouldBeAssignableTo<OperationCanceledException>();
+        kept.IsCompleted.ShouldBeFalse("the other write still waits for the lock");
+        await holder.ExecuteAsync("ROLLBACK");
+
+        (await kept.WaitAsync(TimeSpan.FromSeconds(10))).ShouldBe(1);
+        Names().ShouldBe(["first", "kept"]);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_FileLockedByAnotherConnection_ReturnsWithoutWaitingOutTheLockAndFailsTheWrite()
+    {
+        await Insert("first");
+        await using var holder = await LockAsync();
+        var blocked = Insert("blocked");
+        await Task.Delay(200);
+
+        var closing = _writer.DisposeAsync().AsTask();
+
+        (await Task.WhenAny(closing, Task.Delay(TimeSpan.FromSeconds(10)))).ShouldBe(closing, "closing waited for the lock");
+        await closing;
+        (await Record.ExceptionAsync(() => blocked.WaitAsync(TimeSpan.FromSeconds(1)))).ShouldBeAssignableTo<OperationCanceledException>();
+    }
+
+    private async Task<SqliteConnection> LockAsync()
+    {
+        var holder = Open();
+        await holder.OpenAsync();
+        await holder.ExecuteAsync("BEGIN EXCLUSIVE");
+        return holder;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync();
@@ -109,8 +171,8 @@ public sealed class LedgerWriterTests : IAsyncDisposable
         return hold;
     }
 
-    private Task<int> Insert(string name) =>
-        _writer.RunAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("INSERT INTO items VALUES (@name)", new { name }, cancellationToken: ct)), default);
+    private Task<int> Insert(string name, CancellationToken cancellationToken = default) =>
+        _writer.RunAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("INSERT INTO items VALUES (@name)", new { name }, cancellationToken: ct)), cancellationToken);
 
     private List<string> Names()
     {

@@ -1,8 +1,10 @@
+using Dapper;
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
 using Dispatcher.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -215,6 +217,46 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
                 CompletionTokens = tokens - 10,
             },
             default)).ShouldBeTrue();
+
+    [Fact]
+    public async Task StopAsync_LedgerLockedByAnotherConnectionAndTokenCancelled_ReturnsWithoutThrowing()
+    {
+        var (_, persistence, _) = await StartStandbyAsync();
+        await persistence.TakeOverAsync(default);
+        await using var holder = await LockLedgerAsync();
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+
+        var stop = persistence.StopAsync(stopping.Token);
+
+        // The busy timeout is 30 s: a stop that waited for the lock would not be back by then.
+        (await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(10)))).ShouldBe(stop, "the stop waited for the locked ledger");
+        await stop;
+    }
+
+    [Fact]
+    public async Task StopAsync_LedgerLockedUntilTheGraceRunsOut_GivesUpTheSaveWithoutThrowing()
+    {
+        var (_, persistence, _) = await StartStandbyAsync();
+        await persistence.TakeOverAsync(default);
+        await using var holder = await LockLedgerAsync();
+        using var stopping = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var stop = persistence.StopAsync(stopping.Token);
+
+        (await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(10)))).ShouldBe(stop, "the stop waited for the locked ledger past its token");
+        await stop;
+    }
+
+    // Another process's write transaction on the ledger file, as a second dispatcher or an
+    // operator's sqlite3 shell can hold it.
+    private async Task<SqliteConnection> LockLedgerAsync()
+    {
+        var holder = new SqliteConnection($"Data Source={_ledger.FilePath};Pooling=False");
+        await holder.OpenAsync();
+        await holder.ExecuteAsync("BEGIN EXCLUSIVE");
+        return holder;
+    }
 
     private async Task<QuotaBook> RestartAsync() => (await RestartWithSpendAsync()).Quotas;
 

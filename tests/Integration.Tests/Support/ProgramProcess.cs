@@ -115,6 +115,24 @@ public sealed class ProgramProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Sends the process a signal by name (<c>TERM</c>, <c>INT</c>), as an orchestrator stopping it
+    /// or Ctrl+C would; <c>dotnet X.dll</c> runs the program in its own process, so it gets it.
+    /// </summary>
+    public async Task SignalAsync(string signal)
+    {
+        var info = new ProcessStartInfo("kill") { UseShellExecute = false };
+        info.ArgumentList.Add("-s");
+        info.ArgumentList.Add(signal);
+        info.ArgumentList.Add(Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var kill = Process.Start(info)!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -s {signal} {Id} exited with {kill.ExitCode}");
+        }
+    }
+
     /// <summary>Ends the process at once, as kill -9 would.</summary>
     public void Kill()
     {
