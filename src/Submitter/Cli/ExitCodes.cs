@@ -10,4 +10,7 @@ internal static class ExitCodes
 
     /// <summary>The batch ended, and at least one of its jobs ended failed (its errors file lists them).</summary>
     public const int JobsFailed = 4;
+
+    /// <summary>Stopped by Ctrl+C or SIGTERM before the batch ended (128 + SIGINT, as shells report it); run again to resume.</summary>
+    public const int Interrupted = 130;
 }

@@ -81,8 +81,6 @@ internal static class RunCommand
         }
 
         await host.StartAsync(ct);
-        var ledger = host.Services.GetRequiredService<SqliteLedger>();
-        var batchId = "batch_" + NewId.NextGuid().ToString("N");
         var stopped = false;
         try
         {
@@ -120,9 +118,8 @@ internal static class RunCommand
             await host.StopAsync(CancellationToken.None);
             stopped = true;
             var status = await ledger.GetBatchStatusAsync(batchId, CancellationToken.None);
-            var unfinished = lines.Value - (status?.Finished ?? 0);
-            AnsiConsole.WriteLine($"stopped; {unfinished} jobs unfinished");
-            return ExitCodes.Ok;
+            AnsiConsole.WriteLine($"stopped; {lines - (status?.Finished ?? 0)} jobs unfinished. Run the same command again to resume the batch.");
+            return ExitCodes.Interrupted;
         }
         finally
         {

@@ -14,7 +14,7 @@ public sealed class RunInterruptedTests : IDisposable
     public RunInterruptedTests() => Directory.CreateDirectory(_folder);
 
     [Fact]
-    public async Task Run_CtrlCMidBatch_StopsWithinTheGraceSaysWhatIsUnfinishedAndExitsZero()
+    public async Task Run_CtrlCMidBatch_StopsWithinTheGraceSaysWhatIsUnfinishedAndExitsInterrupted()
     {
         var config = Path.Combine(_folder, "config.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new
@@ -44,7 +44,7 @@ public sealed class RunInterruptedTests : IDisposable
 
         // The grace, then time for the runtime to start and end the process on a busy machine.
         var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(5 + 30));
-        exit.ShouldBe(0, run.Output);
+        exit.ShouldBe(130, run.Output);
         var said = Regex.Match(run.Output, @"stopped; (\d+) jobs unfinished");
         said.Success.ShouldBeTrue(run.Output);
         await using var connection = BatchOutcome.Open(ledger);
