@@ -3,12 +3,13 @@ using Dispatcher.Bench.Cli;
 
 var root = new RootCommand(
     "Benchmarks of the dispatcher: pipeline throughput against a raw broker baseline, bulk submit memory and speed, " +
-    "routing under enforced quotas, reliability under crashes and a broker restart, and micro-benchmarks. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
+    "routing under enforced quotas, reliability under crashes and a broker restart, a batch under random faults (chaos), and micro-benchmarks. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
 {
     PipelineCommand.Create(),
     BulkCommand.Create(),
     QuotaCommand.Create(),
     ReliabilityCommand.Create(),
+    ChaosCommand.Create(),
     MicroCommand.Create(),
     AllCommand.Create(),
 };

@@ -47,6 +47,11 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 errors.Add($"{key}:Id: duplicate deployment id '{d.Id}'.");
             }
 
+            if (d.Simulation is { OutageAfterSeconds: not null, OutageStartsAt: not null })
+            {
+                errors.Add($"{key}:Simulation:OutageStartsAt: set either OutageStartsAt or OutageAfterSeconds, not both.");
+            }
+
             if (d.Simulation.MinCompletionTokens > d.Simulation.MaxCompletionTokens)
             {
                 errors.Add($"{key}:Simulation:MinCompletionTokens: must not exceed MaxCompletionTokens.");

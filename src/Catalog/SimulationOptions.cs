@@ -63,6 +63,14 @@ public sealed class SimulationOptions
     [Range(0.0, 86_400)]
     public double? OutageAfterSeconds { get; set; }
 
+    /// <summary>
+    /// The instant at which the simulated deployment goes hard down, for <see cref="OutageSeconds"/>:
+    /// unlike <see cref="OutageAfterSeconds"/>, timed by the clock rather than by each process's
+    /// first call, so every worker process serving the deployment, and one started in its place
+    /// after a crash, is down over the same window. Unset: no such outage.
+    /// </summary>
+    public DateTimeOffset? OutageStartsAt { get; set; }
+
     /// <summary>How long the outage lasts, in seconds.</summary>
     [Range(0.0, 86_400)]
     public double OutageSeconds { get; set; }

@@ -58,7 +58,7 @@ internal sealed class ReliabilityCommand
             Console.WriteLine("== reliability ==");
             var runs = await new ReliabilityBenchmark(session.Node, session.Repo, settings, Console.Out).RunAsync(session.WorkFolder, ct);
             ReliabilityReport.Print(settings, runs, Console.Out);
-            return runs.All(r => r.Lost == 0 && r.DuplicateLines == 0 && r.SubmitterExit == 0) ? 0 : 1;
+            return runs.All(r => r.Tally.Whole(r.Jobs) && r.SubmitterExit == 0) ? 0 : 1;
         });
         return command;
     }

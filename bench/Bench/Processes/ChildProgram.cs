@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
 namespace Dispatcher.Bench.Processes;
 
@@ -15,6 +16,7 @@ internal sealed class ChildProgram : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Queue<string> _tail = new();
     private readonly Lock _gate = new();
+    private Uri? _listening;
 
     private ChildProgram(Process process, StreamWriter log, string name)
     {
@@ -67,6 +69,31 @@ internal sealed class ChildProgram : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return program;
+    }
+
+    /// <summary>
+    /// Waits for the program to say where it listens (ASP.NET Core's "Now listening on:" line; the
+    /// bench gives every program port 0, so only the program knows), for at most <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<Uri> ListeningUrlAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        Uri? url = null;
+        await Polling.UntilAsync(
+            () =>
+            {
+                ThrowIfExited();
+                lock (_gate)
+                {
+                    url = _listening;
+                }
+
+                return Task.FromResult(url is not null);
+            },
+            TimeSpan.FromMilliseconds(100),
+            timeout,
+            $"{Name} (pid {Id}) to listen",
+            ct);
+        return url!;
     }
 
     /// <summary>The last lines the process wrote.</summary>
@@ -142,6 +169,11 @@ internal sealed class ChildProgram : IAsyncDisposable
             }
 
             _tail.Enqueue(line);
+            if (_listening is null && Regex.Match(line, @"Now listening on: (http://\S+)") is { Success: true } match)
+            {
+                _listening = new Uri(match.Groups[1].Value.TrimEnd('/') + "/");
+            }
+
             _log.WriteLine(line);
         }
     }

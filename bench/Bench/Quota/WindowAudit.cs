@@ -31,6 +31,16 @@ internal static class WindowAudit
             return new WindowReading(at, window * (1 + padding), counts);
         }
     }
+
+    /// <summary>
+    /// The same reading from a dispatcher in another process, through the quota use its status
+    /// snapshot reports (<c>/api/status</c>), which gives the windows' counts themselves.
+    /// </summary>
+    public static WindowReading FromUsage(IEnumerable<QuotaUsage> usage, DateTimeOffset at, TimeSpan span) =>
+        new(at, span, usage.ToDictionary(
+            u => u.DeploymentId,
+            u => (Requests: u.RequestsInWindow, Tokens: u.TokensInWindow),
+            StringComparer.Ordinal));
 }
 
 /// <summary>What the dispatcher's windows counted at one instant.</summary>

@@ -19,13 +19,13 @@ internal static class ReliabilityReport
         {
             table.Row(
                 run.Label,
-                Figures.Count(run.Lost),
-                Figures.Count(run.DuplicateLines),
+                Figures.Count(run.Tally.Lost),
+                Figures.Count(run.Tally.DuplicateLines),
                 Figures.Count(run.DuplicateCalls),
                 Figures.Count(run.ProviderCalls),
-                Figures.Count(run.Attempts),
-                Figures.Count(run.Succeeded),
-                Figures.Count(run.Failed),
+                Figures.Count(run.Tally.Attempts),
+                Figures.Count(run.Tally.Succeeded),
+                Figures.Count(run.Tally.Failed),
                 run.SubmitterExit.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Figures.Seconds(run.Completion));
         }

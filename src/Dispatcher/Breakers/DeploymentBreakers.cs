@@ -50,7 +50,7 @@ public sealed class DeploymentBreakers : IBreakerStates
                 return _ordered.Select(b =>
                 {
                     Advance(b, now);
-                    return new DeploymentBreaker(b.DeploymentId, b.State, b.Reason, b.ChangedAt);
+                    return new DeploymentBreaker(b.DeploymentId, b.State, b.Reason, b.ChangedAt, b.Probes);
                 }).ToArray();
             }
         }

@@ -135,7 +135,7 @@ public sealed class StatusSnapshotBuilder(
         {
             return live.Current.ToDictionary(
                 b => b.DeploymentId,
-                b => new BreakerStatus(Name(b.State), b.Reason, b.ChangedAt, "gate"),
+                b => new BreakerStatus(Name(b.State), b.Reason, b.ChangedAt, "gate", b.Probes),
                 StringComparer.Ordinal);
         }
 

@@ -136,6 +136,23 @@ public sealed class DeploymentBreakersTests
     }
 
     [Fact]
+    public void Current_HalfOpenWithProbesOut_ReportsTheTakenSlotsUntilTheyAreGivenBack()
+    {
+        OpenA();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        _breakers.Allows("a", out _);
+        _breakers.Admitted("a");
+        _breakers.Admitted("a");
+
+        _breakers.Current.Single(b => b.DeploymentId == "a").Probes.ShouldBe(2);
+        _breakers.Released("a");
+        _breakers.Record("a", ErrorKind.RateLimited);
+
+        _breakers.Current.Single(b => b.DeploymentId == "a").Probes.ShouldBe(0);
+        _breakers.Current.Single(b => b.DeploymentId == "b").Probes.ShouldBe(0);
+    }
+
+    [Fact]
     public void Record_ProbeSucceeds_Closes()
     {
         OpenA();

@@ -122,6 +122,26 @@ public sealed class SimulatedProviderTests
     }
 
     [Fact]
+    public async Task CompleteAsync_OutageStartsAtInstant_EveryProviderDownOverTheSameWindow()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
+        var options = new SimulationOptions { LatencyMs = 0, Seed = 1, OutageStartsAt = time.GetUtcNow().AddSeconds(10), OutageSeconds = 5 };
+        var early = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, time);
+        (await early.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        // A process started in the middle of the window (a replaced worker) is down at once, like the first.
+        var late = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, time);
+        (await early.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).StatusCode.ShouldBe(503);
+        (await late.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).StatusCode.ShouldBe(503);
+        time.Advance(TimeSpan.FromSeconds(4.9));
+        (await late.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.ServerError);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        (await early.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+        (await late.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
+    }
+
+    [Fact]
     public async Task CompleteAsync_RequestOverContextLimit_RefusedAsContextLengthExceeded()
     {
         var provider = Provider(o => o.ContextLimit = 100);

@@ -92,10 +92,16 @@ internal sealed class SimulatedProvider : IProviderClient
         return new ProviderOutcome(ErrorKind.None, 200, Response(request, usage, requestId), usage, null, null, requestId, remaining);
     }
 
-    // The outage is timed from the deployment's first call, so it falls inside the work however
-    // long the processes took to start.
+    // An outage after a delay is timed from the deployment's first call, so it falls inside the
+    // work however long the processes took to start; one at an instant is the same for every process.
     private bool InOutage()
     {
+        if (_options.OutageStartsAt is { } startsAt)
+        {
+            var at = _time.GetUtcNow();
+            return at >= startsAt && at < startsAt.AddSeconds(_options.OutageSeconds);
+        }
+
         if (_options.OutageAfterSeconds is not { } after)
         {
             return false;
