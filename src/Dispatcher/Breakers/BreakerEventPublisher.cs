@@ -1,5 +1,6 @@
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,7 @@ public sealed class BreakerEventPublisher(
     DeploymentBreakers breakers,
     SqliteLedger ledger,
     IBus bus,
+    TimeProvider time,
     ILogger<BreakerEventPublisher> logger) : BackgroundService
 {
     /// <inheritdoc />
@@ -32,7 +34,7 @@ public sealed class BreakerEventPublisher(
             await SaveAsync(new BreakerRow(change.DeploymentId, Name(change.To), change.Reason, change.ChangedAt.ToString("O")), stoppingToken);
             try
             {
-                await bus.Publish(change, stoppingToken);
+                await bus.Publish(change, stoppingToken).ConfirmedWithin(time, $"the breaker change of {change.DeploymentId}", stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -7,6 +7,7 @@ using Dispatcher.Quotas;
 using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,6 +33,7 @@ public sealed class CompletionAttemptedConsumer(
     LatencyTracker latency,
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation,
+    TimeProvider time,
     ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
@@ -143,7 +145,7 @@ public sealed class CompletionAttemptedConsumer(
             case NextStepKind.Fallback:
                 instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
                 var fallbacks = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Fallbacks));
-                await fallbacks.Send(retry, ct);
+                await fallbacks.Send(retry, ct).ConfirmedWithin(time, $"the fallback of job {jobId}", ct);
                 break;
             case NextStepKind.Retry:
                 instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 
 namespace Dispatcher.Dispatching;
@@ -131,11 +132,11 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
                         a.Message,
                         a.LatencyMs)).ToArray(),
                     time.GetUtcNow());
-            await publisher.Publish(failed, ct);
+            await publisher.Publish(failed, ct).ConfirmedWithin(time, $"the failed result of job {jobId}", ct);
 
             // The dead-letter queue keeps every terminal failure for operators to list and replay.
             var deadLetters = await publisher.GetSendEndpoint(new Uri("queue:" + QueueNames.DeadLetters));
-            await deadLetters.Send(failed, ct);
+            await deadLetters.Send(failed, ct).ConfirmedWithin(time, $"the dead letter of job {jobId}", ct);
             instrumentation.JobDeadLettered(job.ModelGroup, failed.Error);
         }
 
@@ -169,5 +170,5 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
                 latencyMs ?? 0,
                 requestId,
                 time.GetUtcNow()),
-            ct);
+            ct).ConfirmedWithin(time, $"the result of job {job.JobId}", ct);
 }

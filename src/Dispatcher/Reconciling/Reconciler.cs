@@ -4,6 +4,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Retries;
+using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -137,7 +138,7 @@ internal sealed class Reconciler(
             var outcomes = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
             await outcomes.Send(
                 new CompletionAttempted(Guid.Parse(job.JobId), job.DeploymentId, (int)job.Attempts, ErrorKind.Timeout, null, null, null, 0, reason),
-                ct);
+                ct).ConfirmedWithin(time, $"the timeout outcome of job {job.JobId}", ct);
             return ("outcome", reason);
         }
 
@@ -159,7 +160,8 @@ internal sealed class Reconciler(
             (false, false) => $"attempt {job.Attempts} ended and no retry came for {wait.TotalSeconds:0.#} s",
         };
         var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
-        await retries.Send(new RetryCompletion(Guid.Parse(job.JobId), next, why, [], [job.ModelGroup, .. group.Fallbacks]), ct);
+        await retries.Send(new RetryCompletion(Guid.Parse(job.JobId), next, why, [], [job.ModelGroup, .. group.Fallbacks]), ct)
+            .ConfirmedWithin(time, $"the re-drive of job {job.JobId}", ct);
         return (job.State == JobState.Queued ? "dispatch" : "retry", why);
     }
 

@@ -13,7 +13,7 @@ namespace Dispatcher.Retries;
 /// exchange. A job sent there sits out its delay in the broker — surviving a dispatcher restart —
 /// and the broker moves it on when it expires.
 /// </summary>
-public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport) : IRetryScheduler, IAsyncDisposable
+public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport, TimeProvider time) : IRetryScheduler, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _connecting = new(1, 1);
@@ -36,7 +36,7 @@ public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport)
         }
 
         var endpoint = await sender.GetSendEndpoint(new Uri("exchange:" + name));
-        await endpoint.Send(retry, ct);
+        await endpoint.Send(retry, ct).ConfirmedWithin(time, $"the retry of job {retry.JobId}", ct);
     }
 
     /// <inheritdoc />

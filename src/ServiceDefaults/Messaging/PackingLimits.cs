@@ -14,7 +14,7 @@ public sealed record PackingLimits
     /// with the broker can wait for a confirmation that never comes; without this bound, every
     /// item behind it would wait forever too.
     /// </summary>
-    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan SendTimeout { get; init; } = BrokerConfirmation.Timeout;
 
     /// <summary>How many times a pack is sent before its items fail (a resend may deliver it twice; consumers recognise repeats).</summary>
     public int MaxAttempts { get; init; } = 5;

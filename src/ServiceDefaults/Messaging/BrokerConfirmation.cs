@@ -1,0 +1,32 @@
+namespace Dispatcher.ServiceDefaults.Messaging;
+
+/// <summary>
+/// Bounds how long one send or publish may wait for the broker. On RabbitMQ a publish whose channel
+/// died with a broker restart can wait forever, inside MassTransit's one-time declaration of the
+/// exchange on that channel or for a confirmation that never comes; the message being handled then
+/// holds its consumer slot, and whatever lock it holds, for good. Bounded, the wait ends in a
+/// <see cref="TimeoutException"/>, which <see cref="TransientFailure"/> counts as transient: the
+/// message is tried again (on a new channel) or redelivered. A send given up on may still arrive,
+/// so it may arrive twice; every consumer of the contract recognises repeats.
+/// </summary>
+public static class BrokerConfirmation
+{
+    /// <summary>The longest one send may wait for the broker's confirmation, unless a caller says otherwise.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Waits for <paramref name="send"/> at most <see cref="Timeout"/> (on <paramref name="time"/>'s
+    /// clock); past it, throws a <see cref="TimeoutException"/> naming <paramref name="what"/>.
+    /// </summary>
+    public static async Task ConfirmedWithin(this Task send, TimeProvider time, string what, CancellationToken ct)
+    {
+        try
+        {
+            await send.WaitAsync(Timeout, time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"the broker did not confirm {what} within {Timeout.TotalSeconds:0} s", e);
+        }
+    }
+}
