@@ -25,6 +25,7 @@ namespace Dispatcher.Contracts;
 /// dispatcher's quota windows count the call from.
 /// </param>
 /// <param name="TraceParent">The <c>traceparent</c> of the worker's call, so the dispatcher's handling joins the job's trace.</param>
+/// <param name="QuotaSeq">The <see cref="CompletionWork.QuotaSeq"/> of the work this outcome is of.</param>
 public sealed record CompletionAttempted(
     Guid JobId,
     string DeploymentId,
@@ -39,4 +40,5 @@ public sealed record CompletionAttempted(
     string? RequestId = null,
     RateLimitSnapshot? RateLimit = null,
     double? ProviderMs = null,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    long? QuotaSeq = null);

@@ -21,6 +21,11 @@ namespace Dispatcher.Contracts;
 /// reports a timeout instead), because the dispatcher re-drives an attempt whose lease has run
 /// out with no outcome, and starting it then would call the provider twice for it.
 /// </param>
+/// <param name="QuotaSeq">
+/// The dispatcher's reservation for this attempt (its quota sequence), echoed in the outcome so the
+/// dispatcher settles exactly the reservation this send made, even when a resend of the attempt
+/// replaced it in the ledger meanwhile.
+/// </param>
 public sealed record CompletionWork(
     Guid JobId,
     string DeploymentId,
@@ -30,4 +35,5 @@ public sealed record CompletionWork(
     int MaxTokens,
     DateTimeOffset? Deadline = null,
     string? TraceParent = null,
-    DateTimeOffset? StartBy = null);
+    DateTimeOffset? StartBy = null,
+    long? QuotaSeq = null);

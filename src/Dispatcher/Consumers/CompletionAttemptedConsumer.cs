@@ -65,9 +65,11 @@ public sealed class CompletionAttemptedConsumer(
         var job = await ledger.GetJobAsync(jobId, ct)
             ?? throw new InvalidSubmissionException($"outcome for unknown job {jobId}");
 
-        // A deployment no longer in the catalog holds nothing to settle and prices nothing.
+        // A deployment no longer in the catalog holds nothing to settle and prices nothing. The
+        // reservation is the one the outcome's own send made (an outcome from an older worker names
+        // none: then the job's current claim's).
         var deployment = catalog.Value.Deployments.FirstOrDefault(d => d.Id == outcome.DeploymentId);
-        var reservation = deployment is null ? (AttemptReservation?)null : AttemptReservation.For(job, deployment, job.QuotaSeq ?? 0);
+        var reservation = deployment is null ? (AttemptReservation?)null : AttemptReservation.For(job, deployment, outcome.QuotaSeq ?? job.QuotaSeq ?? 0);
         var reported = outcome.Usage;
         if (reservation is { } held && reported is not null)
         {
@@ -99,6 +101,13 @@ public sealed class CompletionAttemptedConsumer(
 
             Settle(reservation, outcome);
             instrumentation.AttemptReported(job.ModelGroup, outcome);
+        }
+        else if (reservation is { } resent && reservations.IsOpen(resent))
+        {
+            // The attempt was sent twice (a redelivered message resent it under a reservation of its
+            // own) and the other send's report came first: this call happened too, and its
+            // reservation has no other report to wait for.
+            reservations.Settle(resent, outcome);
         }
 
         if (JobState.IsTerminal(job.State))

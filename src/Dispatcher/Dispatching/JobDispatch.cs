@@ -106,7 +106,8 @@ public sealed class JobDispatch(
             request.MaxTokens,
             deadline,
             activity?.Id,
-            time.GetUtcNow() + reconciler.Value.QueueAllowance);
+            time.GetUtcNow() + reconciler.Value.QueueAllowance,
+            decision.ReservationSequence);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
         // restarted dispatcher counts against its quota windows. A crash or a failed send in

@@ -639,7 +639,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string UnfinishedJobSql = """
         SELECT j.job_id AS JobId, j.state AS State, j.model_group AS ModelGroup, j.attempts AS Attempts, j.deployment_id AS DeploymentId,
-               j.dispatched_at AS DispatchedAt, j.updated_at AS UpdatedAt,
+               j.dispatched_at AS DispatchedAt, j.updated_at AS UpdatedAt, j.quota_seq AS QuotaSeq,
                EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) AS Reported
         FROM jobs j
         """;

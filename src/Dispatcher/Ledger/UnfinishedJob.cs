@@ -15,4 +15,5 @@ public sealed class UnfinishedJob
     public string? DispatchedAt { get; init; }
     public string UpdatedAt { get; init; } = "";
     public long Reported { get; init; }
+    public long? QuotaSeq { get; init; }
 }

@@ -137,7 +137,7 @@ internal sealed class Reconciler(
                 : $"no outcome of attempt {job.Attempts} on {job.DeploymentId} within its lease of {lease.TotalSeconds:0.#} s";
             var outcomes = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
             await outcomes.Send(
-                new CompletionAttempted(Guid.Parse(job.JobId), job.DeploymentId, (int)job.Attempts, ErrorKind.Timeout, null, null, null, 0, reason),
+                new CompletionAttempted(Guid.Parse(job.JobId), job.DeploymentId, (int)job.Attempts, ErrorKind.Timeout, null, null, null, 0, reason, QuotaSeq: job.QuotaSeq),
                 ct).ConfirmedWithin(time, $"the timeout outcome of job {job.JobId}", ct);
             return ("outcome", reason);
         }

@@ -190,6 +190,19 @@ public sealed class AttemptReservations
         return true;
     }
 
+    /// <summary>
+    /// Whether <paramref name="reservation"/> was made by this process and is neither settled nor
+    /// released yet: for an outcome that is not its attempt's first report, whose reservation then
+    /// still waits for it.
+    /// </summary>
+    public bool IsOpen(AttemptReservation reservation)
+    {
+        lock (_quotas.Gate)
+        {
+            return _open.Contains(reservation.Sequence);
+        }
+    }
+
     /// <summary>Whether this owner reserves on exactly these books (the ones its caller reads).</summary>
     internal bool Uses(QuotaBook quotas, SpendBook spend, DeploymentBreakers breakers) =>
         ReferenceEquals(quotas, _quotas) && ReferenceEquals(spend, _spend) && ReferenceEquals(breakers, _breakers);

@@ -121,7 +121,8 @@ internal sealed class CompletionWorkConsumer(
             outcome.RequestId,
             outcome.RateLimit,
             outcome.ProviderTime?.TotalMilliseconds,
-            trace);
+            trace,
+            work.QuotaSeq);
         reported.Add(attempted);
         await outcomes.SendAsync(OutcomesAddress, attempted, ct);
     }
