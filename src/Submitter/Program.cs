@@ -5,8 +5,10 @@ using Dispatcher.Submitter.Cli;
 var root = new RootCommand("Submit LLM completion jobs and batches, follow them, and collect their results.")
 {
     RunCommand.Create(),
+    ValidateCommand.Create(),
     SubmitCommand.Create(),
     PublishCommand.Create(),
+    ListCommand.Create(),
     StatusCommand.Create(),
     WatchCommand.Create(),
     ResultsCommand.Create(),

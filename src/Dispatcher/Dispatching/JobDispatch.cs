@@ -115,6 +115,7 @@ public sealed class JobDispatch(
         // is then redelivered or tried again, and its consumer sends the attempt again.
         var replacing = resend ? job.QuotaSeq ?? 0 : (long?)null;
         var reservation = AttemptReservation.For(job, deployment, decision.ReservationSequence);
+        var claimed = false;
         try
         {
             if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct))
@@ -125,6 +126,8 @@ public sealed class JobDispatch(
                 return;
             }
 
+            claimed = true;
+
             // The claim replaced holds a reservation that the attempt's outcome no longer settles.
             if (replacing is { } replaced && job.DeploymentId is { } previous
                 && catalog.Value.Deployments.FirstOrDefault(d => d.Id == previous) is { } replacedOn)
@@ -134,11 +137,15 @@ public sealed class JobDispatch(
 
             await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
         }
-        catch (Exception) when (!ct.IsCancellationRequested)
+        catch (Exception) when (!claimed || !ct.IsCancellationRequested)
         {
             // The claim or the send failed, so the attempt most likely never went out. The message
             // is tried again (or redelivered) and routes or resends the attempt under a reservation
-            // of its own, so this one is given back.
+            // of its own, so this one is given back. A claim the ledger never recorded is given back
+            // even when the message's handling was cancelled (its channel closed with a broker
+            // restart, the process stopping): nothing else knows of it. A recorded claim cut off in
+            // its send is left to what the ledger shows: the redelivered message's resend replaces
+            // it and gives it back, and if the send did go out, the attempt's outcome settles it.
             reservations.Release(reservation);
             throw;
         }

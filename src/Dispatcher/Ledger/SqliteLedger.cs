@@ -543,14 +543,19 @@ public sealed class SqliteLedger : IAsyncDisposable
         return states;
     }
 
-    /// <summary>Every batch, newest first.</summary>
-    public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct)
+    /// <summary>Batches, newest first: at most <paramref name="limit"/>, those older than <paramref name="after"/> when given.</summary>
+    public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct, string? after = null)
     {
         await using var c = await OpenAsync(ct);
         // An empty batch id, which an earlier version recorded as a batch, is none: its jobs are loose.
+        // A page after a batch starts with the next older one (the order is total: time, then id).
         var rows = await c.QueryAsync<BatchRow>(new CommandDefinition(
-            BatchStatusSql + " WHERE b.batch_id <> '' GROUP BY b.batch_id ORDER BY b.created_at DESC LIMIT @limit",
-            new { limit },
+            BatchStatusSql + """
+             WHERE b.batch_id <> ''
+              AND (@after IS NULL OR (b.created_at, b.batch_id) < (SELECT created_at, batch_id FROM batches WHERE batch_id = @after))
+            GROUP BY b.batch_id ORDER BY b.created_at DESC, b.batch_id DESC LIMIT @limit
+            """,
+            new { limit, after },
             cancellationToken: ct));
         return rows.Select(r => r.ToStatus()).ToList();
     }

@@ -199,6 +199,23 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListBatchesAsync_After_PagesNewestFirstWithoutGapsOrRepeats()
+    {
+        foreach (var id in new[] { "b1", "b2", "b3", "b4", "b5" })
+        {
+            await _ledger.UpsertBatchAsync(id, 1, null, null, default);
+        }
+
+        var first = await _ledger.ListBatchesAsync(2, default);
+        var second = await _ledger.ListBatchesAsync(2, default, after: first[^1].BatchId);
+        var third = await _ledger.ListBatchesAsync(2, default, after: second[^1].BatchId);
+
+        first.Select(b => b.BatchId).ShouldBe(["b5", "b4"]);
+        second.Select(b => b.BatchId).ShouldBe(["b3", "b2"]);
+        third.Select(b => b.BatchId).ShouldBe(["b1"]);
+    }
+
+    [Fact]
     public async Task FindUnfinishedBatchAsync_SameFile_FindsTheLatestBatchNotEnded()
     {
         await _ledger.UpsertBatchAsync("b1", 2, "f.jsonl", "digest-1", default);

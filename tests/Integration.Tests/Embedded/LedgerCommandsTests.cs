@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Dispatcher.Tests.Support;
+using Integration.Tests.Support;
+
+namespace Integration.Tests.Embedded;
+
+/// <summary>The CLI commands that need neither a broker nor a running dispatcher: <c>validate</c> and <c>list</c>.</summary>
+public sealed class LedgerCommandsTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly Dictionary<string, string> NoVariables = [];
+
+    [Fact]
+    public async Task Validate_GoodAndBadFiles_SaysValidOrNamesLineAndFieldAndPublishesNothing()
+    {
+        using var dir = new TempDirectory();
+        var good = dir.File("good.jsonl");
+        File.WriteAllLines(good, [Line("a", "gpt-test"), Line("b", "gpt-test")]);
+        var bad = dir.File("bad.jsonl");
+        File.WriteAllLines(bad, [Line("a", "gpt-test"), """{"custom_id": "b", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "stream": true, "messages": [{"role": "user", "content": "x"}]}}"""]);
+
+        await using (var ok = ProgramProcess.Start("Submitter", NoVariables, "validate", good))
+        {
+            (await ok.WaitForExitAsync(Timeout)).ShouldBe(0, ok.Output);
+            ok.Output.ShouldContain("2 requests, valid");
+        }
+
+        await using var rejected = ProgramProcess.Start("Submitter", NoVariables, "validate", bad);
+        (await rejected.WaitForExitAsync(Timeout)).ShouldBe(2, rejected.Output);
+        rejected.Output.ShouldContain("line 2, field body.stream");
+    }
+
+    [Fact]
+    public async Task List_ThreeBatches_PagesNewestFirstInTheBatchApiShape()
+    {
+        using var dir = new TempDirectory();
+        var ledger = dir.File("ledger.db");
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var file = dir.File($"batch-{i}.jsonl");
+            File.WriteAllLines(file, [Line($"req-{i}", "gpt-4o-mini")]);
+            await using var run = ProgramProcess.Start("Submitter", NoVariables, "run", file, "--ledger", ledger, "--out", dir.File("out"));
+            (await run.WaitForExitAsync(Timeout)).ShouldBe(0, run.Output);
+            ids.Add(System.Text.RegularExpressions.Regex.Match(run.Output, @"batch_[0-9a-f]{32}").Value);
+        }
+
+        using var first = JsonDocument.Parse(await ListAsync(ledger, "--limit", "2"));
+        first.RootElement.GetProperty("data").EnumerateArray().Select(b => b.GetProperty("id").GetString()).ShouldBe([ids[2], ids[1]]);
+        first.RootElement.GetProperty("has_more").GetBoolean().ShouldBeTrue();
+        using var second = JsonDocument.Parse(await ListAsync(ledger, "--limit", "2", "--after", first.RootElement.GetProperty("last_id").GetString()!));
+        second.RootElement.GetProperty("data").EnumerateArray().Select(b => b.GetProperty("id").GetString()).ShouldBe([ids[0]]);
+        second.RootElement.GetProperty("has_more").GetBoolean().ShouldBeFalse();
+        second.RootElement.GetProperty("data")[0].GetProperty("status").GetString().ShouldBe("completed");
+    }
+
+    private static async Task<string> ListAsync(string ledger, params string[] args)
+    {
+        await using var list = ProgramProcess.Start("Submitter", NoVariables, ["list", "--ledger", ledger, "--json", .. args]);
+        (await list.WaitForExitAsync(Timeout)).ShouldBe(0, list.Output);
+        return list.Output.Split('\n').Single(l => l.StartsWith('{'));
+    }
+
+    private static string Line(string customId, string model) => JsonSerializer.Serialize(new
+    {
+        custom_id = customId,
+        method = "POST",
+        url = "/v1/chat/completions",
+        body = new { model, messages = new[] { new { role = "user", content = "hello" } }, max_tokens = 8 },
+    });
+}
