@@ -21,6 +21,7 @@ internal sealed class CompletionWorkConsumer(
     WorkerInstrumentation instrumentation,
     ProviderAnomalyLog anomalies,
     PackingSender<CompletionAttempted, CompletionAttemptedPack> outcomes,
+    ConfirmedOutcomes confirmed,
     TimeProvider time) : IConsumer<CompletionWork>, IConsumer<CompletionWorkPack>
 {
     // To the queue's exchange: sending to the queue itself would declare it, without the
@@ -66,6 +67,13 @@ internal sealed class CompletionWorkConsumer(
         {
             // A try of this message ran the attempt already; only its report failed to go out.
             await outcomes.SendAsync(OutcomesAddress, known, ct);
+            return;
+        }
+
+        if (confirmed.Contains(work))
+        {
+            // Delivered again after this process reported it: the dispatcher has the outcome.
+            instrumentation.RepeatAvoided(work.DeploymentId);
             return;
         }
 
@@ -125,6 +133,7 @@ internal sealed class CompletionWorkConsumer(
             work.QuotaSeq);
         reported.Add(attempted);
         await outcomes.SendAsync(OutcomesAddress, attempted, ct);
+        confirmed.Add(attempted);
     }
 
     private readonly record struct ServedDeployment(DeploymentOptions Deployment, ProviderCallPipeline Pipeline);

@@ -1,6 +1,7 @@
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Workers.Consumers;
 using Dispatcher.Workers.Monitoring;
 using Dispatcher.Workers.Providers;
 using MassTransit;
@@ -21,6 +22,7 @@ public static class WorkerServices
         services.TryAddSingleton<ProviderRegistry>();
         services.TryAddSingleton<WorkerInstrumentation>();
         services.TryAddSingleton<ProviderAnomalyLog>();
+        services.TryAddSingleton<ConfirmedOutcomes>();
         // Outcomes go back in packs of up to 64 while two reports await confirmation.
         services.TryAddSingleton(sp => PackingSender<CompletionAttempted, CompletionAttemptedPack>.Through(
             sp.GetRequiredService<IBus>(), outcomes => new CompletionAttemptedPack(outcomes), new PackingLimits(), sp.GetRequiredService<TimeProvider>()));

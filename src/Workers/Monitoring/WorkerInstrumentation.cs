@@ -23,6 +23,7 @@ public sealed class WorkerInstrumentation : IDisposable
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _anomalies;
+    private readonly Counter<long> _repeatsAvoided;
     private readonly ConcurrentDictionary<string, InFlightCount> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments.</summary>
@@ -36,6 +37,8 @@ public sealed class WorkerInstrumentation : IDisposable
         Meter.CreateObservableGauge("worker.inflight", ObserveInFlight, "{call}", "Provider calls under way in this process.");
         _anomalies = Meter.CreateCounter<long>(
             "worker.provider_anomalies", "{anomaly}", "Numbers a provider sent that cannot be true (a wait of centuries, a count beyond range), clamped or ignored; by deployment and kind.");
+        _repeatsAvoided = Meter.CreateCounter<long>(
+            "worker.repeats_avoided", "{attempt}", "Attempts delivered again whose outcome this process had already reported, confirmed: not called again.");
     }
 
     /// <summary>The workers' activity source.</summary>
@@ -65,6 +68,9 @@ public sealed class WorkerInstrumentation : IDisposable
         Interlocked.Increment(ref count.Value);
         return new WorkerCall(this, work.DeploymentId, count, activity);
     }
+
+    /// <summary>Counts an attempt delivered again and not called again (<see cref="Consumers.ConfirmedOutcomes"/>).</summary>
+    public void RepeatAvoided(string deploymentId) => _repeatsAvoided.Add(1, new KeyValuePair<string, object?>("deployment", deploymentId));
 
     /// <inheritdoc />
     public void Dispose()

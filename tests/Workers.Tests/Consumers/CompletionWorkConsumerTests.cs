@@ -64,5 +64,24 @@ public sealed class CompletionWorkConsumerTests
         client.Calls.ShouldBe(3, "a retried message sends the outcomes it has, it does not call the provider again");
     }
 
+    [Fact]
+    public async Task Consume_PackDeliveredAgainAfterItsOutcomesWereConfirmed_CallsOnlyWhatItHasNotReported()
+    {
+        var client = ScriptedProviderClient.Returning(Success);
+        await using var worker = await WorkerBus.StartAsync(client);
+        CompletionWork[] work = [Work(Guid.NewGuid()) with { QuotaSeq = 7 }, Work(Guid.NewGuid()) with { QuotaSeq = 8 }];
+        await worker.SendAsync(new CompletionWorkPack(work));
+        await worker.WaitForOutcomesAsync(2);
+
+        // The same pack again, as the broker delivers it after the channel that held it closed, with
+        // an attempt this process never ran and a resend of the first under a new reservation.
+        var resent = work[0] with { QuotaSeq = 9 };
+        await worker.SendAsync(new CompletionWorkPack([.. work, Work(Guid.NewGuid()), resent]));
+        var outcomes = await worker.WaitForOutcomesAsync(4);
+
+        client.Calls.ShouldBe(4, "the two attempts already reported are not called again; the new one and the resend are");
+        outcomes.Count(o => o.JobId == work[0].JobId && o.QuotaSeq == 9).ShouldBe(1, "the resend reports under its own reservation");
+    }
+
     private static CompletionWork Work(Guid jobId) => new(jobId, WorkerBus.Deployment.Id, 1, Body, 4, 16);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Workers.Consumers;
 using Dispatcher.Workers.Hosting;
 using Dispatcher.Workers.Monitoring;
 using Dispatcher.Workers.Providers;
@@ -32,6 +33,7 @@ internal sealed class WorkerBus : IAsyncDisposable
         services.AddSingleton<WorkerInstrumentation>();
         services.AddLogging();
         services.AddSingleton<ProviderAnomalyLog>();
+        services.AddSingleton<ConfirmedOutcomes>();
         services.AddOptions<WorkerOptions>();
         services.AddSingleton(new PackingSender<CompletionAttempted, CompletionAttemptedPack>(
             SendAsync, outcomes => new CompletionAttemptedPack(outcomes), new PackingLimits { MaxAttempts = 1 }, TimeProvider.System));
