@@ -38,6 +38,14 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
     public async Task<bool> EndForBatchAsync<TPublisher>(JobRow job, BatchEnding ending, TPublisher publisher, CancellationToken ct)
         where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
+        if (ending.Kind == ErrorKind.BatchExpired && job.BatchId is { } batchId)
+        {
+            // The window may have ended a moment ago and the batch not yet been marked expired
+            // (BatchExpiry looks every second): marked now, it reads expired even when its last
+            // jobs end this way, before it would be looked at.
+            await ledger.MarkBatchExpiredAsync(batchId, ct);
+        }
+
         if (!await ledger.EndUnstartedJobAsync(job.JobId, ending.Kind, ending.Message, ct))
         {
             var now = await ledger.GetJobAsync(job.JobId, ct);

@@ -293,6 +293,23 @@ public sealed class SqliteLedger : IAsyncDisposable
             ct);
 
     /// <summary>
+    /// Marks a batch expired once its completion window has ended, unless it was cancelled or
+    /// expired before; ends none of its jobs (<see cref="EndBatchAsync"/> does). Returns whether
+    /// this call marked it.
+    /// </summary>
+    public Task<bool> MarkBatchExpiredAsync(string batchId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                var now = Now();
+                return await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE batches SET control = @expired, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND expires_at <= @now",
+                    new { batchId, expired = BatchControl.Expired, now },
+                    cancellationToken: t)) == 1;
+            },
+            ct);
+
+    /// <summary>
     /// Ends one job as failed with <paramref name="kind"/> and <paramref name="reason"/> when no
     /// attempt of it is under way: it is queued, or its latest attempt has its outcome recorded.
     /// Returns true only for the call that ended it; a job ended already, or whose attempt is
