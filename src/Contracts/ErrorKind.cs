@@ -38,7 +38,13 @@ public enum ErrorKind
     WorkerFault,
     /// <summary>
     /// The job's batch was ended before the job was: for example an interrupted <c>run</c> of a
-    /// file started afresh with <c>--new</c>, which ends the unfinished batch it supersedes.
+    /// file started afresh with <c>--new</c>, which ends the unfinished batch it supersedes, or a
+    /// batch cancelled (<see cref="CancelBatch"/>) before the job's attempt started.
     /// </summary>
     BatchCancelled,
+    /// <summary>
+    /// The job's batch reached the end of its completion window (<see cref="SubmitBatch.CompletionWindow"/>)
+    /// before the job ended, and no attempt of it was under way or the one under way failed.
+    /// </summary>
+    BatchExpired,
 }

@@ -17,6 +17,13 @@ public static class QueueNames
     /// <summary>The queue (and the exchange bound to it) batch announcements (<see cref="SubmitBatch"/>) are sent to.</summary>
     public const string Batches = "dispatcher-batches";
 
+    /// <summary>
+    /// The queue (and the exchange bound to it) of commands on a batch as a whole:
+    /// <see cref="CancelBatch"/>, <see cref="PauseBatch"/>, <see cref="ResumeBatch"/>. The dispatcher
+    /// declares it when it starts and handles its commands one at a time, in order.
+    /// </summary>
+    public const string BatchControl = "dispatcher-batch-control";
+
     /// <summary>The queue of attempt outcomes the dispatcher consumes.</summary>
     public const string Outcomes = "dispatcher-outcomes";
 

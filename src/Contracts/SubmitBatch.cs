@@ -10,4 +10,10 @@ namespace Dispatcher.Contracts;
 /// The SHA-256 of the input file's bytes (lowercase hex), when the batch came from a file: how a
 /// later run of the same file finds the batch to resume.
 /// </param>
-public sealed record SubmitBatch(string BatchId, int TotalJobs, string? Source = null, string? SourceDigest = null);
+/// <param name="CompletionWindow">
+/// How long the batch may take, counted from when the dispatcher first records it (the Batch API's
+/// <c>completion_window</c>); null for no limit. Once it has passed, no attempt of the batch starts,
+/// its jobs not yet ended end failed with <see cref="ErrorKind.BatchExpired"/> (an attempt under way
+/// finishes, and is kept if it succeeds) and the batch ends <c>expired</c>. The first announcement wins.
+/// </param>
+public sealed record SubmitBatch(string BatchId, int TotalJobs, string? Source = null, string? SourceDigest = null, TimeSpan? CompletionWindow = null);

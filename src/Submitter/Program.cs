@@ -15,6 +15,9 @@ var root = new RootCommand("Submit LLM completion jobs and batches, follow them,
     ConsumeCommand.Create(),
     QueuesCommand.Create(),
     DeadLettersCommand.Create(),
+    CancelCommand.Create(),
+    PauseCommand.Create(),
+    ResumeCommand.Create(),
 };
 // On Ctrl+C or SIGTERM a command's token is cancelled and the command stops by itself, within
 // Shutdown:GracePeriod for the embedded pipeline of `run`; the process is ended regardless only

@@ -2,6 +2,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Reservations;
@@ -34,6 +35,7 @@ public sealed class CompletionAttemptedConsumer(
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation,
     TimeProvider time,
+    BatchControls controls,
     ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
@@ -148,6 +150,20 @@ public sealed class CompletionAttemptedConsumer(
 
         var history = await ledger.GetAttemptsAsync(jobId, ct);
         var next = planner.Plan(job, outcome, history);
+
+        // The job's batch was cancelled or expired while this attempt was under way: no new attempt
+        // starts, so a job that would be tried again ends as the batch's now, rather than after its
+        // retry delay. So does one the worker did not start because the batch's window had ended.
+        if (next.Kind != NextStepKind.Fail || outcome.Error == ErrorKind.DeadlineExceeded)
+        {
+            var hold = await controls.CheckAsync(job.BatchId, fresh: false, ct);
+            if (hold is BatchHold.Cancelled or BatchHold.Expired)
+            {
+                await results.EndForBatchAsync(job, BatchEnding.For(hold, job.BatchId), context, ct);
+                return;
+            }
+        }
+
         var retry = new RetryCompletion(outcome.JobId, outcome.Attempt + 1, next.Reason, next.Excluded, next.ModelGroups);
         switch (next.Kind)
         {

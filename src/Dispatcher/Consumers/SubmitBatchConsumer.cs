@@ -4,7 +4,7 @@ using MassTransit;
 
 namespace Dispatcher.Consumers;
 
-/// <summary>Records a batch's announced size, so its progress and completion can be told.</summary>
+/// <summary>Records a batch's announced size and completion window, so its progress, completion and expiry can be told.</summary>
 public sealed class SubmitBatchConsumer(SqliteLedger ledger) : IConsumer<SubmitBatch>
 {
     /// <inheritdoc />
@@ -16,6 +16,11 @@ public sealed class SubmitBatchConsumer(SqliteLedger ledger) : IConsumer<SubmitB
             throw new InvalidSubmissionException("SubmitBatch: batchId is required and totalJobs must not be negative");
         }
 
-        return ledger.UpsertBatchAsync(message.BatchId, message.TotalJobs, message.Source, message.SourceDigest, context.CancellationToken);
+        if (message.CompletionWindow is { } window && window <= TimeSpan.Zero)
+        {
+            throw new InvalidSubmissionException($"SubmitBatch: field completionWindow: must be longer than zero, got {window}");
+        }
+
+        return ledger.UpsertBatchAsync(message.BatchId, message.TotalJobs, message.Source, message.SourceDigest, message.CompletionWindow, context.CancellationToken);
     }
 }

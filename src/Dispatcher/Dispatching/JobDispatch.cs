@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
 using Dispatcher.Reservations;
 using Dispatcher.Reconciling;
@@ -17,7 +18,8 @@ namespace Dispatcher.Dispatching;
 /// <summary>
 /// Sends a job's next attempt to the deployment routing picks, waiting for quota when every
 /// deployment is spent, or ends the job when no deployment can take it. Shared by intake and
-/// by the outcome flow (retries).
+/// by the outcome flow (retries). A job whose batch is paused is put aside instead, and one whose
+/// batch is cancelled or expired is ended (<see cref="BatchControls"/>).
 /// </summary>
 public sealed class JobDispatch(
     DispatchGate gate,
@@ -29,7 +31,8 @@ public sealed class JobDispatch(
     ILogger<JobDispatch> logger,
     DispatcherInstrumentation instrumentation,
     PackingSender<CompletionWork, CompletionWorkPack> workSender,
-    IOptions<ReconcilerOptions> reconciler)
+    IOptions<ReconcilerOptions> reconciler,
+    BatchControls controls)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -57,6 +60,52 @@ public sealed class JobDispatch(
             return;
         }
 
+        // A new attempt of a paused, cancelled or expired batch does not start: the job is put
+        // aside (paused) or ended (cancelled, expired) instead. An attempt sent again (resend) was
+        // claimed before any of that and goes out as claimed. The batch is looked at again, from
+        // the ledger, whenever routing was interrupted by it or the ledger refused the claim.
+        var fresh = false;
+        while (true)
+        {
+            if (!resend)
+            {
+                var hold = await controls.CheckAsync(job.BatchId, fresh, ct);
+                if (hold != BatchHold.None)
+                {
+                    if (await HoldAsync(job, attempt, hold, context, ct))
+                    {
+                        return;
+                    }
+
+                    fresh = true;
+                    continue;
+                }
+            }
+
+            if (!await TryDispatchAsync(job, attempt, excluded, groups, resend, sent, context, ct, body))
+            {
+                return;
+            }
+
+            fresh = true;
+        }
+    }
+
+    // Routes and sends the attempt; returns true when its batch held it (routing was interrupted by
+    // a command on the batch or its expiry, or the ledger refused the claim for it), so the caller
+    // looks at the batch again. Returns false when the job was sent, or ended, or another delivery
+    // claimed the attempt.
+    private async Task<bool> TryDispatchAsync(
+        JobRow job,
+        int attempt,
+        IReadOnlySet<string> excluded,
+        IReadOnlyList<string>? groups,
+        bool resend,
+        SentAttempts sent,
+        ConsumeContext context,
+        CancellationToken ct,
+        JsonElement? body)
+    {
         using var activity = instrumentation.StartRoute(job, attempt);
         var request = new RoutingRequest(
             Guid.Parse(job.JobId),
@@ -66,11 +115,17 @@ public sealed class JobDispatch(
             job.Tenant,
             job.SessionKey,
             excluded);
-        var deadline = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
+        var own = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
+        // The batch's completion window bounds the job's own deadline: no attempt starts after it,
+        // at the dispatcher (the wait for quota ends) or at the worker (CompletionWork.Deadline).
+        var expires = resend ? null : controls.ExpiresAt(job.BatchId);
+        var batchBound = expires is { } e && (own is null || e <= own);
+        var deadline = batchBound ? expires : own;
         var chain = groups ?? [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks];
 
         RoutingDecision decision;
-        using (var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        var held = resend ? CancellationToken.None : controls.HoldToken(job.BatchId);
+        using (var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(ct, held))
         {
             if (deadline is { } d)
             {
@@ -83,8 +138,13 @@ public sealed class JobDispatch(
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
+                if (held.IsCancellationRequested || batchBound)
+                {
+                    return true;
+                }
+
                 await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for quota", null, attempt - 1, context, ct);
-                return;
+                return false;
             }
         }
 
@@ -93,7 +153,7 @@ public sealed class JobDispatch(
         {
             logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
             await results.FailAsync(job, decision.RefusalKind, decision.Reason, null, attempt - 1, context, ct);
-            return;
+            return false;
         }
 
         var deployment = decision.Deployment;
@@ -120,10 +180,11 @@ public sealed class JobDispatch(
         {
             if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct))
             {
-                // Another delivery claimed this attempt first (or the job ended meanwhile): give back
-                // what routing took for it.
+                // Another delivery claimed this attempt first, the job ended meanwhile, or its batch
+                // was paused, cancelled or expired since it was looked at: give back what routing
+                // took for it, and in the last case let the caller see to the batch.
                 reservations.Release(reservation);
-                return;
+                return !resend && await controls.CheckAsync(job.BatchId, fresh: true, ct) != BatchHold.None;
             }
 
             claimed = true;
@@ -157,6 +218,35 @@ public sealed class JobDispatch(
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
         }
+
+        return false;
+    }
+
+    // A job whose batch holds it: put aside while the batch is paused, ended when it is cancelled or
+    // expired. Returns false when the batch changed meanwhile (resumed before the job was put aside),
+    // so the caller looks at it again; true when the job needs nothing more from this delivery.
+    private async Task<bool> HoldAsync(JobRow job, int attempt, BatchHold hold, ConsumeContext context, CancellationToken ct)
+    {
+        if (hold != BatchHold.Paused)
+        {
+            await results.EndForBatchAsync(job, BatchEnding.For(hold, job.BatchId), context, ct);
+            return true;
+        }
+
+        if (await ledger.ParkJobAsync(job.JobId, ct))
+        {
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("Job {JobId} put aside: batch {BatchId} is paused", job.JobId, job.BatchId);
+            }
+
+            return true;
+        }
+
+        // Not put aside: the batch was resumed meanwhile (look again), or the job ended or another
+        // delivery claimed its attempt (nothing more to do here).
+        var now = await ledger.GetJobAsync(job.JobId, ct);
+        return now is null || JobState.IsTerminal(now.State) || now.Attempts >= attempt;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
@@ -28,6 +29,35 @@ public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, Disp
             new JobCompletion(job.JobId, false, job.DeploymentId, attempts, null, null, null, 0m, error.ToString(), message, statusCode, null, null),
             ct);
         await PublishIfUnsentAsync(job.JobId, publisher, ct);
+    }
+
+    /// <summary>
+    /// Ends <paramref name="job"/> as its batch's <paramref name="ending"/> (cancelled or expired) when
+    /// no attempt of it is under way, and publishes its result; a job whose attempt is under way is
+    /// left to finish it. Returns whether the job is ended now (by this call or before).
+    /// </summary>
+    public async Task<bool> EndForBatchAsync<TPublisher>(JobRow job, BatchEnding ending, TPublisher publisher, CancellationToken ct)
+        where TPublisher : IPublishEndpoint, ISendEndpointProvider
+    {
+        if (ending.Kind == ErrorKind.BatchExpired && job.BatchId is { } batchId)
+        {
+            // The window may have ended a moment ago and the batch not yet been marked expired
+            // (BatchExpiry looks every second): marked now, it reads expired even when its last
+            // jobs end this way, before it would be looked at.
+            await ledger.MarkBatchExpiredAsync(batchId, ct);
+        }
+
+        if (!await ledger.EndUnstartedJobAsync(job.JobId, ending.Kind, ending.Message, ct))
+        {
+            var now = await ledger.GetJobAsync(job.JobId, ct);
+            if (now is null || !JobState.IsTerminal(now.State))
+            {
+                return false;
+            }
+        }
+
+        await PublishIfUnsentAsync(job.JobId, publisher, ct);
+        return true;
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Hosting;
 
-/// <summary>The dispatcher's part of the bus: intake, batch announcements, attempt outcomes, retries, fallbacks and replays.</summary>
+/// <summary>The dispatcher's part of the bus: intake, batch announcements and commands, attempt outcomes, retries, fallbacks and replays.</summary>
 public sealed class DispatcherModule : IBusModule
 {
     /// <inheritdoc />
@@ -22,6 +22,7 @@ public sealed class DispatcherModule : IBusModule
         bus.AddConsumer<CompletionAttemptedConsumer, CompletionAttemptedConsumerDefinition>();
         bus.AddConsumer<ReplayCompletionConsumer, ReplayCompletionConsumerDefinition>();
         bus.AddConsumer<RetryCompletionConsumer>();
+        bus.AddConsumer<BatchCommandConsumer, BatchCommandConsumerDefinition>();
     }
 
     /// <inheritdoc />
@@ -33,7 +34,8 @@ public sealed class DispatcherModule : IBusModule
             typeof(SubmitCompletionConsumer),
             typeof(SubmitBatchConsumer),
             typeof(CompletionAttemptedConsumer),
-            typeof(ReplayCompletionConsumer)));
+            typeof(ReplayCompletionConsumer),
+            typeof(BatchCommandConsumer)));
 
         // Retries come back from the delay queues, re-routes come off the fallback queue; both
         // are routed the same way. Each waits for quota like the intake, so each is bounded like it.

@@ -4,6 +4,7 @@ using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Reconciling;
@@ -68,6 +69,11 @@ public static class DispatcherServices
         services.TryAddSingleton<Reconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());
         services.TryAddSingleton<ResultPublisher>();
+        services.TryAddSingleton<BatchControls>();
+        services.TryAddSingleton<BatchLifecycle>();
+        services.AddOptions<LifecycleOptions>().BindConfiguration(LifecycleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<BatchExpiry>();
+        services.AddHostedService(sp => sp.GetRequiredService<BatchExpiry>());
         services.TryAddSingleton<JobDispatch>();
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its
         // queue await confirmation; a pack bounds what a worker's crash makes it run again.

@@ -12,6 +12,8 @@ namespace Dispatcher.Ledger;
 /// <param name="PromptTokens">Prompt tokens the providers reported.</param>
 /// <param name="CompletionTokens">Completion tokens the providers reported.</param>
 /// <param name="Cost">Total cost of the succeeded jobs.</param>
+/// <param name="Control">What was decided about the batch as a whole (<see cref="BatchControl"/>); null while it runs.</param>
+/// <param name="ExpiresAt">When its completion window ends (round-trip UTC text); null for none.</param>
 public sealed record BatchStatus(
     string BatchId,
     long? TotalJobs,
@@ -23,7 +25,9 @@ public sealed record BatchStatus(
     long Failed,
     long PromptTokens,
     long CompletionTokens,
-    double Cost)
+    double Cost,
+    string? Control = null,
+    string? ExpiresAt = null)
 {
     /// <summary>Jobs that ended.</summary>
     public long Finished => Succeeded + Failed;
@@ -33,4 +37,13 @@ public sealed record BatchStatus(
 
     /// <summary>Whether every announced job ended.</summary>
     public bool IsComplete => TotalJobs is { } total && Finished >= total;
+
+    /// <summary>
+    /// Whether the batch has ended: every announced job ended, or it was cancelled or expired and
+    /// nothing of it is queued, under way or still to arrive.
+    /// </summary>
+    public bool IsEnded => IsComplete || (BatchControl.IsFinal(Control) && Queued + Dispatched == 0 && NotYetReceived == 0);
+
+    /// <summary>The batch's state, as the Batch API names it (<see cref="BatchState"/>).</summary>
+    public string State => BatchState.Of(this);
 }

@@ -100,6 +100,15 @@ internal static class Schema
         ("quota_state", "paused_until", "TEXT", null),
         ("quota_state", "pause_reason", "TEXT", null),
         ("quota_state", "pause_waiting", "INTEGER NOT NULL DEFAULT 0", null),
+        // What was decided about a batch as a whole (BatchControl: paused, cancelled, expired; NULL
+        // while it runs), when, and when its completion window ends (round-trip UTC text, NULL for
+        // none). Every dispatcher checks them before it starts an attempt of the batch.
+        ("batches", "control", "TEXT", null),
+        ("batches", "control_at", "TEXT", null),
+        ("batches", "expires_at", "TEXT", null),
+        // When a job of a paused batch was put aside (queued, nothing holding it): resuming the
+        // batch sends exactly these on; NULL otherwise.
+        ("jobs", "parked_at", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -60,9 +60,13 @@ public sealed class SqliteLedger : IAsyncDisposable
     private static readonly Statement MarkDispatched = new(
         """
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
-          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now
+          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
-          AND ((@replacing IS NULL AND attempts < @attempt)
+          AND ((@replacing IS NULL AND attempts < @attempt
+                -- No new attempt of a paused, cancelled or expired batch starts, whatever a
+                -- dispatcher's view of the batch was when it routed the job.
+                AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = jobs.batch_id
+                                  AND (b.control IS NOT NULL OR b.expires_at <= @now)))
             OR (@replacing IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
                 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = @jobId AND a.attempt = @attempt)))
         """,
@@ -154,16 +158,29 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     /// <summary>Records a batch's size and source (first announcement wins) and returns nothing.</summary>
     public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, string? sourceDigest, CancellationToken ct) =>
+        UpsertBatchAsync(batchId, totalJobs, source, sourceDigest, null, ct);
+
+    /// <summary>
+    /// Records a batch's size, source and completion window (first announcement wins): the batch
+    /// expires <paramref name="completionWindow"/> after now, when one is given.
+    /// </summary>
+    public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, string? sourceDigest, TimeSpan? completionWindow, CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at) VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now)
+                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at, expires_at)
+                VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now, @expiresAt)
                 ON CONFLICT(batch_id) DO UPDATE SET
                   total_jobs = COALESCE(batches.total_jobs, excluded.total_jobs),
                   source = COALESCE(batches.source, excluded.source),
-                  source_digest = COALESCE(batches.source_digest, excluded.source_digest)
+                  source_digest = COALESCE(batches.source_digest, excluded.source_digest),
+                  expires_at = COALESCE(batches.expires_at, excluded.expires_at)
                 """,
-                new { batchId, totalJobs, source, sourceDigest, now = Now() },
+                new
+                {
+                    batchId, totalJobs, source, sourceDigest, now = Now(),
+                    expiresAt = completionWindow is { } window ? (_time.GetUtcNow() + window).ToString("O") : null,
+                },
                 cancellationToken: t)),
             ct);
 
@@ -177,7 +194,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         await using var c = await OpenAsync(ct);
         var row = await c.QueryFirstOrDefaultAsync<BatchRow>(new CommandDefinition(
             BatchStatusSql + """
-             WHERE b.source_digest = @sourceDigest
+             WHERE b.source_digest = @sourceDigest AND (b.control IS NULL OR b.control = 'paused')
             GROUP BY b.batch_id
             HAVING SUM(j.state IN ('queued', 'dispatched')) > 0 OR COUNT(j.job_id) < COALESCE(b.total_jobs, 0)
             ORDER BY b.created_at DESC
@@ -194,14 +211,183 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// </summary>
     public Task<int> CancelUnfinishedJobsAsync(string batchId, string reason, CancellationToken ct) =>
         WriteAsync(
-            (c, t) => c.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE jobs SET state = 'failed', error_kind = @kind, error_message = @reason, updated_at = @now, completed_at = @now
-                WHERE batch_id = @batchId AND state IN ('queued', 'dispatched')
-                """,
-                new { batchId, kind = nameof(Contracts.ErrorKind.BatchCancelled), reason, now = Now() },
-                cancellationToken: t)),
+            async (c, t) =>
+            {
+                // Recorded as cancelled too, so it reads so and no attempt of it starts again.
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE batches SET control = @control, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused')",
+                    new { batchId, control = BatchControl.Cancelled, now = Now() },
+                    cancellationToken: t));
+                return await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE jobs SET state = 'failed', error_kind = @kind, error_message = @reason, updated_at = @now, completed_at = @now
+                    WHERE batch_id = @batchId AND state IN ('queued', 'dispatched')
+                    """,
+                    new { batchId, kind = nameof(Contracts.ErrorKind.BatchCancelled), reason, now = Now() },
+                    cancellationToken: t));
+            },
             ct);
+
+    /// <summary>The batch's control and completion window as the ledger holds them now; null for an unknown batch.</summary>
+    public async Task<BatchControlRow?> GetBatchControlAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<BatchControlRow>(new CommandDefinition(
+            "SELECT batch_id AS BatchId, control AS Control, expires_at AS ExpiresAt FROM batches WHERE batch_id = @batchId",
+            new { batchId },
+            cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Pauses a batch that runs: returns true when this call paused it. A batch cancelled or
+    /// expired, already paused, or whose every announced job ended, is left as it is.
+    /// </summary>
+    public Task<bool> PauseBatchAsync(string batchId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE batches SET control = @paused, control_at = @now WHERE batch_id = @batchId AND control IS NULL AND " + NotComplete,
+                new { batchId, paused = BatchControl.Paused, now = Now() },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>Resumes a paused batch: returns true when this call resumed it; any other batch is left as it is.</summary>
+    public Task<bool> ResumeBatchAsync(string batchId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE batches SET control = NULL, control_at = @now WHERE batch_id = @batchId AND control = @paused",
+                new { batchId, paused = BatchControl.Paused, now = Now() },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>
+    /// Ends a batch as <paramref name="control"/> (<see cref="BatchControl.Cancelled"/> or
+    /// <see cref="BatchControl.Expired"/>) unless it already ended (every announced job ended, or
+    /// it was cancelled or expired before), and in the same write ends every job of it that no
+    /// attempt is under way for (<see cref="EndUnstartedJobsAsync"/>) as failed with
+    /// <paramref name="kind"/> and <paramref name="reason"/>. Asked again for a batch already so
+    /// ended, it ends the jobs recorded since. Returns whether the batch is (now) so ended, and
+    /// how many jobs this call ended.
+    /// </summary>
+    public Task<(bool Ended, int Jobs)> EndBatchAsync(string batchId, string control, Contracts.ErrorKind kind, string reason, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                var now = Now();
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE batches SET control = @control, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND " + NotComplete,
+                    new { batchId, control, now },
+                    cancellationToken: t));
+                var current = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                    "SELECT control FROM batches WHERE batch_id = @batchId", new { batchId }, cancellationToken: t));
+                if (current != control)
+                {
+                    return (false, 0);
+                }
+
+                var jobs = await c.ExecuteAsync(new CommandDefinition(
+                    EndUnstartedSql + " WHERE batch_id = @batchId AND " + NotUnderWay,
+                    new { batchId, jobId = (string?)null, kind = kind.ToString(), reason, now },
+                    cancellationToken: t));
+                return (true, jobs);
+            },
+            ct);
+
+    /// <summary>
+    /// Marks a batch expired once its completion window has ended, unless it was cancelled or
+    /// expired before; ends none of its jobs (<see cref="EndBatchAsync"/> does). Returns whether
+    /// this call marked it.
+    /// </summary>
+    public Task<bool> MarkBatchExpiredAsync(string batchId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                var now = Now();
+                return await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE batches SET control = @expired, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND expires_at <= @now",
+                    new { batchId, expired = BatchControl.Expired, now },
+                    cancellationToken: t)) == 1;
+            },
+            ct);
+
+    /// <summary>
+    /// Ends one job as failed with <paramref name="kind"/> and <paramref name="reason"/> when no
+    /// attempt of it is under way: it is queued, or its latest attempt has its outcome recorded.
+    /// Returns true only for the call that ended it; a job ended already, or whose attempt is
+    /// under way (it finishes first), is left as it is.
+    /// </summary>
+    public Task<bool> EndUnstartedJobAsync(string jobId, Contracts.ErrorKind kind, string reason, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                EndUnstartedSql + " WHERE job_id = @jobId AND " + NotUnderWay,
+                new { jobId, kind = kind.ToString(), reason, now = Now() },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>
+    /// Puts a job of a paused batch aside: queued in the ledger with nothing holding it, until the
+    /// batch is resumed (<see cref="ListParkedJobsAsync"/>). Only while the batch is paused and no
+    /// attempt of the job is under way; returns false, changing nothing, otherwise (the batch was
+    /// resumed meanwhile, or the job ended).
+    /// </summary>
+    public Task<bool> ParkJobAsync(string jobId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE jobs SET state = 'queued', parked_at = @now, updated_at = @now WHERE job_id = @jobId AND " + NotUnderWay
+                    + " AND EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = jobs.batch_id AND b.control = @paused)",
+                new { jobId, paused = BatchControl.Paused, now = Now() },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>
+    /// The jobs of <paramref name="batchId"/> put aside while it was paused and not sent on since,
+    /// in job id order after <paramref name="afterJobId"/>, at most <paramref name="limit"/>: a
+    /// page, so a large batch is resumed without holding its backlog in memory.
+    /// </summary>
+    public async Task<IReadOnlyList<UnfinishedJob>> ListParkedJobsAsync(string batchId, string afterJobId, int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
+            UnfinishedJobSql + """
+             WHERE j.batch_id = @batchId AND j.state = 'queued' AND j.parked_at IS NOT NULL AND j.job_id > @afterJobId
+            ORDER BY j.job_id LIMIT @limit
+            """,
+            new { batchId, afterJobId, limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>
+    /// Ids of the jobs of <paramref name="batchId"/> that ended and whose result event has not gone
+    /// out, in job id order after <paramref name="afterJobId"/>, at most <paramref name="limit"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListUnpublishedEndedJobsAsync(string batchId, string afterJobId, int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<string>(new CommandDefinition(
+            """
+            SELECT job_id FROM jobs
+            WHERE batch_id = @batchId AND state IN ('succeeded', 'failed') AND result_published = 0 AND job_id > @afterJobId
+            ORDER BY job_id LIMIT @limit
+            """,
+            new { batchId, afterJobId, limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>
+    /// Batches whose completion window ended at or before <paramref name="now"/> and that have not
+    /// ended: not cancelled or expired yet, and with jobs unfinished or still to arrive.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListDueExpiriesAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<string>(new CommandDefinition(
+            "SELECT batch_id FROM batches WHERE expires_at IS NOT NULL AND expires_at <= @now AND (control IS NULL OR control = 'paused') AND "
+                + NotComplete + " ORDER BY expires_at",
+            new { now = now.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
 
     /// <summary>
     /// Records a job unless one with the same job id, or the same (batch, custom id), exists;
@@ -604,6 +790,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
             UnfinishedJobSql + """
              WHERE j.state IN ('queued', 'dispatched') AND j.updated_at < @since
+              -- A paused batch's jobs wait on purpose; resuming it sends them on.
+              AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = j.batch_id AND b.control = 'paused')
             ORDER BY j.updated_at
             LIMIT @limit
             """,
@@ -632,6 +820,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
+               b.control AS Control, b.expires_at AS ExpiresAt,
                COALESCE(SUM(j.state = 'queued'), 0) AS Queued,
                COALESCE(SUM(j.state = 'dispatched'), 0) AS Dispatched,
                COALESCE(SUM(j.state = 'succeeded'), 0) AS Succeeded,
@@ -640,6 +829,23 @@ public sealed class SqliteLedger : IAsyncDisposable
                COALESCE(SUM(j.completion_tokens), 0) AS CompletionTokens,
                COALESCE(SUM(CASE WHEN j.state = 'succeeded' THEN j.cost END), 0.0) AS Cost
         FROM batches b LEFT JOIN jobs j ON j.batch_id = b.batch_id
+        """;
+
+    // A batch that has not ended: some announced job has not been recorded, or one has not ended.
+    private const string NotComplete = """
+        (EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = batches.batch_id AND j.state IN ('queued', 'dispatched'))
+         OR COALESCE(batches.total_jobs, 0) > (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = batches.batch_id)
+         OR batches.total_jobs IS NULL)
+        """;
+
+    // No attempt of the job is under way: it is queued, or its latest attempt has its outcome.
+    private const string NotUnderWay = """
+        (state = 'queued' OR (state = 'dispatched' AND EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.job_id AND a.attempt = jobs.attempts)))
+        """;
+
+    private const string EndUnstartedSql = """
+        UPDATE jobs SET state = 'failed', error_kind = @kind, error_message = @reason, status_code = NULL,
+          updated_at = @now, completed_at = @now, parked_at = NULL
         """;
 
     private const string UnfinishedJobSql = """
@@ -734,7 +940,11 @@ public sealed class SqliteLedger : IAsyncDisposable
 
         public double Cost { get; init; }
 
+        public string? Control { get; init; }
+
+        public string? ExpiresAt { get; init; }
+
         public BatchStatus ToStatus() =>
-            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost);
+            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost, Control, ExpiresAt);
     }
 }

@@ -1,6 +1,9 @@
 namespace Dispatcher.Monitoring;
 
 /// <summary>One batch's progress.</summary>
+/// <param name="Complete">Whether the batch has ended: every job ended, or it was cancelled or expired and nothing of it is under way.</param>
+/// <param name="State">Its state as the Batch API names it (<see cref="Ledger.BatchState"/>): validating, in_progress, completed, expired, cancelling, cancelled or paused.</param>
+/// <param name="ExpiresAt">When its completion window ends; null for none.</param>
 public sealed record BatchProgress(
     string Id,
     string? Source,
@@ -12,4 +15,6 @@ public sealed record BatchProgress(
     long Failed,
     double Cost,
     bool Complete,
-    string CreatedAt);
+    string CreatedAt,
+    string State = Ledger.BatchState.InProgress,
+    string? ExpiresAt = null);

@@ -81,7 +81,7 @@ public sealed class StatusSnapshotBuilder(
     {
         ArgumentNullException.ThrowIfNull(rows);
         var recent = rows.Select(Progress).ToList();
-        var running = rows.Where(r => !r.IsComplete).ToList();
+        var running = rows.Where(r => !r.IsEnded).ToList();
         var finishedAll = rows.Sum(r => r.Finished);
         var throughput = 0.0;
         if (previous is not null && at > previous.At)
@@ -110,7 +110,9 @@ public sealed class StatusSnapshotBuilder(
     public static BatchProgress Progress(BatchStatus row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        return new BatchProgress(row.BatchId, row.Source, row.TotalJobs, row.NotYetReceived, row.Queued, row.Dispatched, row.Succeeded, row.Failed, row.Cost, row.IsComplete, row.CreatedAt);
+        return new BatchProgress(
+            row.BatchId, row.Source, row.TotalJobs, row.NotYetReceived, row.Queued, row.Dispatched, row.Succeeded, row.Failed, row.Cost, row.IsEnded, row.CreatedAt,
+            row.State, row.ExpiresAt);
     }
 
     /// <summary>A ledger breaker row as the status reports it.</summary>

@@ -99,6 +99,33 @@ internal sealed class Reconciler(
         return redriven;
     }
 
+    /// <summary>
+    /// Sends every job of <paramref name="batchId"/> put aside while it was paused back to routing,
+    /// a page at a time (its backlog is never held in memory), as a job whose retry was lost is sent:
+    /// its next attempt, along its group and fallbacks. Returns how many jobs were sent on.
+    /// </summary>
+    public async Task<int> RedriveParkedAsync(string batchId, CancellationToken ct)
+    {
+        const int page = 500;
+        var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
+        var after = "";
+        var redriven = 0;
+        while (true)
+        {
+            var parked = await ledger.ListParkedJobsAsync(batchId, after, page, ct);
+            if (parked.Count == 0)
+            {
+                return redriven;
+            }
+
+            await Task.WhenAll(parked.Select(job => retries.Send(
+                new RetryCompletion(Guid.Parse(job.JobId), (int)job.Attempts + 1, $"batch {batchId} resumed", [], [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks]),
+                ct)));
+            redriven += parked.Count;
+            after = parked[^1].JobId;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Interval, time);

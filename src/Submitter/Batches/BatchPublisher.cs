@@ -24,7 +24,8 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
 
     /// <summary>
     /// Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were
-    /// sent. <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known.
+    /// sent. <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known;
+    /// <paramref name="completionWindow"/> how long the batch may take (<see cref="SubmitBatch.CompletionWindow"/>).
     /// </summary>
     public async Task<int> PublishAsync(
         string path,
@@ -33,11 +34,12 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         BatchFileLimits limits,
         IProgress<int>? progress,
         CancellationToken ct,
-        string? digest = null)
+        string? digest = null,
+        TimeSpan? completionWindow = null)
     {
         // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
         var batches = await sender.GetSendEndpoint(new Uri("exchange:" + QueueNames.Batches));
-        await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path), digest), ct);
+        await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path), digest, completionWindow), ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
         var pending = new Queue<Task<int>>(maxInFlight);

@@ -6,7 +6,8 @@ using Spectre.Console;
 namespace Dispatcher.Submitter.Cli;
 
 /// <summary>
-/// Follows a batch in the ledger until every job has ended: a live progress bar on a terminal,
+/// Follows a batch in the ledger until it has ended (every job ended, or it was cancelled or
+/// expired and nothing of it is under way any more): a live progress bar on a terminal,
 /// a plain line per second when output is redirected (CI logs, files); both name any deployment
 /// a provider has paused (<see cref="ProgressText"/>).
 /// </summary>
@@ -15,7 +16,7 @@ internal static class BatchProgress
     // Wall time, only to tell whether a pause the ledger holds has ended.
     private static readonly TimeProvider Time = TimeProvider.System;
 
-    /// <summary>Polls until the batch completes or <paramref name="timeout"/> passes; returns the last status.</summary>
+    /// <summary>Polls until the batch ends or <paramref name="timeout"/> passes; returns the last status.</summary>
     public static async Task<BatchStatus?> FollowAsync(
         SqliteLedger ledger,
         string batchId,
@@ -57,7 +58,7 @@ internal static class BatchProgress
         var task = submit is null ? Task.CompletedTask : submit(new Progress<int>(n => Volatile.Write(ref submitted, n)));
         return await PollAsync(ledger, batchId, timeout, clock, ct, (s, pauses) =>
         {
-            if (clock.Elapsed - lastPrint < TimeSpan.FromSeconds(1) && !s.IsComplete)
+            if (clock.Elapsed - lastPrint < TimeSpan.FromSeconds(1) && !s.IsEnded)
             {
                 return;
             }
@@ -90,8 +91,8 @@ internal static class BatchProgress
             if (status is not null)
             {
                 // A provider's pause, as the dispatcher saved it, says why progress stands still.
-                show(status, status.IsComplete ? [] : await ledger.ListPausesAsync(Time.GetUtcNow(), ct));
-                if (status.IsComplete)
+                show(status, status.IsEnded ? [] : await ledger.ListPausesAsync(Time.GetUtcNow(), ct));
+                if (status.IsEnded)
                 {
                     break;
                 }

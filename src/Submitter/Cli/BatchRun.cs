@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace Dispatcher.Submitter.Cli;
 
 /// <summary>
-/// Publishes a validated batch file and follows it to the end: progress while it runs, then
-/// the results files and the summary. Shared by <c>run</c> (embedded) and <c>submit --wait</c>.
+/// Publishes a validated batch file and follows it to the end (every job ended, or the batch was
+/// cancelled or expired and nothing of it is under way): progress while it runs, then the results
+/// files and the summary. Shared by <c>run</c> (embedded) and <c>submit --wait</c>.
 /// </summary>
 internal static class BatchRun
 {
@@ -25,7 +26,8 @@ internal static class BatchRun
         int priority,
         CancellationToken ct,
         string? digest = null,
-        bool publish = true)
+        bool publish = true,
+        TimeSpan? completionWindow = null)
     {
         AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
         var clock = Stopwatch.StartNew();
@@ -34,7 +36,7 @@ internal static class BatchRun
             ledger,
             batchId,
             lines,
-            publish ? progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest) : null,
+            publish ? progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest, completionWindow) : null,
             timeout,
             ct);
         clock.Stop();
@@ -43,8 +45,9 @@ internal static class BatchRun
         await BatchSummary.PrintAsync(ledger, batchId, status, files, clock.Elapsed, ct);
         return status switch
         {
-            { IsComplete: false } or null => ExitCodes.TimedOut,
-            { Failed: > 0 } => ExitCodes.JobsFailed,
+            { IsEnded: false } or null => ExitCodes.TimedOut,
+            // A cancelled or expired batch did not do all it was asked, even when every job it ran succeeded.
+            { Failed: > 0 } or { State: BatchState.Cancelled or BatchState.Expired } => ExitCodes.JobsFailed,
             _ => ExitCodes.Ok,
         };
     }

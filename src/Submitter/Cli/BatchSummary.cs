@@ -12,6 +12,7 @@ internal static class BatchSummary
         var table = new Table().Title($"batch {batchId}").HideHeaders().AddColumn("").AddColumn(new TableColumn("").RightAligned());
         if (status is not null)
         {
+            table.AddRow("state", status.State);
             table.AddRow("jobs", $"{status.TotalJobs}");
             table.AddRow("succeeded", $"{status.Succeeded}");
             table.AddRow("failed", $"{status.Failed}");

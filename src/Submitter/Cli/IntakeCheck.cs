@@ -11,8 +11,8 @@ namespace Dispatcher.Submitter.Cli;
 /// </summary>
 internal static class IntakeCheck
 {
-    /// <summary>Null when the intake exists; otherwise what is wrong, without any credential.</summary>
-    public static async Task<string?> ProblemAsync(IConfiguration configuration, CancellationToken ct)
+    /// <summary>Null when the intake (or <paramref name="queue"/>) exists; otherwise what is wrong, without any credential.</summary>
+    public static async Task<string?> ProblemAsync(IConfiguration configuration, CancellationToken ct, string queue = QueueNames.Intake)
     {
         var rabbit = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.RabbitMq ?? new RabbitMqOptions();
         var factory = rabbit.CreateConnectionFactory("submitter intake check");
@@ -20,12 +20,13 @@ internal static class IntakeCheck
         {
             await using var connection = await factory.CreateConnectionAsync(ct);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: ct);
-            await channel.QueueDeclarePassiveAsync(QueueNames.Intake, ct);
+            await channel.QueueDeclarePassiveAsync(queue, ct);
             return null;
         }
         catch (OperationInterruptedException)
         {
-            return $"the intake queue '{QueueNames.Intake}' does not exist on {rabbit.Host}:{rabbit.Port} (virtual host '{rabbit.VirtualHost}'): start the dispatcher once, then submit again. Nothing was published.";
+            var what = queue == QueueNames.Intake ? "the intake queue" : "the dispatcher's queue";
+            return $"{what} '{queue}' does not exist on {rabbit.Host}:{rabbit.Port} (virtual host '{rabbit.VirtualHost}'): start the dispatcher once, then try again. Nothing was published.";
         }
         catch (BrokerUnreachableException)
         {

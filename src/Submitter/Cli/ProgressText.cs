@@ -18,7 +18,7 @@ internal static class ProgressText
     {
         ArgumentNullException.ThrowIfNull(status);
         return string.Create(CultureInfo.InvariantCulture, $"finished ({status.Succeeded} ok, {status.Failed} failed, {status.Dispatched} in flight)")
-            + Waiting(pauses, now, zone);
+            + State(status) + Waiting(pauses, now, zone);
     }
 
     /// <summary>The line printed once a second when output is redirected.</summary>
@@ -29,7 +29,17 @@ internal static class ProgressText
         return string.Create(
                 CultureInfo.InvariantCulture,
                 $"[{elapsed:mm\\:ss}] submitted {submitted}/{total}  finished {status.Finished}/{total} ({status.Succeeded} ok, {status.Failed} failed, {status.Dispatched} in flight)  {rate:F0} jobs/s")
-            + Waiting(pauses, now, zone);
+            + State(status) + Waiting(pauses, now, zone);
+    }
+
+    /// <summary>
+    /// <c>  paused</c>, <c>  cancelling</c>…: the batch's state when a command or its completion
+    /// window stopped it; empty while it simply runs or has completed.
+    /// </summary>
+    public static string State(BatchStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return status.State is BatchState.Paused or BatchState.Cancelling or BatchState.Cancelled or BatchState.Expired ? "  " + status.State : "";
     }
 
     /// <summary>

@@ -32,9 +32,9 @@ internal static class ResultsCommand
             var files = await new BatchResultWriter(store).WriteAsync(id, parse.GetRequiredValue(output), ct);
             Console.WriteLine($"{files.OutputPath}\t{files.OutputLines} lines");
             Console.WriteLine($"{files.ErrorPath}\t{files.ErrorLines} lines");
-            if (!status.IsComplete)
+            if (!status.IsEnded)
             {
-                await Console.Error.WriteLineAsync($"note: the batch is still running ({status.Finished} of {status.TotalJobs} jobs ended); the files hold the jobs ended so far.");
+                await Console.Error.WriteLineAsync($"note: the batch is {status.State} ({status.Finished} of {status.TotalJobs} jobs ended); the files hold the jobs ended so far.");
             }
 
             return ExitCodes.Ok;

@@ -24,6 +24,7 @@ internal static class RunCommand
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
         var priority = CommonOptions.Priority();
+        var window = CompletionWindowOption.Create();
         var timeout = new Option<TimeSpan>("--timeout")
         {
             Description = "Give up waiting for the batch after this long (hh:mm:ss).",
@@ -35,7 +36,7 @@ internal static class RunCommand
         };
         var command = new Command("run", "Run a JSONL batch end to end in this process (embedded dispatcher and workers) and write its results. Run again, the same file resumes its unfinished batch.")
         {
-            file, config, ledger, output, timeout, priority, fresh,
+            file, config, ledger, output, timeout, priority, fresh, window,
         };
         command.SetAction((parse, ct) => RunAsync(
             parse.GetRequiredValue(file),
@@ -45,11 +46,12 @@ internal static class RunCommand
             parse.GetValue(timeout),
             parse.GetValue(priority),
             parse.GetValue(fresh),
+            parse.GetValue(window),
             ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, bool fresh, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, bool fresh, TimeSpan? window, CancellationToken ct)
     {
         if (await BatchFileCheck.ValidateAsync(file, SubmitterHosts.LoadConfiguration(config), ct) is not (var limits, var lines))
         {
@@ -109,7 +111,8 @@ internal static class RunCommand
                 priority,
                 ct,
                 digest,
-                publish);
+                publish,
+                window);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -22,6 +22,7 @@ internal static class SubmitCommand
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
         var priority = CommonOptions.Priority();
+        var window = CompletionWindowOption.Create();
         var wait = new Option<bool>("--wait") { Description = "Follow the batch until every job ended, then write its results (needs the ledger file)." };
         var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one." };
         var timeout = new Option<TimeSpan>("--timeout")
@@ -31,7 +32,7 @@ internal static class SubmitCommand
         };
         var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
         {
-            file, config, ledger, output, wait, batchId, timeout, priority,
+            file, config, ledger, output, wait, batchId, timeout, priority, window,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -65,7 +66,7 @@ internal static class SubmitCommand
                     await AnsiConsole.Progress().StartAsync(async ctx =>
                     {
                         var task = ctx.AddTask("submitted", maxValue: lines);
-                        await publisher.PublishAsync(path.FullName, id, lines, limits, new Progress<int>(n => task.Value = n), ct);
+                        await publisher.PublishAsync(path.FullName, id, lines, limits, new Progress<int>(n => task.Value = n), ct, completionWindow: parse.GetValue(window));
                     });
                     Console.WriteLine(id);
                     return ExitCodes.Ok;
@@ -83,7 +84,8 @@ internal static class SubmitCommand
                     parse.GetRequiredValue(output),
                     parse.GetValue(timeout),
                     parse.GetValue(priority),
-                    ct);
+                    ct,
+                    completionWindow: parse.GetValue(window));
             }
             finally
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Submitter.Queues;
 using Spectre.Console;
@@ -119,7 +120,7 @@ internal static class StatusView
             .AddColumn(new TableColumn("succeeded").RightAligned())
             .AddColumn(new TableColumn("failed").RightAligned())
             .AddColumn(new TableColumn("cost").RightAligned())
-            .AddColumn("status");
+            .AddColumn("state");
         var rows = status.Batches.Recent.Where(b => batchId is null || b.Id == batchId).ToList();
         foreach (var b in rows)
         {
@@ -133,7 +134,7 @@ internal static class StatusView
                 new Text(Invariant($"{b.Succeeded:N0}")),
                 new Text(Invariant($"{b.Failed:N0}")),
                 new Text(Invariant($"{b.Cost:F6}")),
-                new Markup(b.Complete ? "[green]complete[/]" : "running"));
+                new Markup(State(b)));
         }
 
         if (rows.Count == 0)
@@ -142,6 +143,20 @@ internal static class StatusView
         }
 
         return table;
+    }
+
+    // The Batch API's name for the batch's state, coloured by what it means for the jobs.
+    private static string State(BatchProgress b)
+    {
+        var color = b.State switch
+        {
+            BatchState.Completed => "green",
+            BatchState.Paused or BatchState.Cancelling or BatchState.Validating => "yellow",
+            BatchState.Cancelled or BatchState.Expired or BatchState.Failed => "red",
+            _ => null,
+        };
+        var text = Markup.Escape(b.State);
+        return color is null ? text : $"[{color}]{text}[/]";
     }
 
     private static string Seconds(double seconds) => TimeSpan.FromSeconds(Math.Round(seconds)).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);

@@ -115,7 +115,8 @@
         label: b.id,
         max: total,
         parts: [{ value: b.succeeded, cls: "ok" }, { value: b.failed, cls: "bad" }, { value: b.dispatched, cls: "accent" }, { value: b.queued, cls: "muted" }],
-        text: fmt(b.succeeded + b.failed) + " / " + fmt(total) + (b.complete ? " ✓" : "")
+        // The state only when it says more than the bar: a batch paused, cancelled, expired or done.
+        text: fmt(b.succeeded + b.failed) + " / " + fmt(total) + (b.state && b.state !== "in_progress" ? " · " + b.state : (b.complete ? " ✓" : ""))
       };
     });
     mark("chart-progress", barChart($("#chart-progress"), rows, "no batches yet"));

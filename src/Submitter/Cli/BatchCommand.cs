@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Globalization;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using BatchRow = Dispatcher.Monitoring.BatchProgress;
+using Dispatcher.Submitter.Hosting;
+using Dispatcher.Submitter.Status;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dispatcher.Submitter.Cli;
+
+/// <summary>
+/// What <c>cancel</c>, <c>pause</c> and <c>resume</c> share: find the batch (from the dispatcher's
+/// status API, else the ledger), say so when it is already where the command would take it or
+/// can no longer go there, send the command to the dispatcher's batch control queue, then wait
+/// until the batch's state shows the dispatcher recorded it and print that state.
+/// </summary>
+internal sealed class BatchCommand
+{
+    private readonly string _verb;
+    private readonly Func<BatchRow, string?> _refusal;
+    private readonly Func<string, object> _message;
+    private readonly Func<string, bool> _recorded;
+
+    /// <param name="verb">The command's name, for messages.</param>
+    /// <param name="refusal">Why the command cannot apply to the batch as it stands (null when it can); a refusal that starts with "already" is no error.</param>
+    /// <param name="message">The command message for a batch id.</param>
+    /// <param name="recorded">Whether a state shows the command recorded.</param>
+    public BatchCommand(string verb, Func<BatchRow, string?> refusal, Func<string, object> message, Func<string, bool> recorded)
+    {
+        _verb = verb;
+        _refusal = refusal;
+        _message = message;
+        _recorded = recorded;
+    }
+
+    /// <summary>The command with its argument and options.</summary>
+    public Command Create(string description, Func<ParseResult, string, object>? messageWithOptions = null, params Option[] extra)
+    {
+        var batch = new Argument<string>("batch") { Description = "The batch id." };
+        var config = CommonOptions.Config();
+        var ledger = CommonOptions.Ledger();
+        var dispatcher = CommonOptions.Dispatcher();
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "How long to wait for the dispatcher to record the command (hh:mm:ss).",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
+        };
+        var command = new Command(_verb, description) { batch, config, ledger, dispatcher, timeout };
+        foreach (var option in extra)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => RunAsync(
+            parse.GetRequiredValue(batch),
+            parse.GetValue(config),
+            parse.GetValue(ledger),
+            parse.GetValue(dispatcher),
+            parse.GetValue(timeout),
+            id => messageWithOptions is null ? _message(id) : messageWithOptions(parse, id),
+            ct));
+        return command;
+    }
+
+    /// <summary>One line on a batch: its state and counts.</summary>
+    public static string Describe(BatchRow b)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        var line = string.Create(
+            CultureInfo.InvariantCulture,
+            $"batch {b.Id}: {b.State} ({b.Succeeded} succeeded, {b.Failed} failed, {b.Dispatched} in flight, {b.Queued} queued");
+        if (b.NotYetReceived > 0)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $", {b.NotYetReceived} not yet received");
+        }
+
+        line += ")";
+        return b.State switch
+        {
+            BatchState.Cancelling => line + "; the attempts in flight finish and are kept, every other job ended batch_cancelled",
+            BatchState.Cancelled => line + "; every job not started ended batch_cancelled",
+            BatchState.Paused => line + "; no new attempt starts until `resume`, queued jobs wait and hold no quota",
+            BatchState.Expired => line + "; its completion window ended, unfinished jobs end batch_expired",
+            _ => line,
+        };
+    }
+
+    private async Task<int> RunAsync(string batchId, string? configFile, string? ledgerPath, string? dispatcherUrl, TimeSpan timeout, Func<string, object> message, CancellationToken ct)
+    {
+        var configuration = SubmitterHosts.LoadConfiguration(configFile);
+        if (!BrokerRequirement.Check(configuration, _verb))
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        using var ledgerHost = SubmitterHosts.LedgerOnly(configFile, ledgerPath);
+        await ledgerHost.StartAsync(ct);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        if (!StatusCommand.TryCreateReader(ledgerHost, http, dispatcherUrl, out var reader))
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        if (await FindAsync(reader, batchId, ct) is not { } before)
+        {
+            await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher nor in the ledger {ledgerHost.Services.GetRequiredService<SqliteLedger>().FilePath}");
+            return ExitCodes.InvalidInput;
+        }
+
+        if (_refusal(before) is { } refusal)
+        {
+            var already = refusal.StartsWith("already", StringComparison.Ordinal);
+            await (already ? Console.Out : Console.Error).WriteLineAsync($"{(already ? "note" : "error")}: batch {batchId} is {refusal}; nothing was sent.");
+            Console.WriteLine(Describe(before));
+            return already ? ExitCodes.Ok : ExitCodes.Failed;
+        }
+
+        if (await IntakeCheck.ProblemAsync(configuration, ct, QueueNames.BatchControl) is { } problem)
+        {
+            await Console.Error.WriteLineAsync("error: " + problem);
+            return ExitCodes.Failed;
+        }
+
+        using (var bus = SubmitterHosts.Producer(configFile))
+        {
+            await bus.StartAsync(ct);
+            try
+            {
+                // The exchange: the dispatcher declares the queue (single-active), as for the intake.
+                var control = await bus.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + QueueNames.BatchControl));
+                await control.Send(message(batchId), ct);
+            }
+            finally
+            {
+                await bus.StopAsync(CancellationToken.None);
+            }
+        }
+
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var now = before;
+        while (!_recorded(now.State))
+        {
+            if (DateTimeOffset.UtcNow >= deadline)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"note: the {_verb} command was sent, but the dispatcher has not recorded it within {timeout} (is it running?); it applies when the dispatcher takes it.");
+                Console.WriteLine(Describe(now));
+                return ExitCodes.TimedOut;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+            now = await FindAsync(reader, batchId, ct) ?? now;
+        }
+
+        Console.WriteLine(Describe(now));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<BatchRow?> FindAsync(StatusReader reader, string batchId, CancellationToken ct) =>
+        (await reader.ReadAsync(batchId, ct)).Status.Batches.Recent.FirstOrDefault(b => b.Id == batchId);
+}
