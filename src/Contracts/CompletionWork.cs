@@ -21,6 +21,7 @@ namespace Dispatcher.Contracts;
 /// reports a timeout instead), because the dispatcher re-drives an attempt whose lease has run
 /// out with no outcome, and starting it then would call the provider twice for it.
 /// </param>
+/// <param name="Url">The endpoint to call (<see cref="Endpoints"/>); chat completions when null.</param>
 public sealed record CompletionWork(
     Guid JobId,
     string DeploymentId,
@@ -30,4 +31,5 @@ public sealed record CompletionWork(
     int MaxTokens,
     DateTimeOffset? Deadline = null,
     string? TraceParent = null,
-    DateTimeOffset? StartBy = null);
+    DateTimeOffset? StartBy = null,
+    string? Url = null);

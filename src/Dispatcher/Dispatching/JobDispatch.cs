@@ -65,7 +65,8 @@ public sealed class JobDispatch(
             (int)job.MaxTokens,
             job.Tenant,
             job.SessionKey,
-            excluded);
+            excluded,
+            job.Endpoint);
         var deadline = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
         var chain = groups ?? [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks];
 
@@ -106,7 +107,8 @@ public sealed class JobDispatch(
             request.MaxTokens,
             deadline,
             activity?.Id,
-            time.GetUtcNow() + reconciler.Value.QueueAllowance);
+            time.GetUtcNow() + reconciler.Value.QueueAllowance,
+            job.Endpoint);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
         // restarted dispatcher counts against its quota windows. A crash or a failed send in

@@ -100,6 +100,9 @@ internal static class Schema
         ("quota_state", "paused_until", "TEXT", null),
         ("quota_state", "pause_reason", "TEXT", null),
         ("quota_state", "pause_waiting", "INTEGER NOT NULL DEFAULT 0", null),
+        // The endpoint a job's body is for (its Batch line's url); NULL, in rows written before
+        // jobs named one, is chat completions, all there was then.
+        ("jobs", "url", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)
