@@ -32,6 +32,35 @@ public sealed class CatalogOptions
     /// </summary>
     public double QuotaWindowPadding { get; set; } = 0.005;
 
+    /// <summary>
+    /// Why no deployment of <paramref name="modelGroup"/> can serve a job for the endpoint
+    /// <paramref name="url"/>, naming what its deployments serve; null when one can, or when the
+    /// group has no deployment at all (which routing reports as such). The Submitter's check of a
+    /// batch file and the dispatcher's intake both ask this, so a line is judged alike in both.
+    /// </summary>
+    public string? UnservedEndpoint(string modelGroup, string url)
+    {
+        SortedSet<string>? served = null;
+        foreach (var deployment in Deployments)
+        {
+            if (!string.Equals(deployment.ModelGroup, modelGroup, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (deployment.Serves(url))
+            {
+                return null;
+            }
+
+            (served ??= new SortedSet<string>(StringComparer.Ordinal)).UnionWith(deployment.ServedEndpoints);
+        }
+
+        return served is null
+            ? null
+            : $"no deployment of model group '{modelGroup}' serves {url}; its deployments serve {string.Join(", ", served)}";
+    }
+
     /// <summary>The settings of a model group, or the defaults when it has no entry.</summary>
     public ModelGroupOptions Group(string name) =>
         ModelGroups.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.Ordinal))

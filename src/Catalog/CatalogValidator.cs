@@ -63,6 +63,7 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
             }
 
             ValidateProvider(d, key, errors);
+            ValidateEndpoints(d, key, errors);
         }
 
         var groups = options.Deployments.Select(d => d.ModelGroup).ToHashSet(StringComparer.Ordinal);
@@ -165,6 +166,29 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
         if (d.BaseUrl is { IsAbsoluteUri: false })
         {
             errors.Add($"{key}:BaseUrl: must be an absolute URL.");
+        }
+    }
+
+    private static void ValidateEndpoints(DeploymentOptions d, string key, List<string> errors)
+    {
+        if (d.Endpoints is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < d.Endpoints.Count; i++)
+        {
+            var url = d.Endpoints[i];
+            if (Endpoints.Normalize(url) is null || string.IsNullOrWhiteSpace(url))
+            {
+                errors.Add($"{key}:Endpoints:{i}: unknown endpoint '{url}'; known: {Endpoints.List(Endpoints.All)}.");
+            }
+            else if (d.Provider == ProviderKind.Anthropic && url != Endpoints.ChatCompletions)
+            {
+                // The Anthropic adapter translates chat completions to the Messages API; Anthropic
+                // has no embeddings, moderations or Responses API to translate the others to.
+                errors.Add($"{key}:Endpoints:{i}: provider Anthropic serves only {Endpoints.ChatCompletions}, not {url}.");
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dispatcher.Contracts;
 
 namespace Dispatcher.Catalog;
 
@@ -84,6 +85,44 @@ public sealed class DeploymentOptions
 
     /// <summary>How the simulated provider behaves; used when <see cref="Provider"/> is Simulated.</summary>
     public SimulationOptions Simulation { get; set; } = new();
+
+    /// <summary>
+    /// The endpoints (OpenAI Batch <c>url</c>s) this deployment serves; routing sends it only jobs
+    /// for these. Unset or empty: <see cref="DefaultEndpoints"/> of its provider.
+    /// </summary>
+    /// <remarks>
+    /// Null by default rather than a list of the defaults: configuration binding adds to a list
+    /// it finds, so a default list would end up holding the defaults and the configured ones.
+    /// </remarks>
+    public List<string>? Endpoints { get; set; }
+
+    /// <summary>The endpoints this deployment serves: <see cref="Endpoints"/>, or its provider's defaults.</summary>
+    public IReadOnlyList<string> ServedEndpoints => Endpoints is { Count: > 0 } declared ? declared : DefaultEndpoints(Provider);
+
+    /// <summary>
+    /// What a deployment of <paramref name="provider"/> serves when it declares nothing: every
+    /// endpoint for the simulated provider (it answers them all); chat completions alone for
+    /// OpenAI and OpenAI-compatible servers (a deployment is one model, and a chat model serves
+    /// no embeddings: declare what the model serves) and for Anthropic (its only endpoint).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultEndpoints(ProviderKind provider) =>
+        provider == ProviderKind.Simulated ? Contracts.Endpoints.All : ChatOnly;
+
+    /// <summary>Whether this deployment serves <paramref name="url"/>, an endpoint of <see cref="Contracts.Endpoints"/>.</summary>
+    public bool Serves(string url)
+    {
+        foreach (var served in ServedEndpoints)
+        {
+            if (string.Equals(served, url, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly IReadOnlyList<string> ChatOnly = [Contracts.Endpoints.ChatCompletions];
 
     /// <summary>The model name sent to the provider.</summary>
     public string ProviderModel => string.IsNullOrWhiteSpace(Model) ? ModelGroup : Model;

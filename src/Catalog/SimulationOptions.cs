@@ -91,6 +91,14 @@ public sealed class SimulationOptions
     [Range(1, int.MaxValue)]
     public int? ContextLimit { get; set; }
 
+    /// <summary>
+    /// The length of the embedding vectors the simulated provider answers <c>/v1/embeddings</c>
+    /// with, unless the request asks for its own <c>dimensions</c>. Each vector is a unit vector
+    /// drawn from a hash of its input, so the same input always gets the same vector.
+    /// </summary>
+    [Range(1, 16_384)]
+    public int EmbeddingDimensions { get; set; } = 256;
+
     /// <summary>Seed for repeatable runs; unset draws a new sequence every start.</summary>
     public int? Seed { get; set; }
 }

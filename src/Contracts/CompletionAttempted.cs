@@ -11,7 +11,10 @@ namespace Dispatcher.Contracts;
 /// <param name="Attempt">The attempt number from <see cref="CompletionWork"/>.</param>
 /// <param name="Error">How the attempt ended; <see cref="ErrorKind.None"/> on success.</param>
 /// <param name="StatusCode">The provider's HTTP status, when there was one.</param>
-/// <param name="Response">The provider's response body in OpenAI chat completion form, on success.</param>
+/// <param name="Response">
+/// The provider's response body on success: as the provider sent it for OpenAI-style endpoints,
+/// in OpenAI chat completion form for a provider with another wire format (Anthropic).
+/// </param>
 /// <param name="Usage">Tokens the provider reported, when it did.</param>
 /// <param name="LatencyMs">Wall time of the call.</param>
 /// <param name="ErrorMessage">The provider's or the transport's message, on failure.</param>

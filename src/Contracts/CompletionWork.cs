@@ -26,6 +26,7 @@ namespace Dispatcher.Contracts;
 /// dispatcher settles exactly the reservation this send made, even when a resend of the attempt
 /// replaced it in the ledger meanwhile.
 /// </param>
+/// <param name="Url">The endpoint to call (<see cref="Endpoints"/>); chat completions when null.</param>
 public sealed record CompletionWork(
     Guid JobId,
     string DeploymentId,
@@ -36,4 +37,5 @@ public sealed record CompletionWork(
     DateTimeOffset? Deadline = null,
     string? TraceParent = null,
     DateTimeOffset? StartBy = null,
-    long? QuotaSeq = null);
+    long? QuotaSeq = null,
+    string? Url = null);

@@ -80,6 +80,7 @@ public sealed class SubmitCompletionConsumer(
     {
         var ct = context.CancellationToken;
         var group = catalog.Value.Group(message.ModelGroup);
+        var url = Endpoints.Normalize(message.Url)!; // Validate refused any other
         using var activity = instrumentation.StartSubmit(jobId, message);
         var (job, recorded) = await ledger.AcceptJobAsync(
             new NewJob(
@@ -92,8 +93,9 @@ public sealed class SubmitCompletionConsumer(
                 message.SessionKey,
                 message.Deadline,
                 message.Body.GetRawText(),
-                TokenEstimator.EstimatePromptTokens(message.Body),
-                TokenEstimator.MaxTokens(message.Body, group.DefaultMaxTokens)),
+                TokenEstimator.EstimatePromptTokens(message.Body, url),
+                TokenEstimator.MaxTokens(message.Body, group.DefaultMaxTokens, url),
+                url),
             ct);
 
         if (JobState.IsTerminal(job.State))
@@ -147,6 +149,15 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
+        // No deployment of the group will ever serve the endpoint, however long the job waits: it
+        // ends now, saying so, instead of being refused by routing attempt after attempt. (A file
+        // that `run` checks against this catalog never gets here with such a line.)
+        if (catalog.Value.UnservedEndpoint(message.ModelGroup, url) is { } unserved)
+        {
+            await results.FailAsync(job, ErrorKind.NoDeployment, $"job {message.CustomId}, field url: {unserved}", null, 0, context, ct);
+            return;
+        }
+
         await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), groups: null, resend, context, ct, message.Body);
     }
 
@@ -178,6 +189,11 @@ public sealed class SubmitCompletionConsumer(
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field body.stream: must be false or absent, a job's result is one response, not a stream");
         }
 
+        if (Endpoints.Normalize(message.Url) is null)
+        {
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field url: '{message.Url}' is not supported; supported: {Endpoints.List(Endpoints.All)}");
+        }
+
         if (message.Priority is < -1000 or > 1000)
         {
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field priority: must be between -1000 and 1000");
@@ -188,7 +204,10 @@ public sealed class SubmitCompletionConsumer(
     // the same on every redelivery; the content is the only thing that is.
     private static Guid StableId(SubmitCompletion message)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{message.BatchId}\n{message.CustomId}\n{message.ModelGroup}\n{message.Body.GetRawText()}"));
+        // The url joins the content only when it is not the default, so a job's id is what it was
+        // before jobs named an endpoint.
+        var url = Endpoints.Normalize(message.Url) is Endpoints.ChatCompletions ? "" : "\n" + message.Url;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{message.BatchId}\n{message.CustomId}\n{message.ModelGroup}\n{message.Body.GetRawText()}{url}"));
         return new Guid(hash.AsSpan(0, 16));
     }
 }

@@ -114,7 +114,8 @@ public sealed class JobDispatch(
             (int)job.MaxTokens,
             job.Tenant,
             job.SessionKey,
-            excluded);
+            excluded,
+            job.Endpoint);
         var own = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
         // The batch's completion window bounds the job's own deadline: no attempt starts after it,
         // at the dispatcher (the wait for quota ends) or at the worker (CompletionWork.Deadline).
@@ -167,7 +168,8 @@ public sealed class JobDispatch(
             deadline,
             activity?.Id,
             time.GetUtcNow() + reconciler.Value.QueueAllowance,
-            decision.ReservationSequence);
+            decision.ReservationSequence,
+            job.Endpoint);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
         // restarted dispatcher counts against its quota windows. A crash or a failed send in

@@ -45,6 +45,7 @@ public static class DispatcherServices
         services.AddCatalog().AddLedger();
         services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ExcludedFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, EndpointFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ContextWindowFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, TenantRegionFilter>());
         services.TryAddSingleton<QuotaBook>();

@@ -45,4 +45,10 @@ public sealed record JobRow
 
     /// <summary>How many times the job was replayed after failing.</summary>
     public long Replays { get; init; }
+
+    /// <summary>The endpoint the job's body is for; null (chat completions) in rows from before jobs named one.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The endpoint the job's body is for, one of <see cref="Contracts.Endpoints.All"/>.</summary>
+    public string Endpoint => Contracts.Endpoints.Normalize(Url) ?? Contracts.Endpoints.ChatCompletions;
 }

@@ -12,4 +12,5 @@ public sealed record NewJob(
     DateTimeOffset? Deadline,
     string Body,
     int EstPromptTokens,
-    int MaxTokens);
+    int MaxTokens,
+    string? Url = null);

@@ -109,6 +109,9 @@ internal static class Schema
         // When a job of a paused batch was put aside (queued, nothing holding it): resuming the
         // batch sends exactly these on; NULL otherwise.
         ("jobs", "parked_at", "TEXT", null),
+        // The endpoint a job's body is for (its Batch line's url); NULL, in rows written before
+        // jobs named one, is chat completions, all there was then.
+        ("jobs", "url", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -37,10 +37,12 @@ public sealed class UsageCeiling
     private readonly long _maxTokens;
     private readonly int _contextWindow;
     private readonly string? _body;
+    private readonly string _url;
     private int? _completionTokens;
 
-    private UsageCeiling(int promptTokens, long maxTokens, int contextWindow, string? body)
+    private UsageCeiling(int promptTokens, long maxTokens, int contextWindow, string? body, string url)
     {
+        _url = url;
         PromptTokens = promptTokens;
         _maxTokens = Math.Max(0, maxTokens);
         _contextWindow = contextWindow;
@@ -63,7 +65,7 @@ public sealed class UsageCeiling
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(deployment);
         var fromEstimate = (Math.Max(0, job.EstPromptTokens) * EstimateFactor) + EstimateSlack;
-        return new UsageCeiling(Saturate(Math.Max(deployment.ContextWindow, fromEstimate)), job.MaxTokens, deployment.ContextWindow, job.Body);
+        return new UsageCeiling(Saturate(Math.Max(deployment.ContextWindow, fromEstimate)), job.MaxTokens, deployment.ContextWindow, job.Body, job.Endpoint);
     }
 
     /// <summary><paramref name="usage"/> with each count brought within the ceiling (negative counts to 0); the same instance when it was within.</summary>
@@ -79,14 +81,20 @@ public sealed class UsageCeiling
 
     private int Completion()
     {
-        var (setsLimit, choices) = Request(_body);
+        // Embeddings and moderations produce no tokens: whatever completion a provider reports for one is not to be billed.
+        if (_url is Contracts.Endpoints.Embeddings or Contracts.Endpoints.Moderations)
+        {
+            return 0;
+        }
+
+        var (setsLimit, choices) = Request(_body, _url);
         var perChoice = setsLimit ? _maxTokens : Math.Max(_maxTokens, _contextWindow);
         return Saturate(perChoice * choices);
     }
 
     // Whether the body sets a completion limit, and how many choices it asks for. The body was
     // read at intake; one that no longer parses is taken to set no limit and ask for one choice.
-    private static (bool SetsLimit, int Choices) Request(string? body)
+    private static (bool SetsLimit, int Choices) Request(string? body, string url)
     {
         if (string.IsNullOrEmpty(body))
         {
@@ -97,7 +105,7 @@ public sealed class UsageCeiling
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            var setsLimit = TokenEstimator.MaxTokens(root, defaultMaxTokens: 0) > 0;
+            var setsLimit = TokenEstimator.MaxTokens(root, defaultMaxTokens: 0, url) > 0;
             var choices = root.ValueKind == JsonValueKind.Object
                 && root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count)
                     ? (int)Math.Clamp(count, 1, MaxChoices)

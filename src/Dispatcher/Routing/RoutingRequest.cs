@@ -8,6 +8,7 @@ namespace Dispatcher.Routing;
 /// <param name="Tenant">The job's tenant, if any.</param>
 /// <param name="SessionKey">The job's session key, if any.</param>
 /// <param name="Excluded">Deployments this job must not go to (already tried).</param>
+/// <param name="Url">The endpoint the job is for (<see cref="Contracts.Endpoints"/>).</param>
 public sealed record RoutingRequest(
     Guid JobId,
     string ModelGroup,
@@ -15,7 +16,8 @@ public sealed record RoutingRequest(
     int MaxTokens,
     string? Tenant,
     string? SessionKey,
-    IReadOnlySet<string> Excluded)
+    IReadOnlySet<string> Excluded,
+    string Url = Contracts.Endpoints.ChatCompletions)
 {
     /// <summary>Prompt estimate plus reserved completion tokens.</summary>
     public int EstimatedTotalTokens => EstimatedPromptTokens + MaxTokens;

@@ -4,7 +4,10 @@ namespace Dispatcher.Submitter.Batches;
 /// The first validation pass over a bulk-submit file: checks each line, collects errors, and
 /// marks each custom_id's hash in a fixed-size filter, so memory does not grow with the file.
 /// </summary>
-internal sealed class BatchCheckingPass(BatchFileLimits limits, CustomIdHasher hasher)
+/// <param name="limits">The file's limits.</param>
+/// <param name="hasher">The custom_id hash.</param>
+/// <param name="coverage">The catalog's endpoints per model group, when the catalog that runs the file is known.</param>
+internal sealed class BatchCheckingPass(BatchFileLimits limits, CustomIdHasher hasher, EndpointCoverage? coverage = null)
 {
     private readonly BatchLineParser _parser = new();
     private readonly SeenIds _seen = new();
@@ -47,7 +50,12 @@ internal sealed class BatchCheckingPass(BatchFileLimits limits, CustomIdHasher h
             return;
         }
 
-        _parser.Parse(splitter.Line, splitter.LineNumber);
+        if (_parser.Parse(splitter.Line, splitter.LineNumber)
+            && coverage?.Problem(_parser.Model, _parser.Url) is { } unserved)
+        {
+            _errors.Add(new BatchFileError(splitter.LineNumber, "url", unserved));
+        }
+
         _errors.AddRange(_parser.Errors);
         if (_parser.HasCustomId)
         {

@@ -65,6 +65,7 @@ internal static class BatchFileReader
             Encoding.UTF8.GetString(parser.CustomId),
             Encoding.UTF8.GetString(parser.Model),
             JsonElement.ParseValue(ref body),
-            line.Length);
+            line.Length,
+            parser.Url);
     }
 }

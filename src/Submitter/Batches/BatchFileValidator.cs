@@ -24,9 +24,17 @@ internal static class BatchFileValidator
         string path, BatchFileLimits limits, IProgress<long>? progress, CancellationToken ct) =>
         ValidateAsync(path, limits, progress, Fnv1a64.Hash, ct);
 
+    /// <summary>
+    /// Validates the file at <paramref name="path"/> against the catalog that will run it as well:
+    /// a line whose model group has no deployment serving its url is rejected (see <see cref="EndpointCoverage"/>).
+    /// </summary>
+    public static Task<BatchValidationResult> ValidateAsync(
+        string path, BatchFileLimits limits, EndpointCoverage? coverage, CancellationToken ct) =>
+        ValidateAsync(path, limits, progress: null, Fnv1a64.Hash, ct, coverage);
+
     /// <summary>Validates with the given custom_id hash; tests pass a weak one to force collisions.</summary>
     internal static async Task<BatchValidationResult> ValidateAsync(
-        string path, BatchFileLimits limits, IProgress<long>? progress, CustomIdHasher hasher, CancellationToken ct)
+        string path, BatchFileLimits limits, IProgress<long>? progress, CustomIdHasher hasher, CancellationToken ct, EndpointCoverage? coverage = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(limits);
@@ -47,7 +55,7 @@ internal static class BatchFileValidator
             // Taken before the first pass and compared after the second, so a file rewritten
             // between the passes is reported instead of half checked.
             var before = Snapshot(path);
-            var checking = new BatchCheckingPass(limits, hasher);
+            var checking = new BatchCheckingPass(limits, hasher, coverage);
             await using (var stream = BatchFileStream.Open(path))
             {
                 using var splitter = new JsonlLineSplitter(stream, limits.MaxLineBytes, progress);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Dispatcher.Contracts;
 
 namespace Dispatcher.Submitter.Batches;
 
@@ -16,11 +17,8 @@ namespace Dispatcher.Submitter.Batches;
 /// </remarks>
 internal sealed class BatchLineParser
 {
-    /// <summary>The only endpoint the dispatcher serves.</summary>
-    public const string ChatCompletionsUrl = "/v1/chat/completions";
-
-    // The same url as UTF-8, compared against the raw JSON value without decoding it.
-    private static ReadOnlySpan<byte> ChatCompletionsUrlUtf8 => "/v1/chat/completions"u8;
+    /// <summary>The endpoints a line may name, in the order error messages list them.</summary>
+    public static string SupportedUrls { get; } = Endpoints.List(Endpoints.All);
 
     private const int MaxQuotedValueChars = 40;
 
@@ -32,6 +30,7 @@ internal sealed class BatchLineParser
     private int _bodyStart;
     private int _bodyLength;
     private int _lineNumber;
+    private string? _url;
 
     [Flags]
     private enum Seen
@@ -45,7 +44,14 @@ internal sealed class BatchLineParser
         Messages = 32,
         MaxTokens = 64,
         MaxCompletionTokens = 128,
+        Input = 256,
+        Prompt = 512,
+        MaxOutputTokens = 1024,
     }
+
+    // The body fields a line needs, by endpoint. Found while the body is read; judged once the
+    // whole line is read, as the url may come after the body.
+    private Seen _bodySeen;
 
     /// <summary>The errors of the last line parsed; empty when it is valid.</summary>
     public IReadOnlyList<BatchFileError> Errors => _errors;
@@ -59,8 +65,16 @@ internal sealed class BatchLineParser
     /// <summary>The unescaped UTF-8 bytes of the last line's custom_id, when <see cref="HasCustomId"/>.</summary>
     public ReadOnlySpan<byte> CustomId => _customId.AsSpan(0, _customIdLength);
 
-    /// <summary>The unescaped UTF-8 bytes of the last valid line's body.model.</summary>
-    public ReadOnlySpan<byte> Model => _model.AsSpan(0, _modelLength);
+    /// <summary>
+    /// The unescaped UTF-8 bytes of the last valid line's body.model: its model group. A moderation
+    /// line without a model is in the group of <see cref="Endpoints.DefaultModerationModel"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> Model => _modelLength > 0 || _url != Endpoints.Moderations
+        ? _model.AsSpan(0, _modelLength)
+        : "omni-moderation-latest"u8;
+
+    /// <summary>The last valid line's url: one of the shared strings of <see cref="Endpoints.All"/>.</summary>
+    public string Url => _url ?? Endpoints.ChatCompletions;
 
     /// <summary>Where the last valid line's body object lies within that line.</summary>
     public Range Body => new(_bodyStart, _bodyStart + _bodyLength);
@@ -72,6 +86,8 @@ internal sealed class BatchLineParser
         _lineNumber = lineNumber;
         HasCustomId = false;
         _customIdLength = _modelLength = _bodyStart = _bodyLength = 0;
+        _url = null;
+        _bodySeen = Seen.None;
 
         // Checked up front because the JSON reader does not validate the UTF-8 inside strings,
         // and a NUL means a binary file whose JSON error would only confuse.
@@ -144,9 +160,10 @@ internal sealed class BatchLineParser
                 if (Once(ref seen, Seen.Url, "url"))
                 {
                     reader.Read();
-                    if (reader.TokenType != JsonTokenType.String || !reader.ValueTextEquals(ChatCompletionsUrlUtf8))
+                    _url = reader.TokenType == JsonTokenType.String ? KnownUrl(ref reader) : null;
+                    if (_url is null)
                     {
-                        AddError("url", $"{DescribeValue(ref reader)} is not supported; supported urls: {ChatCompletionsUrl}");
+                        AddError("url", $"{DescribeValue(ref reader)} is not supported; supported urls: {SupportedUrls}");
                     }
 
                     reader.Skip();
@@ -170,26 +187,64 @@ internal sealed class BatchLineParser
         // Past the closing brace only whitespace may follow; the reader throws otherwise.
         reader.Read();
 
-        if (!seen.HasFlag(Seen.CustomId))
+        if (!Has(seen, Seen.CustomId))
         {
             AddError("custom_id", "is required");
         }
 
-        if (!seen.HasFlag(Seen.Method))
+        if (!Has(seen, Seen.Method))
         {
             AddError("method", "is required and must be \"POST\"");
         }
 
-        if (!seen.HasFlag(Seen.Url))
+        if (!Has(seen, Seen.Url))
         {
-            AddError("url", $"is required; supported urls: {ChatCompletionsUrl}");
+            AddError("url", $"is required; supported urls: {SupportedUrls}");
         }
 
-        if (!seen.HasFlag(Seen.Body))
+        if (!Has(seen, Seen.Body))
         {
             AddError("body", "is required and must be a JSON object");
         }
+        else if (_url is not null && _bodyLength > 0)
+        {
+            // Which fields a body needs depends on its url; with no usable url there is nothing to
+            // judge them by, and the url's own error says what to fix first.
+            RequireBodyFields(_url);
+        }
     }
+
+    private void RequireBodyFields(string url)
+    {
+        // Moderations alone name a default model (OpenAI's); every other endpoint needs one to route by.
+        if (!Has(_bodySeen, Seen.Model) && url != Endpoints.Moderations)
+        {
+            AddError("body.model", "is required");
+        }
+
+        switch (url)
+        {
+            case Endpoints.ChatCompletions when !Has(_bodySeen, Seen.Messages):
+                AddError("body.messages", "is required and must be a non-empty array");
+                break;
+            case Endpoints.Embeddings or Endpoints.Responses or Endpoints.Moderations when !Has(_bodySeen, Seen.Input):
+                AddError("body.input", $"is required for {url}: a non-empty string or array");
+                break;
+            case Endpoints.Completions when !Has(_bodySeen, Seen.Prompt):
+                AddError("body.prompt", $"is required for {url}: a non-empty string or array");
+                break;
+        }
+    }
+
+    // The url as one of the shared strings of Endpoints.All, compared against the raw JSON value
+    // without making a string of it.
+    private static string? KnownUrl(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("/v1/chat/completions"u8) ? Endpoints.ChatCompletions
+        : reader.ValueTextEquals("/v1/embeddings"u8) ? Endpoints.Embeddings
+        : reader.ValueTextEquals("/v1/completions"u8) ? Endpoints.Completions
+        : reader.ValueTextEquals("/v1/responses"u8) ? Endpoints.Responses
+        : reader.ValueTextEquals("/v1/moderations"u8) ? Endpoints.Moderations
+        : null;
 
     private void ReadCustomId(ref Utf8JsonReader reader)
     {
@@ -258,6 +313,30 @@ internal sealed class BatchLineParser
                     continue;
                 }
             }
+            else if (reader.ValueTextEquals("max_output_tokens"u8))
+            {
+                if (Once(ref seen, Seen.MaxOutputTokens, "body.max_output_tokens"))
+                {
+                    ReadTokenLimit(ref reader, "body.max_output_tokens");
+                    continue;
+                }
+            }
+            else if (reader.ValueTextEquals("input"u8))
+            {
+                if (Once(ref seen, Seen.Input, "body.input"))
+                {
+                    ReadTextOrArray(ref reader, "body.input");
+                    continue;
+                }
+            }
+            else if (reader.ValueTextEquals("prompt"u8))
+            {
+                if (Once(ref seen, Seen.Prompt, "body.prompt"))
+                {
+                    ReadTextOrArray(ref reader, "body.prompt");
+                    continue;
+                }
+            }
 
             else if (reader.ValueTextEquals("stream"u8))
             {
@@ -280,16 +359,43 @@ internal sealed class BatchLineParser
 
         _bodyStart = start;
         _bodyLength = (int)reader.BytesConsumed - start;
+        _bodySeen = seen;
+    }
 
-        if (!seen.HasFlag(Seen.Model))
+    // An embeddings, moderations or Responses input, or a completions prompt: text, or a non-empty
+    // array (of strings, token ids, token arrays or input items: the provider judges the elements).
+    private void ReadTextOrArray(ref Utf8JsonReader reader, string field)
+    {
+        reader.Read();
+        switch (reader.TokenType)
         {
-            AddError("body.model", "is required");
+            case JsonTokenType.String:
+                if (reader.ValueSpan.IsEmpty)
+                {
+                    AddError(field, "must not be empty");
+                }
+
+                break;
+            case JsonTokenType.StartArray:
+                var count = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    reader.Skip();
+                    count++;
+                }
+
+                if (count == 0)
+                {
+                    AddError(field, "must be a non-empty string or array, found an empty array");
+                }
+
+                return;
+            default:
+                AddError(field, $"must be a non-empty string or array, found {DescribeValue(ref reader)}");
+                break;
         }
 
-        if (!seen.HasFlag(Seen.Messages))
-        {
-            AddError("body.messages", "is required and must be a non-empty array");
-        }
+        reader.Skip();
     }
 
     private void ReadModel(ref Utf8JsonReader reader)
@@ -354,7 +460,7 @@ internal sealed class BatchLineParser
     private bool Once(ref Seen seen, Seen field, string name)
     {
         // A repeated key is ambiguous: readers differ on whether the first or the last wins.
-        if (seen.HasFlag(field))
+        if (Has(seen, field))
         {
             AddError(name, "appears more than once");
             return false;
@@ -363,6 +469,9 @@ internal sealed class BatchLineParser
         seen |= field;
         return true;
     }
+
+    // Enum.HasFlag boxes until the JIT's optimizing tier replaces it; a bit test never allocates.
+    private static bool Has(Seen seen, Seen field) => (seen & field) != 0;
 
     private void AddError(string field, string message) => _errors.Add(new BatchFileError(_lineNumber, field, message));
 

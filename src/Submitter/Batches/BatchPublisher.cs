@@ -77,7 +77,7 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
                 bytes = 0;
             }
 
-            chunk.Add(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority));
+            chunk.Add(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority, Url: line.Url));
             bytes += line.Bytes;
         }
 

@@ -1,4 +1,6 @@
+using Dispatcher.Catalog;
 using Dispatcher.Submitter.Batches;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;
@@ -9,9 +11,13 @@ internal static class BatchFileCheck
     /// <summary>
     /// Validates <paramref name="file"/> under the limits <paramref name="configuration"/> sets;
     /// returns them with the file's line count, or null after printing what is wrong (with the
-    /// file, or with the limits' configuration).
+    /// file, or with the limits' configuration). With <paramref name="againstCatalog"/> the
+    /// configuration's catalog is the one that runs the file (<c>run</c>), and a line no deployment
+    /// of its group serves is rejected too; a dispatcher elsewhere (<c>submit</c>) has a catalog of
+    /// its own, and its intake fails such a job instead, naming the url.
     /// </summary>
-    public static async Task<(BatchFileLimits Limits, int Lines)?> ValidateAsync(FileInfo file, Microsoft.Extensions.Configuration.IConfiguration configuration, CancellationToken ct)
+    public static async Task<(BatchFileLimits Limits, int Lines)?> ValidateAsync(
+        FileInfo file, Microsoft.Extensions.Configuration.IConfiguration configuration, CancellationToken ct, bool againstCatalog = false)
     {
         BatchFileLimits limits;
         try
@@ -24,13 +30,14 @@ internal static class BatchFileCheck
             return null;
         }
 
-        return await ValidateAsync(file, limits, ct) is { } lines ? (limits, lines) : null;
+        var coverage = againstCatalog ? Coverage(configuration) : null;
+        return await ValidateAsync(file, limits, ct, coverage) is { } lines ? (limits, lines) : null;
     }
 
     /// <summary>The line count of a valid file, or null after printing what is wrong with it.</summary>
-    public static async Task<int?> ValidateAsync(FileInfo file, BatchFileLimits limits, CancellationToken ct)
+    public static async Task<int?> ValidateAsync(FileInfo file, BatchFileLimits limits, CancellationToken ct, EndpointCoverage? coverage = null)
     {
-        var result = await BatchFileValidator.ValidateAsync(file.FullName, limits, ct);
+        var result = await BatchFileValidator.ValidateAsync(file.FullName, limits, coverage, ct);
         if (result.IsValid)
         {
             return result.Lines;
@@ -49,6 +56,19 @@ internal static class BatchFileCheck
         }
 
         return null;
+    }
+
+    // A catalog that does not even bind is the pipeline's to report when it starts, naming the key.
+    private static EndpointCoverage? Coverage(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(CatalogOptions.Section).Get<CatalogOptions>() is { } catalog ? new EndpointCoverage(catalog) : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Prints a line on stderr that does not disturb a progress display on stdout.</summary>

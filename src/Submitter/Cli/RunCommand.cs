@@ -53,7 +53,7 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, bool fresh, TimeSpan? window, CancellationToken ct)
     {
-        if (await BatchFileCheck.ValidateAsync(file, SubmitterHosts.LoadConfiguration(config), ct) is not (var limits, var lines))
+        if (await BatchFileCheck.ValidateAsync(file, SubmitterHosts.LoadConfiguration(config), ct, againstCatalog: true) is not (var limits, var lines))
         {
             return ExitCodes.InvalidInput;
         }

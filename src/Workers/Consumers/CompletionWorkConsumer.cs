@@ -93,6 +93,10 @@ internal sealed class CompletionWorkConsumer(
                 // this attempt's request that is wrong, not the pack it came in.
                 outcome = ProviderOutcome.Failure(ErrorKind.InvalidRequest, $"field body: must be a JSON object, got {work.Body.ValueKind}");
             }
+            else if (Endpoints.Normalize(work.Url) is null)
+            {
+                outcome = ProviderOutcome.Failure(ErrorKind.InvalidRequest, $"field url: '{work.Url}' is not supported; supported: {Endpoints.List(Endpoints.All)}");
+            }
             else if (work.Deadline is { } deadline && deadline <= time.GetUtcNow())
             {
                 outcome = ProviderOutcome.Failure(ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed before the call");
@@ -104,7 +108,7 @@ internal sealed class CompletionWorkConsumer(
             else
             {
                 var body = RequestBody.WithModel(work.Body, deployment.ProviderModel);
-                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt), ct);
+                outcome = await pipeline.CallAsync(new ProviderRequest(body, work.MaxTokens, work.EstimatedPromptTokens, work.JobId, work.Attempt, Endpoints.Normalize(work.Url)!), ct);
             }
 
             call.End(outcome.Error, outcome.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);

@@ -9,6 +9,6 @@ namespace Dispatcher.Workers.Providers;
 /// </summary>
 public interface IProviderClient
 {
-    /// <summary>Runs one chat completion.</summary>
+    /// <summary>Runs one request against the endpoint <see cref="ProviderRequest.Url"/> names.</summary>
     Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken);
 }

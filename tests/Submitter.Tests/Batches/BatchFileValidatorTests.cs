@@ -147,17 +147,17 @@ public sealed class BatchFileValidatorTests
 
         var error = await SingleError(file);
 
-        error.ShouldBe(new BatchFileError(1, "url", "is required; supported urls: /v1/chat/completions"));
+        error.ShouldBe(new BatchFileError(1, "url", "is required; supported urls: /v1/chat/completions, /v1/embeddings, /v1/completions, /v1/responses, /v1/moderations"));
     }
 
     [Fact]
     public async Task ValidateAsync_UrlUnsupported_ReportsUrlFieldAndSupportedUrls()
     {
-        using var file = TempBatchFile.FromLines(BatchJson.WithMembers("""  "custom_id": "req-1", "method": "POST", "url": "/v1/embeddings" """));
+        using var file = TempBatchFile.FromLines(BatchJson.WithMembers("""  "custom_id": "req-1", "method": "POST", "url": "/v1/images/generations" """));
 
         var error = await SingleError(file);
 
-        error.ShouldBe(new BatchFileError(1, "url", "\"/v1/embeddings\" is not supported; supported urls: /v1/chat/completions"));
+        error.ShouldBe(new BatchFileError(1, "url", "\"/v1/images/generations\" is not supported; supported urls: /v1/chat/completions, /v1/embeddings, /v1/completions, /v1/responses, /v1/moderations"));
     }
 
     [Fact]
@@ -279,7 +279,7 @@ public sealed class BatchFileValidatorTests
     [Fact]
     public async Task ValidateAsync_SeveralFieldsWrongOnOneLine_ReportsEach()
     {
-        using var file = TempBatchFile.FromLines(BatchJson.WithMembers("""  "custom_id": "req-1", "method": "GET", "url": "/v1/embeddings" """));
+        using var file = TempBatchFile.FromLines(BatchJson.WithMembers("""  "custom_id": "req-1", "method": "GET", "url": "/v1/audio/speech" """));
 
         var result = await Validate(file);
 

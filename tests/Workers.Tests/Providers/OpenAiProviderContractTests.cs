@@ -7,36 +7,18 @@ using Dispatcher.Workers.Tests.Providers.Server;
 
 namespace Dispatcher.Workers.Tests.Providers;
 
-public sealed class OpenAiProviderContractTests : ProviderAdapterContract
+public sealed class OpenAiProviderContractTests : OpenAiEndpointContract
 {
-    protected override ProviderKind Kind => ProviderKind.OpenAI;
-
     protected override string CompletionPath => "/v1/chat/completions";
 
-    protected override string RequestIdHeader => "x-request-id";
+    protected override string RawBodyWithUnknownFields =>
+        """{"model":"provider-model-x","messages":[{"role":"user","content":"hi \u00e9"}],"x_vendor":{"nested":[1,2.50,null,true]},"seed":42}""";
 
     protected override string CompletionBodyWithoutContent =>
         """{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""";
 
-    protected override string ContextLengthErrorBody =>
-        """{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}""";
-
-    protected override IProviderClient CreateProvider(DeploymentOptions deployment, string apiKey, TimeProvider timeProvider) =>
-        new OpenAiProvider(deployment, apiKey, timeProvider);
-
     protected override string CompletionBody(string text, int promptTokens, int completionTokens) =>
         Completion(text, "stop", promptTokens, completionTokens);
-
-    protected override string ErrorBody(int status, string message) => JsonSerializer.Serialize(new
-    {
-        error = new
-        {
-            message,
-            type = status switch { 429 => "requests", >= 500 => "server_error", _ => "invalid_request_error" },
-            param = (string?)null,
-            code = (string?)null,
-        },
-    });
 
     [Fact]
     public async Task CallAsync_BodyWithUnknownFields_ReachesServerByteForByte()

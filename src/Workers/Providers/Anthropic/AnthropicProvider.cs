@@ -66,6 +66,14 @@ internal sealed class AnthropicProvider : IProviderClient, IDisposable
     public async Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+
+        // Routing sends Anthropic deployments chat jobs only (the catalog refuses other endpoints
+        // for them); a job that still gets here cannot be translated to anything Anthropic serves.
+        if (request.Url != Endpoints.ChatCompletions)
+        {
+            return ProviderOutcome.Failure(ErrorKind.InvalidRequest, $"Anthropic serves only {Endpoints.ChatCompletions}, not {request.Url}.");
+        }
+
         if (!AnthropicRequestTranslator.TryTranslate(request.Body, _model, request.MaxTokens, out var body, out var error))
         {
             return ProviderOutcome.Failure(ErrorKind.InvalidRequest, error);

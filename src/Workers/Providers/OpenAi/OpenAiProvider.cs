@@ -4,14 +4,16 @@ using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers.Http;
 using OpenAI;
-using OpenAI.Chat;
 
 namespace Dispatcher.Workers.Providers.OpenAi;
 
 /// <summary>
 /// Calls OpenAI, Azure OpenAI's v1 endpoint or any OpenAI-compatible server (vLLM, llama.cpp…)
-/// through the OpenAI SDK's protocol method, so the job's body goes out untouched and the raw
-/// answer (status, headers, body) comes back for classification.
+/// through the OpenAI SDK: each endpoint through its own client's protocol method (chat, embeddings,
+/// moderations, responses) or, for legacy completions, which the SDK has no public client for,
+/// through the same client pipeline. Either way the job's body goes out untouched, so fields this
+/// code has never heard of reach the server, and the raw answer (status, headers, body) comes back
+/// for classification, its body unchanged.
 /// </summary>
 internal sealed class OpenAiProvider : IProviderClient
 {
@@ -22,9 +24,8 @@ internal sealed class OpenAiProvider : IProviderClient
     // backstop and must never fire first, or a slow answer would be cut short of its budget.
     private static readonly TimeSpan BackstopMargin = TimeSpan.FromSeconds(5);
 
-    private readonly ChatClient _client;
+    private readonly Dictionary<string, OpenAiEndpoint> _endpoints;
     private readonly string _model;
-    private readonly ProviderResponseClassifier _classifier;
     private readonly SecretRedactor _redactor;
 
     /// <summary>Creates an adapter for <paramref name="deployment"/>.</summary>
@@ -47,8 +48,8 @@ internal sealed class OpenAiProvider : IProviderClient
         }
 
         _model = deployment.ProviderModel;
-        _client = new ChatClient(_model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? PlaceholderKey : apiKey), options);
-        _classifier = new ProviderResponseClassifier(new ChatCompletionReader(), timeProvider);
+        var client = new OpenAIClient(new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? PlaceholderKey : apiKey), options);
+        _endpoints = OpenAiEndpoint.All(client, deployment.BaseUrl ?? OpenAiEndpoint.DefaultBaseUrl, _model, timeProvider).ToDictionary(e => e.Url, StringComparer.Ordinal);
         _redactor = new SecretRedactor(apiKey);
     }
 
@@ -56,6 +57,11 @@ internal sealed class OpenAiProvider : IProviderClient
     public async Task<ProviderOutcome> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!_endpoints.TryGetValue(request.Url, out var endpoint))
+        {
+            return ProviderOutcome.Failure(ErrorKind.InvalidRequest, $"The endpoint {request.Url} is not one the OpenAI adapter calls.");
+        }
+
         if (!OpenAiRequestBody.TryPrepare(request.Body, _model, out var body, out var error))
         {
             return ProviderOutcome.Failure(ErrorKind.InvalidRequest, error);
@@ -70,9 +76,8 @@ internal sealed class OpenAiProvider : IProviderClient
         };
 
         // Transport failures (refused, reset) still throw; the call pipeline classifies them.
-        var result = await _client.CompleteChatAsync(content, options).ConfigureAwait(false);
-        using var response = result.GetRawResponse();
-        var outcome = _classifier.Classify(response.Status, ProviderResponseHeaders.From(response.Headers), response.Content.ToString());
+        using var response = await endpoint.SendAsync(content, options).ConfigureAwait(false);
+        var outcome = endpoint.Classifier.Classify(response.Status, ProviderResponseHeaders.From(response.Headers), response.Content.ToString());
         return _redactor.Redact(outcome);
     }
 }

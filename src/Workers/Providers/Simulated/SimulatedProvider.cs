@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
@@ -6,21 +5,20 @@ using Dispatcher.Contracts;
 namespace Dispatcher.Workers.Providers.Simulated;
 
 /// <summary>
-/// The built-in simulated provider: answers like an OpenAI chat completions endpoint with a
+/// The built-in simulated provider: answers like OpenAI's endpoints (chat completions, completions,
+/// responses, embeddings, moderations: <see cref="SimulatedAnswers"/>) with a
 /// configured latency distribution, error rate, 429 rate with Retry-After, and token usage.
 /// It is how a pipeline is tried, load-tested and benchmarked without spending money.
 /// </summary>
 internal sealed class SimulatedProvider : IProviderClient
 {
-    private static readonly string[] Words =
-        ["the", "batch", "queue", "answer", "token", "model", "route", "quota", "result", "simulated"];
-
     private readonly DeploymentOptions _deployment;
     private readonly SimulationOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Lock _randomGate = new();
     private readonly SimulatedLimits _limits;
+    private readonly SimulatedAnswers _answers;
     private long _firstCallTicks = long.MinValue;
     private readonly SimulatedCallLog? _callLog;
     private long _sequence;
@@ -32,6 +30,7 @@ internal sealed class SimulatedProvider : IProviderClient
         _time = time;
         _random = _options.Seed is { } seed ? new Random(seed) : new Random();
         _limits = new SimulatedLimits(_options, time);
+        _answers = new SimulatedAnswers(deployment.Id, _options.EmbeddingDimensions);
         _callLog = string.IsNullOrWhiteSpace(_options.CallLogPath) ? null : new SimulatedCallLog(_options.CallLogPath, time);
     }
 
@@ -42,7 +41,13 @@ internal sealed class SimulatedProvider : IProviderClient
             await _callLog.AppendAsync(_deployment.Id, request, cancellationToken);
         }
 
+        // Embeddings and moderations produce no tokens: the call still draws its latency and faults.
         var draw = Draw(request.MaxTokens);
+        if (!SimulatedAnswers.Generates(request.Url))
+        {
+            draw = draw with { CompletionTokens = 0 };
+        }
+
         var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
         RateLimitSnapshot? remaining = null;
         if (_limits.Enforced)
@@ -89,7 +94,11 @@ internal sealed class SimulatedProvider : IProviderClient
         }
 
         var usage = new TokenUsage(request.EstimatedPromptTokens, draw.CompletionTokens);
-        return new ProviderOutcome(ErrorKind.None, 200, Response(request, usage, requestId), usage, null, null, requestId, remaining);
+        var response = Response(request, usage, requestId);
+
+        // Moderations report no usage, as OpenAI's do; the dispatcher settles them at the estimate.
+        var reported = request.Url == Endpoints.Moderations ? null : usage;
+        return new ProviderOutcome(ErrorKind.None, 200, response, reported, null, null, requestId, remaining);
     }
 
     // An outage after a delay is timed from the deployment's first call, so it falls inside the
@@ -134,39 +143,7 @@ internal sealed class SimulatedProvider : IProviderClient
 
     private JsonElement Response(ProviderRequest request, TokenUsage usage, string requestId)
     {
-        var content = new StringBuilder("Simulated answer from ").Append(_deployment.Id).Append(':');
-        for (var i = 0; i < usage.CompletionTokens; i++)
-        {
-            content.Append(' ').Append(Words[i % Words.Length]);
-        }
-
-        var model = request.Body.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : _deployment.ProviderModel;
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512 + content.Length);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("id", "chatcmpl-" + requestId);
-            w.WriteString("object", "chat.completion");
-            w.WriteNumber("created", _time.GetUtcNow().ToUnixTimeSeconds());
-            w.WriteString("model", model);
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", 0);
-            w.WriteStartObject("message");
-            w.WriteString("role", "assistant");
-            w.WriteString("content", content.ToString());
-            w.WriteEndObject();
-            w.WriteString("finish_reason", usage.CompletionTokens >= request.MaxTokens ? "length" : "stop");
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteStartObject("usage");
-            w.WriteNumber("prompt_tokens", usage.PromptTokens);
-            w.WriteNumber("completion_tokens", usage.CompletionTokens);
-            w.WriteNumber("total_tokens", usage.TotalTokens);
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+        var model = request.Body.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : _deployment.ProviderModel;
+        return _answers.For(request, model, usage, requestId, _time.GetUtcNow().ToUnixTimeSeconds());
     }
 }

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Workers.Providers.Http;
+
+/// <summary>
+/// Checks that a body is an OpenAI embeddings answer: a <c>data</c> list, and usage with prompt
+/// tokens (embeddings produce none, so the completion tokens are 0). The body is returned as it came.
+/// </summary>
+internal sealed class EmbeddingsReader : ICompletionReader
+{
+    /// <inheritdoc />
+    public CompletionRead Read(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Malformed("the body is not a JSON object");
+        }
+
+        if (!body.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array || data.GetArrayLength() == 0)
+        {
+            return Malformed("it has no data");
+        }
+
+        var anomalies = new List<ProviderAnomaly>();
+        if (!body.TryGetProperty("usage", out var usage)
+            || usage.ValueKind != JsonValueKind.Object
+            || !JsonFields.TryGetCount(usage, "prompt_tokens", out var prompt, anomalies))
+        {
+            return Malformed("it has no usage with prompt_tokens");
+        }
+
+        return CompletionRead.Success(body.Clone(), new TokenUsage(prompt, 0), anomalies);
+    }
+
+    private static CompletionRead Malformed(string why) =>
+        CompletionRead.Failure(ErrorKind.MalformedResponse, $"The provider's answer is not an embeddings response: {why}.");
+}
