@@ -63,17 +63,23 @@ internal sealed class CompletionWorkConsumer(
 
     private async Task RunAsync(CompletionWork work, ServedDeployment served, DeliveryOutcomes reported, CancellationToken ct)
     {
+        if (confirmed.Contains(work))
+        {
+            // Reported and confirmed already, by an earlier try of this message or an earlier
+            // delivery of it: the dispatcher has the outcome. Only the latter would have called
+            // the provider again.
+            if (!reported.TryGet(work, out _))
+            {
+                instrumentation.RepeatAvoided(work.DeploymentId);
+            }
+
+            return;
+        }
+
         if (reported.TryGet(work, out var known))
         {
             // A try of this message ran the attempt already; only its report failed to go out.
             await outcomes.SendAsync(OutcomesAddress, known, ct);
-            return;
-        }
-
-        if (confirmed.Contains(work))
-        {
-            // Delivered again after this process reported it: the dispatcher has the outcome.
-            instrumentation.RepeatAvoided(work.DeploymentId);
             return;
         }
 
