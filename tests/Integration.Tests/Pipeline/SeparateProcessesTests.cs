@@ -40,5 +40,9 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
         var shares = await ledger.GetDeploymentSharesAsync("it-batch", default);
         shares.Select(s => s.DeploymentId).OrderBy(x => x).ShouldBe(["it-a", "it-b", "it-c"]);
         shares.Sum(s => s.Succeeded).ShouldBe(400);
+
+        // The queue depths are read from the management API every 2 s; that is no news for the log.
+        dispatcher.Output.ShouldNotContain("HTTP request", Case.Insensitive, dispatcher.Output);
+        submitter.Output.ShouldNotContain("Application started", Case.Insensitive, "the CLI prints only its own output");
     }
 }
