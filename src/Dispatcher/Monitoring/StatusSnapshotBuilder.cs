@@ -80,7 +80,9 @@ public sealed class StatusSnapshotBuilder(
     public static BatchTotals Totals(IReadOnlyList<BatchStatus> rows, DispatcherStatus? previous, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var recent = rows.Select(Progress).ToList();
+        var elapsed = previous is not null && at > previous.At ? (at - previous.At).TotalSeconds : 0;
+        var endedBefore = previous?.Batches.Recent.ToDictionary(b => b.Id, b => b.Succeeded + b.Failed, StringComparer.Ordinal);
+        var recent = rows.Select(r => WithRate(Progress(r), r, endedBefore, elapsed)).ToList();
         var running = rows.Where(r => !r.IsEnded).ToList();
         var finishedAll = rows.Sum(r => r.Finished);
         var throughput = 0.0;
@@ -104,6 +106,24 @@ public sealed class StatusSnapshotBuilder(
             Math.Round(throughput, 3),
             eta is { } e ? Math.Round(e, 1) : null,
             recent);
+    }
+
+    // A batch's own rate since the previous snapshot, and when it ends at that rate.
+    private static BatchProgress WithRate(BatchProgress progress, BatchStatus row, Dictionary<string, long>? before, double elapsed)
+    {
+        if (row.IsEnded)
+        {
+            return progress with { EtaSeconds = 0 };
+        }
+
+        if (before is null || elapsed <= 0 || !before.TryGetValue(row.BatchId, out var earlier))
+        {
+            return progress;
+        }
+
+        var rate = Math.Max(0, row.Finished - earlier) / elapsed;
+        var remaining = Math.Max(0, (row.TotalJobs ?? row.Queued + row.Dispatched + row.Finished) - row.Finished);
+        return progress with { ThroughputPerSecond = Math.Round(rate, 3), EtaSeconds = rate > 0 ? Math.Round(remaining / rate, 1) : null };
     }
 
     /// <summary>A ledger row as the status reports a batch.</summary>

@@ -29,8 +29,14 @@ internal static class ProgressText
         return string.Create(
                 CultureInfo.InvariantCulture,
                 $"[{elapsed:mm\\:ss}] submitted {submitted}/{total}  finished {status.Finished}/{total} ({status.Succeeded} ok, {status.Failed} failed, {status.Dispatched} in flight)  {rate:F0} jobs/s")
-            + State(status) + Waiting(pauses, now, zone);
+            + Eta(status.Finished, total, rate) + State(status) + Waiting(pauses, now, zone);
     }
+
+    /// <summary><c>  ETA 01:23</c>: when the batch ends at <paramref name="rate"/> jobs a second; empty once it ended or while nothing has.</summary>
+    public static string Eta(long finished, long total, double rate) =>
+        finished >= total || rate <= 0
+            ? ""
+            : "  ETA " + TimeSpan.FromSeconds(Math.Ceiling((total - finished) / rate)).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// <c>  paused</c>, <c>  cancelling</c>…: the batch's state when a command or its completion

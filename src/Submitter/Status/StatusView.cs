@@ -109,40 +109,29 @@ internal static class StatusView
         return table;
     }
 
-    private static Table Batches(DispatcherStatus status, string? batchId)
+    // Two lines a batch rather than a table of ten columns: the ids alone are 38 characters, and
+    // a table that wide would wrap every cell on an 80-column terminal.
+    private static Rows Batches(DispatcherStatus status, string? batchId)
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("batch", "source")
-            .AddColumn(new TableColumn("total").RightAligned())
-            .AddColumn(new TableColumn("not yet received").RightAligned())
-            .AddColumn(new TableColumn("queued").RightAligned())
-            .AddColumn(new TableColumn("in flight").RightAligned())
-            .AddColumn(new TableColumn("succeeded").RightAligned())
-            .AddColumn(new TableColumn("failed").RightAligned())
-            .AddColumn(new TableColumn("cost").RightAligned())
-            .AddColumn("state");
         var rows = status.Batches.Recent.Where(b => batchId is null || b.Id == batchId).ToList();
-        foreach (var b in rows)
-        {
-            table.AddRow(
-                new Text(b.Id),
-                new Text(b.Source ?? ""),
-                new Text(b.Total is { } t ? Invariant($"{t:N0}") : "?"),
-                new Text(Invariant($"{b.NotYetReceived:N0}")),
-                new Text(Invariant($"{b.Queued:N0}")),
-                new Text(Invariant($"{b.Dispatched:N0}")),
-                new Text(Invariant($"{b.Succeeded:N0}")),
-                new Text(Invariant($"{b.Failed:N0}")),
-                new Text(Invariant($"{b.Cost:F6}")),
-                new Markup(State(b)));
-        }
-
         if (rows.Count == 0)
         {
-            table.Caption(batchId is null ? "no batches yet" : $"batch {Markup.Escape(batchId)} not found");
+            return new Rows(new Markup("[grey]" + (batchId is null ? "no batches yet" : $"batch {Markup.Escape(batchId)} not found") + "[/]"));
         }
 
-        return table;
+        var lines = new List<IRenderable>();
+        foreach (var b in rows)
+        {
+            lines.Add(new Markup($"{Markup.Escape(b.Id)}  {State(b)}  [grey]{Markup.Escape(b.Source ?? "")}[/]"));
+            var total = b.Total is { } t ? Invariant($"{t:N0}") : "?";
+            var eta = b.EtaSeconds is { } e ? Seconds(e) : "-";
+            lines.Add(new Markup(Markup.Escape(Invariant(
+                $"  {b.Succeeded + b.Failed:N0} of {total} ended ({b.Succeeded:N0} ok, {b.Failed:N0} failed) · ETA {eta} · {b.Dispatched:N0} in flight · {b.Queued:N0} queued") +
+                (b.NotYetReceived > 0 ? Invariant($" · {b.NotYetReceived:N0} not yet received") : "") +
+                Invariant($" · cost {b.Cost:F6}"))));
+        }
+
+        return new Rows(lines);
     }
 
     // The Batch API's name for the batch's state, coloured by what it means for the jobs.

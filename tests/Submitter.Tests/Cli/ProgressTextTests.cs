@@ -33,7 +33,16 @@ public sealed class ProgressTextTests
         var line = ProgressText.Line(TimeSpan.FromSeconds(100), 1000, 1000, Running, pauses, Now, TimeZoneInfo.Utc);
 
         line.ShouldBe(
-            "[01:40] submitted 1000/1000  finished 908/1000 (900 ok, 8 failed, 92 in flight)  9 jobs/s  waiting: sim-east paused by the provider until 22:50:13 (429 Retry-After 30 s)");
+            "[01:40] submitted 1000/1000  finished 908/1000 (900 ok, 8 failed, 92 in flight)  9 jobs/s  ETA 00:00:11  waiting: sim-east paused by the provider until 22:50:13 (429 Retry-After 30 s)");
+    }
+
+    [Theory]
+    [InlineData(250, 1000, 10.0, "  ETA 00:01:15")]
+    [InlineData(0, 1000, 0.0, "")]
+    [InlineData(1000, 1000, 50.0, "")]
+    public void Eta_RateAndJobsLeft_SaysWhenTheBatchEnds(long finished, long total, double rate, string expected)
+    {
+        ProgressText.Eta(finished, total, rate).ShouldBe(expected);
     }
 
     [Fact]

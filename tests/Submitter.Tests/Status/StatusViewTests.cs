@@ -39,6 +39,23 @@ public sealed class StatusViewTests
         Render(Status(Deployment("sim-east", null))).ShouldNotContain("paused");
     }
 
+    [Fact]
+    public void Create_BatchAt80Columns_KeepsItsIdWholeAndSaysItsEta()
+    {
+        const string Id = "batch_8f310000f29a7dec5ab208df5258f926";
+        var batch = new BatchProgress(Id, "batch-1000.jsonl", 1000, 0, 600, 64, 310, 26, 0.0123, false, "2026-01-01T22:40:00Z",
+            ThroughputPerSecond: 20, EtaSeconds: 32);
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Batches = new BatchTotals(1, 1000, 600, 64, 310, 26, 20, 32, [batch]) } }
+            : null!;
+
+        var text = Render(report, width: 80);
+
+        RowOf(text, Id).ShouldStartWith(Id);
+        RowOf(text, "ended").ShouldContain("336 of 1,000 ended (310 ok, 26 failed)");
+        RowOf(text, "ended").ShouldContain("ETA 00:00:32");
+    }
+
     private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
         new(id, "gpt-test", "Simulated", null, new BreakerStatus("closed", null, null, "ledger"), 0, 0, pause);
 
@@ -54,7 +71,7 @@ public sealed class StatusViewTests
             new LooseJobs(0, 0, 0, 0)),
         "test");
 
-    private static string Render(StatusReport report)
+    private static string Render(StatusReport report, int width = 200)
     {
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -63,7 +80,7 @@ public sealed class StatusViewTests
             ColorSystem = ColorSystemSupport.NoColors,
             Out = new AnsiConsoleOutput(writer),
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = width;
         console.Write(StatusView.Create(report, null));
         return writer.ToString();
     }

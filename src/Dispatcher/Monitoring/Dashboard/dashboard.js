@@ -117,6 +117,7 @@
         parts: [{ value: b.succeeded, cls: "ok" }, { value: b.failed, cls: "bad" }, { value: b.dispatched, cls: "accent" }, { value: b.queued, cls: "muted" }],
         // The state only when it says more than the bar: a batch paused, cancelled, expired or done.
         text: fmt(b.succeeded + b.failed) + " / " + fmt(total) + (b.state && b.state !== "in_progress" ? " · " + b.state : (b.complete ? " ✓" : ""))
+          + (!b.complete && b.etaSeconds !== null && b.etaSeconds !== undefined ? " · ETA " + fmt(b.etaSeconds) + " s" : "")
       };
     });
     mark("chart-progress", barChart($("#chart-progress"), rows, "no batches yet"));
