@@ -11,7 +11,11 @@ namespace Dispatcher.Submitter.Batches;
 /// broker confirmation, so memory stays flat whatever the file's size. A chunk is one message to
 /// store, deliver and acknowledge where one job per line would be a hundred.
 /// </summary>
-internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16)
+/// <param name="sender">Where the batch goes (the bus).</param>
+/// <param name="priority">Every job's priority.</param>
+/// <param name="maxInFlight">Chunks awaiting the broker's confirmation at once.</param>
+/// <param name="tenant">The tenant every job is billed to (its spend caps and fair share); none when null.</param>
+internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16, string? tenant = null)
 {
     /// <summary>The most jobs in one chunk.</summary>
     public const int ChunkJobs = 100;
@@ -77,7 +81,7 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
                 bytes = 0;
             }
 
-            chunk.Add(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Priority: priority, Url: line.Url));
+            chunk.Add(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Tenant: tenant, Priority: priority, Url: line.Url));
             bytes += line.Bytes;
         }
 

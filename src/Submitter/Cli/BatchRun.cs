@@ -14,8 +14,12 @@ namespace Dispatcher.Submitter.Cli;
 /// </summary>
 internal static class BatchRun
 {
+    /// <summary>
+    /// Publishes the file through <paramref name="publisher"/> (none: its jobs were all recorded
+    /// already, as when a run resumes) and follows batch <paramref name="batchId"/> to its end.
+    /// </summary>
     public static async Task<int> PublishAndFollowAsync(
-        ISendEndpointProvider bus,
+        BatchPublisher? publisher,
         SqliteLedger ledger,
         FileInfo file,
         int lines,
@@ -23,20 +27,17 @@ internal static class BatchRun
         string batchId,
         string outputFolder,
         TimeSpan timeout,
-        int priority,
         CancellationToken ct,
         string? digest = null,
-        bool publish = true,
         TimeSpan? completionWindow = null)
     {
         AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
         var clock = Stopwatch.StartNew();
-        var publisher = new BatchPublisher(bus, priority);
         var status = await BatchProgress.FollowAsync(
             ledger,
             batchId,
             lines,
-            publish ? progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest, completionWindow) : null,
+            publisher is null ? null : progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest, completionWindow),
             timeout,
             ct);
         clock.Stop();

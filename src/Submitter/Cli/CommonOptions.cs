@@ -31,6 +31,11 @@ internal static class CommonOptions
         Description = "Priority of every job in the batch: higher runs first when capacity is scarce (0-9 also orders the broker's queue).",
     };
 
+    public static Option<string?> Tenant() => new("--tenant")
+    {
+        Description = "The tenant every job of the batch is billed to: its spend caps apply (Catalog:Tenants).",
+    };
+
     public static Argument<FileInfo> BatchFile() => new("file")
     {
         Description = "A JSONL file in the OpenAI Batch input format (custom_id, method, url, body per line).",

@@ -24,6 +24,7 @@ internal static class RunCommand
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
         var priority = CommonOptions.Priority();
+        var tenant = CommonOptions.Tenant();
         var window = CompletionWindowOption.Create();
         var timeout = new Option<TimeSpan>("--timeout")
         {
@@ -36,7 +37,7 @@ internal static class RunCommand
         };
         var command = new Command("run", "Run a JSONL batch end to end in this process (embedded dispatcher and workers) and write its results. Run again, the same file resumes its unfinished batch.")
         {
-            file, config, ledger, output, timeout, priority, fresh, window,
+            file, config, ledger, output, timeout, priority, tenant, fresh, window,
         };
         command.SetAction((parse, ct) => RunAsync(
             parse.GetRequiredValue(file),
@@ -45,13 +46,14 @@ internal static class RunCommand
             parse.GetRequiredValue(output),
             parse.GetValue(timeout),
             parse.GetValue(priority),
+            parse.GetValue(tenant),
             parse.GetValue(fresh),
             parse.GetValue(window),
             ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, bool fresh, TimeSpan? window, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, string? tenant, bool fresh, TimeSpan? window, CancellationToken ct)
     {
         if (await BatchFileCheck.ValidateAsync(file, SubmitterHosts.LoadConfiguration(config), ct, againstCatalog: true) is not (var limits, var lines))
         {
@@ -100,7 +102,7 @@ internal static class RunCommand
             }
 
             return await BatchRun.PublishAndFollowAsync(
-                host.Services.GetRequiredService<IBus>(),
+                publish ? new BatchPublisher(host.Services.GetRequiredService<IBus>(), priority, tenant: tenant) : null,
                 ledger,
                 file,
                 lines,
@@ -108,10 +110,8 @@ internal static class RunCommand
                 batchId,
                 output,
                 timeout,
-                priority,
                 ct,
                 digest,
-                publish,
                 window);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

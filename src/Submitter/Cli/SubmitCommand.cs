@@ -22,6 +22,7 @@ internal static class SubmitCommand
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
         var priority = CommonOptions.Priority();
+        var tenant = CommonOptions.Tenant();
         var window = CompletionWindowOption.Create();
         var wait = new Option<bool>("--wait") { Description = "Follow the batch until every job ended, then write its results (needs the ledger file)." };
         var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one." };
@@ -32,7 +33,7 @@ internal static class SubmitCommand
         };
         var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
         {
-            file, config, ledger, output, wait, batchId, timeout, priority, window,
+            file, config, ledger, output, wait, batchId, timeout, priority, tenant, window,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -60,7 +61,7 @@ internal static class SubmitCommand
             await bus.StartAsync(ct);
             try
             {
-                var publisher = new BatchPublisher(bus.Services.GetRequiredService<IBus>(), parse.GetValue(priority));
+                var publisher = new BatchPublisher(bus.Services.GetRequiredService<IBus>(), parse.GetValue(priority), tenant: parse.GetValue(tenant));
                 if (!parse.GetValue(wait))
                 {
                     await AnsiConsole.Progress().StartAsync(async ctx =>
@@ -75,7 +76,7 @@ internal static class SubmitCommand
                 using var ledgerHost = SubmitterHosts.LedgerOnly(configFile, parse.GetValue(ledger));
                 await ledgerHost.StartAsync(ct);
                 return await BatchRun.PublishAndFollowAsync(
-                    bus.Services.GetRequiredService<IBus>(),
+                    publisher,
                     ledgerHost.Services.GetRequiredService<SqliteLedger>(),
                     path,
                     lines,
@@ -83,7 +84,6 @@ internal static class SubmitCommand
                     id,
                     parse.GetRequiredValue(output),
                     parse.GetValue(timeout),
-                    parse.GetValue(priority),
                     ct,
                     completionWindow: parse.GetValue(window));
             }

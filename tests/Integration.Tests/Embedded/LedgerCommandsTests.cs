@@ -54,6 +54,26 @@ public sealed class LedgerCommandsTests
         second.RootElement.GetProperty("data")[0].GetProperty("status").GetString().ShouldBe("completed");
     }
 
+    [Fact]
+    public async Task Run_Tenant_BillsEveryJobOfTheFileToIt()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("batch.jsonl");
+        File.WriteAllLines(file, [Line("a", "gpt-4o-mini"), Line("b", "gpt-4o-mini")]);
+        var ledger = dir.File("ledger.db");
+
+        await using (var run = ProgramProcess.Start("Submitter", NoVariables, "run", file, "--ledger", ledger, "--out", dir.File("out"), "--tenant", "acme"))
+        {
+            (await run.WaitForExitAsync(Timeout)).ShouldBe(0, run.Output);
+        }
+
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ledger};Mode=ReadOnly");
+        connection.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = "SELECT COUNT(*) FROM jobs WHERE tenant = 'acme'";
+        ((long)query.ExecuteScalar()!).ShouldBe(2);
+    }
+
     private static async Task<string> ListAsync(string ledger, params string[] args)
     {
         await using var list = ProgramProcess.Start("Submitter", NoVariables, ["list", "--ledger", ledger, "--json", .. args]);

@@ -44,8 +44,8 @@ public sealed class StatusCommandTests
         RowOf(text, "│ sim-a ").ShouldContain("closed");
         RowOf(text, "│ sim-a ").ShouldContain("/ 600");
         RowOf(text, "group:gpt-test").ShouldContain("5.00");
-        RowOf(text, "cli-status").ShouldContain("60");
-        RowOf(text, "cli-status").ShouldContain("complete");
+        RowOf(text, "cli-status").ShouldContain("completed");
+        RowOf(text, "60 of 60 ended").ShouldContain("ETA 00:00:00");
     }
 
     [Fact]
@@ -61,8 +61,8 @@ public sealed class StatusCommandTests
         text.ShouldContain("from ledger");
         text.ShouldContain("unavailable: the in-memory transport");
         RowOf(text, "│ sim-b ").ShouldContain("closed");
-        RowOf(text, "cli-ledger").ShouldContain("30");
-        RowOf(text, "cli-ledger").ShouldContain("complete");
+        RowOf(text, "cli-ledger").ShouldContain("completed");
+        RowOf(text, "30 of 30 ended").ShouldContain("30 ok");
     }
 
     [Theory]
