@@ -3,7 +3,7 @@ using Dispatcher.Bench.Cli;
 
 var root = new RootCommand(
     "Benchmarks of the dispatcher: pipeline throughput against a raw broker baseline, bulk submit memory and speed, " +
-    "routing under enforced quotas, reliability under crashes and a broker restart, a batch under random faults (chaos), and micro-benchmarks. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
+    "routing under enforced quotas, reliability under crashes and a broker restart, a batch under random faults (chaos), micro-benchmarks, and prompt-token estimates against reference counts. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
 {
     PipelineCommand.Create(),
     BulkCommand.Create(),
@@ -11,6 +11,7 @@ var root = new RootCommand(
     ReliabilityCommand.Create(),
     ChaosCommand.Create(),
     MicroCommand.Create(),
+    TokensCommand.Create(),
     AllCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -64,6 +64,10 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
 
             ValidateProvider(d, key, errors);
             ValidateEndpoints(d, key, errors);
+            if (d.Tokenizer is not null && Tokens.TokenizerNames.Normalize(d.Tokenizer) is null)
+            {
+                errors.Add($"{key}:Tokenizer: unknown tokenizer '{d.Tokenizer}'; known: {string.Join(", ", Tokens.TokenizerNames.Names)}.");
+            }
         }
 
         var groups = options.Deployments.Select(d => d.ModelGroup).ToHashSet(StringComparer.Ordinal);

@@ -69,6 +69,15 @@ public sealed class DeploymentOptions
     /// <summary>Free-form tags.</summary>
     public List<string> Tags { get; set; } = [];
 
+    /// <summary>
+    /// The tokenizer this deployment's prompts are counted with: <c>o200k_base</c>,
+    /// <c>cl100k_base</c> or <c>heuristic</c> (about four characters a token). Unset: the one its
+    /// <see cref="ProviderModel"/> uses (gpt-4o, gpt-4.1, gpt-5, o-series: o200k_base; gpt-4,
+    /// gpt-3.5: cl100k_base), the heuristic for Anthropic and any other model. Set it for an Azure
+    /// deployment or a served model whose name does not say which model it is.
+    /// </summary>
+    public string? Tokenizer { get; set; }
+
     /// <summary>The model's context window in tokens.</summary>
     [Range(1, int.MaxValue)]
     public int ContextWindow { get; set; } = 128_000;

@@ -26,6 +26,28 @@ public sealed class CatalogValidatorTests
     }
 
     [Fact]
+    public void Validate_UnknownTokenizer_NamesTheKeyAndListsKnownOnes()
+    {
+        var options = Valid();
+        options.Deployments[1].Tokenizer = "p50k_base";
+
+        Errors(options).ShouldContain(e => e.StartsWith("Catalog:Deployments:1:Tokenizer: unknown tokenizer 'p50k_base'", StringComparison.Ordinal)
+            && e.Contains("o200k_base, cl100k_base, heuristic"));
+    }
+
+    [Theory]
+    [InlineData("o200k_base")]
+    [InlineData("CL100K_BASE")]
+    [InlineData("heuristic")]
+    public void Validate_KnownTokenizer_Succeeds(string tokenizer)
+    {
+        var options = Valid();
+        options.Deployments[0].Tokenizer = tokenizer;
+
+        Errors(options).ShouldBeEmpty();
+    }
+
+    [Fact]
     public void Validate_DuplicateId_NamesTheKey()
     {
         var options = Valid();

@@ -21,6 +21,7 @@ public sealed class SubmitCompletionConsumer(
     SqliteLedger ledger,
     JobDispatch dispatch,
     ResultPublisher results,
+    PromptEstimates estimates,
     IOptions<CatalogOptions> catalog,
     TimeProvider time,
     DispatcherInstrumentation instrumentation) : IConsumer<SubmitCompletion>, IConsumer<SubmitCompletions>
@@ -93,8 +94,8 @@ public sealed class SubmitCompletionConsumer(
                 message.SessionKey,
                 message.Deadline,
                 message.Body.GetRawText(),
-                TokenEstimator.EstimatePromptTokens(message.Body, url),
-                TokenEstimator.MaxTokens(message.Body, group.DefaultMaxTokens, url),
+                estimates.Estimate(message.ModelGroup, message.Body, url),
+                TokenEstimator.ReservedCompletionTokens(message.Body, group.DefaultMaxTokens, url),
                 url),
             ct);
 

@@ -1,21 +1,20 @@
 using System.Text.Json;
+using Dispatcher.Catalog.Tokens;
 using Dispatcher.Contracts;
 
 namespace Dispatcher.Dispatching;
 
 /// <summary>
-/// Estimates a request's prompt tokens and the completion tokens to reserve, by endpoint. Which
-/// text counts is <see cref="PromptText"/>'s; how much it weighs is an <see cref="ITokenCounter"/>'s
-/// (about four characters a token by default). The estimate only sizes the reservation; every
-/// reservation is settled against the provider's reported usage, so a slightly high estimate
-/// costs a little headroom, never correctness.
+/// Estimates a request's prompt tokens and the completion tokens to reserve, by endpoint. What
+/// counts and how is a <see cref="PromptCounter"/>'s (the tokenizer of the deployments a job may
+/// go to: <see cref="PromptEstimates"/>); these overloads count with the heuristic or a given
+/// <see cref="ITokenCounter"/>. The estimate sizes the reservation; every reservation is settled
+/// against the provider's reported usage.
 /// </summary>
 public static class TokenEstimator
 {
-    // The framing tokens the chat format adds per message (and the Responses format per input
-    // item), and once per request.
-    private const int TokensPerItem = 4;
-    private const int TokensPerRequest = 3;
+    /// <summary>The most choices (<c>n</c>) a body is taken to ask for: OpenAI's own limit.</summary>
+    public const int MaxChoices = 128;
 
     // The body fields that limit the completion, by endpoint, in the order they take precedence.
     private static readonly string[] ChatLimits = ["max_completion_tokens", "max_tokens"];
@@ -30,21 +29,23 @@ public static class TokenEstimator
     /// The estimated prompt tokens of <paramref name="body"/>, a request for <paramref name="url"/>,
     /// weighed by <paramref name="counter"/> (the four-characters heuristic when null).
     /// </summary>
-    public static int EstimatePromptTokens(JsonElement body, string url, ITokenCounter? counter = null)
-    {
-        counter ??= CharacterTokenCounter.Instance;
-        var prompt = PromptText.Of(body, url);
-        long tokens = prompt.TokenIds + (prompt.Items * TokensPerItem);
-        foreach (var text in prompt.Texts)
-        {
-            tokens += counter.Count(text);
-        }
+    public static int EstimatePromptTokens(JsonElement body, string url, ITokenCounter? counter = null) =>
+        (counter is null ? PromptCounters.Heuristic : new PromptCounter("custom", counter)).Count(body, url);
 
-        // Chat-style requests carry the format's framing; embeddings, completions and moderations
-        // are their text and nothing more, though never nothing at all.
-        tokens += url is Endpoints.ChatCompletions or Endpoints.Responses ? TokensPerRequest : 0;
-        return (int)Math.Clamp(tokens, 1, int.MaxValue);
-    }
+    /// <summary>
+    /// The completion tokens to reserve for <paramref name="body"/>: <see cref="MaxTokens(JsonElement, int, string)"/>
+    /// for each of the <c>n</c> choices a chat completions or completions request asks for.
+    /// </summary>
+    public static int ReservedCompletionTokens(JsonElement body, int defaultMaxTokens, string url) =>
+        (int)Math.Min(int.MaxValue, (long)MaxTokens(body, defaultMaxTokens, url) * Choices(body, url));
+
+    /// <summary>The choices (<c>n</c>) <paramref name="body"/> asks for: 1 when absent or not a number, at most <see cref="MaxChoices"/>; always 1 for endpoints without <c>n</c>.</summary>
+    public static int Choices(JsonElement body, string url) =>
+        url is Endpoints.ChatCompletions or Endpoints.Completions
+            && body.ValueKind == JsonValueKind.Object
+            && body.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count)
+                ? (int)Math.Clamp(count, 1, MaxChoices)
+                : 1;
 
     /// <summary>The completion tokens to reserve for a chat completions body: its limit, else the group's default.</summary>
     public static int MaxTokens(JsonElement body, int defaultMaxTokens) => MaxTokens(body, defaultMaxTokens, Endpoints.ChatCompletions);

@@ -76,6 +76,7 @@ public static class DispatcherServices
         services.TryAddSingleton<BatchExpiry>();
         services.AddHostedService(sp => sp.GetRequiredService<BatchExpiry>());
         services.TryAddSingleton<JobDispatch>();
+        services.TryAddSingleton<PromptEstimates>();
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its
         // queue await confirmation; a pack bounds what a worker's crash makes it run again.
         services.TryAddSingleton(sp => PackingSender<CompletionWork, CompletionWorkPack>.Through(

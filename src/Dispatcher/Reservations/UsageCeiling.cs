@@ -16,10 +16,11 @@ namespace Dispatcher.Reservations;
 /// <item>Prompt tokens: at most the larger of the deployment's context window and
 /// 4 × the prompt estimate + 1024. No provider reads more than its window holds; the second
 /// term keeps a catalog that understates the window from cutting real usage, as the estimate
-/// (about four characters a token) is never off by a factor of four.</item>
+/// (a real tokenizer's count, or about four characters a token) is never off by a factor of four.</item>
 /// <item>Completion tokens: at most <c>max_tokens</c> (or <c>max_completion_tokens</c>) × <c>n</c>
 /// when the body sets a limit; when it sets none the provider's own limit applies, so the larger
-/// of the reserved <c>max_tokens</c> and the context window, × <c>n</c>. <c>n</c> is the body's,
+/// of the reserved completion tokens (already <c>n</c> × the group's default) and <c>n</c> × the
+/// context window. <c>n</c> is the body's,
 /// 1 when absent, at most <see cref="MaxChoices"/>.</item>
 /// <item>A negative count is 0.</item>
 /// </list>
@@ -27,7 +28,7 @@ namespace Dispatcher.Reservations;
 public sealed class UsageCeiling
 {
     /// <summary>The most choices (<c>n</c>) a body is taken to ask for: OpenAI's own limit.</summary>
-    public const int MaxChoices = 128;
+    public const int MaxChoices = TokenEstimator.MaxChoices;
 
     // Four characters a token: a prompt cannot hold four times as many tokens as the estimate
     // says, plus room for the chat format and short prompts.
@@ -87,34 +88,29 @@ public sealed class UsageCeiling
             return 0;
         }
 
-        var (setsLimit, choices) = Request(_body, _url);
-        var perChoice = setsLimit ? _maxTokens : Math.Max(_maxTokens, _contextWindow);
-        return Saturate(perChoice * choices);
+        // The reserved max_tokens already covers every choice (n × the limit).
+        var (limit, choices) = Request(_body, _url);
+        return Saturate(limit > 0 ? (long)limit * choices : Math.Max(_maxTokens, (long)_contextWindow * choices));
     }
 
     // Whether the body sets a completion limit, and how many choices it asks for. The body was
     // read at intake; one that no longer parses is taken to set no limit and ask for one choice.
-    private static (bool SetsLimit, int Choices) Request(string? body, string url)
+    private static (int Limit, int Choices) Request(string? body, string url)
     {
         if (string.IsNullOrEmpty(body))
         {
-            return (false, 1);
+            return (0, 1);
         }
 
         try
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            var setsLimit = TokenEstimator.MaxTokens(root, defaultMaxTokens: 0, url) > 0;
-            var choices = root.ValueKind == JsonValueKind.Object
-                && root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count)
-                    ? (int)Math.Clamp(count, 1, MaxChoices)
-                    : 1;
-            return (setsLimit, choices);
+            return (TokenEstimator.MaxTokens(root, defaultMaxTokens: 0, url), TokenEstimator.Choices(root, url));
         }
         catch (JsonException)
         {
-            return (false, 1);
+            return (0, 1);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dispatcher.Catalog;
+using Dispatcher.Catalog.Tokens;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 
@@ -76,6 +77,18 @@ public sealed class TokenEstimatorTests
     }
 
     [Theory]
+    [InlineData(Endpoints.ChatCompletions, """{"max_tokens":100,"n":3}""", 300)]
+    [InlineData(Endpoints.ChatCompletions, """{"max_completion_tokens":100,"n":2}""", 200)]
+    [InlineData(Endpoints.ChatCompletions, """{"n":4}""", 1024)]
+    [InlineData(Endpoints.ChatCompletions, """{"max_tokens":100,"n":"three"}""", 100)]
+    [InlineData(Endpoints.ChatCompletions, """{"max_tokens":100,"n":100000}""", 12_800)]
+    [InlineData(Endpoints.Completions, """{"max_tokens":16,"n":5}""", 80)]
+    [InlineData(Endpoints.Responses, """{"max_output_tokens":99,"n":5}""", 99)]
+    [InlineData(Endpoints.Embeddings, """{"n":5}""", 0)]
+    public void ReservedCompletionTokens_NChoices_ReservesMaxTokensForEachChoice(string url, string json, int expected) =>
+        TokenEstimator.ReservedCompletionTokens(Body(json), 256, url).ShouldBe(expected);
+
+    [Theory]
     [InlineData(Endpoints.Embeddings, """{"max_tokens":77}""", 0)]
     [InlineData(Endpoints.Moderations, """{}""", 0)]
     [InlineData(Endpoints.Completions, """{"max_tokens":16}""", 16)]
@@ -89,10 +102,10 @@ public sealed class TokenEstimatorTests
     {
         public List<string> Seen { get; } = [];
 
-        public int Count(string text)
+        public int Count(ReadOnlySpan<char> text)
         {
-            Seen.Add(text);
-            return text.Split(' ').Length;
+            Seen.Add(text.ToString());
+            return text.Count(' ') + 1;
         }
     }
 }

@@ -141,13 +141,29 @@ public sealed class SimulatedProviderTests
         (await late.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None);
     }
 
+    [Theory]
+    // 3 for the message, 1 for "user", 3 for the reply, and the text: 8 tokens in o200k_base, 9 in cl100k_base, 3 by the heuristic.
+    [InlineData("gpt-4o", 15)]
+    [InlineData("gpt-4", 16)]
+    [InlineData("claude-haiku", 10)]
+    public async Task CompleteAsync_AnyEstimate_ReportsThePromptItsModelsTokenizerCounts(string model, int promptTokens)
+    {
+        var body = JsonDocument.Parse("""{"model":"m","messages":[{"role":"user","content":"お誕生日おめでとう"}]}""").RootElement;
+        var provider = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = model, Simulation = new SimulationOptions { LatencyMs = 0, Seed = 1 } }, TimeProvider.System);
+
+        var outcome = await provider.CompleteAsync(new ProviderRequest(body, MaxTokens: 20, EstimatedPromptTokens: 1_000), default);
+
+        outcome.Usage!.PromptTokens.ShouldBe(promptTokens);
+    }
+
     [Fact]
     public async Task CompleteAsync_RequestOverContextLimit_RefusedAsContextLengthExceeded()
     {
         var provider = Provider(o => o.ContextLimit = 100);
 
-        var over = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 96, EstimatedPromptTokens: 5), default);
-        var within = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 95, EstimatedPromptTokens: 5), default);
+        // The prompt is what the provider counts (9 tokens), not the dispatcher's estimate.
+        var over = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 92, EstimatedPromptTokens: 5), default);
+        var within = await provider.CompleteAsync(new ProviderRequest(Body, MaxTokens: 91, EstimatedPromptTokens: 5), default);
 
         over.Error.ShouldBe(ErrorKind.ContextLengthExceeded);
         over.StatusCode.ShouldBe(400);

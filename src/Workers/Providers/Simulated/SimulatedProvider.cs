@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dispatcher.Catalog;
+using Dispatcher.Catalog.Tokens;
 using Dispatcher.Contracts;
 
 namespace Dispatcher.Workers.Providers.Simulated;
@@ -19,6 +20,7 @@ internal sealed class SimulatedProvider : IProviderClient
     private readonly Lock _randomGate = new();
     private readonly SimulatedLimits _limits;
     private readonly SimulatedAnswers _answers;
+    private readonly PromptCounter _prompt;
     private long _firstCallTicks = long.MinValue;
     private readonly SimulatedCallLog? _callLog;
     private long _sequence;
@@ -31,6 +33,7 @@ internal sealed class SimulatedProvider : IProviderClient
         _random = _options.Seed is { } seed ? new Random(seed) : new Random();
         _limits = new SimulatedLimits(_options, time);
         _answers = new SimulatedAnswers(deployment.Id, _options.EmbeddingDimensions);
+        _prompt = PromptCounters.Shared.For(deployment);
         _callLog = string.IsNullOrWhiteSpace(_options.CallLogPath) ? null : new SimulatedCallLog(_options.CallLogPath, time);
     }
 
@@ -40,6 +43,10 @@ internal sealed class SimulatedProvider : IProviderClient
         {
             await _callLog.AppendAsync(_deployment.Id, request, cancellationToken);
         }
+
+        // Like a real provider, it counts the prompt it reads with its model's tokenizer (the
+        // deployment's), whatever the dispatcher estimated.
+        var promptTokens = _prompt.Count(request.Body, request.Url);
 
         // Embeddings and moderations produce no tokens: the call still draws its latency and faults.
         var draw = Draw(request.MaxTokens);
@@ -52,7 +59,7 @@ internal sealed class SimulatedProvider : IProviderClient
         RateLimitSnapshot? remaining = null;
         if (_limits.Enforced)
         {
-            if (!_limits.TryAdmit(request.EstimatedPromptTokens + draw.CompletionTokens, out var wait, out remaining))
+            if (!_limits.TryAdmit(promptTokens + draw.CompletionTokens, out var wait, out remaining))
             {
                 return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated provider limit exceeded", wait, requestId, remaining, TimeSpan.Zero);
             }
@@ -60,21 +67,21 @@ internal sealed class SimulatedProvider : IProviderClient
 
         // Like openai-processing-ms: the time from the provider counting the call to its answer.
         var admitted = _time.GetTimestamp();
-        var outcome = await AnswerAsync(request, draw, requestId, remaining, cancellationToken);
+        var outcome = await AnswerAsync(request, promptTokens, draw, requestId, remaining, cancellationToken);
         return outcome with { ProviderTime = _time.GetElapsedTime(admitted) };
     }
 
-    private async Task<ProviderOutcome> AnswerAsync(ProviderRequest request, Draw draw, string requestId, RateLimitSnapshot? remaining, CancellationToken cancellationToken)
+    private async Task<ProviderOutcome> AnswerAsync(ProviderRequest request, int promptTokens, Draw draw, string requestId, RateLimitSnapshot? remaining, CancellationToken cancellationToken)
     {
         if (draw.Latency > TimeSpan.Zero)
         {
             await Task.Delay(draw.Latency, _time, cancellationToken);
         }
 
-        if (_options.ContextLimit is { } limit && request.EstimatedPromptTokens + request.MaxTokens > limit)
+        if (_options.ContextLimit is { } limit && promptTokens + request.MaxTokens > limit)
         {
             return new ProviderOutcome(
-                ErrorKind.ContextLengthExceeded, 400, null, null, $"simulated context length exceeded: {request.EstimatedPromptTokens + request.MaxTokens} tokens requested, the model holds {limit}", null, requestId);
+                ErrorKind.ContextLengthExceeded, 400, null, null, $"simulated context length exceeded: {promptTokens + request.MaxTokens} tokens requested, the model holds {limit}", null, requestId);
         }
 
         if (InOutage())
@@ -93,7 +100,7 @@ internal sealed class SimulatedProvider : IProviderClient
             return new ProviderOutcome(ErrorKind.ServerError, 500, null, null, "simulated server error", null, requestId);
         }
 
-        var usage = new TokenUsage(request.EstimatedPromptTokens, draw.CompletionTokens);
+        var usage = new TokenUsage(promptTokens, draw.CompletionTokens);
         var response = Response(request, usage, requestId);
 
         // Moderations report no usage, as OpenAI's do; the dispatcher settles them at the estimate.

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Dispatcher.Catalog.Tokens;
+using Dispatcher.Contracts;
+
+namespace Dispatcher.Catalog.Tests.Tokens;
+
+public sealed class PromptCounterTests
+{
+    private static readonly PromptCounter O200k = PromptCounters.Shared.Named(TokenizerNames.O200kBase);
+    private static readonly PromptCounter Cl100k = PromptCounters.Shared.Named(TokenizerNames.Cl100kBase);
+
+    private static JsonElement Body(string json) => JsonDocument.Parse(json).RootElement;
+
+    private static string Chat(string content) => JsonSerializer.Serialize(new { messages = new[] { new { role = "user", content } } });
+
+    [Theory]
+    [InlineData(TokenizerNames.O200kBase, "Hello, world", 3)]
+    [InlineData(TokenizerNames.O200kBase, "tiktoken is great!", 6)]
+    [InlineData(TokenizerNames.Cl100kBase, "tiktoken is great!", 6)]
+    // The cookbook's "happy birthday" in Japanese: 8 tokens in o200k_base, 9 in cl100k_base; the heuristic says 3.
+    [InlineData(TokenizerNames.O200kBase, "お誕生日おめでとう", 8)]
+    [InlineData(TokenizerNames.Cl100kBase, "お誕生日おめでとう", 9)]
+    [InlineData(TokenizerNames.Heuristic, "お誕生日おめでとう", 3)]
+    public void Text_KnownStrings_CountAsTiktokenDoes(string tokenizer, string text, int expected) =>
+        PromptCounters.Shared.Named(tokenizer).Text.Count(text).ShouldBe(expected);
+
+    [Theory]
+    [InlineData(TokenizerNames.O200kBase, 124)]
+    [InlineData(TokenizerNames.Cl100kBase, 129)]
+    public void Count_CookbookConversation_IsWhatTheApiReported(string tokenizer, int reported) =>
+        PromptCounters.Shared.Named(tokenizer).Count(Body(CookbookExamples.Conversation), Endpoints.ChatCompletions).ShouldBe(reported);
+
+    [Theory]
+    [InlineData(TokenizerNames.O200kBase, 101)]
+    [InlineData(TokenizerNames.Cl100kBase, 105)]
+    public void Count_CookbookTools_IsWhatTheApiReported(string tokenizer, int reported) =>
+        PromptCounters.Shared.Named(tokenizer).Count(Body(CookbookExamples.Tools), Endpoints.ChatCompletions).ShouldBe(reported);
+
+    [Fact]
+    public void Count_OneMessage_IsTextPlusRolePlusFraming()
+    {
+        // 3 for the message, 1 for "user", 3 for "Hello, world", 3 for the reply's priming.
+        O200k.Count(Body(Chat("Hello, world")), Endpoints.ChatCompletions).ShouldBe(10);
+    }
+
+    [Fact]
+    public void Count_EscapedText_CountsTheUnescapedText()
+    {
+        var plain = O200k.Count(Body(Chat("line one\nline \"two\" — ünïcode")), Endpoints.ChatCompletions);
+        var escaped = O200k.Count(Body("""{"messages":[{"role":"user","content":"line one\nline \"two\" \u2014 \u00fcn\u00efcode"}]}"""), Endpoints.ChatCompletions);
+
+        escaped.ShouldBe(plain);
+    }
+
+    [Fact]
+    public void Count_ChineseText_CountsFarMoreThanTheHeuristic()
+    {
+        var text = string.Concat(Enumerable.Repeat("机器学习模型需要大量的数据来进行训练和评估。", 20));
+        var body = Body(Chat(text));
+
+        var real = O200k.Count(body, Endpoints.ChatCompletions);
+        var heuristic = PromptCounters.Heuristic.Count(body, Endpoints.ChatCompletions);
+
+        real.ShouldBe(O200k.Text.Count(text) + 7);
+        real.ShouldBeGreaterThan(heuristic * 2);
+    }
+
+    [Theory]
+    [InlineData("low", 85)]
+    [InlineData("high", 765)]
+    [InlineData("auto", 765)]
+    [InlineData(null, 765)]
+    public void Count_ImagePart_CountsByTheTileRule(string? detail, int imageTokens)
+    {
+        var image = detail is null ? "{\"url\":\"https://example.com/a.png\"}" : $"{{\"url\":\"https://example.com/a.png\",\"detail\":\"{detail}\"}}";
+        var withImage = Body("""{"messages":[{"role":"user","content":[{"type":"text","text":"What is in this image?"},{"type":"image_url","image_url":""" + image + "}]}]}");
+        var textOnly = Body("""{"messages":[{"role":"user","content":[{"type":"text","text":"What is in this image?"}]}]}""");
+
+        (O200k.Count(withImage, Endpoints.ChatCompletions) - O200k.Count(textOnly, Endpoints.ChatCompletions)).ShouldBe(imageTokens);
+    }
+
+    [Fact]
+    public void Count_ResponsesInputImage_CountsByTheTileRule()
+    {
+        var withImage = Body("""{"input":[{"role":"user","content":[{"type":"input_text","text":"Describe"},{"type":"input_image","image_url":"https://example.com/a.png","detail":"low"}]}]}""");
+        var textOnly = Body("""{"input":[{"role":"user","content":[{"type":"input_text","text":"Describe"}]}]}""");
+
+        (O200k.Count(withImage, Endpoints.Responses) - O200k.Count(textOnly, Endpoints.Responses)).ShouldBe(ImageTokens.LowDetail);
+    }
+
+    [Fact]
+    public void Count_JsonSchemaResponseFormat_AddsTheSchemasText()
+    {
+        const string Schema = """{"name":"person","schema":{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}}""";
+        var plain = Body(Chat("Extract the person."));
+        var withSchema = Body("""{"messages":[{"role":"user","content":"Extract the person."}],"response_format":{"type":"json_schema","json_schema":""" + Schema + "}}");
+        var jsonObject = Body("""{"messages":[{"role":"user","content":"Extract the person."}],"response_format":{"type":"json_object"}}""");
+
+        var added = O200k.Count(withSchema, Endpoints.ChatCompletions) - O200k.Count(plain, Endpoints.ChatCompletions);
+
+        added.ShouldBe(O200k.Text.Count(Schema));
+        O200k.Count(jsonObject, Endpoints.ChatCompletions).ShouldBe(O200k.Count(plain, Endpoints.ChatCompletions));
+    }
+
+    [Fact]
+    public void Count_ToolCallsAndToolResults_CountTheirText()
+    {
+        var body = Body("""
+            {"messages":[
+              {"role":"user","content":"Weather in Paris?"},
+              {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_current_weather","arguments":"{\"location\":\"Paris\"}"}}]},
+              {"role":"tool","tool_call_id":"call_1","content":"18 degrees and sunny"}]}
+            """);
+        var userOnly = Body(Chat("Weather in Paris?"));
+
+        var added = O200k.Count(body, Endpoints.ChatCompletions) - O200k.Count(userOnly, Endpoints.ChatCompletions);
+
+        var expected = 3 + O200k.Text.Count("assistant") + O200k.Text.Count("get_current_weather") + O200k.Text.Count("{\"location\":\"Paris\"}")
+            + 3 + O200k.Text.Count("tool") + O200k.Text.Count("call_1") + O200k.Text.Count("18 degrees and sunny");
+        added.ShouldBe(expected);
+    }
+
+    [Fact]
+    public void Count_ResponsesFlatTools_CountAsChatTools()
+    {
+        var chat = Body(CookbookExamples.Tools);
+        var tool = chat.GetProperty("tools")[0].GetProperty("function");
+        var responses = Body(JsonSerializer.Serialize(new
+        {
+            input = "What's the weather like in San Francisco?",
+            tools = new[] { new { type = "function", name = tool.GetProperty("name").GetString(), description = tool.GetProperty("description").GetString(), parameters = tool.GetProperty("parameters") } },
+        }));
+        var noTools = Body("""{"input":"What's the weather like in San Francisco?"}""");
+
+        var toolTokens = O200k.Count(responses, Endpoints.Responses) - O200k.Count(noTools, Endpoints.Responses);
+
+        // The cookbook's 101 less its two messages (3 + "system" + text, 3 + "user" + text) and the reply's 3.
+        var messages = O200k.Count(Body("""{"messages":[{"role":"system","content":"You are a helpful assistant that can answer to questions about the weather."},{"role":"user","content":"What's the weather like in San Francisco?"}]}"""), Endpoints.ChatCompletions);
+        toolTokens.ShouldBe(101 - messages);
+    }
+
+    [Theory]
+    [InlineData(Endpoints.Embeddings, """{"input":"Hello, world"}""", 3)]
+    [InlineData(Endpoints.Embeddings, """{"input":["Hello, world","Hello, world"]}""", 6)]
+    [InlineData(Endpoints.Embeddings, """{"input":[[1,2,3],[4,5]]}""", 5)]
+    [InlineData(Endpoints.Completions, """{"prompt":"Hello, world"}""", 3)]
+    [InlineData(Endpoints.Moderations, """{"input":[{"type":"text","text":"Hello, world"},{"type":"image_url","image_url":{"url":"https://x"}}]}""", 3)]
+    public void Count_OtherEndpoints_CountTheirInputsWithoutFraming(string url, string json, int expected) =>
+        O200k.Count(Body(json), url).ShouldBe(expected);
+
+    [Fact]
+    public void Count_NotAnObject_IsOne() => Cl100k.Count(Body("[]"), Endpoints.ChatCompletions).ShouldBe(1);
+}
