@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Dispatcher.Ledger;
 using Dispatcher.Submitter.Hosting;
-using Dispatcher.Submitter.Results;
+using Dispatcher.ResultFiles;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.Submitter.Cli;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Dispatcher.Ledger;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,7 +4,7 @@ using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.ServiceDefaults;
 using Dispatcher.ServiceDefaults.Messaging;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Tests.Support;
 using Dispatcher.Workers.Hosting;
 using MassTransit;

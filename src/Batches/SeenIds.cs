@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// A Bloom filter over custom_id hashes: a fixed 8 MiB whatever the file's size, where a set of

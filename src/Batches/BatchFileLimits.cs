@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Bounds for reading a bulk-submit JSONL file. They keep a malformed or hostile file from

@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Hashes a custom_id's UTF-8 bytes for duplicate detection. A seam so tests can force

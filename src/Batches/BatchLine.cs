@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// One request of a bulk-submit file, ready to publish.

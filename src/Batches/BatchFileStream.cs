@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Opens a bulk-submit file the way both passes read it.

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// The SHA-256 of a batch file's bytes, as lowercase hex: the file's identity in the ledger, so a

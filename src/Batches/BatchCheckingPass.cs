@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// The first validation pass over a bulk-submit file: checks each line, collects errors, and

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Ledger;
 
-namespace Dispatcher.Submitter.Results;
+namespace Dispatcher.ResultFiles;
 
 /// <summary>
 /// Writes a batch's results from the ledger as OpenAI Batch output JSONL (succeeded jobs) and

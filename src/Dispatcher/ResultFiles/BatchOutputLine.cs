@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Ledger;
 
-namespace Dispatcher.Submitter.Results;
+namespace Dispatcher.ResultFiles;
 
 /// <summary>
 /// One line in the OpenAI Batch output format:

@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// 64-bit FNV-1a. System.IO.Hashing is not available here, and custom ids are short, so a

@@ -2,7 +2,7 @@ using System.Text;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Which endpoints each model group of a catalog serves, so a batch file is checked against the

@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Thrown by <see cref="BatchFileReader"/> when it meets a line that validation would have

@@ -3,7 +3,7 @@ using Dispatcher.Contracts;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
 
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Publishes a validated batch file: the batch announcement, then its lines in chunks of jobs

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Dispatcher.Contracts;
 
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Checks one line against the OpenAI Batch input format with a forward-only

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// The second validation pass, run only when custom_id hashes repeated. It keeps the actual

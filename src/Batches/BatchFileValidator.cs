@@ -1,4 +1,4 @@
-namespace Dispatcher.Submitter.Batches;
+namespace Dispatcher.Batches;
 
 /// <summary>
 /// Validates a bulk-submit file in the OpenAI Batch input format before anything is published,
