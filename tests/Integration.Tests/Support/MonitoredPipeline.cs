@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dispatcher.BatchApi;
 using Dispatcher.Hosting;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
@@ -53,8 +54,10 @@ public sealed class MonitoredPipeline : IAsyncDisposable
         builder.Services.AddWorkers();
         builder.Services.AddCompletionBus(builder.Configuration, new DispatcherModule(), new WorkersModule());
         builder.Services.AddDispatcherMonitoring(builder.Configuration);
+        builder.Services.AddBatchApi();
         _app = builder.Build();
         _app.MapDispatcherMonitoring();
+        _app.MapBatchApi();
     }
 
     public string ConfigPath { get; }
