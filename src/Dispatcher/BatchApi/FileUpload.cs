@@ -36,7 +36,7 @@ internal sealed class FileUpload(ApiFolder folder, FileStore files, IOptions<Bat
         try
         {
             string? purpose = null, filename = null;
-            var reader = new MultipartReader(boundary, context.Request.Body);
+            var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = options.Value.MaxUploadBytes };
             while (await reader.ReadNextSectionAsync(ct) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
