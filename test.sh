@@ -59,6 +59,15 @@ if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 fi
 
+# The Batch API's second client is the official `openai` npm package on Debian's Node; the test
+# installs the package (pinned) into a folder under the temp folder.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || fail "node and npm are not installed and apt-get is not available; install Node.js 20+ and npm by hand"
+  log "installing nodejs and npm (the Batch API is also tested with the openai npm package)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
+fi
+
 command -v dotnet >/dev/null 2>&1 || fail "dotnet was not found on PATH; install the .NET 10 SDK (https://dot.net) and run test.sh again"
 
 log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server); chromium at /usr/bin/chromium"

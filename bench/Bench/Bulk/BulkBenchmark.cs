@@ -3,7 +3,7 @@ using Dispatcher.Bench.Broker;
 using Dispatcher.Bench.Jobs;
 using Dispatcher.Bench.Processes;
 using Dispatcher.Contracts;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Testing;
 
 namespace Dispatcher.Bench.Bulk;

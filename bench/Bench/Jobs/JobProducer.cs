@@ -1,6 +1,6 @@
 using System.Globalization;
 using Dispatcher.ServiceDefaults.Messaging;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Testing;
 using MassTransit;
 using Microsoft.Extensions.Configuration;

@@ -2,7 +2,7 @@ using Dispatcher.Bench.Jobs;
 using Dispatcher.Bench.Processes;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

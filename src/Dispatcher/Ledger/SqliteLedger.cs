@@ -233,7 +233,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     {
         await using var c = await OpenAsync(ct);
         return await c.QuerySingleOrDefaultAsync<BatchControlRow>(new CommandDefinition(
-            "SELECT batch_id AS BatchId, control AS Control, expires_at AS ExpiresAt FROM batches WHERE batch_id = @batchId",
+            "SELECT batch_id AS BatchId, control AS Control, control_at AS ControlAt, expires_at AS ExpiresAt FROM batches WHERE batch_id = @batchId",
             new { batchId },
             cancellationToken: ct));
     }

@@ -4,6 +4,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using BatchRow = Dispatcher.Monitoring.BatchProgress;
 using Dispatcher.Submitter.Hosting;
+using Dispatcher.Submitter.Remote;
 using Dispatcher.Submitter.Status;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -90,6 +91,12 @@ internal sealed class BatchCommand
     private async Task<int> RunAsync(string batchId, string? configFile, string? ledgerPath, string? dispatcherUrl, TimeSpan timeout, Func<string, object> message, CancellationToken ct)
     {
         var configuration = SubmitterHosts.LoadConfiguration(configFile);
+        // With the dispatcher's address and its Batch API key, the command needs neither the broker nor the ledger.
+        if (dispatcherUrl is not null && Environment.GetEnvironmentVariable(BatchApiClient.KeyVariable(configuration)) is { Length: > 0 })
+        {
+            return await RemoteAsync(batchId, dispatcherUrl, configuration, ct);
+        }
+
         if (!BrokerRequirement.Check(configuration, _verb))
         {
             return ExitCodes.InvalidInput;
@@ -156,6 +163,31 @@ internal sealed class BatchCommand
 
         Console.WriteLine(Describe(now));
         return ExitCodes.Ok;
+    }
+
+    private async Task<int> RemoteAsync(string batchId, string dispatcherUrl, Microsoft.Extensions.Configuration.IConfiguration configuration, CancellationToken ct)
+    {
+        using var api = BatchApiClient.TryCreate(dispatcherUrl, configuration, out var problem);
+        if (api is null)
+        {
+            await Console.Error.WriteLineAsync("error: " + problem);
+            return ExitCodes.InvalidInput;
+        }
+
+        var (status, body) = await api.ControlAsync(batchId, _verb, ct);
+        switch ((int)status)
+        {
+            case 200:
+                Console.WriteLine(RemoteBatch.Describe(body));
+                // The dispatcher waits a little for the command to show in the batch's state.
+                return _recorded(body.GetProperty("status").GetString() ?? "") ? ExitCodes.Ok : ExitCodes.TimedOut;
+            case 404:
+                await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher at {dispatcherUrl}");
+                return ExitCodes.InvalidInput;
+            default:
+                await Console.Error.WriteLineAsync("error: " + BatchApiClient.Message(body));
+                return ExitCodes.Failed;
+        }
     }
 
     private static async Task<BatchRow?> FindAsync(StatusReader reader, string batchId, CancellationToken ct) =>

@@ -1,5 +1,5 @@
 using Dispatcher.Catalog;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 

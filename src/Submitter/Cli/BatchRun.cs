@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Dispatcher.Ledger;
-using Dispatcher.Submitter.Batches;
-using Dispatcher.Submitter.Results;
+using Dispatcher.Batches;
+using Dispatcher.ResultFiles;
 using MassTransit;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using Dispatcher.Ledger;
-using Dispatcher.Submitter.Results;
+using Dispatcher.ResultFiles;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;

@@ -18,7 +18,8 @@ internal static class BrokerRequirement
 
         AnsiConsole.MarkupLine(
             $"[red]error:[/] '{command}' talks to a dispatcher through a broker, but Transport:Kind is InMemory. " +
-            "Set Transport:Kind to RabbitMq (for example DISPATCHER_Transport__Kind=RabbitMq), or use 'run' for the embedded pipeline.");
+            "Set Transport:Kind to RabbitMq (for example DISPATCHER_Transport__Kind=RabbitMq), pass --dispatcher URL with the Batch API key in DISPATCHER_API_KEY, " +
+            "or use 'run' for the embedded pipeline.");
         return false;
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
+using Dispatcher.Batches;
 
 namespace Dispatcher.Submitter.Cli;
 
@@ -18,28 +18,7 @@ internal static class CompletionWindowOption
     };
 
     /// <summary>The window <paramref name="text"/> names, or null when it names none.</summary>
-    public static TimeSpan? TryParse(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        text = text.Trim();
-        if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0 && double.IsFinite(n))
-        {
-            var unit = char.ToLowerInvariant(text[^1]) switch
-            {
-                's' => TimeSpan.FromSeconds(1),
-                'm' => TimeSpan.FromMinutes(1),
-                'h' => TimeSpan.FromHours(1),
-                'd' => TimeSpan.FromDays(1),
-                _ => (TimeSpan?)null,
-            };
-            if (unit is { } u && n * u.TotalSeconds < TimeSpan.MaxValue.TotalSeconds / 2)
-            {
-                return TimeSpan.FromSeconds(n * u.TotalSeconds);
-            }
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero ? span : null;
-    }
+    public static TimeSpan? TryParse(string text) => CompletionWindowText.TryParse(text);
 
     private static TimeSpan? Parse(ArgumentResult result)
     {

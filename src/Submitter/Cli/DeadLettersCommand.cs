@@ -5,7 +5,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Submitter.Hosting;
-using Dispatcher.Submitter.Results;
+using Dispatcher.ResultFiles;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

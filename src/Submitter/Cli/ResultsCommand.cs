@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Dispatcher.Ledger;
 using Dispatcher.Submitter.Hosting;
-using Dispatcher.Submitter.Results;
+using Dispatcher.Submitter.Remote;
+using Dispatcher.ResultFiles;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.Submitter.Cli;
@@ -15,9 +16,26 @@ internal static class ResultsCommand
         var config = CommonOptions.Config();
         var ledger = CommonOptions.Ledger();
         var output = CommonOptions.Out();
-        var command = new Command("results", "Write a batch's results as OpenAI Batch output JSONL and a separate error JSONL.") { batch, config, ledger, output };
+        var dispatcher = new Option<string?>("--dispatcher")
+        {
+            Description = "Download the files from the dispatcher at this address through its Batch API (key in DISPATCHER_API_KEY) instead of writing them from the ledger file.",
+        };
+        var command = new Command("results", "Write a batch's results as OpenAI Batch output JSONL and a separate error JSONL.") { batch, config, ledger, output, dispatcher };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(dispatcher) is { } url)
+            {
+                try
+                {
+                    return await RemoteAsync(parse.GetRequiredValue(batch), url, SubmitterHosts.LoadConfiguration(parse.GetValue(config)), parse.GetRequiredValue(output), ct);
+                }
+                catch (BatchApiException e)
+                {
+                    await Console.Error.WriteLineAsync($"error: the dispatcher refused ({(int)e.Status}): {e.Message}");
+                    return ExitCodes.Failed;
+                }
+            }
+
             using var host = SubmitterHosts.LedgerOnly(parse.GetValue(config), parse.GetValue(ledger));
             await host.StartAsync(ct);
             var store = host.Services.GetRequiredService<SqliteLedger>();
@@ -40,5 +58,37 @@ internal static class ResultsCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static async Task<int> RemoteAsync(string batchId, string url, Microsoft.Extensions.Configuration.IConfiguration configuration, string folder, CancellationToken ct)
+    {
+        using var api = BatchApiClient.TryCreate(url, configuration, out var problem);
+        if (api is null)
+        {
+            await Console.Error.WriteLineAsync("error: " + problem);
+            return ExitCodes.InvalidInput;
+        }
+
+        if (await api.GetBatchAsync(batchId, ct) is not { } found)
+        {
+            await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher at {url}");
+            return ExitCodes.InvalidInput;
+        }
+
+        if (found.GetProperty("status").GetString() is BatchState.Failed)
+        {
+            await Console.Error.WriteLineAsync($"error: batch {batchId} failed: its file was rejected, it has no results.");
+            RemoteBatch.PrintErrors(found);
+            return ExitCodes.InvalidInput;
+        }
+
+        if (found.GetProperty("finalizing_at").ValueKind == System.Text.Json.JsonValueKind.Null)
+        {
+            await Console.Error.WriteLineAsync($"note: {RemoteBatch.Describe(found)}; the dispatcher writes its files when it ends.");
+            return ExitCodes.Failed;
+        }
+
+        await RemoteBatch.WriteResultsAsync(api, found, folder, ct);
+        return ExitCodes.Ok;
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Dispatcher.Ledger;
 using Dispatcher.Reconciling;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Dispatcher.Ledger;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Submitter.Hosting;
+using Dispatcher.Submitter.Remote;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
@@ -31,15 +32,25 @@ internal static class SubmitCommand
             Description = "With --wait, give up after this long (hh:mm:ss).",
             DefaultValueFactory = _ => TimeSpan.FromHours(24),
         };
+        var dispatcher = new Option<string?>("--dispatcher")
+        {
+            Description = "Submit through the Batch API of the dispatcher at this address (key in DISPATCHER_API_KEY) instead of the broker; " +
+                "--wait then follows it through the API and downloads its results, with no access to the ledger file. The batch id is the dispatcher's.",
+        };
         var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
         {
-            file, config, ledger, output, wait, batchId, timeout, priority, tenant, window,
+            file, config, ledger, output, wait, batchId, timeout, priority, tenant, window, dispatcher,
         };
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetRequiredValue(file);
             var configFile = parse.GetValue(config);
             var configuration = SubmitterHosts.LoadConfiguration(configFile);
+            if (parse.GetValue(dispatcher) is { } url)
+            {
+                return await RemoteAsync(path, url, configuration, parse.GetValue(window), parse.GetValue(wait), parse.GetRequiredValue(output), parse.GetValue(timeout), ct);
+            }
+
             if (!BrokerRequirement.Check(configuration, "submit"))
             {
                 return ExitCodes.InvalidInput;
@@ -93,5 +104,66 @@ internal static class SubmitCommand
             }
         });
         return command;
+    }
+
+    private static async Task<int> RemoteAsync(
+        FileInfo path, string url, Microsoft.Extensions.Configuration.IConfiguration configuration, TimeSpan? window, bool wait, string folder, TimeSpan timeout, CancellationToken ct)
+    {
+        using var api = BatchApiClient.TryCreate(url, configuration, out var problem);
+        if (api is null)
+        {
+            await Console.Error.WriteLineAsync("error: " + problem);
+            return ExitCodes.InvalidInput;
+        }
+
+        // Checked here first, so a bad file is reported as for any submit, before it is sent.
+        if (await BatchFileCheck.ValidateAsync(path, configuration, ct) is null)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        System.Text.Json.JsonElement batch;
+        try
+        {
+            var fileId = await api.UploadAsync(path, ct);
+            // The Batch API names a window always; no --completion-window is its default, 24h.
+            var windowText = window is { } w ? $"{(long)Math.Ceiling(w.TotalSeconds)}s" : "24h";
+            batch = await api.CreateBatchAsync(fileId, Contracts.Endpoints.ChatCompletions, windowText, ct);
+        }
+        catch (BatchApiException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the dispatcher refused the batch ({(int)e.Status}): {e.Message}");
+            return e.Status == System.Net.HttpStatusCode.BadRequest ? ExitCodes.InvalidInput : ExitCodes.Failed;
+        }
+
+        var id = batch.GetProperty("id").GetString()!;
+        if (batch.GetProperty("status").GetString() == BatchState.Failed)
+        {
+            await Console.Error.WriteLineAsync($"error: {path.FullName} was rejected by the dispatcher's catalog; nothing was published.");
+            RemoteBatch.PrintErrors(batch);
+            return ExitCodes.InvalidInput;
+        }
+
+        if (!wait)
+        {
+            Console.WriteLine(id);
+            return ExitCodes.Ok;
+        }
+
+        try
+        {
+            var ended = await RemoteBatch.FollowAsync(api, id, timeout, ct);
+            if (ended is { } done && RemoteBatch.ExitCode(done) != ExitCodes.TimedOut)
+            {
+                await RemoteBatch.WriteResultsAsync(api, done, folder, ct);
+            }
+
+            return RemoteBatch.ExitCode(ended);
+        }
+        catch (BatchApiException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the dispatcher refused ({(int)e.Status}): {e.Message}");
+            return ExitCodes.Failed;
+        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
-using Dispatcher.Submitter.Batches;
-using Dispatcher.Submitter.Results;
+using Dispatcher.Batches;
+using Dispatcher.ResultFiles;
 using Integration.Tests.Support;
 using MassTransit;
 

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Dispatcher.BatchApi;
 using Dispatcher.Hosting;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.ServiceDefaults;
 using Dispatcher.ServiceDefaults.Messaging;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 using Dispatcher.Tests.Support;
 using Dispatcher.Workers.Hosting;
 using MassTransit;
@@ -53,8 +54,10 @@ public sealed class MonitoredPipeline : IAsyncDisposable
         builder.Services.AddWorkers();
         builder.Services.AddCompletionBus(builder.Configuration, new DispatcherModule(), new WorkersModule());
         builder.Services.AddDispatcherMonitoring(builder.Configuration);
+        builder.Services.AddBatchApi();
         _app = builder.Build();
         _app.MapDispatcherMonitoring();
+        _app.MapBatchApi();
     }
 
     public string ConfigPath { get; }

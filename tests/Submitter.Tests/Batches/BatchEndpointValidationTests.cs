@@ -1,7 +1,7 @@
 using System.Text;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 
 namespace Dispatcher.Submitter.Tests.Batches;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 
 namespace Dispatcher.Submitter.Tests.Batches;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 
 namespace Dispatcher.Submitter.Tests.Batches;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 
 namespace Dispatcher.Submitter.Tests.Batches;
 

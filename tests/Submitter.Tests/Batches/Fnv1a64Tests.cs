@@ -1,4 +1,4 @@
-using Dispatcher.Submitter.Batches;
+using Dispatcher.Batches;
 
 namespace Dispatcher.Submitter.Tests.Batches;
 

@@ -1,0 +1,99 @@
+using System.Runtime.CompilerServices;
+using Dispatcher.Contracts;
+using Dispatcher.ServiceDefaults.Messaging;
+using MassTransit;
+
+namespace Dispatcher.Batches;
+
+/// <summary>
+/// Publishes a validated batch file: the batch announcement, then its lines in chunks of jobs
+/// (<see cref="SubmitCompletions"/>), streamed with a bounded number of chunks awaiting their
+/// broker confirmation, so memory stays flat whatever the file's size. A chunk is one message to
+/// store, deliver and acknowledge where one job per line would be a hundred.
+/// </summary>
+/// <param name="sender">Where the batch goes (the bus).</param>
+/// <param name="priority">Every job's priority.</param>
+/// <param name="maxInFlight">Chunks awaiting the broker's confirmation at once.</param>
+/// <param name="tenant">The tenant every job is billed to (its spend caps and fair share); none when null.</param>
+internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16, string? tenant = null)
+{
+    /// <summary>The most jobs in one chunk.</summary>
+    public const int ChunkJobs = 100;
+
+    /// <summary>
+    /// A chunk closes once its lines reach this many bytes; a longer line goes in a chunk alone.
+    /// It keeps a chunk of long prompts from making one very large message.
+    /// </summary>
+    public const int ChunkBytes = 256 * 1024;
+
+    /// <summary>
+    /// Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were
+    /// sent. <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known;
+    /// <paramref name="completionWindow"/> how long the batch may take (<see cref="SubmitBatch.CompletionWindow"/>).
+    /// </summary>
+    public async Task<int> PublishAsync(
+        string path,
+        string batchId,
+        int lines,
+        BatchFileLimits limits,
+        IProgress<int>? progress,
+        CancellationToken ct,
+        string? digest = null,
+        TimeSpan? completionWindow = null)
+    {
+        // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
+        var batches = await sender.GetSendEndpoint(new Uri("exchange:" + QueueNames.Batches));
+        await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path), digest, completionWindow), ct);
+
+        var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
+        var pending = new Queue<Task<int>>(maxInFlight);
+        var sent = 0;
+        await foreach (var chunk in ChunksAsync(path, batchId, limits, ct))
+        {
+            pending.Enqueue(SendChunkAsync(intake, chunk, priority, ct));
+            while (pending.Count >= maxInFlight || (pending.Count > 0 && pending.Peek().IsCompleted))
+            {
+                sent += await pending.Dequeue(); // surfaces a failed send
+                progress?.Report(sent);
+            }
+        }
+
+        while (pending.Count > 0)
+        {
+            sent += await pending.Dequeue();
+        }
+
+        progress?.Report(sent);
+        return sent;
+    }
+
+    private async IAsyncEnumerable<List<SubmitCompletion>> ChunksAsync(
+        string path, string batchId, BatchFileLimits limits, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var chunk = new List<SubmitCompletion>(ChunkJobs);
+        var bytes = 0;
+        await foreach (var line in BatchFileReader.ReadAsync(path, limits, ct))
+        {
+            if (chunk.Count > 0 && (chunk.Count == ChunkJobs || bytes + line.Bytes > ChunkBytes))
+            {
+                yield return chunk;
+                chunk = new List<SubmitCompletion>(ChunkJobs);
+                bytes = 0;
+            }
+
+            chunk.Add(new SubmitCompletion(line.CustomId, line.Model, line.Body, batchId, NewId.NextGuid(), Tenant: tenant, Priority: priority, Url: line.Url));
+            bytes += line.Bytes;
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
+
+    private static async Task<int> SendChunkAsync(ISendEndpoint intake, List<SubmitCompletion> chunk, int priority, CancellationToken ct)
+    {
+        await intake.Send(new SubmitCompletions(chunk), context => IntakePriority.Apply(context, priority), ct);
+        return chunk.Count;
+    }
+}

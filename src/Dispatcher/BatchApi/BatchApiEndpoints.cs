@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Dispatcher.BatchApi;
+
+/// <summary>
+/// The OpenAI-compatible Batch API: <c>/v1/files</c> (upload with purpose <c>batch</c>, list,
+/// retrieve, content, delete) and <c>/v1/batches</c> (create, retrieve, list, cancel, and this
+/// dispatcher's pause and resume), behind a bearer key, so OpenAI's SDKs work against it unchanged.
+/// </summary>
+public static class BatchApiEndpoints
+{
+    /// <summary>Registers the API's services and options.</summary>
+    public static IServiceCollection AddBatchApi(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<BatchApiOptions>().BindConfiguration(BatchApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<ApiKey>();
+        services.TryAddSingleton<ApiFolder>();
+        services.TryAddSingleton<FileStore>();
+        services.TryAddSingleton<FileUpload>();
+        services.TryAddSingleton<BatchBook>();
+        return services;
+    }
+
+    /// <summary>Maps the API under <c>/v1</c>; every call needs the key.</summary>
+    public static IEndpointRouteBuilder MapBatchApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>();
+        api.MapPost("/files", (HttpContext context, FileUpload upload, CancellationToken ct) => upload.HandleAsync(context, ct));
+        api.MapGet("/files", async (FileStore files, string? purpose, CancellationToken ct) =>
+        {
+            var list = await files.ListAsync(purpose, ct);
+            return Results.Json(new ListPage<FileObject>(list, list.FirstOrDefault()?.Id, list.LastOrDefault()?.Id, false), ApiJson.Options);
+        });
+        api.MapGet("/files/{id}", async (string id, FileStore files, CancellationToken ct) =>
+            await files.GetAsync(id, ct) is { } file ? Results.Json(file, ApiJson.Options) : ApiError.NotFound("file", id));
+        api.MapGet("/files/{id}/content", async (string id, FileStore files, CancellationToken ct) =>
+            await files.GetAsync(id, ct) is { } file
+                ? Results.File(files.ContentPath(file.Id), "application/jsonl", file.Filename)
+                : ApiError.NotFound("file", id));
+        api.MapDelete("/files/{id}", (string id, FileStore files) =>
+            files.Delete(id) ? Results.Json(new FileDeleted(id, true), ApiJson.Options) : ApiError.NotFound("file", id));
+
+        api.MapPost("/batches", async (HttpRequest request, BatchBook batches, CancellationToken ct) =>
+        {
+            CreateBatchRequest? body;
+            try
+            {
+                body = await JsonSerializer.DeserializeAsync<CreateBatchRequest>(request.Body, ApiJson.Options, ct);
+            }
+            catch (JsonException e)
+            {
+                return ApiError.Result(StatusCodes.Status400BadRequest, "The body is not valid JSON: " + e.Message, "invalid_json");
+            }
+
+            return body is null
+                ? ApiError.Result(StatusCodes.Status400BadRequest, "Expected a JSON object with input_file_id, endpoint and completion_window.", "invalid_json")
+                : await batches.CreateAsync(body, ct);
+        });
+        api.MapGet("/batches", async (BatchBook batches, string? after, int? limit, CancellationToken ct) =>
+            Results.Json(await batches.ListAsync(after, Math.Clamp(limit ?? 20, 1, 100), ct), ApiJson.Options));
+        api.MapGet("/batches/{id}", async (string id, BatchBook batches, CancellationToken ct) =>
+            await batches.GetAsync(id, ct) is { } batch ? Results.Json(batch, ApiJson.Options) : ApiError.NotFound("batch", id));
+        api.MapPost("/batches/{id}/cancel", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Cancel, ct));
+        api.MapPost("/batches/{id}/pause", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Pause, ct));
+        api.MapPost("/batches/{id}/resume", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Resume, ct));
+        return endpoints;
+    }
+}

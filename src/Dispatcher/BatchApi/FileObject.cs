@@ -1,0 +1,34 @@
+namespace Dispatcher.BatchApi;
+
+/// <summary>
+/// A file as the Files API shows it: <c>{"id", "object": "file", "bytes", "created_at", "filename",
+/// "purpose", "status", "status_details", "expires_at"}</c>. Also what is kept beside the file on disk.
+/// </summary>
+internal sealed record FileObject(string Id, long Bytes, long CreatedAt, string Filename, string Purpose)
+{
+    /// <summary>Uploads for a batch.</summary>
+    public const string BatchPurpose = "batch";
+
+    /// <summary>A batch's output and error files.</summary>
+    public const string BatchOutputPurpose = "batch_output";
+
+    public string Object => "file";
+
+    public string Status => "processed";
+
+    public string? StatusDetails => null;
+
+    public long? ExpiresAt => null;
+}
+
+/// <summary>The answer to <c>DELETE /v1/files/{id}</c>.</summary>
+internal sealed record FileDeleted(string Id, bool Deleted)
+{
+    public string Object => "file";
+}
+
+/// <summary>A page of a list: <c>{"object": "list", "data", "first_id", "last_id", "has_more"}</c>.</summary>
+internal sealed record ListPage<T>(IReadOnlyList<T> Data, string? FirstId, string? LastId, bool HasMore)
+{
+    public string Object => "list";
+}

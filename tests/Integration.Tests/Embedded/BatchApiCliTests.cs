@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Integration.Tests.Support;
+
+namespace Integration.Tests.Embedded;
+
+// The CLI on "another machine": submit --wait, results, pause, resume and cancel against a
+// dispatcher's URL through its Batch API, with no broker and no access to the ledger file.
+public sealed class BatchApiCliTests
+{
+    private const string KeyVariable = "BATCH_API_CLI_TEST_KEY";
+    private const string Key = "sk-batch-api-cli-test-0123456789";
+
+    private static Dictionary<string, string> Environment(string key = Key) => new()
+    {
+        ["DISPATCHER_API_KEY"] = key,
+        ["DISPATCHER_Transport__Kind"] = "InMemory",
+        // A ledger path that does not exist: the commands must not need one.
+        ["DISPATCHER_Ledger__Path"] = "/nonexistent/ledger.db",
+    };
+
+    private static async Task<(int Exit, string Output)> RunAsync(Dictionary<string, string> environment, params string[] args)
+    {
+        await using var cli = ProgramProcess.Start("Submitter", environment, args);
+        var exit = await cli.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        return (exit, cli.Output);
+    }
+
+    private static string Lines(int count, string prefix, string group = "gpt-test") => string.Join('\n', Enumerable.Range(1, count).Select(i => JsonSerializer.Serialize(new
+    {
+        custom_id = $"{prefix}-{i}",
+        method = "POST",
+        url = "/v1/chat/completions",
+        body = new { model = group, messages = new[] { new { role = "user", content = $"q {i}" } }, max_tokens = 8 },
+    }))) + "\n";
+
+    [Fact]
+    public async Task SubmitWaitResultsPauseResumeCancel_AgainstTheDispatcherUrl_WorkThroughTheApi()
+    {
+        System.Environment.SetEnvironmentVariable(KeyVariable, Key);
+        await using var pipeline = await MonitoredPipeline.StartAsync(
+            new { Deployments = new[] { EmbeddedPipeline.Simulated("east", latencyMs: 20, maxParallel: 1), EmbeddedPipeline.Simulated("west", latencyMs: 20, maxParallel: 1) } },
+            new Dictionary<string, string?> { ["BatchApi:KeyVariable"] = KeyVariable });
+        var url = pipeline.BaseAddress.AbsoluteUri;
+        var small = pipeline.Directory.File("small.jsonl");
+        await File.WriteAllTextAsync(small, Lines(12, "ok") + Lines(1, "lost", "no-such-group"));
+        var outFolder = pipeline.Directory.File("out");
+
+        var (exit, output) = await RunAsync(Environment(), "submit", small, "--dispatcher", url, "--wait", "--out", outFolder);
+
+        exit.ShouldBe(4, output); // one job failed: no deployment holds its group
+        var batchId = output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("batch batch_", StringComparison.Ordinal)).Split(':')[0]["batch ".Length..];
+        output.ShouldContain("completed (12 succeeded, 1 failed, of 13)");
+        File.ReadAllLines(Path.Combine(outFolder, $"{batchId}-output.jsonl")).Length.ShouldBe(12);
+        File.ReadAllLines(Path.Combine(outFolder, $"{batchId}-errors.jsonl")).Length.ShouldBe(1);
+
+        var again = pipeline.Directory.File("again");
+        (exit, output) = await RunAsync(Environment(), "results", batchId, "--dispatcher", url, "--out", again);
+        exit.ShouldBe(0, output);
+        File.ReadAllLines(Path.Combine(again, $"{batchId}-output.jsonl")).Length.ShouldBe(12);
+
+        // A batch long enough to hold, pause, resume and cancel.
+        var large = pipeline.Directory.File("large.jsonl");
+        await File.WriteAllTextAsync(large, Lines(2000, "slow"));
+        (exit, output) = await RunAsync(Environment(), "submit", large, "--dispatcher", url);
+        exit.ShouldBe(0, output);
+        var slowId = output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("batch_", StringComparison.Ordinal));
+
+        (exit, output) = await RunAsync(Environment(), "pause", slowId, "--dispatcher", url);
+        exit.ShouldBe(0, output);
+        output.ShouldContain($"batch {slowId}: paused");
+        (exit, output) = await RunAsync(Environment(), "resume", slowId, "--dispatcher", url);
+        exit.ShouldBe(0, output);
+        output.ShouldContain("in_progress");
+        (exit, output) = await RunAsync(Environment(), "cancel", slowId, "--dispatcher", url);
+        exit.ShouldBe(0, output);
+        output.ShouldMatch($"batch {slowId}: cancel(ling|led)");
+
+        // Without the key the dispatcher refuses, and the CLI says which variable to set.
+        (exit, output) = await RunAsync(Environment(key: ""), "results", batchId, "--dispatcher", url, "--out", again);
+        exit.ShouldBe(2, output);
+        output.ShouldContain("DISPATCHER_API_KEY");
+        (exit, output) = await RunAsync(Environment(key: "sk-wrong"), "results", batchId, "--dispatcher", url, "--out", again);
+        exit.ShouldNotBe(0, output);
+        output.ShouldContain("API key");
+    }
+}

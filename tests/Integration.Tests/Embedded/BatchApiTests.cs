@@ -1,0 +1,241 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Integration.Tests.Support;
+using OpenAI;
+using OpenAI.Batch;
+using OpenAI.Files;
+
+// BatchClient is marked experimental in the SDK (OPENAI001); it is what users call, so it is what is tested.
+#pragma warning disable OPENAI001
+
+namespace Integration.Tests.Embedded;
+
+// The OpenAI-compatible Batch API, driven by the official OpenAI .NET SDK pointed at a running
+// dispatcher on loopback (workers and simulated providers in the same process).
+public sealed class BatchApiTests
+{
+    private const string KeyVariable = "BATCH_API_TEST_KEY";
+    private const string Key = "sk-batch-api-test-0123456789abcdef";
+
+    private static object Catalog(double latencyMs = 0, int maxParallel = 8) => new
+    {
+        Deployments = new object[]
+        {
+            EmbeddedPipeline.Simulated("east", latencyMs: latencyMs, maxParallel: maxParallel),
+            EmbeddedPipeline.Simulated("west", latencyMs: latencyMs, maxParallel: maxParallel),
+            new
+            {
+                Id = "chat-only-1", ModelGroup = "chat-only", Provider = "Simulated", MaxParallel = 4,
+                Endpoints = new[] { "/v1/chat/completions" },
+                Simulation = new { LatencyMs = 0, LatencySigma = 0.0, Seed = 1 },
+            },
+        },
+    };
+
+    private static Task<MonitoredPipeline> StartAsync(object? catalog = null)
+    {
+        Environment.SetEnvironmentVariable(KeyVariable, Key);
+        return MonitoredPipeline.StartAsync(catalog ?? Catalog(), new Dictionary<string, string?> { ["BatchApi:KeyVariable"] = KeyVariable });
+    }
+
+    private static OpenAIClient Client(MonitoredPipeline pipeline, string key = Key) =>
+        new(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(pipeline.BaseAddress, "v1") });
+
+    private static string ChatLine(string customId, string model = "gpt-test") => JsonSerializer.Serialize(new
+    {
+        custom_id = customId,
+        method = "POST",
+        url = "/v1/chat/completions",
+        body = new { model, messages = new[] { new { role = "user", content = "hello " + customId } }, max_tokens = 16 },
+    });
+
+    private static BinaryData Jsonl(IEnumerable<string> lines) => BinaryData.FromString(string.Join('\n', lines) + "\n");
+
+    private static BinaryContent CreateBody(string fileId, object? metadata = null) =>
+        BinaryContent.Create(BinaryData.FromObjectAsJson(new { input_file_id = fileId, endpoint = "/v1/chat/completions", completion_window = "24h", metadata }));
+
+    private static JsonElement Json(ClientResult result) => JsonDocument.Parse(result.GetRawResponse().Content).RootElement.Clone();
+
+    private static async Task<JsonElement> PollAsync(BatchClient batches, string batchId, Func<JsonElement, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var batch = Json(await batches.GetBatchAsync(batchId, new RequestOptions()));
+            if (done(batch))
+            {
+                return batch;
+            }
+
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"batch {batchId} did not get there: {batch}");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task UploadCreatePollDownload_ThroughTheSdk_CompletesWithOutputAndErrorFiles()
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        var files = client.GetOpenAIFileClient();
+        var batches = client.GetBatchClient();
+
+        // 30 lines for the catalog's group, 2 for a group no deployment holds: those end failed.
+        var lines = Enumerable.Range(1, 30).Select(i => ChatLine($"req-{i}")).Append(ChatLine("lost-1", "no-such-group")).Append(ChatLine("lost-2", "no-such-group"));
+        OpenAIFile input = await files.UploadFileAsync(Jsonl(lines), "input.jsonl", FileUploadPurpose.Batch);
+        input.Id.ShouldStartWith("file-");
+        input.Filename.ShouldBe("input.jsonl");
+        ((OpenAIFile)await files.GetFileAsync(input.Id)).SizeInBytes.ShouldBe(Jsonl(lines).ToArray().Length);
+
+        var operation = await batches.CreateBatchAsync(CreateBody(input.Id, new Dictionary<string, string> { ["owner"] = "tests" }), waitUntilCompleted: false);
+        var created = Json(operation.GetRawResponse() is { } raw ? ClientResult.FromResponse(raw) : throw new InvalidOperationException());
+        created.GetProperty("object").GetString().ShouldBe("batch");
+        created.GetProperty("input_file_id").GetString().ShouldBe(input.Id);
+        created.GetProperty("endpoint").GetString().ShouldBe("/v1/chat/completions");
+        created.GetProperty("completion_window").GetString().ShouldBe("24h");
+        created.GetProperty("metadata").GetProperty("owner").GetString().ShouldBe("tests");
+        created.GetProperty("created_at").GetInt64().ShouldBeGreaterThan(0);
+
+        var batch = await PollAsync(batches, operation.BatchId, b => b.GetProperty("status").GetString() == "completed");
+        var counts = batch.GetProperty("request_counts");
+        counts.GetProperty("total").GetInt64().ShouldBe(32);
+        counts.GetProperty("completed").GetInt64().ShouldBe(30);
+        counts.GetProperty("failed").GetInt64().ShouldBe(2);
+        batch.GetProperty("errors").ValueKind.ShouldBe(JsonValueKind.Null);
+        batch.GetProperty("completed_at").GetInt64().ShouldBeGreaterThanOrEqualTo(batch.GetProperty("created_at").GetInt64());
+        batch.GetProperty("in_progress_at").ValueKind.ShouldBe(JsonValueKind.Number);
+        batch.GetProperty("expires_at").ValueKind.ShouldBe(JsonValueKind.Number);
+
+        // Both simulated deployments of the group served it.
+        (await pipeline.Ledger.GetDeploymentSharesAsync(operation.BatchId, default)).Select(s => s.DeploymentId).ShouldContain("east");
+
+        var output = (await files.DownloadFileAsync(batch.GetProperty("output_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        output.Count.ShouldBe(30);
+        output.Select(l => l.GetProperty("custom_id").GetString()).ShouldBe(Enumerable.Range(1, 30).Select(i => $"req-{i}"), ignoreOrder: true);
+        output.ShouldAllBe(l => l.GetProperty("response").GetProperty("status_code").GetInt32() == 200);
+
+        var errors = (await files.DownloadFileAsync(batch.GetProperty("error_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        errors.Select(l => l.GetProperty("custom_id").GetString()).ShouldBe(["lost-1", "lost-2"], ignoreOrder: true);
+        errors.ShouldAllBe(l => l.GetProperty("error").GetProperty("code").GetString()!.Length > 0);
+
+        // The output file is a file like any other: listed, retrievable, deletable.
+        OpenAIFileCollection all = await files.GetFilesAsync();
+        all.Select(f => f.Id).ShouldContain(batch.GetProperty("output_file_id").GetString());
+        all.Select(f => f.Id).ShouldContain(input.Id);
+        FileDeletionResult deleted = await files.DeleteFileAsync(input.Id);
+        deleted.Deleted.ShouldBeTrue();
+        var gone = await Should.ThrowAsync<ClientResultException>(() => files.GetFileAsync(input.Id));
+        gone.Status.ShouldBe(404);
+
+        // The batch is in the list, with every batch of the ledger.
+        var listed = new List<string>();
+        await foreach (var page in batches.GetBatchesAsync(after: null, limit: 10, options: new RequestOptions()).GetRawPagesAsync())
+        {
+            var body = Json(page);
+            body.GetProperty("object").GetString().ShouldBe("list");
+            listed.AddRange(body.GetProperty("data").EnumerateArray().Select(b => b.GetProperty("id").GetString()!));
+        }
+
+        listed.ShouldContain(operation.BatchId);
+    }
+
+    [Fact]
+    public async Task Upload_InvalidLines_RefusedWithTheBatchApiErrorNamingTheLine()
+    {
+        await using var pipeline = await StartAsync();
+        var files = Client(pipeline).GetOpenAIFileClient();
+        var lines = new[] { ChatLine("a"), ChatLine("a"), "{not json" };
+
+        var refused = await Should.ThrowAsync<ClientResultException>(() => files.UploadFileAsync(Jsonl(lines), "bad.jsonl", FileUploadPurpose.Batch));
+
+        refused.Status.ShouldBe(400);
+        var error = JsonDocument.Parse(refused.GetRawResponse()!.Content).RootElement.GetProperty("error");
+        error.GetProperty("type").GetString().ShouldBe("invalid_request_error");
+        error.GetProperty("code").GetString().ShouldBe("invalid_batch_file");
+        error.GetProperty("param").GetString().ShouldBe("file");
+        error.GetProperty("message").GetString()!.ShouldContain("line 2, field custom_id: duplicate of line 1");
+        error.GetProperty("message").GetString()!.ShouldContain("line 3");
+        (await files.GetFilesAsync()).Value.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Create_FileTheCatalogCannotServe_BatchFailedWithErrorsNamingTheLine()
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        var embeddings = JsonSerializer.Serialize(new { custom_id = "e-1", method = "POST", url = "/v1/embeddings", body = new { model = "chat-only", input = "text" } });
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("c-1", "chat-only"), embeddings]), "mixed.jsonl", FileUploadPurpose.Batch);
+
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+
+        var batch = Json(await client.GetBatchClient().GetBatchAsync(operation.BatchId, new RequestOptions()));
+        batch.GetProperty("status").GetString().ShouldBe("failed");
+        batch.GetProperty("failed_at").GetInt64().ShouldBeGreaterThan(0);
+        var error = batch.GetProperty("errors").GetProperty("data").EnumerateArray().Single();
+        error.GetProperty("line").GetInt32().ShouldBe(2);
+        error.GetProperty("param").GetString().ShouldBe("url");
+        error.GetProperty("message").GetString()!.ShouldContain("/v1/embeddings");
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default)).ShouldBeNull("nothing of a rejected file is published");
+    }
+
+    [Fact]
+    public async Task CancelPauseResume_ThroughTheApi_TheBatchFollows()
+    {
+        await using var pipeline = await StartAsync(Catalog(latencyMs: 50, maxParallel: 1));
+        var client = Client(pipeline);
+        var batches = client.GetBatchClient();
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 200).Select(i => ChatLine($"r-{i}"))), "slow.jsonl", FileUploadPurpose.Batch);
+        var paused = await batches.CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        var cancelled = await batches.CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        var pause = await http.PostAsync($"v1/batches/{paused.BatchId}/pause", null);
+        pause.StatusCode.ShouldBe(HttpStatusCode.OK);
+        JsonDocument.Parse(await pause.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString().ShouldBe("paused");
+
+        await cancelled.CancelAsync(new RequestOptions());
+        var ended = await PollAsync(batches, cancelled.BatchId, b => b.GetProperty("status").GetString() == "cancelled");
+        ended.GetProperty("cancelling_at").ValueKind.ShouldBe(JsonValueKind.Number);
+        ended.GetProperty("cancelled_at").ValueKind.ShouldBe(JsonValueKind.Number);
+        ended.GetProperty("request_counts").GetProperty("failed").GetInt64().ShouldBeGreaterThan(0);
+        ended.GetProperty("error_file_id").GetString()!.ShouldStartWith("file-");
+
+        var resume = await http.PostAsync($"v1/batches/{paused.BatchId}/resume", null);
+        resume.StatusCode.ShouldBe(HttpStatusCode.OK);
+        JsonDocument.Parse(await resume.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString().ShouldNotBe("paused");
+        var cancelPaused = await http.PostAsync($"v1/batches/{paused.BatchId}/cancel", null);
+        cancelPaused.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await PollAsync(batches, paused.BatchId, b => b.GetProperty("status").GetString() == "cancelled");
+
+        var again = await http.PostAsync($"v1/batches/{paused.BatchId}/pause", null);
+        again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString().ShouldBe("invalid_batch_state");
+    }
+
+    [Fact]
+    public async Task AnyCall_WithoutTheKey_Is401()
+    {
+        await using var pipeline = await StartAsync();
+        var wrong = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline, "sk-wrong").GetOpenAIFileClient().GetFilesAsync());
+        wrong.Status.ShouldBe(401);
+
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        foreach (var (method, path) in new[] { ("GET", "v1/files"), ("POST", "v1/files"), ("GET", "v1/files/file-x/content"), ("DELETE", "v1/files/file-x"), ("POST", "v1/batches"), ("GET", "v1/batches"), ("GET", "v1/batches/batch_x"), ("POST", "v1/batches/batch_x/cancel"), ("POST", "v1/batches/batch_x/pause") })
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, $"{method} {path}");
+            var body = await response.Content.ReadAsStringAsync();
+            JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString().ShouldBe("invalid_api_key");
+            body.ShouldNotContain(Key);
+        }
+
+        // The dashboard and status stay open, read-only.
+        (await http.GetAsync("api/status")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
