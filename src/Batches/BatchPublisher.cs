@@ -15,8 +15,20 @@ namespace Dispatcher.Batches;
 /// <param name="priority">Every job's priority.</param>
 /// <param name="maxInFlight">Chunks awaiting the broker's confirmation at once.</param>
 /// <param name="tenant">The tenant every job is billed to (its spend caps and fair share); none when null.</param>
-internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16, string? tenant = null)
+/// <param name="time">The clock of the sends' time limits; the system's when null.</param>
+/// <remarks>
+/// A send the broker does not confirm within <see cref="BrokerConfirmation.Timeout"/> (a publish
+/// on a channel that died with a broker restart can wait forever) is sent again, up to
+/// <see cref="SendAttempts"/> times; a chunk sent twice is recognised by its job ids at the intake.
+/// </remarks>
+internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16, string? tenant = null, TimeProvider? time = null)
 {
+    /// <summary>How many times the announcement or a chunk is sent before publishing fails.</summary>
+    public const int SendAttempts = 5;
+
+    private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>The most jobs in one chunk.</summary>
     public const int ChunkJobs = 100;
 
@@ -43,7 +55,8 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
     {
         // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
         var batches = await sender.GetSendEndpoint(new Uri("exchange:" + QueueNames.Batches));
-        await batches.Send(new SubmitBatch(batchId, lines, Path.GetFileName(path), digest, completionWindow), ct);
+        var announcement = new SubmitBatch(batchId, lines, Path.GetFileName(path), digest, completionWindow);
+        await BrokerConfirmation.SendConfirmedAsync(t => batches.Send(announcement, t), _time, $"the announcement of batch {batchId}", SendAttempts, FirstPause, ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
         var pending = new Queue<Task<int>>(maxInFlight);
@@ -91,9 +104,16 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         }
     }
 
-    private static async Task<int> SendChunkAsync(ISendEndpoint intake, List<SubmitCompletion> chunk, int priority, CancellationToken ct)
+    private async Task<int> SendChunkAsync(ISendEndpoint intake, List<SubmitCompletion> chunk, int priority, CancellationToken ct)
     {
-        await intake.Send(new SubmitCompletions(chunk), context => IntakePriority.Apply(context, priority), ct);
+        var message = new SubmitCompletions(chunk);
+        await BrokerConfirmation.SendConfirmedAsync(
+            t => intake.Send(message, context => IntakePriority.Apply(context, priority), t),
+            _time,
+            $"a chunk of {chunk.Count} jobs from {chunk[0].CustomId}",
+            SendAttempts,
+            FirstPause,
+            ct);
         return chunk.Count;
     }
 }

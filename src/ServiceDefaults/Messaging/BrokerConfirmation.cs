@@ -15,6 +15,30 @@ public static class BrokerConfirmation
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Sends through <paramref name="send"/> until the broker confirms, at most
+    /// <paramref name="attempts"/> times, each try bounded by <see cref="Timeout"/>, pausing
+    /// <paramref name="firstPause"/> after the first failure and twice as long after each next; the
+    /// last failure is thrown. For a sender with no consumer behind it to retry for it (the CLI):
+    /// a send that may arrive twice must be one its consumer recognises when it does.
+    /// </summary>
+    public static async Task SendConfirmedAsync(Func<CancellationToken, Task> send, TimeProvider time, string what, int attempts, TimeSpan firstPause, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await send(ct).ConfirmedWithin(time, what, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (attempt < attempts && !ct.IsCancellationRequested && TransientFailure.IsMatch(e))
+            {
+                await Task.Delay(firstPause * (1 << (attempt - 1)), time, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
     /// Waits for <paramref name="send"/> at most <see cref="Timeout"/> (on <paramref name="time"/>'s
     /// clock); past it, throws a <see cref="TimeoutException"/> naming <paramref name="what"/>.
     /// </summary>
