@@ -109,7 +109,10 @@ internal sealed class ChaosBenchmark(PrivateRabbitNode node, RepoLayout repo, Ch
                     fault = new InjectedFault(at, elapsed, kind, ended, $"node stopped and started in {_clock.GetElapsedTime(down).TotalSeconds:0.0} s");
                     break;
                 default:
-                    var first = random.Next(1, settings.Jobs - ChaosSettings.ChunkJobs + 2);
+                    // Among the lines already submitted (the file goes out in order, and a line has
+                    // ended only once it was), so the republished chunk is one the ledger knows.
+                    var submitted = (int)Math.Min(Math.Max(ended, ChaosSettings.ChunkJobs), settings.Jobs);
+                    var first = random.Next(1, submitted - ChaosSettings.ChunkJobs + 2);
                     var sameJobIds = random.Next(2) == 0;
                     var sent = await republisher.RepublishAsync(first, ChaosSettings.ChunkJobs, sameJobIds, ct);
                     fault = new InjectedFault(
