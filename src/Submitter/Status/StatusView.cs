@@ -25,9 +25,15 @@ internal static class StatusView
             new Markup("[bold]deployments[/]"),
             Deployments(status),
         };
-        // Under the table, one line per deployment a provider has paused: what jobs wait for.
+        // Under the table, one line per deployment whose breaker says why, and one per deployment a
+        // provider has paused: what jobs wait for.
         foreach (var d in status.Deployments)
         {
+            if (!string.IsNullOrEmpty(d.Breaker.Reason) && d.Breaker.State != "closed")
+            {
+                parts.Add(new Markup(Markup.Escape($"{d.Id} ({d.ModelGroup}) breaker {d.Breaker.State}: {d.Breaker.Reason}")));
+            }
+
             if (d.Pause is { } pause)
             {
                 parts.Add(new Markup("[yellow]" + Markup.Escape(PauseText.Describe(d.Id, pause.Until, pause.Reason, pause.WaitingJobs, TimeZoneInfo.Local, pause.SecondsLeft)) + "[/]"));
@@ -58,43 +64,54 @@ internal static class StatusView
         return new Rows(parts);
     }
 
+    // Narrow enough for an 80-column terminal: the group, a breaker's reason and a pause go on a
+    // line of their own under the table, where they need not be cut to a column's width.
     private static Table Deployments(DispatcherStatus status)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("deployment").AddColumn("group")
-            .AddColumn(new TableColumn("requests free / limit").RightAligned())
-            .AddColumn(new TableColumn("tokens free / limit").RightAligned())
-            .AddColumn(new TableColumn("in flight").RightAligned())
+            .AddColumn("deployment")
+            .AddColumn(new TableColumn("requests").RightAligned())
+            .AddColumn(new TableColumn("tokens").RightAligned())
+            .AddColumn(new TableColumn("busy").RightAligned())
             .AddColumn("breaker")
-            .AddColumn(new TableColumn("succeeded").RightAligned())
-            .AddColumn(new TableColumn("failed").RightAligned());
+            .AddColumn(new TableColumn("ok/failed").RightAligned());
         foreach (var d in status.Deployments)
         {
             var q = d.Quota;
             table.AddRow(
                 new Text(d.Id),
-                new Text(d.ModelGroup),
-                new Text(q is null ? "-" : Invariant($"{q.RequestsAvailable:N0} / {q.RequestsLimit:N0}")),
-                new Text(q is null ? "-" : Invariant($"{q.TokensAvailable:N0} / {q.TokensLimit:N0}")),
+                new Text(q is null ? "-" : Invariant($"{q.RequestsAvailable:N0}/{q.RequestsLimit:N0}")),
+                new Text(q is null ? "-" : $"{Compact(q.TokensAvailable)}/{Compact(q.TokensLimit)}"),
                 new Text(q is null ? "-" : Invariant($"{q.InFlight}")),
                 Breaker(d.Breaker),
-                new Text(Invariant($"{d.Succeeded:N0}")),
-                new Text(Invariant($"{d.Failed:N0}")));
+                new Text(Invariant($"{d.Succeeded:N0}/{d.Failed:N0}")));
         }
 
         if (status.Deployments.Count == 0)
         {
             table.Caption("no deployments in the catalog");
         }
+        else
+        {
+            table.Caption("requests and tokens: free now / limit per window");
+        }
 
         return table;
     }
 
+    // 91k, 2.0M: token counts in a column a few characters wide.
+    private static string Compact(double tokens) => tokens switch
+    {
+        >= 9_950_000 => Invariant($"{tokens / 1_000_000:0}M"),
+        >= 1_000_000 => Invariant($"{tokens / 1_000_000:0.0}M"),
+        >= 10_000 => Invariant($"{tokens / 1_000:0}k"),
+        _ => Invariant($"{tokens:0}"),
+    };
+
     private static Markup Breaker(BreakerStatus breaker)
     {
         var color = breaker.State switch { "open" => "red", "half-open" => "yellow", _ => "green" };
-        var reason = string.IsNullOrEmpty(breaker.Reason) ? "" : " " + Markup.Escape(breaker.Reason);
-        return new Markup($"[{color}]{Markup.Escape(breaker.State)}[/]{reason}");
+        return new Markup($"[{color}]{Markup.Escape(breaker.State)}[/]");
     }
 
     private static Table Budgets(DispatcherStatus status)

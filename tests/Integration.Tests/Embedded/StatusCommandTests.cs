@@ -42,7 +42,7 @@ public sealed class StatusCommandTests
         }
 
         RowOf(text, "│ sim-a ").ShouldContain("closed");
-        RowOf(text, "│ sim-a ").ShouldContain("/ 600");
+        RowOf(text, "│ sim-a ").ShouldContain("/600");
         RowOf(text, "group:gpt-test").ShouldContain("5.00");
         RowOf(text, "cli-status").ShouldContain("completed");
         RowOf(text, "60 of 60 ended").ShouldContain("ETA 00:00:00");

@@ -56,6 +56,22 @@ public sealed class StatusViewTests
         RowOf(text, "ended").ShouldContain("ETA 00:00:32");
     }
 
+    [Fact]
+    public void Create_DeploymentsAt80Columns_OneLineEachWithTheirNumbersWhole()
+    {
+        var quota = new QuotaUsage("sim-selfhosted", 5_999, 1, 6_000, 1_999_000, 1_000, 2_000_000, 16, 0);
+        var busy = new DeploymentStatus("sim-selfhosted", "gpt-4o-mini", "Simulated", quota, new BreakerStatus("open", "5 consecutive failures", null, "gate"), 5_210, 3, null);
+
+        var text = Render(Status(busy), width: 80);
+
+        var row = RowOf(text, "│ sim-selfhosted ");
+        row.ShouldContain("5,999/6,000");
+        row.ShouldContain("2.0M/2.0M");
+        row.ShouldContain("5,210/3");
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80);
+        RowOf(text, "breaker open").ShouldBe("sim-selfhosted (gpt-4o-mini) breaker open: 5 consecutive failures");
+    }
+
     private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
         new(id, "gpt-test", "Simulated", null, new BreakerStatus("closed", null, null, "ledger"), 0, 0, pause);
 
