@@ -147,23 +147,21 @@ public sealed class AttemptReservations
     }
 
     /// <summary>
-    /// Gives back the reservation of a claim that a resend of the same attempt replaced in the
-    /// ledger (<see cref="Ledger.SqliteLedger.MarkDispatchedAsync"/>). The ledger then names the
-    /// resend's reservation, which the attempt's outcome settles, so nothing would ever settle the
-    /// replaced one. A resend happens because the first send may not have gone out, so the
-    /// replaced reservation is given back as one never sent; the attempt stays counted once, under
-    /// the resend's reservation.
+    /// Closes the reservation of a claim that a resend of the same attempt replaced in the ledger
+    /// (<see cref="Ledger.SqliteLedger.MarkDispatchedAsync"/>). The ledger then names the resend's
+    /// reservation, which the resend's outcome settles, so nothing would ever settle the replaced
+    /// one. Its estimated cost and probe slot are given back; in the quota windows it stays counted,
+    /// as a call received now with the tokens it reserved, since the replaced send may have gone
+    /// out and be called by a worker (its late outcome then changes nothing).
     /// </summary>
     /// <remarks>
-    /// A reservation this process holds is released whole, as by <see cref="Release"/>. One made
-    /// by an earlier process, before a restart, holds its estimated cost here (the spend accounts
-    /// were restored from the ledger's jobs under way, which counted it) and, when the windows were
-    /// refilled with it as an attempt still under way, its place in them under its sequence; both
-    /// are given back. This process's breakers never counted it as a probe. The ledger lets one
-    /// resend replace a given claim, so this is asked once per replaced reservation.
+    /// One made by an earlier process, before a restart, holds its estimated cost here (the spend
+    /// accounts were restored from the ledger's jobs under way, which counted it), which is given
+    /// back; this process's breakers never counted it as a probe. The ledger lets one resend
+    /// replace a given claim, so this is asked once per replaced reservation.
     /// </remarks>
     /// <returns>
-    /// Whether this call gave anything back; false, changing nothing, for a reservation of this
+    /// Whether this call closed anything; false, changing nothing, for a reservation of this
     /// process already settled or released.
     /// </returns>
     public bool ReleaseReplaced(AttemptReservation replaced)
@@ -179,8 +177,14 @@ public sealed class AttemptReservations
         }
 
         var deployment = replaced.Deployment;
-        // Changes nothing when the windows do not hold the sequence.
-        _quotas.Release(deployment.Id, replaced.Sequence, replaced.ReservedTokens);
+        // The replaced send may well have gone out (the usual resend follows a broker restart or a
+        // crash after the send, before the acknowledgement), and then the provider counts its call
+        // whenever a worker makes it, while its outcome settles nothing here any more. So the
+        // windows keep it as a call received now, with every token it reserved (closing the
+        // start-up seed's hold on it, for one from before a restart): a window that gave its room
+        // to another job would let the provider count one call more than its limit. Had it never
+        // gone out, this costs one call's room for one window.
+        _quotas.Settle(deployment.Id, replaced.Sequence, replaced.ReservedTokens, replaced.ReservedTokens, default, null, null);
         if (held)
         {
             _breakers.Released(deployment.Id);

@@ -263,7 +263,7 @@ public sealed class AttemptReservationsTests
     }
 
     [Fact]
-    public void ReleaseReplaced_ReservationThisProcessHolds_GivesBackQuotaSpendAndProbeSlotOnce()
+    public void ReleaseReplaced_ReservationThisProcessHolds_KeepsItsCallInTheWindowAndGivesBackSpendAndProbeSlotOnce()
     {
         HalfOpen();
         var replaced = Reserve();
@@ -273,8 +273,11 @@ public sealed class AttemptReservationsTests
         _reservations.ReleaseReplaced(replaced).ShouldBeFalse();
         _reservations.Settle(replaced, Succeeded()).ShouldBeFalse("the resend's reservation is the one its outcome settles");
 
-        Quota.TokensAvailable.ShouldBe(300);
-        Quota.RequestsAvailable.ShouldBe(4);
+        // The replaced send may have gone out and be called: its request and tokens stay counted,
+        // so no other job takes the room a provider would count twice.
+        Quota.RequestsInWindow.ShouldBe(2);
+        Quota.TokensAvailable.ShouldBe(100);
+        Quota.RequestsAvailable.ShouldBe(3);
         Quota.InFlight.ShouldBe(1);
         Spend.ShouldBe((0m, 0.0002m));
         ProbeSlotFree().ShouldBeTrue("its probe slot came back");
@@ -295,7 +298,7 @@ public sealed class AttemptReservationsTests
         _reservations.ReleaseReplaced(AttemptReservation.For(Job(sequence), _deployment, sequence)).ShouldBeTrue();
 
         Spend.ShouldBe((0m, 0.0004m), "the restored estimate left the cap; this process's two stay");
-        Quota.TokensAvailable.ShouldBe(100, "this process's buckets never held it");
+        Quota.RequestsInWindow.ShouldBe(3, "it may be called yet: its call counts in the window beside this process's two");
         Quota.InFlight.ShouldBe(2);
         ProbeSlotFree().ShouldBeFalse("this process's breaker never counted it as a probe");
     }
