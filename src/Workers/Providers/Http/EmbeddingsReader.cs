@@ -23,14 +23,12 @@ internal sealed class EmbeddingsReader : ICompletionReader
         }
 
         var anomalies = new List<ProviderAnomaly>();
-        if (!body.TryGetProperty("usage", out var usage)
-            || usage.ValueKind != JsonValueKind.Object
-            || !JsonFields.TryGetCount(usage, "prompt_tokens", out var prompt, anomalies))
+        if (!JsonFields.TryGetUsage(body, "prompt_tokens", null, anomalies, out var usage))
         {
             return Malformed("it has no usage with prompt_tokens");
         }
 
-        return CompletionRead.Success(body.Clone(), new TokenUsage(prompt, 0), anomalies);
+        return CompletionRead.Success(body.Clone(), usage, anomalies);
     }
 
     private static CompletionRead Malformed(string why) =>

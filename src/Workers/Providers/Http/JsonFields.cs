@@ -1,11 +1,34 @@
 using System.Globalization;
 using System.Text.Json;
+using Dispatcher.Contracts;
 
 namespace Dispatcher.Workers.Providers.Http;
 
 /// <summary>Typed reads of the fields provider answers carry, shared by the completion readers.</summary>
 internal static class JsonFields
 {
+    /// <summary>
+    /// The answer's <c>usage</c> object with its two counts, named as the endpoint names them
+    /// (<c>prompt_tokens</c>/<c>completion_tokens</c>, <c>input_tokens</c>/<c>output_tokens</c>); with
+    /// no <paramref name="completionName"/> (embeddings produce nothing) the completion count is 0.
+    /// False when the object or a count is missing (see <see cref="TryGetCount"/>).
+    /// </summary>
+    public static bool TryGetUsage(JsonElement body, string promptName, string? completionName, List<ProviderAnomaly> anomalies, out TokenUsage usage)
+    {
+        usage = new TokenUsage(0, 0);
+        var completion = 0;
+        if (!body.TryGetProperty("usage", out var counts)
+            || counts.ValueKind != JsonValueKind.Object
+            || !TryGetCount(counts, promptName, out var prompt, anomalies)
+            || (completionName is not null && !TryGetCount(counts, completionName, out completion, anomalies)))
+        {
+            return false;
+        }
+
+        usage = new TokenUsage(prompt, completion);
+        return true;
+    }
+
     /// <summary>
     /// A token count: an integer field. A count no token count can be (negative, or beyond
     /// <see cref="int"/>'s range) does not make the answer unreadable: it is read as 0 or

@@ -41,15 +41,12 @@ internal sealed class ResponsesReader : ICompletionReader
         }
 
         var anomalies = new List<ProviderAnomaly>();
-        if (!body.TryGetProperty("usage", out var usage)
-            || usage.ValueKind != JsonValueKind.Object
-            || !JsonFields.TryGetCount(usage, "input_tokens", out var input, anomalies)
-            || !JsonFields.TryGetCount(usage, "output_tokens", out var produced, anomalies))
+        if (!JsonFields.TryGetUsage(body, "input_tokens", "output_tokens", anomalies, out var usage))
         {
             return Malformed("it has no usage with input_tokens and output_tokens");
         }
 
-        return CompletionRead.Success(body.Clone(), new TokenUsage(input, produced), anomalies);
+        return CompletionRead.Success(body.Clone(), usage, anomalies);
     }
 
     private static CompletionRead Malformed(string why) =>

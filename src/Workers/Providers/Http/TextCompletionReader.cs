@@ -36,15 +36,12 @@ internal sealed class TextCompletionReader : ICompletionReader
         }
 
         var anomalies = new List<ProviderAnomaly>();
-        if (!body.TryGetProperty("usage", out var usage)
-            || usage.ValueKind != JsonValueKind.Object
-            || !JsonFields.TryGetCount(usage, "prompt_tokens", out var prompt, anomalies)
-            || !JsonFields.TryGetCount(usage, "completion_tokens", out var completion, anomalies))
+        if (!JsonFields.TryGetUsage(body, "prompt_tokens", "completion_tokens", anomalies, out var usage))
         {
             return Malformed("it has no usage with prompt_tokens and completion_tokens");
         }
 
-        return CompletionRead.Success(body.Clone(), new TokenUsage(prompt, completion), anomalies);
+        return CompletionRead.Success(body.Clone(), usage, anomalies);
     }
 
     private static CompletionRead Malformed(string why) =>
