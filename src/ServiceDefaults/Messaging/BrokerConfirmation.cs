@@ -16,22 +16,43 @@ public static class BrokerConfirmation
 
     /// <summary>
     /// Sends through <paramref name="send"/> until the broker confirms, at most
-    /// <paramref name="attempts"/> times, each try bounded by <see cref="Timeout"/>, pausing
+    /// <paramref name="attempts"/> times, each try bounded by <paramref name="timeout"/> (by default
+    /// <see cref="Timeout"/>; the try's token is cancelled when it passes), pausing
     /// <paramref name="firstPause"/> after the first failure and twice as long after each next; the
-    /// last failure is thrown. For a sender with no consumer behind it to retry for it (the CLI):
-    /// a send that may arrive twice must be one its consumer recognises when it does.
+    /// last failure is thrown. A failure is tried again when <paramref name="retryOn"/> says so (by
+    /// default when <see cref="TransientFailure"/> does). For a sender with nothing behind it to try
+    /// again for it (the CLI, a pack of attempts): a send that may arrive twice must be one its
+    /// consumer recognises when it does.
     /// </summary>
-    public static async Task SendConfirmedAsync(Func<CancellationToken, Task> send, TimeProvider time, string what, int attempts, TimeSpan firstPause, CancellationToken ct)
+    public static async Task SendConfirmedAsync(
+        Func<CancellationToken, Task> send,
+        TimeProvider time,
+        string what,
+        int attempts,
+        TimeSpan firstPause,
+        CancellationToken ct,
+        TimeSpan? timeout = null,
+        Func<Exception, bool>? retryOn = null)
     {
         ArgumentNullException.ThrowIfNull(send);
+        var limit = timeout ?? Timeout;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await send(ct).ConfirmedWithin(time, what, ct).ConfigureAwait(false);
-                return;
+                using var bound = new CancellationTokenSource(limit, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, bound.Token);
+                try
+                {
+                    await send(linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+                    return;
+                }
+                catch (OperationCanceledException e) when (bound.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"the broker did not confirm {what} within {limit.TotalSeconds:0.###} s", e);
+                }
             }
-            catch (Exception e) when (attempt < attempts && !ct.IsCancellationRequested && TransientFailure.IsMatch(e))
+            catch (Exception e) when (attempt < attempts && !ct.IsCancellationRequested && (retryOn ?? (x => TransientFailure.IsMatch(x)))(e))
             {
                 await Task.Delay(firstPause * (1 << (attempt - 1)), time, ct).ConfigureAwait(false);
             }

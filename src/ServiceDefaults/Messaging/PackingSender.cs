@@ -115,36 +115,26 @@ public sealed class PackingSender<TItem, TPack>(
         }
     }
 
-    // Sends one pack, each try bounded by the send timeout, resending after a doubling delay;
-    // returns the last failure when every try failed.
+    // Sends one pack, each try bounded by the send timeout, resending after a doubling delay
+    // whatever failed; returns the last failure when every try failed.
     private async Task<Exception?> SendPackAsync(Uri address, TItem[] items)
     {
-        var delay = limits.RetryDelay;
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            Exception failure;
-            using var timeout = new CancellationTokenSource(limits.SendTimeout, time);
-            try
-            {
-                await send(address, pack(items), timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
-                return null;
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                failure = new TimeoutException($"the broker did not confirm a pack of {items.Length} sent to {address} within {limits.SendTimeout}");
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-
-            if (attempt >= limits.MaxAttempts)
-            {
-                return failure;
-            }
-
-            await Task.Delay(delay, time).ConfigureAwait(false);
-            delay += delay;
+            await BrokerConfirmation.SendConfirmedAsync(
+                t => send(address, pack(items), t),
+                time,
+                $"a pack of {items.Length} sent to {address}",
+                limits.MaxAttempts,
+                limits.RetryDelay,
+                CancellationToken.None,
+                limits.SendTimeout,
+                retryOn: _ => true).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
         }
     }
 
