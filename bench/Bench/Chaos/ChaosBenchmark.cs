@@ -56,7 +56,7 @@ internal sealed class ChaosBenchmark(PrivateRabbitNode node, RepoLayout repo, Ch
         using var env = await FaultEnvironment.CreateAsync(node, folder, "chaos", e => ChaosCatalog.Create(settings, e.CallLogPath, outageStartsAt, seed), ct);
         var batch = Path.Combine(folder, "batch.jsonl");
         await BatchFileWriter.WriteAsync(batch, settings.Jobs, ChaosCatalog.ModelGroup, ct);
-        var republisher = new ChunkRepublisher(env, BatchId, await File.ReadAllLinesAsync(batch, ct));
+        var republisher = new ChunkRepublisher(env.ConnectionFactory(), env.LedgerPath, BatchId, await File.ReadAllLinesAsync(batch, ct));
 
         await using var programs = new ProgramSet(env, repo);
         var dispatcher = programs.Start("dispatcher", "Dispatcher.Host");

@@ -1,11 +1,9 @@
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Dapper;
 using Dispatcher.Contracts;
+using Dispatcher.Testing;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
-using RabbitMQ.Client;
 
 namespace Integration.Tests.Faults;
 
@@ -92,8 +90,9 @@ public sealed class ChaosTests(RabbitNodeFixture rabbit)
 
             await BatchOutcome.WaitForEndedAsync(env.LedgerPath, Jobs * 75 / 100, TimeSpan.FromMinutes(2), Context);
             // The same lines again: the first chunk as the same messages, the second as new submissions of the same custom ids.
-            await RepublishAsync(env, batch, first: 1, sameJobIds: true);
-            await RepublishAsync(env, batch, first: 1_401, sameJobIds: false);
+            var republisher = new ChunkRepublisher(env.ConnectionFactory(), env.LedgerPath, BatchId, File.ReadAllLines(batch));
+            (await republisher.RepublishAsync(first: 1, count: 100, sameJobIds: true, default)).ShouldBe(100);
+            (await republisher.RepublishAsync(first: 1_401, count: 100, sameJobIds: false, default)).ShouldBe(100);
 
             var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(4));
 
@@ -136,33 +135,6 @@ public sealed class ChaosTests(RabbitNodeFixture rabbit)
                 await program.DisposeAsync();
             }
         }
-    }
-
-    // Publishes lines req-first… (a chunk of 100) of the batch file to the intake again as plain JSON,
-    // with the job ids the ledger recorded for them or with fresh ones.
-    private static async Task RepublishAsync(PipelineEnvironment env, string batchFile, int first, bool sameJobIds)
-    {
-        var lines = File.ReadLines(batchFile).Skip(first - 1).Take(100).Select(l => JsonNode.Parse(l)!).ToList();
-        Dictionary<string, string> recorded;
-        await using (var ledger = BatchOutcome.Open(env.LedgerPath))
-        {
-            recorded = (await ledger.QueryAsync<(string CustomId, string JobId)>(
-                    $"SELECT custom_id, job_id FROM jobs WHERE batch_id = '{BatchId}'"))
-                .ToDictionary(r => r.CustomId, r => r.JobId);
-        }
-
-        var jobs = new JsonArray([.. lines.Select(line => (JsonNode)new JsonObject
-        {
-            ["jobId"] = sameJobIds ? recorded[line["custom_id"]!.GetValue<string>()] : Guid.NewGuid().ToString(),
-            ["customId"] = line["custom_id"]!.GetValue<string>(),
-            ["modelGroup"] = FaultCatalog.Group,
-            ["batchId"] = BatchId,
-            ["body"] = line["body"]!.DeepClone(),
-        })]);
-        await using var connection = await env.ConnectionFactory().CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { Persistent = true, ContentType = "application/json", MessageId = Guid.NewGuid().ToString() };
-        await channel.BasicPublishAsync("", QueueNames.Intake, mandatory: true, properties, Encoding.UTF8.GetBytes(new JsonObject { ["jobs"] = jobs }.ToJsonString()));
     }
 
     private static string Tail(string output) => output.Length <= 4_000 ? output : output[^4_000..];

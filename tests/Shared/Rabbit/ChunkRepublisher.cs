@@ -1,28 +1,29 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using Dispatcher.Bench.Faults;
 using Dispatcher.Contracts;
+using Microsoft.Data.Sqlite;
 using RabbitMQ.Client;
 
-namespace Dispatcher.Bench.Chaos;
+namespace Dispatcher.Testing;
 
 /// <summary>
-/// Publishes a chunk of the batch file again, as a producer that is not sure its first publish
-/// went through would: a plain-JSON <c>{"jobs": […]}</c> message on the intake with the same
-/// batch id and custom ids, either with the job ids the ledger recorded for them (the same
-/// messages again) or with fresh ones (the same lines submitted anew). Only lines the ledger
-/// already holds are republished, so the chunk is one already submitted.
+/// Publishes a chunk of a batch file to the intake again, as plain JSON over AMQP, the way a
+/// producer that is not sure its first publish went through does: with the same batch id and
+/// custom ids, and either the job ids the ledger recorded for them (the same messages again) or
+/// fresh ones (the same lines submitted anew). Only lines the ledger already holds are
+/// republished, so the chunk is one already submitted. Shared by the chaos bench and its short
+/// version in the tests.
 /// </summary>
-internal sealed class ChunkRepublisher(FaultEnvironment env, string batchId, IReadOnlyList<string> lines)
+internal sealed class ChunkRepublisher(ConnectionFactory connections, string ledgerPath, string batchId, IReadOnlyList<string> lines)
 {
-    /// <summary>Republishes the lines of <c>request-(first)</c>… (up to <paramref name="count"/>); returns how many went out.</summary>
+    /// <summary>Republishes lines <paramref name="first"/>… (1-based, up to <paramref name="count"/>) of the file; returns how many went out.</summary>
     public async Task<int> RepublishAsync(int first, int count, bool sameJobIds, CancellationToken ct)
     {
-        var customIds = Enumerable.Range(first, Math.Min(count, lines.Count - first + 1)).Select(i => $"request-{i}").ToList();
+        var chunk = lines.Skip(first - 1).Take(count).Select(l => JsonNode.Parse(l)!).ToList();
+        var customIds = chunk.Select(l => l["custom_id"]!.GetValue<string>()).ToList();
         Dictionary<string, string> recorded;
-        await using (var ledger = LedgerProgress.Open(env.LedgerPath))
+        await using (var ledger = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly"))
         {
             recorded = (await ledger.QueryAsync<(string CustomId, string JobId)>(new CommandDefinition(
                     "SELECT custom_id, job_id FROM jobs WHERE batch_id = @batchId AND custom_id IN @customIds",
@@ -32,13 +33,18 @@ internal sealed class ChunkRepublisher(FaultEnvironment env, string batchId, IRe
         }
 
         var jobs = new JsonArray();
-        foreach (var customId in customIds.Where(recorded.ContainsKey))
+        foreach (var line in chunk)
         {
-            var line = JsonNode.Parse(lines[int.Parse(customId["request-".Length..], System.Globalization.CultureInfo.InvariantCulture) - 1])!;
+            var customId = line["custom_id"]!.GetValue<string>();
+            if (!recorded.TryGetValue(customId, out var jobId))
+            {
+                continue;
+            }
+
             var body = line["body"]!.DeepClone();
             jobs.Add(new JsonObject
             {
-                ["jobId"] = sameJobIds ? recorded[customId] : Guid.NewGuid().ToString(),
+                ["jobId"] = sameJobIds ? jobId : Guid.NewGuid().ToString(),
                 ["customId"] = customId,
                 ["modelGroup"] = body["model"]!.GetValue<string>(),
                 ["batchId"] = batchId,
@@ -52,7 +58,7 @@ internal sealed class ChunkRepublisher(FaultEnvironment env, string batchId, IRe
         }
 
         var message = Encoding.UTF8.GetBytes(new JsonObject { ["jobs"] = jobs }.ToJsonString());
-        await using var connection = await env.ConnectionFactory().CreateConnectionAsync("chaos republisher", ct);
+        await using var connection = await connections.CreateConnectionAsync("chunk republisher", ct);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
         var properties = new BasicProperties
