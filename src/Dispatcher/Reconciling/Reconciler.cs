@@ -58,7 +58,7 @@ internal sealed class Reconciler(
         var redriven = 0;
         foreach (var job in idle)
         {
-            var key = job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture);
+            var key = Key(job);
             if (_redriven.ContainsKey(key) || await RedriveAsync(job, settings, now, abandoned: false, ct) is not ({ } missing, { } reason))
             {
                 continue;
@@ -89,7 +89,7 @@ internal sealed class Reconciler(
         {
             if (await RedriveAsync(job, settings, now, abandoned: true, ct) is ({ } missing, _))
             {
-                _redriven[job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture)] = now;
+                _redriven[Key(job)] = now;
                 redriven++;
                 instrumentation.JobRedriven(job.ModelGroup, missing);
             }
@@ -118,9 +118,7 @@ internal sealed class Reconciler(
                 return redriven;
             }
 
-            await Task.WhenAll(parked.Select(job => retries.Send(
-                new RetryCompletion(Guid.Parse(job.JobId), (int)job.Attempts + 1, $"batch {batchId} resumed", [], [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks]),
-                ct)));
+            await Task.WhenAll(parked.Select(job => SendToRoutingAsync(retries, job.JobId, job.ModelGroup, (int)job.Attempts + 1, $"batch {batchId} resumed", ct)));
             redriven += parked.Count;
             after = parked[^1].JobId;
         }
@@ -187,10 +185,17 @@ internal sealed class Reconciler(
             (false, false) => $"attempt {job.Attempts} ended and no retry came for {wait.TotalSeconds:0.#} s",
         };
         var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
-        await retries.Send(new RetryCompletion(Guid.Parse(job.JobId), next, why, [], [job.ModelGroup, .. group.Fallbacks]), ct)
-            .ConfirmedWithin(time, $"the re-drive of job {job.JobId}", ct);
+        await SendToRoutingAsync(retries, job.JobId, job.ModelGroup, next, why, ct);
         return (job.State == JobState.Queued ? "dispatch" : "retry", why);
     }
+
+    // The job's next attempt, back to routing along its group and fallbacks, as a lost retry comes back.
+    private Task SendToRoutingAsync(ISendEndpoint retries, string jobId, string modelGroup, int attempt, string why, CancellationToken ct) =>
+        retries.Send(new RetryCompletion(Guid.Parse(jobId), attempt, why, [], [modelGroup, .. catalog.Value.Group(modelGroup).Fallbacks]), ct)
+            .ConfirmedWithin(time, $"the re-drive of job {jobId}", ct);
+
+    // A job's current attempt: each is re-driven at most once per lease.
+    private static string Key(UnfinishedJob job) => job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture);
 
     private static TimeSpan Lease(ReconcilerOptions settings, DeploymentOptions? deployment) =>
         settings.QueueAllowance + TimeSpan.FromSeconds(deployment?.TimeoutSeconds ?? 0) + settings.ReportGrace;
