@@ -43,6 +43,17 @@ public static class QueueNames
     public const string Fallbacks = "dispatcher-fallbacks";
 
     /// <summary>
+    /// The prefix of the dispatch lanes (<c>dispatcher-lane-0</c>, ...): priority queues where jobs
+    /// that would wait for capacity wait instead, each tenant's batch in a lane of its own while
+    /// there are lanes enough, so the dispatcher can take the next job from whichever tenant and
+    /// batch is furthest below its fair share without pulling the backlog into memory.
+    /// </summary>
+    public const string LanePrefix = "dispatcher-lane-";
+
+    /// <summary>The dispatch lane numbered <paramref name="lane"/>.</summary>
+    public static string Lane(int lane) => LanePrefix + lane.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
     /// The prefix of the retry delay queues (<c>dispatcher-delay-2s</c>, ...): each holds jobs for
     /// its delay (<c>x-message-ttl</c>), then dead-letters them to <see cref="Retries"/>.
     /// </summary>

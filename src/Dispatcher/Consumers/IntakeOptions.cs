@@ -18,4 +18,16 @@ public sealed class IntakeOptions
     /// <summary>Jobs fetched from the broker ahead of being routed.</summary>
     [Range(1, 65_535)]
     public int PrefetchCount { get; set; } = 64;
+
+    /// <summary>
+    /// Dispatch lanes: queues where jobs that would wait for capacity wait, in the broker. Each
+    /// tenant's batch gets a lane of its own while lanes are free (two share one after that), so
+    /// a small batch never queues behind a large one's backlog.
+    /// </summary>
+    [Range(1, 256)]
+    public int Lanes { get; set; } = 8;
+
+    /// <summary>Jobs each lane holds in the dispatcher at once, waiting their turn for capacity.</summary>
+    [Range(1, 10_000)]
+    public int LaneConcurrency { get; set; } = 8;
 }

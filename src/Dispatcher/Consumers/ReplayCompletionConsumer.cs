@@ -29,14 +29,14 @@ public sealed class ReplayCompletionConsumer(SqliteLedger ledger, JobDispatch di
         // Reopened (now or by an earlier delivery of this request) and not yet sent on.
         if (job is { State: JobState.Queued } && job.Attempts == job.AttemptBase)
         {
-            await dispatch.DispatchAsync(job, (int)job.Attempts + 1, new HashSet<string>(), null, resend: false, context, ct);
+            await dispatch.DispatchAsync(job, (int)job.Attempts + 1, new HashSet<string>(), null, resend: false, mayDefer: false, context, ct);
         }
         else if (job is { State: JobState.Dispatched } && job.Attempts == job.AttemptBase + 1
             && await dispatch.MayResendAsync(job, (int)job.Attempts, context, ct))
         {
             // Its first attempt was claimed by this request when it was handled before, which then
             // stopped or failed, and no worker has reported the attempt since: it goes out again.
-            await dispatch.DispatchAsync(job, (int)job.Attempts, new HashSet<string>(), null, resend: true, context, ct);
+            await dispatch.DispatchAsync(job, (int)job.Attempts, new HashSet<string>(), null, resend: true, mayDefer: false, context, ct);
         }
     }
 }

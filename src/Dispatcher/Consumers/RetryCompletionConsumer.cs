@@ -6,12 +6,12 @@ using MassTransit;
 namespace Dispatcher.Consumers;
 
 /// <summary>
-/// Routes a job's next attempt when it comes back from a retry delay queue or off the fallback
-/// queue. Only one delivery sends a given attempt: the ledger claims it; a redelivery of the
+/// Routes a job's next attempt when it comes back from a retry delay queue, off the fallback
+/// queue, or off its dispatch lane. Only one delivery sends a given attempt: the ledger claims it; a redelivery of the
 /// message whose consumer may have died between claiming and sending sends it again, and so does
 /// a retry of the message after its send failed.
 /// </summary>
-public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch, ResultPublisher results) : IConsumer<RetryCompletion>
+public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch, ResultPublisher results, DispatchLanes lanes) : IConsumer<RetryCompletion>
 {
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<RetryCompletion> context)
@@ -43,6 +43,10 @@ public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dis
             return;
         }
 
-        await dispatch.DispatchAsync(job, retry.Attempt, retry.Excluded.ToHashSet(StringComparer.Ordinal), retry.ModelGroups, resend, context, ct);
+        // A job off a dispatch lane waits for its turn here; one off the retry or fallback queue
+        // that would wait goes to its lane instead, behind nobody else's backlog.
+        var lane = DispatchLanes.LaneOf(context.ReceiveContext.InputAddress);
+        lanes.Touch(job.Tenant, job.BatchId, lane);
+        await dispatch.DispatchAsync(job, retry.Attempt, retry.Excluded.ToHashSet(StringComparer.Ordinal), retry.ModelGroups, resend, mayDefer: lane < 0, context, ct);
     }
 }

@@ -159,7 +159,7 @@ public sealed class SubmitCompletionConsumer(
             return;
         }
 
-        await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), groups: null, resend, context, ct, message.Body);
+        await dispatch.DispatchAsync(job, attempt: 1, excluded: new HashSet<string>(), groups: null, resend, mayDefer: true, context, ct, message.Body);
     }
 
     // Names the field and, for a job in a chunk, its place in the chunk (where ends in a space).

@@ -1,3 +1,4 @@
+using Dispatcher.Fairness;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
 
@@ -7,12 +8,13 @@ namespace Dispatcher.Dispatching;
 /// Where a job waits when no deployment can afford it. It sleeps until the earliest refill the
 /// router reported, or until a settle returns capacity sooner, then tries again: no busy loop.
 /// While a job of higher priority for the same model group waits for quota, lower-priority jobs
-/// wait behind it, so scarce capacity goes to higher priority first. A job waiting only for an
-/// open breaker holds nobody back: the capacity others would take is not what it waits for. The number of waiting jobs is
-/// bounded by the intake's concurrency; the rest of the backlog stays in the broker, visible
-/// as intake queue depth.
+/// wait behind it, so scarce capacity goes to higher priority first; within a priority, the job
+/// whose tenant (then batch) is furthest below its fair share goes first (<see cref="FairShares"/>).
+/// A job waiting only for an open breaker holds nobody back: the capacity others would take is
+/// not what it waits for. The number of waiting jobs is bounded by the dispatch lanes'
+/// concurrency; the rest of the backlog stays in the broker, visible as the lanes' depth.
 /// </summary>
-public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, TimeProvider time)
+public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, FairShares fair, TimeProvider time)
 {
     // Longest a waiting job sleeps before it looks again, whatever it is waiting for.
     private static readonly TimeSpan MaxNap = TimeSpan.FromSeconds(1);
@@ -21,7 +23,12 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
     // Jobs waiting for quota, by group and priority: they hold back lower priorities.
     private readonly Dictionary<string, SortedDictionary<int, int>> _waiting = new(StringComparer.Ordinal);
     private int _waitingForBreakers;
+    // Jobs registered as waiting, for quota or for a breaker.
+    private int _registered;
     private TaskCompletionSource _turn = NewSignal();
+
+    /// <summary>Each tenant's and batch's share of the capacity jobs wait for here.</summary>
+    public FairShares Shares => fair;
 
     /// <summary>How many jobs are waiting for capacity now.</summary>
     public int Waiting
@@ -36,15 +43,27 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
     }
 
     /// <summary>
-    /// Routes the job as soon as a deployment can afford it. Returns a refusal at once when
-    /// waiting cannot help; throws <see cref="OperationCanceledException"/> when
-    /// <paramref name="ct"/> ends the wait (shutdown, or the job's deadline). With
-    /// <paramref name="waitForBreakers"/>, a group whose deployments are only held back by open
-    /// breakers is waited for too; without it, that refusal comes back at once, so the caller
-    /// can try a fallback group first.
+    /// Routes the job as soon as a deployment can afford it, taking its turn among the jobs
+    /// waiting for its group. Returns a refusal at once when waiting cannot help; throws
+    /// <see cref="OperationCanceledException"/> when <paramref name="ct"/> ends the wait
+    /// (shutdown, or the job's deadline).
     /// </summary>
-    public async Task<RoutingDecision> RouteAsync(RoutingRequest request, int priority, bool waitForBreakers, CancellationToken ct)
+    /// <param name="request">The job.</param>
+    /// <param name="place">The job's priority, tenant and batch: whose turn it is comes from them.</param>
+    /// <param name="waitForBreakers">
+    /// Whether a group whose deployments are only held back by open breakers is waited for too;
+    /// without it, that refusal comes back at once, so the caller can try a fallback group first.
+    /// </param>
+    /// <param name="defer">
+    /// Returns null instead of waiting, when the job would wait: the caller puts it in its
+    /// dispatch lane, where the backlog waits in the broker, not here.
+    /// </param>
+    /// <param name="ct">Ends the wait.</param>
+    public async Task<RoutingDecision?> RouteAsync(RoutingRequest request, FairKey place, bool waitForBreakers, bool defer, CancellationToken ct)
     {
+        var priority = place.Priority;
+        var ticket = fair.Join(request.ModelGroup, place);
+        var sharing = true; // whether the job holds its place among those sharing the group's capacity
         bool? forQuota = null; // what this job is registered as waiting for; null while not registered
         try
         {
@@ -55,17 +74,44 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
                 var changed = quotas.Changed;
                 var nap = MaxNap;
                 var quotaWait = true;
-                if (!HigherPriorityWaits(request.ModelGroup, priority))
+                if (!HigherPriorityWaits(request.ModelGroup, priority) && fair.IsTurnOf(ticket))
                 {
                     var decision = router.Route(request);
+                    if (decision.Deployment is not null)
+                    {
+                        fair.Charge(ticket, request.EstimatedTotalTokens);
+                        return decision;
+                    }
+
                     var retryIn = decision.RetryIn ?? (waitForBreakers ? decision.BreakerRetryIn : null);
-                    if (decision.Deployment is not null || retryIn is null)
+                    if (retryIn is null)
                     {
                         return decision;
                     }
 
                     quotaWait = decision.RetryIn is not null;
                     nap = retryIn.Value < MaxNap ? retryIn.Value : MaxNap;
+                }
+
+                if (defer)
+                {
+                    return null;
+                }
+
+                // A job waiting only for an open breaker holds nobody back: the capacity others
+                // would take is not what it waits for.
+                if (sharing != quotaWait)
+                {
+                    if (sharing)
+                    {
+                        fair.Leave(ticket);
+                    }
+                    else
+                    {
+                        ticket = fair.Join(request.ModelGroup, place);
+                    }
+
+                    sharing = quotaWait;
                 }
 
                 if (forQuota != quotaWait)
@@ -87,13 +133,28 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
         }
         finally
         {
+            if (sharing)
+            {
+                fair.Leave(ticket);
+            }
+
             if (forQuota is { } was)
             {
                 Register(request.ModelGroup, priority, was, -1);
+            }
+
+            // Whoever waited behind this job (a lower priority, a flow that was not furthest below
+            // its share) looks again.
+            if (Volatile.Read(ref _registered) > 0)
+            {
                 Interlocked.Exchange(ref _turn, NewSignal()).TrySetResult();
             }
         }
     }
+
+    /// <summary>Routes the job as soon as a deployment can afford it, as a job of no batch at <paramref name="priority"/>.</summary>
+    public async Task<RoutingDecision> RouteAsync(RoutingRequest request, int priority, bool waitForBreakers, CancellationToken ct) =>
+        (await RouteAsync(request, FairKey.Of(priority, request.Tenant, null), waitForBreakers, defer: false, ct)).GetValueOrDefault();
 
     private bool HigherPriorityWaits(string group, int priority)
     {
@@ -105,6 +166,7 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Time
 
     private void Register(string group, int priority, bool forQuota, int delta)
     {
+        Interlocked.Add(ref _registered, delta);
         lock (_lock)
         {
             if (!forQuota)

@@ -2,11 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
+using Dispatcher.Fairness;
 using Dispatcher.Ledger;
 using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
 using Dispatcher.Reservations;
 using Dispatcher.Reconciling;
+using Dispatcher.Retries;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
@@ -32,7 +34,8 @@ public sealed class JobDispatch(
     DispatcherInstrumentation instrumentation,
     PackingSender<CompletionWork, CompletionWorkPack> workSender,
     IOptions<ReconcilerOptions> reconciler,
-    BatchControls controls)
+    BatchControls controls,
+    DispatchLanes lanes)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -42,7 +45,9 @@ public sealed class JobDispatch(
     /// claim that replaces the one <paramref name="job"/> shows, whose reservation is given back,
     /// unless an earlier try of this very delivery sent it (<see cref="SentAttempts"/>).
     /// <paramref name="body"/> is the job's request body when the caller holds it already (the
-    /// intake); otherwise it is read from the job's stored text.
+    /// intake); otherwise it is read from the job's stored text. With <paramref name="mayDefer"/>,
+    /// a job that would wait for capacity goes to its dispatch lane instead (<see cref="DispatchLanes"/>),
+    /// to wait there, in the broker, for its turn; a delivery off a lane waits here.
     /// </summary>
     public async Task DispatchAsync(
         JobRow job,
@@ -50,6 +55,7 @@ public sealed class JobDispatch(
         IReadOnlySet<string> excluded,
         IReadOnlyList<string>? groups,
         bool resend,
+        bool mayDefer,
         ConsumeContext context,
         CancellationToken ct,
         JsonElement? body = null)
@@ -82,7 +88,7 @@ public sealed class JobDispatch(
                 }
             }
 
-            if (!await TryDispatchAsync(job, attempt, excluded, groups, resend, sent, context, ct, body))
+            if (!await TryDispatchAsync(job, attempt, excluded, groups, resend, mayDefer && !resend, sent, context, ct, body))
             {
                 return;
             }
@@ -101,6 +107,7 @@ public sealed class JobDispatch(
         IReadOnlySet<string> excluded,
         IReadOnlyList<string>? groups,
         bool resend,
+        bool mayDefer,
         SentAttempts sent,
         ConsumeContext context,
         CancellationToken ct,
@@ -124,7 +131,7 @@ public sealed class JobDispatch(
         var deadline = batchBound ? expires : own;
         var chain = groups ?? [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks];
 
-        RoutingDecision decision;
+        RoutingDecision? routed;
         var held = resend ? CancellationToken.None : controls.HoldToken(job.BatchId);
         using (var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(ct, held))
         {
@@ -135,7 +142,7 @@ public sealed class JobDispatch(
 
             try
             {
-                decision = await RouteAlongAsync(request, chain, (int)job.Priority, waitLimit.Token);
+                routed = await RouteAlongAsync(request, chain, FairKey.Of((int)job.Priority, job.Tenant, job.BatchId), mayDefer, waitLimit.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -147,6 +154,12 @@ public sealed class JobDispatch(
                 await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for quota", null, attempt - 1, context, ct);
                 return false;
             }
+        }
+
+        if (routed is not { } decision)
+        {
+            await DeferAsync(job, attempt, excluded, chain, context, ct);
+            return false;
         }
 
         DispatcherInstrumentation.Decided(activity, decision);
@@ -263,21 +276,38 @@ public sealed class JobDispatch(
         && job.Attempts == attempt
         && !(await ledger.GetAttemptsAsync(job.JobId, ct)).Any(a => a.Attempt == attempt);
 
+    // Sends the attempt to the job's dispatch lane, where it waits in the broker for its turn, and
+    // notes it in the ledger so the reconciler leaves it there. Sent first: a crash in between
+    // leaves a job the reconciler re-drives (and the lane's delivery finds claimed), never one
+    // noted in a lane with nothing on its way there.
+    private async Task DeferAsync(JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, ConsumeContext context, CancellationToken ct)
+    {
+        var lane = await context.GetSendEndpoint(lanes.AddressOf(job.Tenant, job.BatchId));
+        await lane.Send(
+                new RetryCompletion(Guid.Parse(job.JobId), attempt, "waiting for capacity", [.. excluded], chain),
+                c => IntakePriority.Apply(c, (int)job.Priority),
+                ct)
+            .ConfirmedWithin(time, $"job {job.JobId} to its dispatch lane", ct);
+        await ledger.MarkLanedAsync(job.JobId, attempt - 1, ct);
+        instrumentation.JobDeferred(job.ModelGroup);
+    }
+
     /// <summary>
     /// Each group of the chain in turn, waiting in one only while it is short of quota; when
     /// every group is refused and some were held back only by open breakers, the job waits for
-    /// the first of those to let probes through.
+    /// the first of those to let probes through. With <paramref name="defer"/>, returns null
+    /// instead of waiting.
     /// </summary>
-    private async Task<RoutingDecision> RouteAlongAsync(RoutingRequest request, IReadOnlyList<string> chain, int priority, CancellationToken ct)
+    private async Task<RoutingDecision?> RouteAlongAsync(RoutingRequest request, IReadOnlyList<string> chain, FairKey place, bool defer, CancellationToken ct)
     {
         RoutingDecision? first = null;
         string? broken = null;
         foreach (var group in chain)
         {
-            var decision = await gate.RouteAsync(request with { ModelGroup = group }, priority, waitForBreakers: false, ct);
-            if (decision.Deployment is not null)
+            var routed = await gate.RouteAsync(request with { ModelGroup = group }, place, waitForBreakers: false, defer, ct);
+            if (routed is not { } decision || decision.Deployment is not null)
             {
-                return decision;
+                return routed;
             }
 
             first ??= decision;
@@ -286,7 +316,7 @@ public sealed class JobDispatch(
 
         return broken is null
             ? first ?? RoutingDecision.Refused("none", "no model group to route to")
-            : await gate.RouteAsync(request with { ModelGroup = broken }, priority, waitForBreakers: true, ct);
+            : await gate.RouteAsync(request with { ModelGroup = broken }, place, waitForBreakers: true, defer, ct);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

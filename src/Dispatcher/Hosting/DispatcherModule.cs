@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Hosting;
 
-/// <summary>The dispatcher's part of the bus: intake, batch announcements and commands, attempt outcomes, retries, fallbacks and replays.</summary>
+/// <summary>The dispatcher's part of the bus: intake, batch announcements and commands, attempt outcomes, retries, fallbacks, dispatch lanes and replays.</summary>
 public sealed class DispatcherModule : IBusModule
 {
     /// <inheritdoc />
@@ -46,6 +46,25 @@ public sealed class DispatcherModule : IBusModule
             {
                 e.PrefetchCount = intake.PrefetchCount;
                 e.ConcurrentMessageLimit = intake.ConcurrentMessageLimit;
+                e.ConfigureConsumer<RetryCompletionConsumer>(context);
+                DispatcherEndpoint.Configure(e, context);
+            });
+        }
+
+        // The dispatch lanes: jobs that would wait for capacity wait here, in the broker, each
+        // lane's few at a time in the dispatcher taking their turn (FairShares). Priority queues,
+        // like the intake, so a lane hands over its backlog highest priority first.
+        for (var lane = 0; lane < intake.Lanes; lane++)
+        {
+            bus.ReceiveEndpoint(QueueNames.Lane(lane), e =>
+            {
+                e.PrefetchCount = intake.LaneConcurrency;
+                e.ConcurrentMessageLimit = intake.LaneConcurrency;
+                if (e is IRabbitMqReceiveEndpointConfigurator rabbit)
+                {
+                    rabbit.EnablePriority(IntakePriority.MaxLevel);
+                }
+
                 e.ConfigureConsumer<RetryCompletionConsumer>(context);
                 DispatcherEndpoint.Configure(e, context);
             });

@@ -3,6 +3,7 @@ using Dispatcher.Catalog;
 using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
+using Dispatcher.Fairness;
 using Dispatcher.Ledger;
 using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
@@ -61,6 +62,8 @@ public static class DispatcherServices
                 ? ActivatorUtilities.CreateInstance<RabbitMqRetryScheduler>(sp)
                 : ActivatorUtilities.CreateInstance<InMemoryRetryScheduler>(sp));
         services.TryAddSingleton<DeploymentRouter>();
+        services.TryAddSingleton<FairShares>();
+        services.TryAddSingleton<DispatchLanes>();
         services.TryAddSingleton<DispatchGate>();
         services.AddOptions<StandbyOptions>().BindConfiguration(StandbyOptions.Section);
         services.TryAddSingleton<QuotaPersistence>();

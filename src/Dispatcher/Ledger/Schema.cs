@@ -112,6 +112,10 @@ internal static class Schema
         // The endpoint a job's body is for (its Batch line's url); NULL, in rows written before
         // jobs named one, is chat completions, all there was then.
         ("jobs", "url", "TEXT", null),
+        // When a job that would have waited for capacity was sent to its dispatch lane, to wait
+        // there in the broker; NULL once an attempt of it is sent (or it ends). The reconciler
+        // leaves such a job to its lane.
+        ("jobs", "laned_at", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -60,7 +60,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     private static readonly Statement MarkDispatched = new(
         """
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
-          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL
+          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL, laned_at = NULL
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
           AND ((@replacing IS NULL AND attempts < @attempt
                 -- No new attempt of a paused, cancelled or expired batch starts, whatever a
@@ -335,6 +335,19 @@ public sealed class SqliteLedger : IAsyncDisposable
                 "UPDATE jobs SET state = 'queued', parked_at = @now, updated_at = @now WHERE job_id = @jobId AND " + NotUnderWay
                     + " AND EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = jobs.batch_id AND b.control = @paused)",
                 new { jobId, paused = BatchControl.Paused, now = Now() },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>
+    /// Notes that the next attempt of <paramref name="jobId"/> waits in its dispatch lane: the
+    /// reconciler leaves it there. Changes nothing once an attempt after
+    /// <paramref name="attempts"/> was claimed, or the job ended, meanwhile.
+    /// </summary>
+    public Task<bool> MarkLanedAsync(string jobId, int attempts, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE jobs SET laned_at = @now WHERE job_id = @jobId AND attempts = @attempts AND " + NotUnderWay,
+                new { jobId, attempts, now = Now() },
                 cancellationToken: t)) == 1,
             ct);
 
@@ -783,8 +796,10 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// <summary>
     /// Jobs that have not ended and have not changed since <paramref name="unchangedSince"/>:
     /// queued ones, and dispatched ones with whether their current attempt has a recorded outcome.
+    /// A job sent to its dispatch lane at <paramref name="lanesKeptSince"/> or later is left out:
+    /// the lane still holds it.
     /// </summary>
-    public async Task<IReadOnlyList<UnfinishedJob>> ListIdleUnfinishedJobsAsync(DateTimeOffset unchangedSince, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<UnfinishedJob>> ListIdleUnfinishedJobsAsync(DateTimeOffset unchangedSince, DateTimeOffset lanesKeptSince, int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
         var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
@@ -792,10 +807,17 @@ public sealed class SqliteLedger : IAsyncDisposable
              WHERE j.state IN ('queued', 'dispatched') AND j.updated_at < @since
               -- A paused batch's jobs wait on purpose; resuming it sends them on.
               AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = j.batch_id AND b.control = 'paused')
+              -- So does a job in its dispatch lane, while the lane keeps what was sent to it.
+              AND (j.laned_at IS NULL OR j.laned_at < @lanesKeptSince)
             ORDER BY j.updated_at
             LIMIT @limit
             """,
-            new { since = unchangedSince.ToString("O", System.Globalization.CultureInfo.InvariantCulture), limit },
+            new
+            {
+                since = unchangedSince.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                limit,
+                lanesKeptSince = lanesKeptSince.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            },
             cancellationToken: ct));
         return rows.AsList();
     }
@@ -845,7 +867,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string EndUnstartedSql = """
         UPDATE jobs SET state = 'failed', error_kind = @kind, error_message = @reason, status_code = NULL,
-          updated_at = @now, completed_at = @now, parked_at = NULL
+          updated_at = @now, completed_at = @now, parked_at = NULL, laned_at = NULL
         """;
 
     private const string UnfinishedJobSql = """

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
+using Dispatcher.Fairness;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
 using Dispatcher.Routing;
@@ -44,6 +45,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     private readonly Counter<double> _cost;
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _usageClamped;
+    private readonly Counter<long> _deferred;
 
     /// <summary>Creates the instruments; the gauges read the quota book, the gate, the spend book and, when registered, the breaker and queue-depth monitors.</summary>
     public DispatcherInstrumentation(
@@ -81,7 +83,11 @@ public sealed class DispatcherInstrumentation : IDisposable
         Meter.CreateObservableGauge("dispatcher.breaker.state", ObserveBreakers, "1", "The dispatcher's breaker per deployment: 0 closed, 1 half-open, 2 open.");
         Meter.CreateObservableGauge("dispatcher.budget.spent", ObserveBudgets, "USD", "Spend in the current period against each configured cap.");
         Meter.CreateObservableGauge("dispatcher.queue.depth", ObserveQueues, "{message}", "Messages in each of the system's queues, ready or delivered and unacknowledged.");
+        _deferred = Meter.CreateCounter<long>("dispatcher.jobs.deferred", "{attempt}", "Attempts that would have waited for capacity, sent to their dispatch lane to wait there.");
         Meter.CreateObservableGauge("dispatcher.jobs.waiting", () => _gate.Waiting, "{job}", "Jobs held in the dispatcher waiting for quota.");
+        Meter.CreateObservableGauge("dispatcher.tenant.waiting", () => ObserveTenants(t => t.Waiting), "{job}", "A tenant's jobs waiting for capacity in the dispatcher.");
+        Meter.CreateObservableGauge("dispatcher.tenant.share", () => ObserveTenants(t => t.Share), "1", "A tenant's share of the tokens reserved in the last minute (0..1).");
+        Meter.CreateObservableGauge("dispatcher.tenant.wait", () => ObserveTenants(t => t.MeanWaitSeconds), "s", "How long a tenant's attempts sent in the last minute waited for capacity, on average.");
     }
 
     /// <summary>The dispatcher's activity source: one trace per job, from intake through routing to its result.</summary>
@@ -161,6 +167,9 @@ public sealed class DispatcherInstrumentation : IDisposable
 
     /// <summary>A job was accepted at intake.</summary>
     public void JobSubmitted(string modelGroup) => _submitted.Add(1, new KeyValuePair<string, object?>("model_group", modelGroup));
+
+    /// <summary>An attempt that would have waited for capacity was sent to its dispatch lane.</summary>
+    public void JobDeferred(string modelGroup) => _deferred.Add(1, new KeyValuePair<string, object?>("model_group", modelGroup));
 
     /// <summary>An attempt was sent to <paramref name="deploymentId"/>.</summary>
     public void JobRouted(string deploymentId, string modelGroup, string strategy) =>
@@ -280,4 +289,8 @@ public sealed class DispatcherInstrumentation : IDisposable
             yield return new Measurement<long>(sample.Unacked, new("queue", sample.Queue), new("state", "unacked"));
         }
     }
+
+    private IEnumerable<Measurement<T>> ObserveTenants<T>(Func<TenantShare, T> value)
+        where T : struct =>
+        _gate.Shares.Tenants().Select(t => new Measurement<T>(value(t), new KeyValuePair<string, object?>("tenant", t.Tenant)));
 }

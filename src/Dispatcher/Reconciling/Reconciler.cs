@@ -41,19 +41,24 @@ internal sealed class Reconciler(
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation,
     TimeProvider time,
-    ILogger<Reconciler> logger) : BackgroundService
+    ILogger<Reconciler> logger,
+    IOptions<TransportOptions> transport) : BackgroundService
 {
     // Most jobs looked at in one pass; the rest wait for the next.
     private const int PassLimit = 5_000;
 
     private readonly Dictionary<string, DateTimeOffset> _redriven = new(StringComparer.Ordinal);
 
+    // A job waiting in its dispatch lane is the lane's to send on: RabbitMQ keeps the lanes across
+    // restarts; an in-memory lane holds only what this process sent to it.
+    private readonly DateTimeOffset _lanesKeptSince = transport.Value.Kind == TransportKind.RabbitMq ? DateTimeOffset.MinValue : time.GetUtcNow();
+
     /// <summary>Runs one pass: finds the jobs nothing works on and re-drives them. Returns how many.</summary>
     public async Task<int> ReconcileAsync(CancellationToken ct)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var idle = await ledger.ListIdleUnfinishedJobsAsync(now - settings.QueueAllowance - settings.ReportGrace, PassLimit, ct);
+        var idle = await ledger.ListIdleUnfinishedJobsAsync(now - settings.QueueAllowance - settings.ReportGrace, _lanesKeptSince, PassLimit, ct);
         Forget(now - Lease(settings, null));
         var redriven = 0;
         foreach (var job in idle)

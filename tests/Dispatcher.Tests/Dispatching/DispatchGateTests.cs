@@ -1,6 +1,7 @@
 using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
+using Dispatcher.Fairness;
 using Dispatcher.Quotas;
 using Dispatcher.Reservations;
 using Dispatcher.Routing;
@@ -27,7 +28,7 @@ public sealed class DispatchGateTests
         var spend = new SpendBook(catalog, _time);
         var breakers = new DeploymentBreakers(catalog, _time);
         var router = new DeploymentRouter(catalog, [], _quotas, new LatencyTracker(_time), spend, breakers, new AttemptReservations(_quotas, spend, breakers));
-        _gate = new DispatchGate(router, _quotas, _time);
+        _gate = new DispatchGate(router, _quotas, new FairShares(catalog, _time), _time);
     }
 
     private static RoutingRequest Request(string group = "g") => new(Guid.NewGuid(), group, 1, 1, null, null, new HashSet<string>());
@@ -128,6 +129,7 @@ public sealed class DispatchGateTests
         var gate = new DispatchGate(
             new DeploymentRouter(catalog, [new ExcludedFilter()], quotas, new LatencyTracker(_time), spend, breakers, new AttemptReservations(quotas, spend, breakers)),
             quotas,
+            new FairShares(catalog, _time),
             _time);
         for (var i = 0; i < 5; i++)
         {
@@ -142,5 +144,124 @@ public sealed class DispatchGateTests
 
         low.Deployment!.Id.ShouldBe("b");
         high.IsCompleted.ShouldBeFalse();
+    }
+
+    // One deployment admitting one request per window: each refill lets exactly one waiter through.
+    private (DispatchGate Gate, QuotaBook Quotas) OneAtATime(params TenantOptions[] tenants)
+    {
+        var catalog = Options.Create(new CatalogOptions
+        {
+            Deployments = [new DeploymentOptions { Id = "d", ModelGroup = "g", Rpm = 1, Tpm = 1_000_000, BurstFraction = 1 }],
+            Tenants = [.. tenants],
+            QuotaWindow = TimeSpan.FromSeconds(60),
+            QuotaWindowPadding = 0,
+        });
+        var quotas = new QuotaBook(catalog, _time);
+        var spend = new SpendBook(catalog, _time);
+        var breakers = new DeploymentBreakers(catalog, _time);
+        var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(_time), spend, breakers, new AttemptReservations(quotas, spend, breakers));
+        return (new DispatchGate(router, quotas, new FairShares(catalog, _time), _time), quotas);
+    }
+
+    private static RoutingRequest Tenant(string tenant) => new(Guid.NewGuid(), "g", 10, 10, tenant, null, new HashSet<string>());
+
+    // Lets the next waiter through: the window refills and the last call settles.
+    private void Refill(QuotaBook quotas, RoutingDecision last)
+    {
+        _time.Advance(TimeSpan.FromSeconds(61));
+        quotas.Settle("d", last.ReservationSequence, 20, 20, new CallTiming(TimeSpan.FromSeconds(61), null), null, null);
+    }
+
+    [Fact]
+    public async Task RouteAsync_TenantBehindALargeBacklog_GetsTheNextTurn()
+    {
+        var (gate, quotas) = OneAtATime();
+        var first = await gate.RouteAsync(Tenant("a"), FairKey.Of(0, "a", "big"), waitForBreakers: false, defer: false, CancellationToken.None);
+        var bigWaiting = Enumerable.Range(0, 3)
+            .Select(_ => gate.RouteAsync(Tenant("a"), FairKey.Of(0, "a", "big"), waitForBreakers: false, defer: false, CancellationToken.None))
+            .ToList();
+        await WaitUntilAsync(() => gate.Waiting == 3);
+        var small = gate.RouteAsync(Tenant("b"), FairKey.Of(0, "b", "small"), waitForBreakers: false, defer: false, CancellationToken.None);
+        await WaitUntilAsync(() => gate.Waiting == 4);
+
+        Refill(quotas, first!.Value);
+        var next = await (await Task.WhenAny(bigWaiting.Append(small))).WaitAsync(TimeSpan.FromSeconds(10));
+
+        small.IsCompletedSuccessfully.ShouldBeTrue("tenant a has had its share; b has had none");
+        next!.Value.Deployment!.Id.ShouldBe("d");
+        bigWaiting.ShouldAllBe(t => !t.IsCompleted);
+    }
+
+    [Fact]
+    public async Task RouteAsync_TwoBatchesOfOneTenant_ShareTurnsEqually()
+    {
+        var (gate, quotas) = OneAtATime();
+        var order = new List<string>();
+        var last = await gate.RouteAsync(Tenant("a"), FairKey.Of(0, "a", "x"), waitForBreakers: false, defer: false, CancellationToken.None);
+        order.Add("x");
+        var waiting = new List<(string Batch, Task<RoutingDecision?> Task)>();
+        foreach (var batch in new[] { "x", "x", "x", "x", "y", "y", "y", "y" })
+        {
+            waiting.Add((batch, gate.RouteAsync(Tenant("a"), FairKey.Of(0, "a", batch), waitForBreakers: false, defer: false, CancellationToken.None)));
+        }
+
+        await WaitUntilAsync(() => gate.Waiting == 8);
+        for (var turn = 0; turn < 5; turn++)
+        {
+            Refill(quotas, last!.Value);
+            var done = await Task.WhenAny(waiting.Select(w => w.Task)).WaitAsync(TimeSpan.FromSeconds(10));
+            var (batch, task) = waiting.Single(w => w.Task == done);
+            waiting.Remove((batch, task));
+            order.Add(batch);
+            last = await task;
+            await WaitUntilAsync(() => gate.Waiting == waiting.Count);
+        }
+
+        // x had the first turn; y, behind x's backlog, takes the next, then they take turns
+        // (which of two level batches goes first is a race).
+        order[1].ShouldBe("y");
+        order.Count(b => b == "x").ShouldBe(3, string.Join(",", order));
+        order.Count(b => b == "y").ShouldBe(3, string.Join(",", order));
+    }
+
+    [Fact]
+    public async Task RouteAsync_WeightedTenants_HeavierTenantGetsTurnsInProportion()
+    {
+        var (gate, quotas) = OneAtATime(new TenantOptions { Name = "heavy", Weight = 2 });
+        var order = new List<string>();
+        var last = await gate.RouteAsync(Tenant("light"), FairKey.Of(0, "light", null), waitForBreakers: false, defer: false, CancellationToken.None);
+        var waiting = new List<(string Tenant, Task<RoutingDecision?> Task)>();
+        foreach (var tenant in Enumerable.Repeat("heavy", 5).Concat(Enumerable.Repeat("light", 5)))
+        {
+            waiting.Add((tenant, gate.RouteAsync(Tenant(tenant), FairKey.Of(0, tenant, null), waitForBreakers: false, defer: false, CancellationToken.None)));
+        }
+
+        await WaitUntilAsync(() => gate.Waiting == 10);
+        for (var turn = 0; turn < 5; turn++)
+        {
+            Refill(quotas, last!.Value);
+            var done = await Task.WhenAny(waiting.Select(w => w.Task)).WaitAsync(TimeSpan.FromSeconds(10));
+            var entry = waiting.Single(w => w.Task == done);
+            waiting.Remove(entry);
+            order.Add(entry.Tenant);
+            last = await entry.Task;
+            await WaitUntilAsync(() => gate.Waiting == waiting.Count);
+        }
+
+        // With the turn light had first, six turns: weight 2 against 1 gets two in three.
+        order.Count(t => t == "heavy").ShouldBe(4, string.Join(",", order));
+    }
+
+    [Fact]
+    public async Task RouteAsync_DeferWhenItWouldWait_ReturnsNullWithoutWaiting()
+    {
+        var (gate, _) = OneAtATime();
+        (await gate.RouteAsync(Tenant("a"), FairKey.Of(0, "a", null), waitForBreakers: false, defer: true, CancellationToken.None))!.Value.Deployment.ShouldNotBeNull();
+
+        var deferred = await gate.RouteAsync(Tenant("a"), FairKey.Of(0, "a", null), waitForBreakers: false, defer: true, CancellationToken.None);
+
+        deferred.ShouldBeNull();
+        gate.Waiting.ShouldBe(0);
+        gate.Shares.Tenants().Single().Waiting.ShouldBe(0);
     }
 }

@@ -1,6 +1,7 @@
 using Dispatcher.Breakers;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
+using Dispatcher.Fairness;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
@@ -34,7 +35,7 @@ public sealed class ResultPublisherTests : IAsyncLifetime
         var spend = new SpendBook(catalog, _time);
         var breakers = new DeploymentBreakers(catalog, _time);
         var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(_time), spend, breakers, new AttemptReservations(quotas, spend, breakers));
-        _instrumentation = new DispatcherInstrumentation(catalog, quotas, new DispatchGate(router, quotas, _time), spend, new ServiceCollection().BuildServiceProvider());
+        _instrumentation = new DispatcherInstrumentation(catalog, quotas, new DispatchGate(router, quotas, new FairShares(catalog, _time), _time), spend, new ServiceCollection().BuildServiceProvider());
     }
 
     public async Task DisposeAsync()

@@ -2,6 +2,7 @@ using Dispatcher.Breakers;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
+using Dispatcher.Fairness;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Reservations;
@@ -25,7 +26,7 @@ public sealed class DispatcherInstrumentationTests
         spend = new SpendBook(catalog, time);
         var breakers = new DeploymentBreakers(catalog, time);
         var router = new DeploymentRouter(catalog, [], quotas, new LatencyTracker(time), spend, breakers, new AttemptReservations(quotas, spend, breakers));
-        return new DispatcherInstrumentation(catalog, quotas, new DispatchGate(router, quotas, time), spend, seams);
+        return new DispatcherInstrumentation(catalog, quotas, new DispatchGate(router, quotas, new FairShares(catalog, time), time), spend, seams);
     }
 
     [Fact]
