@@ -12,6 +12,10 @@ namespace Dispatcher.Monitoring;
 /// The jobs submitted without a batch, by state; they are in no batch's counts. Null in a
 /// snapshot from a dispatcher that does not report them.
 /// </param>
+/// <param name="Tenants">
+/// Each tenant's share of the capacity over the last minute, its jobs waiting and how long they
+/// waited (<see cref="Fairness.FairShares"/>); null when no dispatcher routes (read from the ledger).
+/// </param>
 public sealed record DispatcherStatus(
     DateTimeOffset At,
     string Transport,
@@ -20,4 +24,5 @@ public sealed record DispatcherStatus(
     IReadOnlyList<BudgetStatus> Budgets,
     BatchTotals Batches,
     int WaitingForQuota,
-    LooseJobs? LooseJobs);
+    LooseJobs? LooseJobs,
+    IReadOnlyList<Fairness.TenantShare>? Tenants = null);

@@ -1,4 +1,5 @@
 using Dispatcher.Catalog;
+using Dispatcher.Consumers;
 using Dispatcher.ServiceDefaults.Management;
 using Dispatcher.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,7 @@ public sealed class RabbitMqQueueDepthReader : IQueueDepthReader, IAsyncDisposab
         HttpClient http,
         IOptions<TransportOptions> transport,
         IOptions<CatalogOptions> catalog,
+        IOptions<IntakeOptions> intake,
         ILogger<RabbitMqQueueDepthReader> logger)
     {
         ArgumentNullException.ThrowIfNull(transport);
@@ -37,7 +39,7 @@ public sealed class RabbitMqQueueDepthReader : IQueueDepthReader, IAsyncDisposab
         var rabbit = transport.Value.RabbitMq;
         _management = new RabbitMqManagementClient(http, RabbitMqManagementOptions.ForBroker(rabbit));
         _factory = rabbit.CreateConnectionFactory("dispatcher-queue-depths");
-        _systemQueues = SystemQueues.For(catalog.Value);
+        _systemQueues = SystemQueues.For(catalog.Value, intake.Value.Lanes);
         _logger = logger;
     }
 

@@ -73,7 +73,8 @@ public sealed class StatusSnapshotBuilder(
             budgets,
             batches,
             gate.Waiting,
-            await ledger.GetLooseJobsAsync(ct));
+            await ledger.GetLooseJobsAsync(ct),
+            gate.Shares.Tenants());
     }
 
     /// <summary>Batch counts over the running batches, with throughput measured since the previous snapshot.</summary>

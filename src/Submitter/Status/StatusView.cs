@@ -46,6 +46,12 @@ internal static class StatusView
             parts.Add(Budgets(status));
         }
 
+        if (status.Tenants is { Count: > 0 } tenants)
+        {
+            parts.Add(new Markup("[bold]tenants[/]"));
+            parts.Add(Tenants(tenants));
+        }
+
         parts.Add(new Markup("[bold]batches[/]"));
         parts.Add(Batches(status, batchId));
         var b = status.Batches;
@@ -123,6 +129,35 @@ internal static class StatusView
             table.AddRow(new Text(b.Key), new Text(b.Period), new Text(Invariant($"{b.Spent:F4}")), new Text(Invariant($"{b.Reserved:F4}")), new Text(Invariant($"{b.Limit:F2}")));
         }
 
+        return table;
+    }
+
+    // Each tenant's share of the tokens sent in the last minute beside the share its weight gives
+    // it among the tenants active then, its jobs waiting in the dispatcher and how long they waited.
+    private static Table Tenants(IReadOnlyList<Dispatcher.Fairness.TenantShare> tenants)
+    {
+        var weights = tenants.Sum(t => t.Weight);
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("tenant")
+            .AddColumn(new TableColumn("weight").RightAligned())
+            .AddColumn(new TableColumn("share").RightAligned())
+            .AddColumn(new TableColumn("fair").RightAligned())
+            .AddColumn(new TableColumn("tokens").RightAligned())
+            .AddColumn(new TableColumn("waiting").RightAligned())
+            .AddColumn(new TableColumn("wait").RightAligned());
+        foreach (var t in tenants)
+        {
+            table.AddRow(
+                new Text(t.Tenant.Length == 0 ? "(none)" : t.Tenant),
+                new Text(Invariant($"{t.Weight:0.##}")),
+                new Text(Invariant($"{t.Share:P0}")),
+                new Text(Invariant($"{(weights > 0 ? t.Weight / weights : 0):P0}")),
+                new Text(Compact(t.Tokens)),
+                new Text(Invariant($"{t.Waiting:N0}")),
+                new Text(Invariant($"{t.MeanWaitSeconds:0.0} s")));
+        }
+
+        table.Caption("last minute: share of tokens sent, and mean wait");
         return table;
     }
 

@@ -1,4 +1,5 @@
 using Dispatcher.Catalog;
+using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Monitoring;
 using Dispatcher.ServiceDefaults.Management;
@@ -79,7 +80,7 @@ public sealed class RabbitMqQueueDepthReaderTests(RabbitNodeFixture fixture)
         };
         var catalog = new CatalogOptions();
         catalog.Deployments.Add(new DeploymentOptions { Id = deployment, ModelGroup = "gpt-test" });
-        return new RabbitMqQueueDepthReader(http, Options.Create(transport), Options.Create(catalog), NullLogger<RabbitMqQueueDepthReader>.Instance);
+        return new RabbitMqQueueDepthReader(http, Options.Create(transport), Options.Create(catalog), Options.Create(new IntakeOptions()), NullLogger<RabbitMqQueueDepthReader>.Instance);
     }
 
     private async Task<(string VirtualHost, string Deployment)> DeclareSystemQueuesAsync(int publishToProvider, string? extraQueue)

@@ -150,6 +150,22 @@
     mark("chart-budgets", barChart($("#chart-budgets"), rows, "no budgets configured"));
   }
 
+  // Each tenant's share of the tokens reserved in the last minute, against its weight's share.
+  function renderTenants(status) {
+    var tenants = status.tenants || [];
+    var weights = 0;
+    tenants.forEach(function (t) { if (t.waiting > 0 || t.jobs > 0) weights += t.weight; });
+    var rows = tenants.map(function (t) {
+      return {
+        label: (t.tenant || "(no tenant)") + " ×" + fmt(t.weight, t.weight % 1 ? 2 : 0),
+        max: 1,
+        parts: [{ value: t.share, cls: "accent" }],
+        text: fmt(t.share * 100, 0) + " % (fair " + fmt(weights ? t.weight / weights * 100 : 0, 0) + " %) · " + fmt(t.waiting) + " waiting · waits " + fmt(t.meanWaitSeconds, 1) + " s"
+      };
+    });
+    mark("chart-tenants", barChart($("#chart-tenants"), rows, "no tenant waiting or sent in the last minute"));
+  }
+
   function renderBreakers(status) {
     var box = $("#chart-breakers .breakers");
     box.textContent = "";
@@ -225,6 +241,7 @@
       renderDeployments(status);
       renderQuota(status);
       renderBudgets(status);
+      renderTenants(status);
       renderBreakers(status);
       updates++;
       document.body.setAttribute("data-updates", String(updates));
