@@ -112,6 +112,13 @@ internal static class Schema
         // The endpoint a job's body is for (its Batch line's url); NULL, in rows written before
         // jobs named one, is chat completions, all there was then.
         ("jobs", "url", "TEXT", null),
+        // The prompt tokens an attempt read from the provider's cache: a restarted dispatcher
+        // seeds an Anthropic deployment's input window without them, as its settle counted it.
+        ("attempts", "cached_tokens", "INTEGER", null),
+        // The input and output token buckets of a deployment following the Anthropic limit
+        // model; NULL for one that keeps none.
+        ("quota_state", "input_tokens", "REAL", null),
+        ("quota_state", "output_tokens", "REAL", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)
