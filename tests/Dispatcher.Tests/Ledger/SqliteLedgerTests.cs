@@ -302,6 +302,19 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveQuotaLevelsAsync_InputAndOutputBuckets_LoadsThemBackAndNoneForADeploymentWithout()
+    {
+        await _ledger.SaveQuotaLevelsAsync(
+            [new("claude", 5, 0, "2026-01-01T00:00:00Z") { InputTokens = 1234.5, OutputTokens = 67 }, new("d2", 1, 10, "2026-01-01T00:00:00Z")],
+            default);
+
+        var levels = (await _ledger.LoadQuotaLevelsAsync(default)).ToDictionary(l => l.DeploymentId);
+
+        (levels["claude"].InputTokens, levels["claude"].OutputTokens).ShouldBe((1234.5, 67.0));
+        (levels["d2"].InputTokens, levels["d2"].OutputTokens).ShouldBe((null, null));
+    }
+
+    [Fact]
     public async Task SaveQuotaLevelsAsync_DeploymentPaused_ListPausesAsyncReadsThePauseBackUntilItEnds()
     {
         var now = new DateTimeOffset(2026, 1, 1, 22, 50, 0, TimeSpan.Zero);
