@@ -63,6 +63,7 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
             }
 
             ValidateProvider(d, key, errors);
+            ValidateLimits(d, key, errors);
             ValidateEndpoints(d, key, errors);
             if (d.Tokenizer is not null && Tokens.TokenizerNames.Normalize(d.Tokenizer) is null)
             {
@@ -170,6 +171,54 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
         if (d.BaseUrl is { IsAbsoluteUri: false })
         {
             errors.Add($"{key}:BaseUrl: must be an absolute URL.");
+        }
+    }
+
+    // Each limit model needs the limits it is defined by; input and output limits belong to the
+    // Anthropic model alone, as no other provider counts them apart.
+    private static void ValidateLimits(DeploymentOptions d, string key, List<string> errors)
+    {
+        var model = d.EffectiveLimitModel;
+        if (!Enum.IsDefined(model))
+        {
+            errors.Add($"{key}:LimitModel: unknown limit model '{model}'; known: {string.Join(", ", Enum.GetNames<LimitModel>())}.");
+            return;
+        }
+
+        switch (model)
+        {
+            case LimitModel.Anthropic:
+                Require(d.InputTpm, "InputTpm", "input tokens per minute");
+                Require(d.OutputTpm, "OutputTpm", "output tokens per minute");
+                break;
+            case LimitModel.Azure:
+                Require(d.Tpm, "Tpm", "the tokens per minute Azure assigned (its requests per minute follow: 6 per 1,000)");
+                break;
+            case LimitModel.Concurrency:
+                Require(d.MaxConcurrent, "MaxConcurrent", "the most calls the server takes at once");
+                break;
+        }
+
+        if (model != LimitModel.Anthropic)
+        {
+            Forbid(d.InputTpm, "InputTpm");
+            Forbid(d.OutputTpm, "OutputTpm");
+        }
+
+        void Require(int? value, string name, string what)
+        {
+            if (value is null)
+            {
+                errors.Add($"{key}:{name}: required for the {model} limit model: {what}.");
+            }
+        }
+
+        void Forbid(int? value, string name)
+        {
+            if (value is not null)
+            {
+                errors.Add($"{key}:{name}: only the Anthropic limit model counts input and output tokens apart; this deployment follows the {model} model.");
+            }
         }
     }
 

@@ -29,13 +29,73 @@ public sealed class DeploymentOptions
     /// <summary>The name of the environment variable that holds the API key (never the key itself).</summary>
     public string? ApiKeyVariable { get; set; }
 
-    /// <summary>Requests per minute (per window) this deployment allows.</summary>
-    [Range(1, int.MaxValue)]
-    public int Rpm { get; set; } = 600;
+    /// <summary>
+    /// How the provider counts this deployment's limits (<see cref="Catalog.LimitModel"/>). Unset:
+    /// <see cref="Catalog.LimitModel.Anthropic"/> for the Anthropic provider,
+    /// <see cref="Catalog.LimitModel.OpenAI"/> for the others.
+    /// </summary>
+    public LimitModel? LimitModel { get; set; }
 
-    /// <summary>Tokens per minute (per window) this deployment allows.</summary>
+    /// <summary>Requests per minute (per window) this deployment allows; unset: its limit model's default (<see cref="RequestsPerMinute"/>).</summary>
     [Range(1, int.MaxValue)]
-    public int Tpm { get; set; } = 1_000_000;
+    public int? Rpm { get; set; }
+
+    /// <summary>Tokens per minute (per window) this deployment allows; unset: its limit model's default (<see cref="TokensPerMinute"/>).</summary>
+    [Range(1, int.MaxValue)]
+    public int? Tpm { get; set; }
+
+    /// <summary>Input (prompt) tokens per minute: required for, and only for, the Anthropic limit model.</summary>
+    [Range(1, int.MaxValue)]
+    public int? InputTpm { get; set; }
+
+    /// <summary>Output (completion) tokens per minute: required for, and only for, the Anthropic limit model.</summary>
+    [Range(1, int.MaxValue)]
+    public int? OutputTpm { get; set; }
+
+    /// <summary>
+    /// Most attempts in flight at once on this deployment, across every worker process: required
+    /// for the Concurrency limit model, an extra bound on the others. Unset: no such bound.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int? MaxConcurrent { get; set; }
+
+    /// <summary>
+    /// Anthropic limit model: whether prompt tokens read from the cache count toward
+    /// <see cref="InputTpm"/>. Anthropic counts them for older models only; default false.
+    /// The other models always count them, as OpenAI does.
+    /// </summary>
+    public bool CachedInputCountsTowardLimit { get; set; }
+
+    /// <summary>The limit model this deployment follows: <see cref="LimitModel"/>, or the one its provider implies.</summary>
+    public LimitModel EffectiveLimitModel =>
+        LimitModel ?? (Provider == ProviderKind.Anthropic ? Catalog.LimitModel.Anthropic : Catalog.LimitModel.OpenAI);
+
+    /// <summary>
+    /// The requests per window the deployment's quota keeps; null for none. <see cref="Rpm"/> when
+    /// given; else 600 for the OpenAI and Anthropic models, 6 per 1,000 of <see cref="Tpm"/>
+    /// (rounded down, at least 1) for Azure, none for Concurrency.
+    /// </summary>
+    public int? RequestsPerMinute => Rpm ?? EffectiveLimitModel switch
+    {
+        Catalog.LimitModel.Azure => Tpm is { } tpm ? AzureRequestsPerMinute(tpm) : null,
+        Catalog.LimitModel.Concurrency => null,
+        _ => DefaultRpm,
+    };
+
+    /// <summary>
+    /// The combined (input plus output) tokens per window the deployment's quota keeps; null for
+    /// none. <see cref="Tpm"/> when given; else 1,000,000 for the OpenAI model, none for the others.
+    /// </summary>
+    public int? TokensPerMinute => Tpm ?? (EffectiveLimitModel == Catalog.LimitModel.OpenAI ? DefaultTpm : null);
+
+    /// <summary>Whether prompt tokens read from the cache count toward this deployment's token limits.</summary>
+    public bool CachedInputCounts => EffectiveLimitModel != Catalog.LimitModel.Anthropic || CachedInputCountsTowardLimit;
+
+    /// <summary>Azure's rule: 6 requests per minute for every 1,000 tokens per minute, rounded down, at least 1.</summary>
+    public static int AzureRequestsPerMinute(int tokensPerMinute) => (int)Math.Max(1, (long)tokensPerMinute * 6 / 1000);
+
+    private const int DefaultRpm = 600;
+    private const int DefaultTpm = 1_000_000;
 
     /// <summary>
     /// Share of a window's RPM and TPM that may go out at once (0..1]. Whatever the burst, no
@@ -51,6 +111,10 @@ public sealed class DeploymentOptions
     /// <summary>Price per one million prompt tokens.</summary>
     [Range(0, 1_000_000)]
     public decimal InputPricePerMillion { get; set; }
+
+    /// <summary>Price per one million prompt tokens read from the provider's prompt cache; unset: <see cref="InputPricePerMillion"/>.</summary>
+    [Range(0, 1_000_000)]
+    public decimal? CachedInputPricePerMillion { get; set; }
 
     /// <summary>Price per one million completion tokens.</summary>
     [Range(0, 1_000_000)]

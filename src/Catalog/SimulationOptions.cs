@@ -51,6 +51,26 @@ public sealed class SimulationOptions
     [Range(1, int.MaxValue)]
     public int? EnforceTpm { get; set; }
 
+    /// <summary>
+    /// The simulated provider's own input-tokens-per-window limit (prompt tokens), counted apart
+    /// from output as Anthropic counts it; it reports what is left of it as Anthropic's
+    /// <c>anthropic-ratelimit-input-tokens-remaining</c> does. Unset: no limit.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int? EnforceInputTpm { get; set; }
+
+    /// <summary>The simulated provider's own output-tokens-per-window limit (completion tokens). Unset: no limit.</summary>
+    [Range(1, int.MaxValue)]
+    public int? EnforceOutputTpm { get; set; }
+
+    /// <summary>
+    /// Most calls the simulated provider serves at once in one worker process, as a self-hosted
+    /// server bound by its slots: a call beyond it is answered 429 with <see cref="RetryAfterSeconds"/>.
+    /// Unset: no limit.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int? EnforceConcurrency { get; set; }
+
     /// <summary>The window the enforced limits apply to, in seconds.</summary>
     [Range(0.01, 86_400)]
     public double EnforceWindowSeconds { get; set; } = 60;

@@ -42,6 +42,7 @@ public sealed class DeploymentEndpointsTests
         var claude = Catalogs.Deployment("claude");
         claude.Provider = ProviderKind.Anthropic;
         claude.ApiKeyVariable = "ANTHROPIC_API_KEY";
+        (claude.InputTpm, claude.OutputTpm) = (400_000, 80_000);
         claude.Endpoints = [Endpoints.ChatCompletions, Endpoints.Embeddings];
 
         Errors(new CatalogOptions { Deployments = [claude] }).ShouldHaveSingleItem()

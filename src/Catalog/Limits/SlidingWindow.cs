@@ -68,6 +68,13 @@ public sealed class SlidingWindow
     /// <summary>Entries reserved and not yet settled (nor dropped as stale).</summary>
     public int OpenCount => _openCount;
 
+    /// <summary>Entries reserved and not yet settled at <paramref name="now"/>, stale ones dropped.</summary>
+    public int OpenCountAt(double now)
+    {
+        Evict(now);
+        return _openCount;
+    }
+
     /// <summary>What the current window holds, open entries included.</summary>
     public double Sum(double now)
     {

@@ -91,6 +91,7 @@ public sealed class CompletionAttemptedConsumer(
                 ProviderMs = outcome.ProviderMs,
                 PromptTokens = outcome.Usage?.PromptTokens,
                 CompletionTokens = outcome.Usage?.CompletionTokens,
+                CachedTokens = outcome.Usage?.CachedPromptTokens,
             },
             ct);
 

@@ -13,4 +13,7 @@ public sealed record AttemptRow
     public double? ProviderMs { get; init; }
     public long? PromptTokens { get; init; }
     public long? CompletionTokens { get; init; }
+
+    /// <summary>Of <see cref="PromptTokens"/>, those the provider read from its prompt cache.</summary>
+    public long? CachedTokens { get; init; }
 }

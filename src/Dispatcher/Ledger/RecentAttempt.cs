@@ -24,8 +24,22 @@ public sealed record RecentAttempt
     public double? ProviderMs { get; init; }
 
     /// <summary>
-    /// The tokens it counts for: with an outcome, what the call used (none when it failed, what
-    /// was reserved when a success reported nothing); under way, what was reserved.
+    /// The prompt tokens it counts for: with an outcome, what the call used (none when it failed,
+    /// the prompt estimate when a success reported nothing); under way, the prompt estimate.
     /// </summary>
-    public long Tokens { get; init; }
+    public long InputTokens { get; init; }
+
+    /// <summary>
+    /// The completion tokens it counts for: with an outcome, what the call produced (none when it
+    /// failed, max_tokens when a success reported nothing); under way, max_tokens.
+    /// </summary>
+    public long OutputTokens { get; init; }
+
+    /// <summary>Of <see cref="InputTokens"/>, those the provider read from its prompt cache.</summary>
+    public long CachedTokens { get; init; }
+
+    /// <summary>The tokens as a quota counts them.</summary>
+    public Quotas.QuotaTokens QuotaTokens => new(Saturate(InputTokens), Saturate(OutputTokens), Saturate(CachedTokens));
+
+    private static int Saturate(long count) => (int)Math.Clamp(count, 0, int.MaxValue);
 }

@@ -116,6 +116,13 @@ internal static class Schema
         // there in the broker; NULL once an attempt of it is sent (or it ends). The reconciler
         // leaves such a job to its lane.
         ("jobs", "laned_at", "TEXT", null),
+        // The prompt tokens an attempt read from the provider's cache: a restarted dispatcher
+        // seeds an Anthropic deployment's input window without them, as its settle counted it.
+        ("attempts", "cached_tokens", "INTEGER", null),
+        // The input and output token buckets of a deployment following the Anthropic limit
+        // model; NULL for one that keeps none.
+        ("quota_state", "input_tokens", "REAL", null),
+        ("quota_state", "output_tokens", "REAL", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -30,7 +30,8 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string QuotaStateSql = """
         SELECT deployment_id AS DeploymentId, requests AS Requests, tokens AS Tokens, saved_at AS SavedAt,
-               paused_until AS PausedUntil, pause_reason AS PauseReason, pause_waiting AS PauseWaiting
+               paused_until AS PausedUntil, pause_reason AS PauseReason, pause_waiting AS PauseWaiting,
+               input_tokens AS InputTokens, output_tokens AS OutputTokens
         FROM quota_state
         """;
 
@@ -75,16 +76,16 @@ public sealed class SqliteLedger : IAsyncDisposable
     private static readonly Statement InsertAttempt = new(
         """
         INSERT INTO attempts(job_id, attempt, deployment_id, error_kind, status_code, message, latency_ms, provider_ms,
-                             prompt_tokens, completion_tokens, recorded_at, dispatched_at, quota_seq)
+                             prompt_tokens, completion_tokens, cached_tokens, recorded_at, dispatched_at, quota_seq)
         VALUES (@jobId, @attempt, @deploymentId, @errorKind, @statusCode, @message, @latencyMs, @providerMs,
-                @promptTokens, @completionTokens, @now,
+                @promptTokens, @completionTokens, @cachedTokens, @now,
                 -- The job's send time and reservation are this attempt's until the next attempt is marked.
                 (SELECT dispatched_at FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId),
                 (SELECT quota_seq FROM jobs WHERE job_id = @jobId AND attempts = @attempt AND deployment_id = @deploymentId))
         ON CONFLICT(job_id, attempt) DO NOTHING
         """,
         "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs", "@providerMs",
-        "@promptTokens", "@completionTokens", "@now");
+        "@promptTokens", "@completionTokens", "@cachedTokens", "@now");
 
     private static readonly Statement Complete = new(
         """
@@ -456,7 +457,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                 c,
                 t,
                 attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, Now()) == 1,
+                attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1,
             ct);
 
     /// <summary>
@@ -511,10 +512,11 @@ public sealed class SqliteLedger : IAsyncDisposable
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO quota_state(deployment_id, requests, tokens, saved_at, paused_until, pause_reason, pause_waiting)
-                VALUES (@DeploymentId, @Requests, @Tokens, @SavedAt, @PausedUntil, @PauseReason, @PauseWaiting)
+                INSERT INTO quota_state(deployment_id, requests, tokens, saved_at, paused_until, pause_reason, pause_waiting, input_tokens, output_tokens)
+                VALUES (@DeploymentId, @Requests, @Tokens, @SavedAt, @PausedUntil, @PauseReason, @PauseWaiting, @InputTokens, @OutputTokens)
                 ON CONFLICT(deployment_id) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens, saved_at = excluded.saved_at,
-                  paused_until = excluded.paused_until, pause_reason = excluded.pause_reason, pause_waiting = excluded.pause_waiting
+                  paused_until = excluded.paused_until, pause_reason = excluded.pause_reason, pause_waiting = excluded.pause_waiting,
+                  input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens
                 """,
                 levels,
                 cancellationToken: t)),
@@ -552,17 +554,24 @@ public sealed class SqliteLedger : IAsyncDisposable
     {
         await using var c = await OpenAsync(ct);
         // An attempt's tokens are what its settle counted: what a success used (what it reserved
-        // when it reported nothing), none for a failure. One under way counts what it reserved.
+        // when it reported nothing), none for a failure. One under way counts what it reserved:
+        // the prompt estimate as input, max_tokens as output.
         var rows = await c.QueryAsync<RecentAttempt>(new CommandDefinition(
             """
             SELECT a.deployment_id AS DeploymentId, a.quota_seq AS Sequence, a.dispatched_at AS DispatchedAt,
                    a.recorded_at AS RecordedAt, a.latency_ms AS LatencyMs, a.provider_ms AS ProviderMs,
-                   CASE WHEN a.error_kind = 'None' THEN COALESCE(a.prompt_tokens + a.completion_tokens, j.est_prompt_tokens + j.max_tokens)
-                        ELSE 0 END AS Tokens
+                   CASE WHEN a.error_kind <> 'None' THEN 0
+                        WHEN a.prompt_tokens IS NULL OR a.completion_tokens IS NULL THEN j.est_prompt_tokens
+                        ELSE a.prompt_tokens END AS InputTokens,
+                   CASE WHEN a.error_kind <> 'None' THEN 0
+                        WHEN a.prompt_tokens IS NULL OR a.completion_tokens IS NULL THEN j.max_tokens
+                        ELSE a.completion_tokens END AS OutputTokens,
+                   CASE WHEN a.error_kind <> 'None' OR a.prompt_tokens IS NULL OR a.completion_tokens IS NULL THEN 0
+                        ELSE COALESCE(a.cached_tokens, 0) END AS CachedTokens
             FROM attempts a JOIN jobs j ON j.job_id = a.job_id
             WHERE a.recorded_at > @recordedAfter
             UNION ALL
-            SELECT j.deployment_id, j.quota_seq, j.dispatched_at, NULL, NULL, NULL, j.est_prompt_tokens + j.max_tokens
+            SELECT j.deployment_id, j.quota_seq, j.dispatched_at, NULL, NULL, NULL, j.est_prompt_tokens, j.max_tokens, 0
             FROM jobs j
             WHERE j.state = 'dispatched' AND j.deployment_id IS NOT NULL AND j.dispatched_at > @sentAfter
               AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts)
@@ -586,6 +595,8 @@ public sealed class SqliteLedger : IAsyncDisposable
             PausedUntil = r.PausedUntil,
             PauseReason = r.PauseReason,
             PauseWaiting = (int)r.PauseWaiting,
+            InputTokens = r.InputTokens,
+            OutputTokens = r.OutputTokens,
         }).ToList();
     }
 
@@ -660,7 +671,8 @@ public sealed class SqliteLedger : IAsyncDisposable
             """
             SELECT job_id AS JobId, attempt AS Attempt, deployment_id AS DeploymentId, error_kind AS ErrorKind,
                    status_code AS StatusCode, message AS Message, latency_ms AS LatencyMs,
-                   provider_ms AS ProviderMs, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens
+                   provider_ms AS ProviderMs, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens,
+                   cached_tokens AS CachedTokens
             FROM attempts WHERE job_id = @jobId ORDER BY attempt
             """,
             new { jobId },
@@ -925,6 +937,10 @@ public sealed class SqliteLedger : IAsyncDisposable
         public string? PauseReason { get; init; }
 
         public long PauseWaiting { get; init; }
+
+        public double? InputTokens { get; init; }
+
+        public double? OutputTokens { get; init; }
     }
 
     private sealed class ShareRow

@@ -79,7 +79,7 @@ public sealed class DispatcherInstrumentation : IDisposable
             "dispatcher.usage_clamped", "{attempt}", "Attempts whose reported usage was more than the request allows, counted and billed at the bound instead.");
 
         Meter.CreateObservableGauge("dispatcher.inflight", ObserveInFlight, "{attempt}", "Attempts sent and not yet reported back.");
-        Meter.CreateObservableGauge("dispatcher.quota.fill", ObserveQuotaFill, "1", "Share of a deployment's request or token limit available now (0..1).");
+        Meter.CreateObservableGauge("dispatcher.quota.fill", ObserveQuotaFill, "1", "Share of a deployment's request, token, input token, output token or concurrency limit available now (0..1), for the limits its limit model keeps.");
         Meter.CreateObservableGauge("dispatcher.breaker.state", ObserveBreakers, "1", "The dispatcher's breaker per deployment: 0 closed, 1 half-open, 2 open.");
         Meter.CreateObservableGauge("dispatcher.budget.spent", ObserveBudgets, "USD", "Spend in the current period against each configured cap.");
         Meter.CreateObservableGauge("dispatcher.queue.depth", ObserveQueues, "{message}", "Messages in each of the system's queues, ready or delivered and unacknowledged.");
@@ -257,12 +257,36 @@ public sealed class DispatcherInstrumentation : IDisposable
     {
         foreach (var usage in _quotas.Usage())
         {
-            yield return new Measurement<double>(Share(usage.RequestsAvailable, usage.RequestsLimit), new("deployment", usage.DeploymentId), new("bucket", "requests"));
-            yield return new Measurement<double>(Share(usage.TokensAvailable, usage.TokensLimit), new("deployment", usage.DeploymentId), new("bucket", "tokens"));
+            // Only the limits the deployment's limit model keeps.
+            if (usage.RequestsLimit is { } requests)
+            {
+                yield return Fill(usage, "requests", usage.RequestsAvailable, requests);
+            }
+
+            if (usage.TokensLimit is { } tokens)
+            {
+                yield return Fill(usage, "tokens", usage.TokensAvailable, tokens);
+            }
+
+            if (usage.InputTokens is { } input)
+            {
+                yield return Fill(usage, "input_tokens", input.Available, input.Limit);
+            }
+
+            if (usage.OutputTokens is { } output)
+            {
+                yield return Fill(usage, "output_tokens", output.Available, output.Limit);
+            }
+
+            if (usage.MaxConcurrent is { } concurrent)
+            {
+                yield return Fill(usage, "concurrency", concurrent - usage.InFlight, concurrent);
+            }
         }
     }
 
-    private static double Share(double available, int limit) => limit <= 0 ? 1 : Math.Clamp(available / limit, 0, 1);
+    private static Measurement<double> Fill(QuotaUsage usage, string bucket, double available, int limit) =>
+        new(limit <= 0 ? 1 : Math.Clamp(available / limit, 0, 1), new("deployment", usage.DeploymentId), new("bucket", bucket));
 
     // The breaker and queue-depth monitors are optional and resolved when first observed: they
     // may depend on services that depend on this class, and a process without them reports nothing.

@@ -5,107 +5,179 @@ using Dispatcher.Contracts;
 namespace Dispatcher.Quotas;
 
 /// <summary>
-/// One deployment's quota: an RPM and a TPM dimension, each a token bucket (how much at once)
-/// under a sliding window (how much per window), plus a pause a provider's Retry-After imposes,
-/// with its reason and the jobs held for a retry after it.
+/// One deployment's quota, in the dimensions its limit model keeps (<see cref="LimitModel"/>):
+/// requests, tokens, input tokens and output tokens per window, each a token bucket (how much at
+/// once) under a sliding window (how much per window), and the attempts in flight, bounded by
+/// <see cref="DeploymentOptions.MaxConcurrent"/> when it is set; plus a pause a provider's
+/// Retry-After imposes, with its reason and the jobs held for a retry after it.
 /// Not thread-safe: <see cref="QuotaBook"/> serializes access.
 /// </summary>
+/// <remarks>
+/// An attempt reserves its prompt estimate as input and its <c>max_tokens</c> as output, and
+/// settles at the tokens it used: the input a limit counts leaves out prompt tokens read from the
+/// cache when the deployment says the provider does not count them (Anthropic's model, most
+/// models); the output is the completion tokens.
+/// </remarks>
 public sealed class DeploymentQuota
 {
-    private readonly TokenBucket _requestBucket;
-    private readonly TokenBucket _tokenBucket;
-    private readonly SlidingWindow _requests;
-    private readonly SlidingWindow _tokens;
+    private readonly QuotaDimension? _requests;
+    private readonly QuotaDimension? _tokens;
+    private readonly QuotaDimension? _input;
+    private readonly QuotaDimension? _output;
+    private readonly QuotaDimension[] _dimensions;
+
+    // Every attempt reserved and not yet settled, whatever the dimensions: what is in flight, and
+    // which sequences the dimensions' windows hold open (all of them hold the same ones).
+    private readonly SlidingWindow _calls;
+    private readonly int? _maxConcurrent;
+
     // When each job held for a retry after this deployment's Retry-After is sent back to routing.
     private readonly PriorityQueue<double, double> _retryWakes = new();
     private double _pausedUntil;
     private string? _pauseReason;
 
-    /// <summary>Creates a quota with full buckets and empty windows.</summary>
+    /// <summary>Creates a quota of the OpenAI model (RPM and TPM) with full buckets and empty windows.</summary>
     public DeploymentQuota(int rpm, int tpm, double burstFraction, double windowSeconds, double now)
+        : this(new DeploymentOptions { Rpm = rpm, Tpm = tpm, BurstFraction = burstFraction, LimitModel = LimitModel.OpenAI }, windowSeconds, now)
     {
-        var window = windowSeconds;
-        _requestBucket = new TokenBucket(Math.Max(1, Math.Ceiling(rpm * burstFraction)), rpm / window, now);
-        _tokenBucket = new TokenBucket(Math.Max(1, Math.Ceiling(tpm * burstFraction)), tpm / window, now);
-        _requests = new SlidingWindow(rpm, window);
-        _tokens = new SlidingWindow(tpm, window);
-        Rpm = rpm;
-        Tpm = tpm;
     }
 
-    /// <summary>Requests per window.</summary>
-    public int Rpm { get; }
+    /// <summary>Creates the quota <paramref name="deployment"/>'s limit model keeps, with full buckets and empty windows.</summary>
+    public DeploymentQuota(DeploymentOptions deployment, double windowSeconds, double now)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        var cachedCounts = deployment.CachedInputCounts;
+        QuotaDimension? Dimension(QuotaMeasure measure, int? limit) =>
+            limit is { } l ? new QuotaDimension(measure, l, deployment.BurstFraction, windowSeconds, cachedCounts, now) : null;
 
-    /// <summary>Tokens per window.</summary>
-    public int Tpm { get; }
+        _requests = Dimension(QuotaMeasure.Requests, deployment.RequestsPerMinute);
+        _tokens = Dimension(QuotaMeasure.Tokens, deployment.TokensPerMinute);
+        if (deployment.EffectiveLimitModel == LimitModel.Anthropic)
+        {
+            _input = Dimension(QuotaMeasure.InputTokens, deployment.InputTpm);
+            _output = Dimension(QuotaMeasure.OutputTokens, deployment.OutputTpm);
+        }
+
+        _dimensions = new[] { _requests, _tokens, _input, _output }.OfType<QuotaDimension>().ToArray();
+        _calls = new SlidingWindow(double.PositiveInfinity, windowSeconds);
+        _maxConcurrent = deployment.MaxConcurrent;
+        Model = deployment.EffectiveLimitModel;
+    }
+
+    /// <summary>The limit model the quota follows.</summary>
+    public LimitModel Model { get; }
+
+    /// <summary>Requests per window; null when the deployment keeps no request limit.</summary>
+    public int? Rpm => _requests?.Limit;
+
+    /// <summary>Input plus output tokens per window; null when the deployment keeps no combined token limit.</summary>
+    public int? Tpm => _tokens?.Limit;
+
+    /// <summary>Input tokens per window (Anthropic model); null otherwise.</summary>
+    public int? InputTpm => _input?.Limit;
+
+    /// <summary>Output tokens per window (Anthropic model); null otherwise.</summary>
+    public int? OutputTpm => _output?.Limit;
+
+    /// <summary>Most attempts in flight at once; null for no such bound.</summary>
+    public int? MaxConcurrent => _maxConcurrent;
 
     /// <summary>Attempts reserved and not yet settled (an attempt unsettled for too long is no longer counted).</summary>
-    public int InFlight => _requests.OpenCount;
+    public int InFlight => _calls.OpenCount;
 
     /// <summary>Seconds until a job of <paramref name="tokens"/> fits every limit; 0 when it fits now.</summary>
-    public double SecondsUntilAffordable(int tokens, double now) =>
-        Math.Max(
-            Math.Max(_pausedUntil - now, 0),
-            Math.Max(
-                Math.Max(_requestBucket.SecondsUntil(1, now), _requests.SecondsUntil(1, now)),
-                Math.Max(_tokenBucket.SecondsUntil(tokens, now), _tokens.SecondsUntil(tokens, now))));
+    /// <remarks>
+    /// While the attempts in flight fill <see cref="MaxConcurrent"/>, room comes back at a settle,
+    /// which the caller hears of (<see cref="QuotaBook.Changed"/>), not at a time known now: the
+    /// window's length stands for it, as a window full of open entries does.
+    /// </remarks>
+    public double SecondsUntilAffordable(QuotaTokens tokens, double now)
+    {
+        var wait = Math.Max(_pausedUntil - now, 0);
+        if (!ConcurrencyFits(now))
+        {
+            wait = Math.Max(wait, _calls.WindowSeconds);
+        }
+
+        foreach (var dimension in _dimensions)
+        {
+            wait = Math.Max(wait, dimension.SecondsUntil(dimension.Amount(tokens), now));
+        }
+
+        return wait;
+    }
 
     /// <summary>Whether a job of <paramref name="tokens"/> fits every limit now.</summary>
-    public bool CanAfford(int tokens, double now) =>
-        now >= _pausedUntil
-        && _requestBucket.SecondsUntil(1, now) == 0 && _requests.Fits(1, now)
-        && _tokenBucket.SecondsUntil(tokens, now) == 0 && _tokens.Fits(tokens, now);
+    public bool CanAfford(QuotaTokens tokens, double now)
+    {
+        if (now < _pausedUntil || !ConcurrencyFits(now))
+        {
+            return false;
+        }
+
+        foreach (var dimension in _dimensions)
+        {
+            if (!dimension.Fits(dimension.Amount(tokens), now))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Takes one request and <paramref name="tokens"/>; call only after <see cref="CanAfford"/>.
-    /// The attempt counts in both windows until it is settled, however long that takes.
+    /// The attempt counts in every window until it is settled, however long that takes.
     /// </summary>
     /// <param name="sequence">The reservation's sequence; each larger than the last.</param>
-    /// <param name="tokens">The tokens reserved: the prompt estimate plus max_tokens.</param>
+    /// <param name="tokens">The tokens reserved: the prompt estimate as input, max_tokens as output.</param>
     /// <param name="now">Seconds on the quota book's clock.</param>
-    public void Reserve(long sequence, int tokens, double now)
+    public void Reserve(long sequence, QuotaTokens tokens, double now)
     {
-        _requestBucket.TryTake(1, now);
-        _tokenBucket.TryTake(tokens, now);
-        _requests.Open(sequence, 1, now);
-        _tokens.Open(sequence, tokens, now);
+        _calls.Open(sequence, 0, now);
+        foreach (var dimension in _dimensions)
+        {
+            var amount = dimension.Amount(tokens);
+            dimension.Bucket.TryTake(amount, now);
+            dimension.Window.Open(sequence, amount, now);
+        }
     }
 
     /// <summary>
     /// Settles a reservation against what the call really used: the difference is given back, or
-    /// charged when the call used more than reserved. A failed call settles with 0 tokens. In the
-    /// windows the attempt then counts for one window from when the provider received it, taken
-    /// as <paramref name="sinceReceived"/> before now: the outcome travelled for a while after
-    /// the call ended, so this is a little later than the provider received it, which keeps the
-    /// call in our window at least as long as in the provider's.
+    /// charged when the call used more than reserved, in each dimension as it counts tokens. A
+    /// failed call settles with no tokens. In the windows the attempt then counts for one window
+    /// from when the provider received it, taken as <paramref name="sinceReceived"/> before now:
+    /// the outcome travelled for a while after the call ended, so this is a little later than the
+    /// provider received it, which keeps the call in our window at least as long as in the provider's.
     /// </summary>
     /// <param name="sequence">
     /// The reservation's sequence. One this quota does not hold open (past its open cap, or an
     /// earlier process's) is counted in the windows from <paramref name="sinceReceived"/> as a new
-    /// entry; 0, a reservation the ledger did not record, changes only the bucket.
+    /// entry; 0, a reservation the ledger did not record, changes only the buckets.
     /// </param>
     /// <param name="reservedTokens">The tokens reserved for the attempt.</param>
-    /// <param name="actualTokens">The tokens the call used; 0 when it failed.</param>
+    /// <param name="actualTokens">The tokens the call used; none when it failed.</param>
     /// <param name="sinceReceived">How long before the worker had the outcome the provider received the call.</param>
     /// <param name="now">Seconds on the quota book's clock.</param>
-    public void Settle(long sequence, int reservedTokens, int actualTokens, TimeSpan sinceReceived, double now)
+    public void Settle(long sequence, QuotaTokens reservedTokens, QuotaTokens actualTokens, TimeSpan sinceReceived, double now)
     {
-        var difference = reservedTokens - actualTokens;
-        if (difference > 0)
+        var used = actualTokens;
+        foreach (var dimension in _dimensions)
         {
-            _tokenBucket.Return(difference, now);
-        }
-        else if (difference < 0)
-        {
-            _tokenBucket.Charge(-difference, now);
+            dimension.Correct(reservedTokens, used, now);
         }
 
         // Zero or negative: the call counts from now.
         var seconds = sinceReceived.TotalSeconds;
         var receivedAt = seconds > 0 ? now - seconds : now;
-        if (_requests.Settle(sequence, 1, receivedAt, now))
+        if (_calls.Release(sequence, now))
         {
-            _tokens.Settle(sequence, actualTokens, receivedAt, now);
+            foreach (var dimension in _dimensions)
+            {
+                dimension.Window.Settle(sequence, dimension.Amount(used), receivedAt, now);
+            }
         }
         else if (sequence != 0)
         {
@@ -113,22 +185,25 @@ public sealed class DeploymentQuota
             // work item waited that long), or reserved by an earlier process that the seed did
             // not hold open. The provider counts the call from when it received it all the same.
             // Sequence 0 is an attempt the ledger kept no reservation for: the seed counted it.
-            _requests.Add(1, receivedAt, now);
-            _tokens.Add(actualTokens, receivedAt, now);
+            Add(used, receivedAt, now);
         }
     }
 
     /// <summary>
     /// Undoes a reservation whose call was never sent: the request and the tokens go back to the
-    /// buckets and the attempt leaves both windows, as the provider never counts it.
+    /// buckets and the attempt leaves every window, as the provider never counts it.
     /// </summary>
-    public void Release(long sequence, int reservedTokens, double now)
+    public void Release(long sequence, QuotaTokens reserved, double now)
     {
-        if (_requests.Release(sequence, now))
+        if (!_calls.Release(sequence, now))
         {
-            _tokens.Release(sequence, now);
-            _requestBucket.Return(1, now);
-            _tokenBucket.Return(reservedTokens, now);
+            return;
+        }
+
+        foreach (var dimension in _dimensions)
+        {
+            dimension.Window.Release(sequence, now);
+            dimension.Bucket.Return(dimension.Amount(reserved), now);
         }
     }
 
@@ -144,15 +219,10 @@ public sealed class DeploymentQuota
     /// <param name="statusCode">The provider's HTTP status with the Retry-After, which the pause's reason names.</param>
     public void Correct(RateLimitSnapshot? limits, TimeSpan? retryAfter, double now, int? statusCode = null)
     {
-        if (limits?.RemainingRequests is { } requests)
-        {
-            _requestBucket.LowerTo(requests, now);
-        }
-
-        if (limits?.RemainingTokens is { } tokens)
-        {
-            _tokenBucket.LowerTo(tokens, now);
-        }
+        LowerTo(_requests, limits?.RemainingRequests, now);
+        LowerTo(_tokens, limits?.RemainingTokens, now);
+        LowerTo(_input, limits?.RemainingInputTokens, now);
+        LowerTo(_output, limits?.RemainingOutputTokens, now);
 
         if (retryAfter is { } wait && wait > TimeSpan.Zero)
         {
@@ -215,58 +285,78 @@ public sealed class DeploymentQuota
         }
     }
 
-    /// <summary>Remaining requests as a share of the limit (0..1), the tighter of bucket and window.</summary>
-    public double RequestHeadroom(double now) => Headroom(_requestBucket, _requests, now);
+    /// <summary>Remaining requests as a share of the limit (0..1), the tighter of bucket and window; 1 with no request limit.</summary>
+    public double RequestHeadroom(double now) => _requests?.Headroom(now) ?? 1;
 
-    /// <summary>Remaining tokens as a share of the limit (0..1), the tighter of bucket and window.</summary>
-    public double TokenHeadroom(double now) => Headroom(_tokenBucket, _tokens, now);
+    /// <summary>Remaining tokens as a share of the limit (0..1), the tightest of the token dimensions; 1 with none.</summary>
+    public double TokenHeadroom(double now)
+    {
+        var headroom = 1.0;
+        foreach (var dimension in _dimensions)
+        {
+            if (dimension.Measure != QuotaMeasure.Requests)
+            {
+                headroom = Math.Min(headroom, dimension.Headroom(now));
+            }
+        }
+
+        return headroom;
+    }
 
     /// <summary>What the deployment could take now and what its windows admitted, for monitoring.</summary>
     public QuotaUsage Usage(string deploymentId, double now)
     {
-        var requestsInWindow = _requests.Sum(now);
-        var tokensInWindow = _tokens.Sum(now);
+        var requests = _requests?.Usage(now);
+        var tokens = _tokens?.Usage(now);
         return new QuotaUsage(
             deploymentId,
-            Math.Max(0, Math.Min(_requestBucket.Level(now), _requests.Limit - requestsInWindow)),
-            requestsInWindow,
-            Rpm,
-            Math.Max(0, Math.Min(_tokenBucket.Level(now), _tokens.Limit - tokensInWindow)),
-            tokensInWindow,
-            Tpm,
-            InFlight,
-            PausedForSeconds(now));
+            requests?.Available ?? 0,
+            requests?.InWindow ?? 0,
+            requests?.Limit,
+            tokens?.Available ?? 0,
+            tokens?.InWindow ?? 0,
+            tokens?.Limit,
+            _calls.OpenCountAt(now),
+            PausedForSeconds(now),
+            _input?.Usage(now),
+            _output?.Usage(now),
+            _maxConcurrent);
     }
 
-    /// <summary>The bucket levels, for persistence.</summary>
-    public (double Requests, double Tokens) Levels(double now) => (_requestBucket.Level(now), _tokenBucket.Level(now));
+    /// <summary>The bucket levels, for persistence: 0 for a dimension the deployment does not keep, null for input and output when it keeps none.</summary>
+    public QuotaBucketLevels Levels(double now) => new(
+        _requests?.Bucket.Level(now) ?? 0,
+        _tokens?.Bucket.Level(now) ?? 0,
+        _input?.Bucket.Level(now),
+        _output?.Bucket.Level(now));
 
     /// <summary>
     /// Counts in the windows an attempt sent before a restart as a settled call the provider
     /// received <paramref name="secondsSinceReceived"/> ago (negative: a moment from now).
     /// </summary>
-    public void Seed(int tokens, double secondsSinceReceived, double now)
-    {
-        _requests.Add(1, now - secondsSinceReceived, now);
-        _tokens.Add(tokens, now - secondsSinceReceived, now);
-    }
+    public void Seed(QuotaTokens tokens, double secondsSinceReceived, double now) => Add(tokens, now - secondsSinceReceived, now);
 
     /// <summary>
     /// Holds in the windows, under its <paramref name="sequence"/>, an attempt an earlier process
     /// sent <paramref name="secondsSinceReserved"/> ago and whose outcome it never had: it counts
-    /// as the earlier process counted it, until its outcome settles it here (the token bucket
-    /// took it already, in the levels restored). Returns false, changing nothing, when the windows
-    /// hold a reservation of a later sequence already.
+    /// as the earlier process counted it, in flight too, until its outcome settles it here (the
+    /// buckets took it already, in the levels restored). Returns false, changing nothing, when the
+    /// windows hold a reservation of a later sequence already.
     /// </summary>
-    public bool SeedOpen(long sequence, int tokens, double secondsSinceReserved, double now)
+    public bool SeedOpen(long sequence, QuotaTokens tokens, double secondsSinceReserved, double now)
     {
-        if (!_requests.CanOpen(sequence) || !_tokens.CanOpen(sequence))
+        if (!_calls.CanOpen(sequence) || _dimensions.Any(d => !d.Window.CanOpen(sequence)))
         {
             return false;
         }
 
-        _requests.Open(sequence, 1, now - secondsSinceReserved, now);
-        _tokens.Open(sequence, tokens, now - secondsSinceReserved, now);
+        var reservedAt = now - secondsSinceReserved;
+        _calls.Open(sequence, 0, reservedAt, now);
+        foreach (var dimension in _dimensions)
+        {
+            dimension.Window.Open(sequence, dimension.Amount(tokens), reservedAt, now);
+        }
+
         return true;
     }
 
@@ -276,30 +366,53 @@ public sealed class DeploymentQuota
     /// received the call, <paramref name="secondsSinceReceived"/> ago. One the windows hold open
     /// under <paramref name="sequence"/> (seeded while it was still under way) is settled so.
     /// </summary>
-    public void SeedSettled(long sequence, int tokens, double secondsSinceReceived, double now)
+    public void SeedSettled(long sequence, QuotaTokens tokens, double secondsSinceReceived, double now)
     {
         var receivedAt = now - secondsSinceReceived;
-        if (_requests.Settle(sequence, 1, receivedAt, now))
+        if (_calls.Release(sequence, now))
         {
-            _tokens.Settle(sequence, tokens, receivedAt, now);
+            foreach (var dimension in _dimensions)
+            {
+                dimension.Window.Settle(sequence, dimension.Amount(tokens), receivedAt, now);
+            }
+
             return;
         }
 
-        _requests.Add(1, receivedAt, now);
-        _tokens.Add(tokens, receivedAt, now);
+        Add(tokens, receivedAt, now);
     }
 
-    /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago.</summary>
-    public void Restore(double requests, double tokens, double secondsSince, double now)
+    /// <summary>Restores bucket levels saved <paramref name="secondsSince"/> ago; a level not saved (null) leaves its bucket as it is.</summary>
+    public void Restore(QuotaBucketLevels levels, double secondsSince, double now)
     {
-        _requestBucket.Restore(requests, secondsSince, now);
-        _tokenBucket.Restore(tokens, secondsSince, now);
+        _requests?.Bucket.Restore(levels.Requests, secondsSince, now);
+        _tokens?.Bucket.Restore(levels.Tokens, secondsSince, now);
+        if (levels.InputTokens is { } input)
+        {
+            _input?.Bucket.Restore(input, secondsSince, now);
+        }
+
+        if (levels.OutputTokens is { } output)
+        {
+            _output?.Bucket.Restore(output, secondsSince, now);
+        }
     }
 
-    private static double Headroom(TokenBucket bucket, SlidingWindow window, double now)
+    private bool ConcurrencyFits(double now) => _maxConcurrent is not { } max || _calls.OpenCountAt(now) < max;
+
+    private void Add(QuotaTokens tokens, double receivedAt, double now)
     {
-        var inBucket = Math.Max(0, bucket.Level(now)) / bucket.Capacity;
-        var inWindow = Math.Max(0, window.Limit - window.Sum(now)) / window.Limit;
-        return Math.Min(inBucket, inWindow);
+        foreach (var dimension in _dimensions)
+        {
+            dimension.Window.Add(dimension.Amount(tokens), receivedAt, now);
+        }
+    }
+
+    private static void LowerTo(QuotaDimension? dimension, int? remaining, double now)
+    {
+        if (dimension is not null && remaining is { } level)
+        {
+            dimension.Bucket.LowerTo(level, now);
+        }
     }
 }

@@ -33,7 +33,7 @@ public sealed class QuotaBook
         OpenCap = TimeSpan.FromSeconds(SlidingWindow.OpenCapFor(window));
         _quotas = options.Deployments.ToDictionary(
             d => d.Id,
-            d => new DeploymentQuota(d.Rpm, d.Tpm, d.BurstFraction, window, 0),
+            d => new DeploymentQuota(d, window, 0),
             StringComparer.Ordinal);
         // Sequences must not repeat across restarts: settles of jobs reserved before a restart
         // carry sequences the new process must not confuse with its own.
@@ -57,7 +57,7 @@ public sealed class QuotaBook
     public DeploymentQuota this[string deploymentId] => _quotas[deploymentId];
 
     /// <summary>Reserves one request and <paramref name="tokens"/> on a deployment; returns the reservation's sequence.</summary>
-    public long Reserve(string deploymentId, int tokens)
+    public long Reserve(string deploymentId, QuotaTokens tokens)
     {
         lock (Gate)
         {
@@ -69,7 +69,7 @@ public sealed class QuotaBook
     /// Reserves one request and <paramref name="tokens"/> on <paramref name="quota"/> at
     /// <paramref name="now"/>, for a caller that already holds <see cref="Gate"/>.
     /// </summary>
-    public long Reserve(DeploymentQuota quota, int tokens, double now)
+    public long Reserve(DeploymentQuota quota, QuotaTokens tokens, double now)
     {
         var sequence = ++_sequence;
         quota.Reserve(sequence, tokens, now);
@@ -84,7 +84,7 @@ public sealed class QuotaBook
     /// windows were seeded with it (<see cref="Seed"/>); one the windows no longer hold (past its
     /// open cap) or never held still counts from when the provider received the call.
     /// </summary>
-    public void Settle(string deploymentId, long sequence, int reservedTokens, int actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter, int? statusCode = null)
+    public void Settle(string deploymentId, long sequence, QuotaTokens reservedTokens, QuotaTokens actualTokens, CallTiming timing, RateLimitSnapshot? limits, TimeSpan? retryAfter, int? statusCode = null)
     {
         lock (Gate)
         {
@@ -102,7 +102,7 @@ public sealed class QuotaBook
     }
 
     /// <summary>Undoes a reservation whose call was never sent: it leaves the windows and goes back to the buckets.</summary>
-    public void Release(string deploymentId, long sequence, int reservedTokens)
+    public void Release(string deploymentId, long sequence, QuotaTokens reservedTokens)
     {
         lock (Gate)
         {
@@ -130,10 +130,12 @@ public sealed class QuotaBook
             var at = wall.ToString("O", CultureInfo.InvariantCulture);
             return _quotas.Select(q =>
             {
-                var (requests, tokens) = q.Value.Levels(now);
+                var levels = q.Value.Levels(now);
                 var paused = q.Value.PausedForSeconds(now);
-                return new QuotaLevel(q.Key, requests, tokens, at)
+                return new QuotaLevel(q.Key, levels.Requests, levels.Tokens, at)
                 {
+                    InputTokens = levels.InputTokens,
+                    OutputTokens = levels.OutputTokens,
                     PausedUntil = paused > 0 ? (wall + TimeSpan.FromSeconds(paused)).ToString("O", CultureInfo.InvariantCulture) : null,
                     PauseReason = q.Value.PauseReasonAt(now),
                     PauseWaiting = paused > 0 ? q.Value.RetriesWaiting(now) : 0,
@@ -205,7 +207,7 @@ public sealed class QuotaBook
                 {
                     var wall = _time.GetUtcNow();
                     var since = wall - DateTimeOffset.Parse(level.SavedAt, CultureInfo.InvariantCulture);
-                    quota.Restore(level.Requests, level.Tokens, since.TotalSeconds, now);
+                    quota.Restore(new QuotaBucketLevels(level.Requests, level.Tokens, level.InputTokens, level.OutputTokens), since.TotalSeconds, now);
                     // A provider that asked an earlier process to wait is not called before it said.
                     if (level.PausedUntil is { } until
                         && DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var end) && end > wall)
@@ -241,7 +243,7 @@ public sealed class QuotaBook
                     continue;
                 }
 
-                var tokens = (int)attempt.Tokens;
+                var tokens = attempt.QuotaTokens;
                 DateTimeOffset? sent = attempt.DispatchedAt is { } d ? DateTimeOffset.Parse(d, CultureInfo.InvariantCulture) : null;
                 if (attempt.RecordedAt is { } r)
                 {

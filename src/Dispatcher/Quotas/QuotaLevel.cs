@@ -6,6 +6,12 @@ namespace Dispatcher.Quotas;
 /// </summary>
 public sealed record QuotaLevel(string DeploymentId, double Requests, double Tokens, string SavedAt)
 {
+    /// <summary>The input token bucket's level (Anthropic limit model); null for a deployment without one.</summary>
+    public double? InputTokens { get; init; }
+
+    /// <summary>The output token bucket's level (Anthropic limit model); null for a deployment without one.</summary>
+    public double? OutputTokens { get; init; }
+
     /// <summary>When the provider's pause ends (round-trip text, UTC); null when the deployment is not paused.</summary>
     public string? PausedUntil { get; init; }
 

@@ -1,6 +1,7 @@
 using Dispatcher.Catalog;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Quotas;
 
 namespace Dispatcher.Reservations;
 
@@ -11,14 +12,14 @@ namespace Dispatcher.Reservations;
 /// </summary>
 /// <param name="Deployment">The deployment the attempt was routed to.</param>
 /// <param name="Sequence">The quota reservation's sequence (0 when the ledger recorded none).</param>
-/// <param name="ReservedTokens">The tokens reserved: the prompt estimate plus max_tokens.</param>
+/// <param name="ReservedTokens">The tokens reserved: the prompt estimate as input, max_tokens as output.</param>
 /// <param name="EstimatedCost">The cost reserved against the spend caps: the prompt estimate and max_tokens at the deployment's prices.</param>
 /// <param name="Tenant">The job's tenant, whose cap the cost counts against too; null for none.</param>
 /// <param name="Ceiling">The most usage the attempt can really have had, which its settle never charges beyond.</param>
 public readonly record struct AttemptReservation(
     DeploymentOptions Deployment,
     long Sequence,
-    int ReservedTokens,
+    QuotaTokens ReservedTokens,
     decimal EstimatedCost,
     string? Tenant,
     UsageCeiling Ceiling)
@@ -31,8 +32,10 @@ public readonly record struct AttemptReservation(
     public static AttemptReservation For(JobRow job, DeploymentOptions deployment, long sequence) => new(
         deployment,
         sequence,
-        (int)(job.EstPromptTokens + job.MaxTokens),
+        new QuotaTokens(Saturate(job.EstPromptTokens), Saturate(job.MaxTokens)),
         CostCalculator.Cost(deployment, job.EstPromptTokens, job.MaxTokens),
         job.Tenant,
         UsageCeiling.For(job, deployment));
+
+    private static int Saturate(long count) => (int)Math.Clamp(count, 0, int.MaxValue);
 }

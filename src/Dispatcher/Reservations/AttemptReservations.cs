@@ -54,8 +54,8 @@ public sealed class AttemptReservations
     }
 
     /// <summary>
-    /// Reserves an attempt on <paramref name="deployment"/>: one request and
-    /// <paramref name="estimatedPromptTokens"/> + <paramref name="maxTokens"/> tokens on its
+    /// Reserves an attempt on <paramref name="deployment"/>: one request,
+    /// <paramref name="estimatedPromptTokens"/> input and <paramref name="maxTokens"/> output tokens on its
     /// <paramref name="quota"/>, the estimated cost against the caps that apply (when any is
     /// configured), and a probe slot while its breaker is half-open. Routing calls it while it
     /// holds <see cref="QuotaBook.Gate"/>, between finding that the quota affords the job and
@@ -75,7 +75,7 @@ public sealed class AttemptReservations
     {
         lock (_quotas.Gate)
         {
-            var sequence = _quotas.Reserve(quota, estimatedPromptTokens + maxTokens, now);
+            var sequence = _quotas.Reserve(quota, new QuotaTokens(estimatedPromptTokens, maxTokens), now);
             _open.Add(sequence);
             _breakers.Admitted(deployment.Id);
             if (_spend.HasCaps)
@@ -115,7 +115,7 @@ public sealed class AttemptReservations
 
         var succeeded = outcome.Error == ErrorKind.None;
         var usage = outcome.Usage is { } reported ? reservation.Ceiling.Bound(reported) : null;
-        var used = succeeded ? Total(usage) ?? reservation.ReservedTokens : 0;
+        var used = succeeded ? usage is null ? reservation.ReservedTokens : QuotaTokens.Used(usage) : default;
         _quotas.Settle(deployment.Id, reservation.Sequence, reservation.ReservedTokens, used, Timing(outcome), outcome.RateLimit, outcome.RetryAfter, outcome.StatusCode);
         _spend.Settle(deployment, reservation.Tenant, reservation.EstimatedCost, succeeded ? CostCalculator.Cost(deployment, usage) : 0m);
         _breakers.Record(deployment.Id, outcome.Error);
@@ -224,10 +224,6 @@ public sealed class AttemptReservations
     /// milliseconds is none.
     /// </summary>
     internal static CallTiming Timing(CompletionAttempted outcome) => CallTiming.FromMilliseconds(outcome.LatencyMs, outcome.ProviderMs);
-
-    // Two counts within the ceiling can still add up past int's range (a window near 2^31).
-    private static int? Total(TokenUsage? usage) =>
-        usage is null ? null : (int)Math.Min((long)usage.PromptTokens + usage.CompletionTokens, int.MaxValue);
 
     // Closes an open reservation of this process; one from before a restart was never recorded
     // and always goes through.

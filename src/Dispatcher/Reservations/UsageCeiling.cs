@@ -77,7 +77,10 @@ public sealed class UsageCeiling
         var completion = usage.CompletionTokens <= _maxTokens
             ? Math.Max(0, usage.CompletionTokens)
             : Math.Min(usage.CompletionTokens, CompletionTokens);
-        return prompt == usage.PromptTokens && completion == usage.CompletionTokens ? usage : new TokenUsage(prompt, completion);
+        var cached = Math.Clamp(usage.CachedPromptTokens, 0, prompt);
+        return prompt == usage.PromptTokens && completion == usage.CompletionTokens && cached == usage.CachedPromptTokens
+            ? usage
+            : new TokenUsage(prompt, completion, cached);
     }
 
     private int Completion()

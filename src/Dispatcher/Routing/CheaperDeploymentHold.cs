@@ -55,7 +55,7 @@ public sealed class CheaperDeploymentHold : IDeploymentHold
     /// <inheritdoc />
     public void Consider(int index, RoutingRequest request, double seconds)
     {
-        if (seconds <= RefillSeconds(index, request.EstimatedTotalTokens)
+        if (seconds <= RefillSeconds(index, request)
             && _prices[index].Cost(request) is var cost && cost < _bestCost)
         {
             _best = index;
@@ -94,12 +94,17 @@ public sealed class CheaperDeploymentHold : IDeploymentHold
         }
     }
 
-    // How long the deployment takes to earn back one request and the job's tokens at its limits.
-    private double RefillSeconds(int index, int tokens)
+    // How long the deployment takes to earn back one request and the job's tokens at its limits,
+    // in every dimension its limit model keeps.
+    private double RefillSeconds(int index, RoutingRequest request)
     {
         var deployment = _deployments[index];
+        var prompt = request.EstimatedPromptTokens;
+        var output = request.MaxTokens;
         return _windowSeconds * Math.Max(
-            deployment.Rpm > 0 ? 1.0 / deployment.Rpm : 0,
-            deployment.Tpm > 0 ? (double)tokens / deployment.Tpm : 0);
+            Math.Max(Share(1, deployment.RequestsPerMinute), Share((double)prompt + output, deployment.TokensPerMinute)),
+            Math.Max(Share(prompt, deployment.InputTpm), Share(output, deployment.OutputTpm)));
     }
+
+    private static double Share(double amount, int? limit) => limit is > 0 ? amount / limit.Value : 0;
 }

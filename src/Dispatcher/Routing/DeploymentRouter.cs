@@ -100,7 +100,7 @@ public sealed class DeploymentRouter
     private Tally Gather(Group group, RoutingRequest request, double now)
     {
         var tally = new Tally();
-        var tokens = request.EstimatedTotalTokens;
+        var tokens = new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens);
         group.Hold?.Begin();
         foreach (var slot in group.Slots)
         {
@@ -142,7 +142,7 @@ public sealed class DeploymentRouter
 
     // Whether the deployment's quota takes the job now and it is not held for another job; when
     // not, how soon it may be, which the group's hold also hears of.
-    private static bool Affords(IDeploymentHold? hold, RoutingRequest request, Slot slot, int tokens, double now, ref Tally tally)
+    private static bool Affords(IDeploymentHold? hold, RoutingRequest request, Slot slot, QuotaTokens tokens, double now, ref Tally tally)
     {
         if (hold is not null && hold.IsHeldForAnother(slot.Index, request.JobId, now, out var heldSeconds))
         {
@@ -183,7 +183,7 @@ public sealed class DeploymentRouter
         var breakerWait = !double.IsPositiveInfinity(tally.BreakerWaitSeconds);
         return RoutingDecision.Refused(
             group.Strategy.Name,
-            Explain(request, group.Slots, request.EstimatedTotalTokens, now),
+            Explain(request, group.Slots, new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens), now),
             tally.OverBudget > 0 && !quotaWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
             quotaWait ? TimeSpan.FromSeconds(Math.Max(tally.QuotaWaitSeconds, 0.001)) : null,
             breakerWait ? TimeSpan.FromSeconds(Math.Max(tally.BreakerWaitSeconds, 0.001)) : null);
@@ -199,7 +199,7 @@ public sealed class DeploymentRouter
     }
 
     // Only the path where nothing can take the job spells out every deployment's reason.
-    private string Explain(RoutingRequest request, Slot[] slots, int tokens, double now)
+    private string Explain(RoutingRequest request, Slot[] slots, QuotaTokens tokens, double now)
     {
         var text = new StringBuilder($"no deployment of '{request.ModelGroup}' can take the job now: ");
         for (var i = 0; i < slots.Length; i++)

@@ -34,6 +34,12 @@ internal static class StatusView
                 parts.Add(new Markup(Markup.Escape($"{d.Id} ({d.ModelGroup}) breaker {d.Breaker.State}: {d.Breaker.Reason}")));
             }
 
+            // Anthropic's input and output limits do not fit the table's one tokens column.
+            if (d.Quota is { InputTokens: var input, OutputTokens: var output } && (input is not null || output is not null))
+            {
+                parts.Add(new Markup(Markup.Escape($"{d.Id} tokens free now / limit: {Split("input", input)}{(input is null || output is null ? "" : " · ")}{Split("output", output)}")));
+            }
+
             if (d.Pause is { } pause)
             {
                 parts.Add(new Markup("[yellow]" + Markup.Escape(PauseText.Describe(d.Id, pause.Until, pause.Reason, pause.WaitingJobs, TimeZoneInfo.Local, pause.SecondsLeft)) + "[/]"));
@@ -86,9 +92,9 @@ internal static class StatusView
             var q = d.Quota;
             table.AddRow(
                 new Text(d.Id),
-                new Text(q is null ? "-" : Invariant($"{q.RequestsAvailable:N0}/{q.RequestsLimit:N0}")),
-                new Text(q is null ? "-" : $"{Compact(q.TokensAvailable)}/{Compact(q.TokensLimit)}"),
-                new Text(q is null ? "-" : Invariant($"{q.InFlight}")),
+                new Text(q?.RequestsLimit is { } requests ? Invariant($"{q.RequestsAvailable:N0}/{requests:N0}") : "-"),
+                new Text(q?.TokensLimit is { } tokens ? $"{Compact(q.TokensAvailable)}/{Compact(tokens)}" : q is { InputTokens: not null } or { OutputTokens: not null } ? "in/out" : "-"),
+                new Text(q is null ? "-" : q.MaxConcurrent is { } most ? Invariant($"{q.InFlight}/{most}") : Invariant($"{q.InFlight}")),
                 Breaker(d.Breaker),
                 new Text(Invariant($"{d.Succeeded:N0}/{d.Failed:N0}")));
         }
@@ -99,11 +105,14 @@ internal static class StatusView
         }
         else
         {
-            table.Caption("requests and tokens: free now / limit per window");
+            table.Caption("requests and tokens: free now / limit per window; busy: in flight (/ most at once)");
         }
 
         return table;
     }
+
+    private static string Split(string name, Dispatcher.Quotas.QuotaDimensionUsage? usage) =>
+        usage is null ? "" : $"{name} {Compact(usage.Available)}/{Compact(usage.Limit)}";
 
     // 91k, 2.0M: token counts in a column a few characters wide.
     private static string Compact(double tokens) => tokens switch

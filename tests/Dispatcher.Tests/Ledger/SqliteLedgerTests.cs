@@ -302,6 +302,19 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveQuotaLevelsAsync_InputAndOutputBuckets_LoadsThemBackAndNoneForADeploymentWithout()
+    {
+        await _ledger.SaveQuotaLevelsAsync(
+            [new("claude", 5, 0, "2026-01-01T00:00:00Z") { InputTokens = 1234.5, OutputTokens = 67 }, new("d2", 1, 10, "2026-01-01T00:00:00Z")],
+            default);
+
+        var levels = (await _ledger.LoadQuotaLevelsAsync(default)).ToDictionary(l => l.DeploymentId);
+
+        (levels["claude"].InputTokens, levels["claude"].OutputTokens).ShouldBe((1234.5, 67.0));
+        (levels["d2"].InputTokens, levels["d2"].OutputTokens).ShouldBe((null, null));
+    }
+
+    [Fact]
     public async Task SaveQuotaLevelsAsync_DeploymentPaused_ListPausesAsyncReadsThePauseBackUntilItEnds()
     {
         var now = new DateTimeOffset(2026, 1, 1, 22, 50, 0, TimeSpan.Zero);
@@ -407,7 +420,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         await ledger.InitializeAsync(default);
         var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
         await ledger.MarkDispatchedAsync(job.JobId, "d2", 1, 42, null, replacing: null, default);
-        await ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d2", ErrorKind = "None", LatencyMs = 30, ProviderMs = 12, PromptTokens = 5, CompletionTokens = 7 }, default);
+        await ledger.RecordAttemptAsync(new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d2", ErrorKind = "None", LatencyMs = 30, ProviderMs = 12, PromptTokens = 5, CompletionTokens = 7, CachedTokens = 2 }, default);
 
         var attempts = await ledger.RecentAttemptsAsync(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(-10), default);
 
@@ -415,12 +428,12 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         before.RecordedAt.ShouldBe(recorded);
         before.DispatchedAt.ShouldBeNull();
         before.Sequence.ShouldBeNull();
-        before.Tokens.ShouldBe(0, "a failed call counts no tokens");
+        (before.InputTokens + before.OutputTokens).ShouldBe(0, "a failed call counts no tokens");
         var after = attempts.Single(a => a.DeploymentId == "d2");
         after.Sequence.ShouldBe(42);
         after.DispatchedAt.ShouldNotBeNull();
         after.ProviderMs.ShouldBe(12);
-        after.Tokens.ShouldBe(12);
+        (after.InputTokens, after.OutputTokens, after.CachedTokens).ShouldBe((5, 7, 2));
         attempts.Count.ShouldBe(2, "the old job's attempt has its outcome, so it is not under way");
     }
 
@@ -436,7 +449,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
 
         var attempts = await _ledger.RecentAttemptsAsync(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(-10), default);
 
-        attempts.OrderBy(a => a.Sequence).Select(a => (a.DeploymentId, a.Sequence, a.RecordedAt is null, a.Tokens)).ShouldBe(
+        attempts.OrderBy(a => a.Sequence).Select(a => (a.DeploymentId, a.Sequence, a.RecordedAt is null, a.InputTokens + a.OutputTokens)).ShouldBe(
         [
             ("d1", 11, false, 0), // failed: its request, no tokens
             ("d1", 12, false, 30), // succeeded without reporting usage: what it reserved

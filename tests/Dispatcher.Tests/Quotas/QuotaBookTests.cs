@@ -188,7 +188,7 @@ public sealed class QuotaBookTests
         var book = Book(time, rpm: 1, padding: 0.05);
         var sent = time.GetUtcNow().AddSeconds(-59).ToString("O");
 
-        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 }]);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, InputTokens = 10 }]);
 
         time.Advance(TimeSpan.FromSeconds(3.9));
         book["d"].CanAfford(1, book.Now).ShouldBeFalse("sent 59 s ago, taken as received 56 s ago");
@@ -237,7 +237,7 @@ public sealed class QuotaBookTests
         // after it was sent; its outcome must not count it a second time.
         var time = new FakeTimeProvider();
         var book = Book(time, rpm: 2);
-        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = time.GetUtcNow().AddSeconds(-1).ToString("O"), Tokens = 10 }]);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = time.GetUtcNow().AddSeconds(-1).ToString("O"), InputTokens = 10 }]);
 
         book.Settle("d", 0, 10, 5, new CallTiming(TimeSpan.Zero, null), null, null);
 
@@ -251,7 +251,7 @@ public sealed class QuotaBookTests
         var book = Book(time, rpm: 1);
         var sent = time.GetUtcNow().AddSeconds(-30).ToString("O");
 
-        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", Sequence = 5, DispatchedAt = sent, Tokens = 10 }]);
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", Sequence = 5, DispatchedAt = sent, InputTokens = 10 }]);
 
         book["d"].InFlight.ShouldBe(1);
         time.Advance(TimeSpan.FromSeconds(120));
@@ -275,7 +275,7 @@ public sealed class QuotaBookTests
         book.Seed([new Dispatcher.Ledger.RecentAttempt
         {
             DeploymentId = "d", Sequence = 5, DispatchedAt = now.AddMinutes(-20).ToString("O"), RecordedAt = now.AddSeconds(-10).ToString("O"),
-            LatencyMs = 25_000, ProviderMs = 15_000, Tokens = 0,
+            LatencyMs = 25_000, ProviderMs = 15_000, InputTokens = 0,
         }]);
 
         book["d"].InFlight.ShouldBe(0);
@@ -303,9 +303,9 @@ public sealed class QuotaBookTests
         var sent = time.GetUtcNow().AddSeconds(-50).ToString("O");
 
         book.Seed([
-            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
-            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, Tokens = 10 },
-            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "gone", DispatchedAt = sent, Tokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, InputTokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", DispatchedAt = sent, InputTokens = 10 },
+            new Dispatcher.Ledger.RecentAttempt { DeploymentId = "gone", DispatchedAt = sent, InputTokens = 10 },
         ]);
 
         book.Reserve("d", 1);

@@ -125,8 +125,8 @@ public sealed class QuotaPropertyTests
 
             after.Restore(saved);
 
-            var (requests, tokensLeft) = after[Deployment].Levels(after.Now);
-            var (expectedRequests, expectedTokens) = before[Deployment].Levels(before.Now);
+            var (requests, tokensLeft, _, _) = after[Deployment].Levels(after.Now);
+            var (expectedRequests, expectedTokens, _, _) = before[Deployment].Levels(before.Now);
             requests.ShouldBe(expectedRequests, 1e-9 * limits.Rpm);
             tokensLeft.ShouldBe(expectedTokens, 1e-9 * limits.Tpm);
         }, iter: 1_000);
@@ -384,7 +384,7 @@ public sealed class QuotaPropertyTests
                 return;
             }
 
-            _ledger[sequence] = new RecentAttempt { DeploymentId = Deployment, Sequence = sequence, DispatchedAt = Wall(), Tokens = job.Tokens };
+            _ledger[sequence] = new RecentAttempt { DeploymentId = Deployment, Sequence = sequence, DispatchedAt = Wall(), InputTokens = job.Tokens };
 
             // A provider that says nothing of its time is taken to receive a call at most the padding
             // after the worker sent it.
@@ -430,7 +430,7 @@ public sealed class QuotaPropertyTests
                 RecordedAt = Wall(),
                 LatencyMs = timing.Latency.TotalMilliseconds,
                 ProviderMs = timing.ProviderTime?.TotalMilliseconds,
-                Tokens = succeeded ? receipt.Tokens : 0,
+                InputTokens = succeeded ? receipt.Tokens : 0,
             };
             if (!succeeded && _retry)
             {

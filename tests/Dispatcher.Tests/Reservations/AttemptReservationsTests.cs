@@ -110,7 +110,7 @@ public sealed class AttemptReservationsTests
         var first = Reserve();
         Reserve();
 
-        first.ReservedTokens.ShouldBe(200);
+        first.ReservedTokens.ShouldBe(new QuotaTokens(Prompt, Max));
         first.EstimatedCost.ShouldBe(0.0002m);
         Quota.TokensAvailable.ShouldBe(100);
         Quota.InFlight.ShouldBe(2);

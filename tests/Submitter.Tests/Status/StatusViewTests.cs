@@ -72,6 +72,24 @@ public sealed class StatusViewTests
         RowOf(text, "breaker open").ShouldBe("sim-selfhosted (gpt-4o-mini) breaker open: 5 consecutive failures");
     }
 
+    [Fact]
+    public void Create_AnthropicAndConcurrencyDeploymentsAt80Columns_ShowInputOutputAndInFlightBound()
+    {
+        var anthropic = new QuotaUsage("claude-main", 3_999, 1, 4_000, 0, 0, null, 2, 0,
+            InputTokens: new QuotaDimensionUsage(391_000, 9_000, 400_000), OutputTokens: new QuotaDimensionUsage(79_000, 1_000, 80_000));
+        var vllm = new QuotaUsage("vllm-local", 0, 0, null, 0, 0, null, 3, 0, MaxConcurrent: 16);
+        var closed = new BreakerStatus("closed", null, null, "gate");
+
+        var text = Render(Status(
+            new DeploymentStatus("claude-main", "claude-haiku", "Anthropic", anthropic, closed, 10, 0, null),
+            new DeploymentStatus("vllm-local", "gpt-4o-mini", "OpenAI", vllm, closed, 10, 0, null)), width: 80);
+
+        RowOf(text, "│ claude-main ").ShouldContain("in/out");
+        RowOf(text, "claude-main tokens").ShouldBe("claude-main tokens free now / limit: input 391k/400k · output 79k/80k");
+        RowOf(text, "│ vllm-local ").ShouldContain("3/16");
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80);
+    }
+
     private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
         new(id, "gpt-test", "Simulated", null, new BreakerStatus("closed", null, null, "ledger"), 0, 0, pause);
 

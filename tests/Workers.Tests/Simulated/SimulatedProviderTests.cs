@@ -103,6 +103,56 @@ public sealed class SimulatedProviderTests
     }
 
     [Fact]
+    public async Task CompleteAsync_EnforceInputTpm_RefusesWhenPromptTokensRunOutAndReportsWhatIsLeft()
+    {
+        // The prompt counts 9 tokens; each answer has 5 completion tokens.
+        var provider = Provider(o => { o.EnforceInputTpm = 20; o.MinCompletionTokens = 5; o.MaxCompletionTokens = 5; });
+
+        var first = await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default)).Error.ShouldBe(ErrorKind.None);
+        var refused = await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+
+        first.RateLimit.ShouldNotBeNull().RemainingInputTokens.ShouldBe(11);
+        first.RateLimit.RemainingOutputTokens.ShouldBeNull();
+        refused.StatusCode.ShouldBe(429);
+        refused.RateLimit.ShouldNotBeNull().RemainingInputTokens.ShouldBe(2);
+        refused.RetryAfter.ShouldNotBeNull().ShouldBeGreaterThan(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_EnforceOutputTpm_RefusesWhenCompletionTokensRunOut()
+    {
+        var provider = Provider(o => { o.EnforceOutputTpm = 12; o.MinCompletionTokens = 5; o.MaxCompletionTokens = 5; });
+
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default)).Error.ShouldBe(ErrorKind.None);
+        var second = await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+        var refused = await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+
+        second.RateLimit.ShouldNotBeNull().RemainingOutputTokens.ShouldBe(2);
+        refused.StatusCode.ShouldBe(429);
+        refused.RateLimit.ShouldNotBeNull().RemainingOutputTokens.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_EnforceConcurrency_RefusesACallBeyondThoseInFlightUntilOneEnds()
+    {
+        var time = new FakeTimeProvider();
+        var options = new SimulationOptions { LatencyMs = 1000, LatencySigma = 0, Seed = 1, EnforceConcurrency = 1, RetryAfterSeconds = 2 };
+        var provider = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, time);
+
+        var running = provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+        var refused = await provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+        time.Advance(TimeSpan.FromSeconds(1));
+        (await running).Error.ShouldBe(ErrorKind.None);
+        var next = provider.CompleteAsync(new ProviderRequest(Body, 10, 9), default);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        refused.StatusCode.ShouldBe(429);
+        refused.RetryAfter.ShouldBe(TimeSpan.FromSeconds(2));
+        (await next).Error.ShouldBe(ErrorKind.None, "the first call's place is free again");
+    }
+
+    [Fact]
     public async Task CompleteAsync_OutageWindowAfterFirstCall_Fails503OnlyInsideIt()
     {
         var time = new FakeTimeProvider();

@@ -137,8 +137,23 @@
     status.deployments.forEach(function (d) {
       if (!d.quota) return;
       var q = d.quota;
-      rows.push({ label: d.id + " requests", max: q.requestsLimit, parts: [{ value: q.requestsInWindow, cls: "accent" }], text: fmt(q.requestsInWindow) + " / " + fmt(q.requestsLimit) + " · " + q.inFlight + " in flight" });
-      rows.push({ label: d.id + " tokens", max: q.tokensLimit, parts: [{ value: q.tokensInWindow, cls: "warn" }], text: fmt(q.tokensInWindow) + " / " + fmt(q.tokensLimit) });
+      // Only the limits the deployment's limit model keeps: requests and tokens (OpenAI, Azure),
+      // input and output tokens (Anthropic), calls in flight (MaxConcurrent).
+      var flight = q.inFlight + (q.maxConcurrent != null ? " / " + fmt(q.maxConcurrent) : "") + " in flight";
+      if (q.requestsLimit != null) {
+        rows.push({ label: d.id + " requests", max: q.requestsLimit, parts: [{ value: q.requestsInWindow, cls: "accent" }], text: fmt(q.requestsInWindow) + " / " + fmt(q.requestsLimit) + " · " + flight });
+      }
+      if (q.tokensLimit != null) {
+        rows.push({ label: d.id + " tokens", max: q.tokensLimit, parts: [{ value: q.tokensInWindow, cls: "warn" }], text: fmt(q.tokensInWindow) + " / " + fmt(q.tokensLimit) });
+      }
+      [["input tokens", q.inputTokens], ["output tokens", q.outputTokens]].forEach(function (dim) {
+        if (dim[1]) {
+          rows.push({ label: d.id + " " + dim[0], max: dim[1].limit, parts: [{ value: dim[1].inWindow, cls: "warn" }], text: fmt(dim[1].inWindow) + " / " + fmt(dim[1].limit) });
+        }
+      });
+      if (q.maxConcurrent != null) {
+        rows.push({ label: d.id + " in flight", max: q.maxConcurrent, parts: [{ value: q.inFlight, cls: "accent" }], text: flight });
+      }
     });
     mark("chart-quota", barChart($("#chart-quota"), rows, "no live quota (dispatcher not routing)"));
   }

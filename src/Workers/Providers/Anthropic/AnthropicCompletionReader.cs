@@ -7,7 +7,9 @@ namespace Dispatcher.Workers.Providers.Anthropic;
 /// <summary>
 /// Reads a Messages API answer and returns it as an OpenAI chat completion: the text blocks joined
 /// as the message content, <c>stop_reason</c> mapped to <c>finish_reason</c>, and
-/// <c>input_tokens</c>/<c>output_tokens</c> as <c>usage</c>. The result then goes through the same
+/// <c>usage</c> with the prompt as Anthropic's <c>input_tokens</c> plus the cache-creation and
+/// cache-read tokens (the reads as <c>prompt_tokens_details.cached_tokens</c>) and
+/// <c>output_tokens</c> as the completion. The result then goes through the same
 /// checks as an OpenAI answer.
 /// </summary>
 internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, string deploymentModel) : ICompletionReader
@@ -36,6 +38,13 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
             return Malformed("it has no usage with input_tokens and output_tokens");
         }
 
+        // input_tokens is the uncached input alone: the prompt also holds the tokens written to
+        // the cache and those read from it, which are reported apart (and absent when no cache
+        // was used), so the prompt count is their sum and the reads are its cached part.
+        var written = OptionalCount(usage, "cache_creation_input_tokens", anomalies);
+        var read = OptionalCount(usage, "cache_read_input_tokens", anomalies);
+        var prompt = (int)Math.Min((long)input + written + read, int.MaxValue);
+
         var text = string.Concat(content.EnumerateArray()
             .Where(block => block.ValueKind == JsonValueKind.Object
                 && block.TryGetProperty("type", out var type) && type.ValueEquals("text")
@@ -61,17 +70,20 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
             writer.WriteEndObject();
             writer.WriteEndArray();
             writer.WriteStartObject("usage");
-            writer.WriteNumber("prompt_tokens", input);
+            writer.WriteNumber("prompt_tokens", prompt);
             writer.WriteNumber("completion_tokens", output);
-            writer.WriteNumber("total_tokens", (long)input + output);
+            writer.WriteNumber("total_tokens", (long)prompt + output);
+            writer.WriteStartObject("prompt_tokens_details");
+            writer.WriteNumber("cached_tokens", read);
+            writer.WriteEndObject();
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
         // The translated body holds the counts as read, so the anomalies are this read's, not the chat reader's.
         using var completion = JsonDocument.Parse(buffer.ToArray());
-        var read = _chat.Read(completion.RootElement);
-        return anomalies.Count == 0 || read.Error != ErrorKind.None ? read : read with { Anomalies = anomalies };
+        var chat = _chat.Read(completion.RootElement);
+        return anomalies.Count == 0 || chat.Error != ErrorKind.None ? chat : chat with { Anomalies = anomalies };
     }
 
     /// <summary>OpenAI's <c>finish_reason</c> for an Anthropic <c>stop_reason</c>.</summary>
@@ -83,6 +95,9 @@ internal sealed class AnthropicCompletionReader(TimeProvider timeProvider, strin
         // end_turn, stop_sequence, pause_turn: the model stopped on its own.
         _ => "stop",
     };
+
+    private static int OptionalCount(JsonElement usage, string name, List<ProviderAnomaly> anomalies) =>
+        JsonFields.TryGetCount(usage, name, out var count, anomalies) ? count : 0;
 
     private static string? String(JsonElement owner, string name) =>
         owner.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

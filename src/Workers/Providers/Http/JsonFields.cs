@@ -11,6 +11,8 @@ internal static class JsonFields
     /// The answer's <c>usage</c> object with its two counts, named as the endpoint names them
     /// (<c>prompt_tokens</c>/<c>completion_tokens</c>, <c>input_tokens</c>/<c>output_tokens</c>); with
     /// no <paramref name="completionName"/> (embeddings produce nothing) the completion count is 0.
+    /// The prompt tokens read from the cache come from <c>{promptName}_details.cached_tokens</c>
+    /// (OpenAI's <c>prompt_tokens_details</c>, the Responses API's <c>input_tokens_details</c>), 0 when absent.
     /// False when the object or a count is missing (see <see cref="TryGetCount"/>).
     /// </summary>
     public static bool TryGetUsage(JsonElement body, string promptName, string? completionName, List<ProviderAnomaly> anomalies, out TokenUsage usage)
@@ -25,8 +27,24 @@ internal static class JsonFields
             return false;
         }
 
-        usage = new TokenUsage(prompt, completion);
+        usage = new TokenUsage(prompt, completion, CachedTokens(counts, promptName, prompt, anomalies));
         return true;
+    }
+
+    // The prompt tokens read from the cache, in the details object beside the prompt count
+    // (chat and completions: prompt_tokens_details, Responses: input_tokens_details). Optional:
+    // an answer without it read nothing from a cache, and one that says more than the prompt
+    // is read as the whole prompt.
+    private static int CachedTokens(JsonElement counts, string promptName, int prompt, List<ProviderAnomaly> anomalies)
+    {
+        if (!counts.TryGetProperty(promptName + "_details", out var details)
+            || details.ValueKind != JsonValueKind.Object
+            || !TryGetCount(details, "cached_tokens", out var cached, anomalies))
+        {
+            return 0;
+        }
+
+        return Math.Min(cached, prompt);
     }
 
     /// <summary>

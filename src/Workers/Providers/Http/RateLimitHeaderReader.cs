@@ -34,13 +34,17 @@ internal sealed class RateLimitHeaderReader(TimeProvider timeProvider)
         new("anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"),
     ];
 
+    // A combined (input plus output) token limit.
     private static readonly LimitHeaders[] TokenLimits =
     [
         new("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
         new("anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"),
-        new("anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"),
-        new("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"),
     ];
+
+    // Anthropic's separate input and output token limits, which a deployment following its limit
+    // model keeps as separate buckets.
+    private static readonly LimitHeaders InputTokenLimit = new("anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset");
+    private static readonly LimitHeaders OutputTokenLimit = new("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset");
 
     /// <summary>Reads the wait and the counters from <paramref name="headers"/>.</summary>
     public RateLimitHeaderValues Read(ProviderResponseHeaders headers)
@@ -49,15 +53,21 @@ internal sealed class RateLimitHeaderReader(TimeProvider timeProvider)
         var anomalies = new List<ProviderAnomaly>();
         var requests = RequestLimits.Select(l => l.Read(headers, now, anomalies)).Where(r => r.IsPresent).ToList();
         var tokens = TokenLimits.Select(l => l.Read(headers, now, anomalies)).Where(r => r.IsPresent).ToList();
+        var input = InputTokenLimit.Read(headers, now, anomalies);
+        var output = OutputTokenLimit.Read(headers, now, anomalies);
+        var split = new[] { input, output }.Where(r => r.IsPresent).ToList();
+        var anyTokens = tokens.Concat(split).ToList();
 
-        var snapshot = requests.Count == 0 && tokens.Count == 0
+        var snapshot = requests.Count == 0 && anyTokens.Count == 0
             ? null
             : new RateLimitSnapshot(
                 requests.FirstOrDefault()?.Remaining,
                 Tightest(tokens)?.Remaining,
                 requests.FirstOrDefault()?.Reset,
-                Tightest(tokens)?.Reset);
-        return new RateLimitHeaderValues(Wait(headers, now, requests.Concat(tokens), anomalies), snapshot, anomalies);
+                Tightest(anyTokens)?.Reset,
+                input.Remaining,
+                output.Remaining);
+        return new RateLimitHeaderValues(Wait(headers, now, requests.Concat(anyTokens), anomalies), snapshot, anomalies);
     }
 
     // Retry-After is the provider's answer to "when may I call again", so when it is given it is
@@ -201,7 +211,7 @@ internal sealed class RateLimitHeaderReader(TimeProvider timeProvider)
         return MaxWait;
     }
 
-    // Of several token limits (Anthropic has total, input and output), the one closest to running out binds.
+    // Of several token limits, the one closest to running out binds.
     private static LimitReading? Tightest(List<LimitReading> readings) =>
         readings.Where(r => r.Remaining is not null).MinBy(r => r.Remaining) ?? readings.FirstOrDefault();
 

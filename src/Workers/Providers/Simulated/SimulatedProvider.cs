@@ -57,18 +57,25 @@ internal sealed class SimulatedProvider : IProviderClient
 
         var requestId = $"sim-{_deployment.Id}-{Interlocked.Increment(ref _sequence)}";
         RateLimitSnapshot? remaining = null;
-        if (_limits.Enforced)
+        if (_limits.Enforced && !_limits.TryAdmit(promptTokens, draw.CompletionTokens, out var wait, out remaining))
         {
-            if (!_limits.TryAdmit(promptTokens + draw.CompletionTokens, out var wait, out remaining))
-            {
-                return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated provider limit exceeded", wait, requestId, remaining, TimeSpan.Zero);
-            }
+            return new ProviderOutcome(ErrorKind.RateLimited, 429, null, null, "simulated provider limit exceeded", wait, requestId, remaining, TimeSpan.Zero);
         }
 
-        // Like openai-processing-ms: the time from the provider counting the call to its answer.
-        var admitted = _time.GetTimestamp();
-        var outcome = await AnswerAsync(request, promptTokens, draw, requestId, remaining, cancellationToken);
-        return outcome with { ProviderTime = _time.GetElapsedTime(admitted) };
+        try
+        {
+            // Like openai-processing-ms: the time from the provider counting the call to its answer.
+            var admitted = _time.GetTimestamp();
+            var outcome = await AnswerAsync(request, promptTokens, draw, requestId, remaining, cancellationToken);
+            return outcome with { ProviderTime = _time.GetElapsedTime(admitted) };
+        }
+        finally
+        {
+            if (_limits.Enforced)
+            {
+                _limits.Leave();
+            }
+        }
     }
 
     private async Task<ProviderOutcome> AnswerAsync(ProviderRequest request, int promptTokens, Draw draw, string requestId, RateLimitSnapshot? remaining, CancellationToken cancellationToken)

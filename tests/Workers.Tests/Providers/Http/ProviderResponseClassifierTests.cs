@@ -84,6 +84,23 @@ public sealed class ProviderResponseClassifierTests
     }
 
     [Fact]
+    public void Classify_PromptTokensDetailsCachedTokens_ReadAsCachedPromptTokens()
+    {
+        var body = Completion.Replace("\"total_tokens\":5}", "\"total_tokens\":5,\"prompt_tokens_details\":{\"cached_tokens\":2}}", StringComparison.Ordinal);
+
+        Classify(200, body).Usage.ShouldBe(new TokenUsage(3, 2, 2));
+    }
+
+    [Fact]
+    public void Classify_ResponsesInputTokensDetailsCachedTokens_ReadAsCachedPromptTokens()
+    {
+        var classifier = new ProviderResponseClassifier(new ResponsesReader(), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+        const string body = """{"id":"resp_1","object":"response","status":"completed","model":"m","output":[],"usage":{"input_tokens":50,"input_tokens_details":{"cached_tokens":40},"output_tokens":7,"total_tokens":57}}""";
+
+        classifier.Classify(200, ProviderResponseHeaders.From(Array.Empty<KeyValuePair<string, string>>()), body).Usage.ShouldBe(new TokenUsage(50, 7, 40));
+    }
+
+    [Fact]
     public void Classify_RequestIdHeader_IsRead()
     {
         Classify(500, "", ("request-id", "req_anthropic")).RequestId.ShouldBe("req_anthropic");

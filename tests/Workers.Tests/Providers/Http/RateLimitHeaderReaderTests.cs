@@ -107,7 +107,7 @@ public sealed class RateLimitHeaderReaderTests
     }
 
     [Fact]
-    public void Read_AnthropicInputAndOutputTokenLimits_SnapshotHoldsTheTighterOne()
+    public void Read_AnthropicInputAndOutputTokenLimits_SnapshotHoldsEachApartAndTheTighterReset()
     {
         var values = Read(
             ("anthropic-ratelimit-input-tokens-remaining", "40000"),
@@ -115,8 +115,35 @@ public sealed class RateLimitHeaderReaderTests
             ("anthropic-ratelimit-output-tokens-remaining", "900"),
             ("anthropic-ratelimit-output-tokens-reset", "2030-01-01T12:00:20+00:00"));
 
-        values.Snapshot.ShouldNotBeNull().RemainingTokens.ShouldBe(900);
-        values.Snapshot.ResetTokens.ShouldBe(TimeSpan.FromSeconds(20));
+        var snapshot = values.Snapshot.ShouldNotBeNull();
+        snapshot.RemainingInputTokens.ShouldBe(40000);
+        snapshot.RemainingOutputTokens.ShouldBe(900);
+        snapshot.RemainingTokens.ShouldBeNull("no combined limit was stated");
+        snapshot.ResetTokens.ShouldBe(TimeSpan.FromSeconds(20));
+        values.RetryAfter.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Read_AnthropicCombinedWithInputAndOutput_KeepsTheCombinedCounterAsRemainingTokens()
+    {
+        var values = Read(
+            ("anthropic-ratelimit-tokens-remaining", "78000"),
+            ("anthropic-ratelimit-input-tokens-remaining", "70000"),
+            ("anthropic-ratelimit-output-tokens-remaining", "8000"));
+
+        values.Snapshot.ShouldBe(new RateLimitSnapshot(null, 78000, null, null, 70000, 8000));
+    }
+
+    [Fact]
+    public void Read_AnthropicOutputTokensUsedUp_WaitsForTheOutputReset()
+    {
+        var values = Read(
+            ("anthropic-ratelimit-input-tokens-remaining", "40000"),
+            ("anthropic-ratelimit-output-tokens-remaining", "0"),
+            ("anthropic-ratelimit-output-tokens-reset", "2030-01-01T12:00:15Z"));
+
+        values.RetryAfter.ShouldBe(TimeSpan.FromSeconds(15));
+        values.Snapshot.ShouldNotBeNull().RemainingOutputTokens.ShouldBe(0);
     }
 
     [Fact]
