@@ -1,3 +1,4 @@
+using Dispatcher.Fairness;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
@@ -88,6 +89,40 @@ public sealed class StatusViewTests
         RowOf(text, "claude-main tokens").ShouldBe("claude-main tokens free now / limit: input 391k/400k · output 79k/80k");
         RowOf(text, "│ vllm-local ").ShouldContain("3/16");
         text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80);
+    }
+
+    [Fact]
+    public void Create_TenantsAt80Columns_ShareBesideTheFairShareWaitingAndWait()
+    {
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with
+            {
+                Status = r.Status with
+                {
+                    Tenants =
+                    [
+                        new TenantShare("acme-research-department", 2, 64, 1_200, 1_500_000, 0.6, 0.25),
+                        new TenantShare("", 1, 3, 800, 1_000_000, 0.4, 12.34),
+                    ],
+                },
+            }
+            : null!;
+
+        var text = Render(report, width: 80);
+
+        var acme = RowOf(text, "│ acme-research-department ");
+        acme.ShouldContain("60 %");
+        acme.ShouldContain("67 %"); // weight 2 of 3
+        acme.ShouldContain("1.5M");
+        acme.ShouldContain("0.2 s");
+        RowOf(text, "│ (none) ").ShouldContain("12.3 s");
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80);
+    }
+
+    [Fact]
+    public void Create_NoTenantShares_NoTenantsTable()
+    {
+        Render(Status(Deployment("sim-east", null))).ShouldNotContain("tenants");
     }
 
     private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
