@@ -72,6 +72,25 @@ public sealed class StatusViewTests
         RowOf(text, "breaker open").ShouldBe("sim-selfhosted (gpt-4o-mini) breaker open: 5 consecutive failures");
     }
 
+    [Fact]
+    public void Create_QueuesWithLongNamesAt80Columns_OneLineEachWithinTheWidth()
+    {
+        var queues = new[]
+        {
+            new Dispatcher.ServiceDefaults.Management.QueueDepthSample("provider.some-long-deployment-id-here", 1_234_567, 64, 12, 1234.5, 987.6),
+            new Dispatcher.ServiceDefaults.Management.QueueDepthSample("dispatcher-delay-00-05-00", 10, 0, 0, null, null),
+        };
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Queues = new QueueStatus(At, "management API", queues) } }
+            : null!;
+
+        var text = Render(report, width: 80);
+
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80, text);
+        RowOf(text, "1,234,567").ShouldContain("-id-here │");
+        RowOf(text, "dispatcher-delay-00-05-00");
+    }
+
     private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
         new(id, "gpt-test", "Simulated", null, new BreakerStatus("closed", null, null, "ledger"), 0, 0, pause);
 
