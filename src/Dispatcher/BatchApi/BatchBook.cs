@@ -12,10 +12,10 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.BatchApi;
 
 /// <summary>
-/// The batches of the Batch API. The ledger holds each batch's jobs and state, as for a batch the
-/// CLI submitted (so every batch the dispatcher runs is listed here, whoever submitted it); a
-/// <see cref="StoredBatch"/> beside it holds what the ledger does not: the request, a rejected
-/// file's errors, and the output and error files, written from the ledger once the batch ends.
+/// The batches of the Batch API. The ledger holds each batch's jobs, state and metadata, as for a
+/// batch the CLI submitted (so every batch the dispatcher runs is listed here, whoever submitted
+/// it); a <see cref="StoredBatch"/> beside it holds what the ledger does not: the request, a
+/// rejected file's errors, and the output and error files, written from the ledger once the batch ends.
 /// </summary>
 internal sealed class BatchBook(
     ApiFolder folder,
@@ -54,12 +54,17 @@ internal sealed class BatchBook(
             return ApiError.Result(StatusCodes.Status400BadRequest, $"'completion_window' must be a duration such as 24h, got '{windowText}'.", "invalid_completion_window", "completion_window");
         }
 
+        if (BatchMetadata.Problem(request.Metadata, "metadata") is { } metadataProblem)
+        {
+            return ApiError.Result(StatusCodes.Status400BadRequest, $"{metadataProblem}.", "invalid_metadata", "metadata");
+        }
+
         var id = "batch_" + NewId.NextGuid().ToString("N");
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var path = files.ContentPath(input.Id);
         var limits = BatchFileLimits.From(configuration);
         var result = await BatchFileValidator.ValidateAsync(path, limits, new EndpointCoverage(catalog.Value), ct);
-        var stored = new StoredBatch(id, input.Id, endpoint, windowText, request.Metadata, now, result.Lines);
+        var stored = new StoredBatch(id, input.Id, endpoint, windowText, null, now, result.Lines);
         if (!result.IsValid)
         {
             var errors = result.Errors.Select(e => new BatchError(Code(e), e.Message, e.Line == 0 ? null : e.Field, e.Line == 0 ? null : e.Line)).ToList();
@@ -68,7 +73,11 @@ internal sealed class BatchBook(
         }
 
         await folder.WriteAsync(folder.BatchPath(id), stored, ct);
-        await new BatchPublisher(bus).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window);
+        // Recorded here before its lines go out, so the batch is listed, with its metadata, from
+        // the answer on; the announcement the publisher sends finds it recorded (the first wins).
+        var metadata = request.Metadata is { Count: > 0 } pairs ? pairs : null;
+        await ledger.UpsertBatchAsync(id, result.Lines, input.Filename, null, window, metadata, ct);
+        await new BatchPublisher(bus).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window, metadata: metadata);
         return Results.Json(await GetAsync(id, ct), ApiJson.Options);
     }
 
@@ -161,7 +170,7 @@ internal sealed class BatchBook(
             CancellingAt: state is BatchState.Cancelling or BatchState.Cancelled ? controlAt : null,
             CancelledAt: state == BatchState.Cancelled ? stored?.FinalizedAt : null,
             new RequestCounts(status?.TotalJobs ?? stored?.Lines ?? 0, status?.Succeeded ?? 0, status?.Failed ?? 0),
-            stored?.Metadata);
+            status?.Metadata ?? stored?.Metadata);
     }
 
     // The output and error files, written from the ledger once; each registered as a file when it has lines.

@@ -112,6 +112,9 @@ internal static class Schema
         // The endpoint a job's body is for (its Batch line's url); NULL, in rows written before
         // jobs named one, is chat completions, all there was then.
         ("jobs", "url", "TEXT", null),
+        // A batch's metadata (the Batch API's string keys and values) as a JSON object; NULL for
+        // none. Kept with the batch whoever submitted it (a SubmitBatch, the Batch API).
+        ("batches", "metadata", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

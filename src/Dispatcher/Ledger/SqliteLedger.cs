@@ -165,21 +165,38 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// expires <paramref name="completionWindow"/> after now, when one is given.
     /// </summary>
     public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, string? sourceDigest, TimeSpan? completionWindow, CancellationToken ct) =>
+        UpsertBatchAsync(batchId, totalJobs, source, sourceDigest, completionWindow, null, ct);
+
+    /// <summary>
+    /// Records a batch's size, source, completion window and metadata (first announcement wins, for
+    /// the metadata the first that carries any): the batch expires <paramref name="completionWindow"/>
+    /// after now, when one is given.
+    /// </summary>
+    public Task UpsertBatchAsync(
+        string batchId,
+        int? totalJobs,
+        string? source,
+        string? sourceDigest,
+        TimeSpan? completionWindow,
+        IReadOnlyDictionary<string, string>? metadata,
+        CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at, expires_at)
-                VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now, @expiresAt)
+                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at, expires_at, metadata)
+                VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now, @expiresAt, @metadata)
                 ON CONFLICT(batch_id) DO UPDATE SET
                   total_jobs = COALESCE(batches.total_jobs, excluded.total_jobs),
                   source = COALESCE(batches.source, excluded.source),
                   source_digest = COALESCE(batches.source_digest, excluded.source_digest),
-                  expires_at = COALESCE(batches.expires_at, excluded.expires_at)
+                  expires_at = COALESCE(batches.expires_at, excluded.expires_at),
+                  metadata = COALESCE(batches.metadata, excluded.metadata)
                 """,
                 new
                 {
                     batchId, totalJobs, source, sourceDigest, now = Now(),
                     expiresAt = completionWindow is { } window ? (_time.GetUtcNow() + window).ToString("O") : null,
+                    metadata = StoredMetadata.ToText(metadata),
                 },
                 cancellationToken: t)),
             ct);
@@ -820,7 +837,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
-               b.control AS Control, b.expires_at AS ExpiresAt,
+               b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata,
                COALESCE(SUM(j.state = 'queued'), 0) AS Queued,
                COALESCE(SUM(j.state = 'dispatched'), 0) AS Dispatched,
                COALESCE(SUM(j.state = 'succeeded'), 0) AS Succeeded,
@@ -944,7 +961,10 @@ public sealed class SqliteLedger : IAsyncDisposable
 
         public string? ExpiresAt { get; init; }
 
+        public string? Metadata { get; init; }
+
         public BatchStatus ToStatus() =>
-            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost, Control, ExpiresAt);
+            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost, Control, ExpiresAt,
+                StoredMetadata.FromText(Metadata));
     }
 }

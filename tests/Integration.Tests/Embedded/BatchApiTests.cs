@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Batch;
 using OpenAI.Files;
@@ -181,6 +182,58 @@ public sealed class BatchApiTests
         error.GetProperty("param").GetString().ShouldBe("url");
         error.GetProperty("message").GetString()!.ShouldContain("/v1/embeddings");
         (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default)).ShouldBeNull("nothing of a rejected file is published");
+    }
+
+    [Fact]
+    public async Task Get_BatchSubmittedOverTheBusWithMetadata_ShowsItsMetadata()
+    {
+        await using var pipeline = await StartAsync();
+        var path = pipeline.Directory.File("bus.jsonl");
+        await File.WriteAllTextAsync(path, Jsonl([ChatLine("b-1"), ChatLine("b-2")]).ToString());
+        var bus = pipeline.Services.GetRequiredService<MassTransit.IBus>();
+        await new Dispatcher.Batches.BatchPublisher(bus).PublishAsync(
+            path, "batch-from-bus", 2, new Dispatcher.Batches.BatchFileLimits(), null, default, metadata: new Dictionary<string, string> { ["team"] = "search" });
+        await pipeline.WaitForBatchAsync("batch-from-bus");
+        var batches = Client(pipeline).GetBatchClient();
+
+        var batch = Json(await batches.GetBatchAsync("batch-from-bus", new RequestOptions()));
+
+        batch.GetProperty("metadata").GetProperty("team").GetString().ShouldBe("search");
+        var listed = Json(await batches.GetBatchesAsync(after: null, limit: 10, options: new RequestOptions()).GetRawPagesAsync().FirstAsync());
+        listed.GetProperty("data").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "batch-from-bus")
+            .GetProperty("metadata").GetProperty("team").GetString().ShouldBe("search");
+    }
+
+    [Fact]
+    public async Task Create_WithMetadata_KeptInTheLedgerWithTheBatch()
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("m-1")]), "m.jsonl", FileUploadPurpose.Batch);
+
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id, new Dictionary<string, string> { ["owner"] = "tests" }), waitUntilCompleted: false);
+
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.Metadata!["owner"].ShouldBe("tests");
+    }
+
+    [Theory]
+    [InlineData(17, 1, 1, "at most 16 key-value pairs, got 17")]
+    [InlineData(1, 65, 1, "is 65 characters, at most 64 are allowed")]
+    [InlineData(1, 1, 513, "is 513 characters, at most 512 are allowed")]
+    public async Task Create_MetadataPastTheLimits_400NamingMetadata(int pairs, int keyLength, int valueLength, string expected)
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("m-1")]), "m.jsonl", FileUploadPurpose.Batch);
+        var metadata = Enumerable.Range(1, pairs).ToDictionary(i => i + new string('k', keyLength - 1), _ => new string('v', valueLength));
+
+        var refused = await Should.ThrowAsync<ClientResultException>(() => client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id, metadata), waitUntilCompleted: false));
+
+        refused.Status.ShouldBe(400);
+        var error = JsonDocument.Parse(refused.GetRawResponse()!.Content).RootElement.GetProperty("error");
+        error.GetProperty("param").GetString().ShouldBe("metadata");
+        error.GetProperty("message").GetString()!.ShouldContain(expected);
+        (await pipeline.Ledger.ListBatchesAsync(10, default)).ShouldBeEmpty();
     }
 
     [Fact]
