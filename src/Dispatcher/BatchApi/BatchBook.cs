@@ -65,17 +65,19 @@ internal sealed class BatchBook(
         var limits = BatchFileLimits.From(configuration);
         var result = await BatchFileValidator.ValidateAsync(path, limits, new EndpointCoverage(catalog.Value), ct);
         var stored = new StoredBatch(id, input.Id, endpoint, windowText, null, now, result.Lines);
+        var metadata = request.Metadata is { Count: > 0 } pairs ? pairs : null;
         if (!result.IsValid)
         {
+            // The errors beside the ledger, the batch in it: listed as failed, as OpenAI lists it.
             var errors = result.Errors.Select(e => new BatchError(Code(e), e.Message, e.Line == 0 ? null : e.Field, e.Line == 0 ? null : e.Line)).ToList();
             await folder.WriteAsync(folder.BatchPath(id), stored with { Errors = errors, FailedAt = now }, ct);
+            await ledger.RecordFailedBatchAsync(id, input.Filename, metadata, ct);
             return Results.Json(await GetAsync(id, ct), ApiJson.Options);
         }
 
         await folder.WriteAsync(folder.BatchPath(id), stored, ct);
         // Recorded here before its lines go out, so the batch is listed, with its metadata, from
         // the answer on; the announcement the publisher sends finds it recorded (the first wins).
-        var metadata = request.Metadata is { Count: > 0 } pairs ? pairs : null;
         await ledger.UpsertBatchAsync(id, result.Lines, input.Filename, null, window, metadata, ct);
         await new BatchPublisher(bus).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window, metadata: metadata);
         return Results.Json(await GetAsync(id, ct), ApiJson.Options);
@@ -141,14 +143,16 @@ internal sealed class BatchBook(
 
     private async Task<BatchObject> ViewAsync(string batchId, StoredBatch? stored, BatchStatus? status, CancellationToken ct)
     {
-        if (status is { IsEnded: true } && stored?.FinalizedAt is null)
+        // A batch refused at creation has no results to write.
+        var failed = stored?.FailedAt is not null || status?.Control == BatchControl.Failed;
+        if (status is { IsEnded: true } && stored?.FinalizedAt is null && !failed)
         {
             stored = await FinalizeAsync(batchId, stored, status, ct);
         }
 
         var control = status is null ? null : await ledger.GetBatchControlAsync(batchId, ct);
         var createdAt = stored?.CreatedAt ?? Seconds(status!.CreatedAt)!.Value;
-        var state = stored?.FailedAt is not null ? BatchState.Failed : status?.State ?? BatchState.Validating;
+        var state = failed ? BatchState.Failed : status?.State ?? BatchState.Validating;
         var controlAt = Seconds(control?.ControlAt);
         var ledgerAt = Seconds(status?.CreatedAt);
         return new BatchObject(
@@ -165,11 +169,12 @@ internal sealed class BatchBook(
             ExpiresAt: Seconds(status?.ExpiresAt),
             FinalizingAt: stored?.FinalizedAt,
             CompletedAt: state == BatchState.Completed ? stored?.FinalizedAt : null,
-            FailedAt: stored?.FailedAt,
+            FailedAt: failed ? stored?.FailedAt ?? controlAt : null,
             ExpiredAt: state == BatchState.Expired ? controlAt : null,
             CancellingAt: state is BatchState.Cancelling or BatchState.Cancelled ? controlAt : null,
             CancelledAt: state == BatchState.Cancelled ? stored?.FinalizedAt : null,
-            new RequestCounts(status?.TotalJobs ?? stored?.Lines ?? 0, status?.Succeeded ?? 0, status?.Failed ?? 0),
+            // A failed batch holds no requests (nothing of it was published), as OpenAI counts it.
+            new RequestCounts(failed ? 0 : status?.TotalJobs ?? stored?.Lines ?? 0, status?.Succeeded ?? 0, status?.Failed ?? 0),
             status?.Metadata ?? stored?.Metadata);
     }
 

@@ -202,6 +202,23 @@ public sealed class SqliteLedger : IAsyncDisposable
             ct);
 
     /// <summary>
+    /// Records a batch refused as a whole when it was created (<see cref="BatchControl.Failed"/>):
+    /// it has no jobs and is ended from the start, so it is listed with the others and no command
+    /// applies to it. A batch of that id recorded already is left as it is.
+    /// </summary>
+    public Task RecordFailedBatchAsync(string batchId, string? source, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO batches(batch_id, total_jobs, source, created_at, control, control_at, metadata)
+                VALUES (@batchId, 0, @source, @now, @failed, @now, @metadata)
+                ON CONFLICT(batch_id) DO NOTHING
+                """,
+                new { batchId, source, now = Now(), failed = BatchControl.Failed, metadata = StoredMetadata.ToText(metadata) },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>
     /// The latest batch from the file whose SHA-256 is <paramref name="sourceDigest"/> that has not
     /// ended: some of its jobs are unfinished, or fewer jobs were recorded than it announced. Null
     /// when every batch of that file ended (or none exists).

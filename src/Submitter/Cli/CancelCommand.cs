@@ -18,7 +18,7 @@ internal static class CancelCommand
                 b => b.State switch
                 {
                     BatchState.Cancelling or BatchState.Cancelled => "already " + b.State,
-                    BatchState.Completed or BatchState.Expired => $"{b.State}: it ended, there is nothing to cancel",
+                    BatchState.Completed or BatchState.Expired or BatchState.Failed => $"{b.State}: it ended, there is nothing to cancel",
                     _ => null,
                 },
                 id => new CancelBatch(id),

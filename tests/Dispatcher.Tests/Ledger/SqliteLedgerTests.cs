@@ -238,6 +238,22 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RecordFailedBatchAsync_ListedAsFailedWithNoJobsAndNoCommandApplies()
+    {
+        await _ledger.RecordFailedBatchAsync("bad", "bad.jsonl", new Dictionary<string, string> { ["k"] = "v" }, default);
+
+        var listed = (await _ledger.ListBatchesAsync(10, default)).ShouldHaveSingleItem();
+        listed.BatchId.ShouldBe("bad");
+        listed.State.ShouldBe(BatchState.Failed);
+        listed.IsEnded.ShouldBeTrue();
+        listed.TotalJobs.ShouldBe(0);
+        listed.Metadata!["k"].ShouldBe("v");
+        (await _ledger.PauseBatchAsync("bad", default)).ShouldBeFalse();
+        (await _ledger.EndBatchAsync("bad", BatchControl.Cancelled, Dispatcher.Contracts.ErrorKind.BatchCancelled, "no", default)).Ended.ShouldBeFalse();
+        (await _ledger.GetBatchStatusAsync("bad", default))!.State.ShouldBe(BatchState.Failed);
+    }
+
+    [Fact]
     public async Task ListBatchesAsync_After_PagesNewestFirstWithoutGapsOrRepeats()
     {
         foreach (var id in new[] { "b1", "b2", "b3", "b4", "b5" })

@@ -181,7 +181,22 @@ public sealed class BatchApiTests
         error.GetProperty("line").GetInt32().ShouldBe(2);
         error.GetProperty("param").GetString().ShouldBe("url");
         error.GetProperty("message").GetString()!.ShouldContain("/v1/embeddings");
-        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default)).ShouldBeNull("nothing of a rejected file is published");
+        batch.GetProperty("request_counts").GetProperty("total").GetInt64().ShouldBe(0);
+        batch.GetProperty("output_file_id").ValueKind.ShouldBe(JsonValueKind.Null);
+        var recorded = await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default);
+        recorded.ShouldNotBeNull();
+        recorded.State.ShouldBe("failed");
+        (recorded.Queued + recorded.Dispatched + recorded.Finished).ShouldBe(0, "nothing of a rejected file is published");
+
+        // Listed as OpenAI lists it: failed, with its errors.
+        var page = Json(await client.GetBatchClient().GetBatchesAsync(after: null, limit: 10, options: new RequestOptions()).GetRawPagesAsync().FirstAsync());
+        var listed = page.GetProperty("data").EnumerateArray().Single(b => b.GetProperty("id").GetString() == operation.BatchId);
+        listed.GetProperty("status").GetString().ShouldBe("failed");
+        listed.GetProperty("errors").GetProperty("data")[0].GetProperty("line").GetInt32().ShouldBe(2);
+
+        // No command applies to it.
+        var cancel = await Should.ThrowAsync<ClientResultException>(() => operation.CancelAsync(new RequestOptions()));
+        cancel.Status.ShouldBe(409);
     }
 
     [Fact]
