@@ -112,9 +112,9 @@ internal sealed class BatchBook(
     /// <summary>
     /// <c>POST /v1/batches/{id}/cancel</c> (and this dispatcher's <c>/pause</c>, <c>/resume</c>):
     /// sends the command to the dispatcher's batch control queue, as the CLI does, and waits a
-    /// little for the ledger to show it recorded.
+    /// little for the ledger to show it recorded. <paramref name="reason"/> is why (a cancel's).
     /// </summary>
-    public async Task<IResult> ControlAsync(string batchId, BatchCommandKind kind, CancellationToken ct)
+    public async Task<IResult> ControlAsync(string batchId, BatchCommandKind kind, CancellationToken ct, string? reason = null)
     {
         if (await GetAsync(batchId, ct) is not { } batch)
         {
@@ -129,7 +129,7 @@ internal sealed class BatchBook(
         if (!kind.IsRecorded(batch.Status))
         {
             var control = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.BatchControl));
-            await control.Send(kind.Message(batchId), ct);
+            await control.Send(kind.Message(batchId, reason), ct);
             var deadline = time.GetUtcNow() + CommandWait;
             while (!kind.IsRecorded(batch.Status) && time.GetUtcNow() < deadline)
             {

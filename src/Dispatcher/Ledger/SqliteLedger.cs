@@ -249,8 +249,8 @@ public sealed class SqliteLedger : IAsyncDisposable
             {
                 // Recorded as cancelled too, so it reads so and no attempt of it starts again.
                 await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE batches SET control = @control, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused')",
-                    new { batchId, control = BatchControl.Cancelled, now = Now() },
+                    "UPDATE batches SET control = @control, control_at = @now, control_reason = @reason WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused')",
+                    new { batchId, control = BatchControl.Cancelled, now = Now(), reason },
                     cancellationToken: t));
                 return await c.ExecuteAsync(new CommandDefinition(
                     """
@@ -303,13 +303,21 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// how many jobs this call ended.
     /// </summary>
     public Task<(bool Ended, int Jobs)> EndBatchAsync(string batchId, string control, Contracts.ErrorKind kind, string reason, CancellationToken ct) =>
+        EndBatchAsync(batchId, control, kind, reason, null, ct);
+
+    /// <summary>
+    /// As <see cref="EndBatchAsync(string, string, Contracts.ErrorKind, string, CancellationToken)"/>,
+    /// keeping <paramref name="why"/> (the reason a cancel gave; null for none) with the batch's
+    /// control when this call ends it, so status shows why the batch ended.
+    /// </summary>
+    public Task<(bool Ended, int Jobs)> EndBatchAsync(string batchId, string control, Contracts.ErrorKind kind, string reason, string? why, CancellationToken ct) =>
         WriteAsync(
             async (c, t) =>
             {
                 var now = Now();
                 await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE batches SET control = @control, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND " + NotComplete,
-                    new { batchId, control, now },
+                    "UPDATE batches SET control = @control, control_at = @now, control_reason = @why WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND " + NotComplete,
+                    new { batchId, control, now, why },
                     cancellationToken: t));
                 var current = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
                     "SELECT control FROM batches WHERE batch_id = @batchId", new { batchId }, cancellationToken: t));
@@ -854,7 +862,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
-               b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata,
+               b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata, b.control_reason AS ControlReason,
                COALESCE(SUM(j.state = 'queued'), 0) AS Queued,
                COALESCE(SUM(j.state = 'dispatched'), 0) AS Dispatched,
                COALESCE(SUM(j.state = 'succeeded'), 0) AS Succeeded,
@@ -980,8 +988,10 @@ public sealed class SqliteLedger : IAsyncDisposable
 
         public string? Metadata { get; init; }
 
+        public string? ControlReason { get; init; }
+
         public BatchStatus ToStatus() =>
             new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost, Control, ExpiresAt,
-                StoredMetadata.FromText(Metadata));
+                StoredMetadata.FromText(Metadata), ControlReason);
     }
 }

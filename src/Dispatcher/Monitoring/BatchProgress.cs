@@ -7,6 +7,7 @@ namespace Dispatcher.Monitoring;
 /// <param name="ThroughputPerSecond">Jobs of this batch ended per second since the previous snapshot (0 for the first).</param>
 /// <param name="EtaSeconds">Seconds until the batch ends at that rate; 0 once it ended, null while the rate is unknown or zero.</param>
 /// <param name="Metadata">The string keys and values submitted with the batch; null for none.</param>
+/// <param name="Reason">Why it was cancelled, when the cancel said; null otherwise.</param>
 public sealed record BatchProgress(
     string Id,
     string? Source,
@@ -23,4 +24,5 @@ public sealed record BatchProgress(
     string? ExpiresAt = null,
     double ThroughputPerSecond = 0,
     double? EtaSeconds = null,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    string? Reason = null);

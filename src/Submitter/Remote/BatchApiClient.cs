@@ -68,10 +68,14 @@ internal sealed class BatchApiClient : IDisposable
         return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync(response, ct);
     }
 
-    /// <summary><c>POST /v1/batches/{id}/{verb}</c> (cancel, pause, resume): the status code and the body.</summary>
-    public async Task<(HttpStatusCode Status, JsonElement Body)> ControlAsync(string batchId, string verb, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /v1/batches/{id}/{verb}</c> (cancel, pause, resume): the status code and the body.
+    /// A <paramref name="reason"/> goes as the body <c>{"reason": …}</c>, which the dispatcher's cancel takes.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> ControlAsync(string batchId, string verb, string? reason, CancellationToken ct)
     {
-        using var response = await _http.PostAsync($"v1/batches/{Uri.EscapeDataString(batchId)}/{verb}", null, ct);
+        using var content = reason is null ? null : JsonContent(new { reason });
+        using var response = await _http.PostAsync($"v1/batches/{Uri.EscapeDataString(batchId)}/{verb}", content, ct);
         using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
         return (response.StatusCode, document.RootElement.Clone());
     }

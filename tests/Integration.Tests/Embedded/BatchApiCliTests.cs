@@ -72,9 +72,10 @@ public sealed class BatchApiCliTests
         (exit, output) = await RunAsync(Environment(), "resume", slowId, "--dispatcher", url);
         exit.ShouldBe(0, output);
         output.ShouldContain("in_progress");
-        (exit, output) = await RunAsync(Environment(), "cancel", slowId, "--dispatcher", url);
+        (exit, output) = await RunAsync(Environment(), "cancel", slowId, "--dispatcher", url, "--reason", "wrong prompt");
         exit.ShouldBe(0, output);
         output.ShouldMatch($"batch {slowId}: cancel(ling|led)");
+        (await pipeline.Ledger.GetBatchStatusAsync(slowId, default))!.ControlReason.ShouldBe("wrong prompt");
 
         // Without the key the dispatcher refuses, and the CLI says which variable to set.
         (exit, output) = await RunAsync(Environment(key: ""), "results", batchId, "--dispatcher", url, "--out", again);

@@ -286,6 +286,49 @@ public sealed class BatchApiTests
         JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString().ShouldBe("invalid_batch_state");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Cancel_WithAReasonInTheBodyOrTheQuery_KeptWithTheBatchAndInTheCancelledJobsErrors(bool inBody)
+    {
+        // More lines than the group's two deployments may start within a minute (600 requests a
+        // minute each): the rest wait for quota, and the cancel ends them.
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 1500).Select(i => ChatLine($"r-{i}"))), "paced.jsonl", FileUploadPurpose.Batch);
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var cancel = inBody
+            ? await http.PostAsync($"v1/batches/{operation.BatchId}/cancel", new StringContent("""{"reason": "wrong prompt"}""", System.Text.Encoding.UTF8, "application/json"))
+            : await http.PostAsync($"v1/batches/{operation.BatchId}/cancel?reason=wrong%20prompt", null);
+
+        cancel.StatusCode.ShouldBe(HttpStatusCode.OK, await cancel.Content.ReadAsStringAsync());
+        var ended = await PollAsync(client.GetBatchClient(), operation.BatchId, b => b.GetProperty("status").GetString() == "cancelled");
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.ControlReason.ShouldBe("wrong prompt");
+        ended.GetProperty("error_file_id").ValueKind.ShouldBe(JsonValueKind.String, ended.ToString());
+        var errors = (await client.GetOpenAIFileClient().DownloadFileAsync(ended.GetProperty("error_file_id").GetString()!)).Value.ToString();
+        errors.ShouldContain("wrong prompt");
+    }
+
+    [Fact]
+    public async Task Cancel_BodyNotJson_400NamingReasonAndNothingCancelled()
+    {
+        await using var pipeline = await StartAsync(Catalog(latencyMs: 50, maxParallel: 1));
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 20).Select(i => ChatLine($"r-{i}"))), "slow.jsonl", FileUploadPurpose.Batch);
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var cancel = await http.PostAsync($"v1/batches/{operation.BatchId}/cancel", new StringContent("wrong prompt", System.Text.Encoding.UTF8, "text/plain"));
+
+        cancel.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await cancel.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("param").GetString().ShouldBe("reason");
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.Control.ShouldBeNull();
+    }
+
     [Fact]
     public async Task AnyCall_WithoutTheKey_Is401()
     {

@@ -72,6 +72,17 @@ public sealed class StatusViewTests
     }
 
     [Fact]
+    public void Create_BatchCancelledWithAReason_ShowsTheReasonUnderTheBatch()
+    {
+        var batch = new BatchProgress("b", null, 10, 0, 0, 0, 4, 6, 0, true, "2026-01-01T22:40:00Z", BatchState.Cancelled, Reason: "wrong [prompt]");
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Batches = new BatchTotals(0, 0, 0, 0, 0, 0, 0, 0, [batch]) } }
+            : null!;
+
+        RowOf(Render(report), "wrong").ShouldBe("  cancelled: wrong [prompt]");
+    }
+
+    [Fact]
     public void Create_BatchWithoutMetadata_NoMetadataLine()
     {
         var batch = new BatchProgress("b", null, 1, 0, 0, 0, 1, 0, 0, true, "2026-01-01T22:40:00Z", BatchState.Completed);
