@@ -24,6 +24,8 @@ public static class BatchApiEndpoints
         services.TryAddSingleton<FileStore>();
         services.TryAddSingleton<FileUpload>();
         services.TryAddSingleton<BatchBook>();
+        services.TryAddSingleton<FileExpirySweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileExpirySweep>());
         return services;
     }
 

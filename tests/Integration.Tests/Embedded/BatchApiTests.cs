@@ -329,6 +329,95 @@ public sealed class BatchApiTests
         (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.Control.ShouldBeNull();
     }
 
+    private static MultipartFormDataContent UploadForm(string? anchor, string? seconds)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("batch"), "purpose" },
+            { new ByteArrayContent(Jsonl([ChatLine("x-1")]).ToArray()), "file", "expiring.jsonl" },
+        };
+        if (anchor is not null)
+        {
+            form.Add(new StringContent(anchor), "expires_after[anchor]");
+        }
+
+        if (seconds is not null)
+        {
+            form.Add(new StringContent(seconds), "expires_after[seconds]");
+        }
+
+        return form;
+    }
+
+    [Fact]
+    public async Task Upload_ExpiresAfter_FileObjectSaysWhenItExpires()
+    {
+        await using var pipeline = await StartAsync();
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var response = await http.PostAsync("v1/files", UploadForm("created_at", "7200"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var file = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        file.GetProperty("expires_at").GetInt64().ShouldBe(file.GetProperty("created_at").GetInt64() + 7200);
+        OpenAIFile read = await Client(pipeline).GetOpenAIFileClient().GetFileAsync(file.GetProperty("id").GetString()!);
+        read.ExpiresAt.ShouldNotBeNull();
+        read.ExpiresAt.Value.ToUnixTimeSeconds().ShouldBe(file.GetProperty("expires_at").GetInt64());
+
+        // Without expires_after a file is kept until deleted.
+        OpenAIFile kept = await Client(pipeline).GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("k-1")]), "kept.jsonl", FileUploadPurpose.Batch);
+        kept.ExpiresAt.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("created_at", "60", "expires_after[seconds]")]
+    [InlineData("created_at", "2592001", "expires_after[seconds]")]
+    [InlineData("last_active_at", "3600", "expires_after[anchor]")]
+    public async Task Upload_ExpiresAfterOutOfRange_400NamingTheFieldAndNoFileKept(string anchor, string seconds, string field)
+    {
+        await using var pipeline = await StartAsync();
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var response = await http.PostAsync("v1/files", UploadForm(anchor, seconds));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        error.GetProperty("param").GetString().ShouldBe(field);
+        error.GetProperty("type").GetString().ShouldBe("invalid_request_error");
+        error.GetProperty("message").GetString()!.ShouldContain(field);
+        (await Client(pipeline).GetOpenAIFileClient().GetFilesAsync()).Value.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Get_FileWhoseTimeHasPassed_404InTheApiErrorShapeAndNotListed()
+    {
+        await using var pipeline = await StartAsync();
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        using var uploaded = await http.PostAsync("v1/files", UploadForm("created_at", "3600"));
+        var id = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        // An hour later, as its record says: the file's expiry moved into the past.
+        var record = Path.Combine(Path.GetDirectoryName(pipeline.LedgerPath)!, "files", id + ".json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(record))!;
+        node["expires_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
+        await File.WriteAllTextAsync(record, node.ToJsonString());
+
+        foreach (var path in new[] { $"v1/files/{id}", $"v1/files/{id}/content" })
+        {
+            using var response = await http.GetAsync(path);
+            response.StatusCode.ShouldBe(HttpStatusCode.NotFound, path);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            error.GetProperty("type").GetString().ShouldBe("invalid_request_error");
+            error.GetProperty("code").GetString().ShouldBe("not_found");
+        }
+
+        (await Client(pipeline).GetOpenAIFileClient().GetFilesAsync()).Value.ShouldBeEmpty();
+        var refused = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline).GetBatchClient().CreateBatchAsync(CreateBody(id), waitUntilCompleted: false));
+        refused.Status.ShouldBe(400);
+    }
+
     [Fact]
     public async Task AnyCall_WithoutTheKey_Is401()
     {
