@@ -41,7 +41,8 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
     /// <summary>
     /// Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were
     /// sent. <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known;
-    /// <paramref name="completionWindow"/> how long the batch may take (<see cref="SubmitBatch.CompletionWindow"/>).
+    /// <paramref name="completionWindow"/> how long the batch may take (<see cref="SubmitBatch.CompletionWindow"/>);
+    /// <paramref name="metadata"/> what is kept with the batch (<see cref="SubmitBatch.Metadata"/>).
     /// </summary>
     public async Task<int> PublishAsync(
         string path,
@@ -51,11 +52,12 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         IProgress<int>? progress,
         CancellationToken ct,
         string? digest = null,
-        TimeSpan? completionWindow = null)
+        TimeSpan? completionWindow = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         // The exchange, not the queue: the dispatcher declares the queue (single-active), as for the intake.
         var batches = await sender.GetSendEndpoint(new Uri("exchange:" + QueueNames.Batches));
-        var announcement = new SubmitBatch(batchId, lines, Path.GetFileName(path), digest, completionWindow);
+        var announcement = new SubmitBatch(batchId, lines, Path.GetFileName(path), digest, completionWindow, metadata);
         await BrokerConfirmation.SendConfirmedAsync(t => batches.Send(announcement, t), _time, $"the announcement of batch {batchId}", SendAttempts, FirstPause, ct);
 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);

@@ -16,4 +16,15 @@ namespace Dispatcher.Contracts;
 /// its jobs not yet ended end failed with <see cref="ErrorKind.BatchExpired"/> (an attempt under way
 /// finishes, and is kept if it succeeds) and the batch ends <c>expired</c>. The first announcement wins.
 /// </param>
-public sealed record SubmitBatch(string BatchId, int TotalJobs, string? Source = null, string? SourceDigest = null, TimeSpan? CompletionWindow = null);
+/// <param name="Metadata">
+/// String keys and values kept with the batch and shown back with it (the Batch API's
+/// <c>metadata</c>): at most 16 pairs, keys of at most 64 characters, values of at most 512; null
+/// for none. The first announcement that carries any wins.
+/// </param>
+public sealed record SubmitBatch(
+    string BatchId,
+    int TotalJobs,
+    string? Source = null,
+    string? SourceDigest = null,
+    TimeSpan? CompletionWindow = null,
+    IReadOnlyDictionary<string, string>? Metadata = null);

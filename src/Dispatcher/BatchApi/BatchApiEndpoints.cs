@@ -24,6 +24,8 @@ public static class BatchApiEndpoints
         services.TryAddSingleton<FileStore>();
         services.TryAddSingleton<FileUpload>();
         services.TryAddSingleton<BatchBook>();
+        services.TryAddSingleton<FileExpirySweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileExpirySweep>());
         return services;
     }
 
@@ -66,7 +68,13 @@ public static class BatchApiEndpoints
             Results.Json(await batches.ListAsync(after, Math.Clamp(limit ?? 20, 1, 100), ct), ApiJson.Options));
         api.MapGet("/batches/{id}", async (string id, BatchBook batches, CancellationToken ct) =>
             await batches.GetAsync(id, ct) is { } batch ? Results.Json(batch, ApiJson.Options) : ApiError.NotFound("batch", id));
-        api.MapPost("/batches/{id}/cancel", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Cancel, ct));
+        api.MapPost("/batches/{id}/cancel", async (string id, HttpRequest request, BatchBook batches, CancellationToken ct) =>
+        {
+            var (reason, problem) = await CancelReason.ReadAsync(request, ct);
+            return problem is null
+                ? await batches.ControlAsync(id, BatchCommandKind.Cancel, ct, reason)
+                : ApiError.Result(StatusCodes.Status400BadRequest, problem, "invalid_request", "reason");
+        });
         api.MapPost("/batches/{id}/pause", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Pause, ct));
         api.MapPost("/batches/{id}/resume", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Resume, ct));
         return endpoints;

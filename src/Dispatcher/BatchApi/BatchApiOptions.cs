@@ -24,6 +24,14 @@ public sealed class BatchApiOptions
     [Required]
     public string FilesPath { get; set; } = "files";
 
+    /// <summary>
+    /// How often files past their <c>expires_at</c> (an upload's <c>expires_after</c>) are deleted,
+    /// bytes and record. An expired file is not found from the moment it expires; this bounds only
+    /// how long its bytes stay on disk. From one second to one day.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "BatchApi:FileSweepInterval must be from 00:00:01 to 1.00:00:00.")]
+    public TimeSpan FileSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The largest upload accepted, in bytes (200 MB, as the Batch API).</summary>
     [Range(1, long.MaxValue)]
     public long MaxUploadBytes { get; set; } = 200_000_000;

@@ -12,10 +12,10 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.BatchApi;
 
 /// <summary>
-/// The batches of the Batch API. The ledger holds each batch's jobs and state, as for a batch the
-/// CLI submitted (so every batch the dispatcher runs is listed here, whoever submitted it); a
-/// <see cref="StoredBatch"/> beside it holds what the ledger does not: the request, a rejected
-/// file's errors, and the output and error files, written from the ledger once the batch ends.
+/// The batches of the Batch API. The ledger holds each batch's jobs, state and metadata, as for a
+/// batch the CLI submitted (so every batch the dispatcher runs is listed here, whoever submitted
+/// it); a <see cref="StoredBatch"/> beside it holds what the ledger does not: the request, a
+/// rejected file's errors, and the output and error files, written from the ledger once the batch ends.
 /// </summary>
 internal sealed class BatchBook(
     ApiFolder folder,
@@ -54,21 +54,32 @@ internal sealed class BatchBook(
             return ApiError.Result(StatusCodes.Status400BadRequest, $"'completion_window' must be a duration such as 24h, got '{windowText}'.", "invalid_completion_window", "completion_window");
         }
 
+        if (BatchMetadata.Problem(request.Metadata, "metadata") is { } metadataProblem)
+        {
+            return ApiError.Result(StatusCodes.Status400BadRequest, $"{metadataProblem}.", "invalid_metadata", "metadata");
+        }
+
         var id = "batch_" + NewId.NextGuid().ToString("N");
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var path = files.ContentPath(input.Id);
         var limits = BatchFileLimits.From(configuration);
         var result = await BatchFileValidator.ValidateAsync(path, limits, new EndpointCoverage(catalog.Value), ct);
-        var stored = new StoredBatch(id, input.Id, endpoint, windowText, request.Metadata, now, result.Lines);
+        var stored = new StoredBatch(id, input.Id, endpoint, windowText, null, now, result.Lines);
+        var metadata = request.Metadata is { Count: > 0 } pairs ? pairs : null;
         if (!result.IsValid)
         {
+            // The errors beside the ledger, the batch in it: listed as failed, as OpenAI lists it.
             var errors = result.Errors.Select(e => new BatchError(Code(e), e.Message, e.Line == 0 ? null : e.Field, e.Line == 0 ? null : e.Line)).ToList();
             await folder.WriteAsync(folder.BatchPath(id), stored with { Errors = errors, FailedAt = now }, ct);
+            await ledger.RecordFailedBatchAsync(id, input.Filename, metadata, ct);
             return Results.Json(await GetAsync(id, ct), ApiJson.Options);
         }
 
         await folder.WriteAsync(folder.BatchPath(id), stored, ct);
-        await new BatchPublisher(bus).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window);
+        // Recorded here before its lines go out, so the batch is listed, with its metadata, from
+        // the answer on; the announcement the publisher sends finds it recorded (the first wins).
+        await ledger.UpsertBatchAsync(id, result.Lines, input.Filename, null, window, metadata, ct);
+        await new BatchPublisher(bus).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window, metadata: metadata);
         return Results.Json(await GetAsync(id, ct), ApiJson.Options);
     }
 
@@ -101,9 +112,9 @@ internal sealed class BatchBook(
     /// <summary>
     /// <c>POST /v1/batches/{id}/cancel</c> (and this dispatcher's <c>/pause</c>, <c>/resume</c>):
     /// sends the command to the dispatcher's batch control queue, as the CLI does, and waits a
-    /// little for the ledger to show it recorded.
+    /// little for the ledger to show it recorded. <paramref name="reason"/> is why (a cancel's).
     /// </summary>
-    public async Task<IResult> ControlAsync(string batchId, BatchCommandKind kind, CancellationToken ct)
+    public async Task<IResult> ControlAsync(string batchId, BatchCommandKind kind, CancellationToken ct, string? reason = null)
     {
         if (await GetAsync(batchId, ct) is not { } batch)
         {
@@ -118,7 +129,7 @@ internal sealed class BatchBook(
         if (!kind.IsRecorded(batch.Status))
         {
             var control = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.BatchControl));
-            await control.Send(kind.Message(batchId), ct);
+            await control.Send(kind.Message(batchId, reason), ct);
             var deadline = time.GetUtcNow() + CommandWait;
             while (!kind.IsRecorded(batch.Status) && time.GetUtcNow() < deadline)
             {
@@ -132,14 +143,16 @@ internal sealed class BatchBook(
 
     private async Task<BatchObject> ViewAsync(string batchId, StoredBatch? stored, BatchStatus? status, CancellationToken ct)
     {
-        if (status is { IsEnded: true } && stored?.FinalizedAt is null)
+        // A batch refused at creation has no results to write.
+        var failed = stored?.FailedAt is not null || status?.Control == BatchControl.Failed;
+        if (status is { IsEnded: true } && stored?.FinalizedAt is null && !failed)
         {
             stored = await FinalizeAsync(batchId, stored, status, ct);
         }
 
         var control = status is null ? null : await ledger.GetBatchControlAsync(batchId, ct);
         var createdAt = stored?.CreatedAt ?? Seconds(status!.CreatedAt)!.Value;
-        var state = stored?.FailedAt is not null ? BatchState.Failed : status?.State ?? BatchState.Validating;
+        var state = failed ? BatchState.Failed : status?.State ?? BatchState.Validating;
         var controlAt = Seconds(control?.ControlAt);
         var ledgerAt = Seconds(status?.CreatedAt);
         return new BatchObject(
@@ -156,12 +169,13 @@ internal sealed class BatchBook(
             ExpiresAt: Seconds(status?.ExpiresAt),
             FinalizingAt: stored?.FinalizedAt,
             CompletedAt: state == BatchState.Completed ? stored?.FinalizedAt : null,
-            FailedAt: stored?.FailedAt,
+            FailedAt: failed ? stored?.FailedAt ?? controlAt : null,
             ExpiredAt: state == BatchState.Expired ? controlAt : null,
             CancellingAt: state is BatchState.Cancelling or BatchState.Cancelled ? controlAt : null,
             CancelledAt: state == BatchState.Cancelled ? stored?.FinalizedAt : null,
-            new RequestCounts(status?.TotalJobs ?? stored?.Lines ?? 0, status?.Succeeded ?? 0, status?.Failed ?? 0),
-            stored?.Metadata);
+            // A failed batch holds no requests (nothing of it was published), as OpenAI counts it.
+            new RequestCounts(failed ? 0 : status?.TotalJobs ?? stored?.Lines ?? 0, status?.Succeeded ?? 0, status?.Failed ?? 0),
+            status?.Metadata ?? stored?.Metadata);
     }
 
     // The output and error files, written from the ledger once; each registered as a file when it has lines.

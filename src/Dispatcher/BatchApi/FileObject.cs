@@ -3,8 +3,10 @@ namespace Dispatcher.BatchApi;
 /// <summary>
 /// A file as the Files API shows it: <c>{"id", "object": "file", "bytes", "created_at", "filename",
 /// "purpose", "status", "status_details", "expires_at"}</c>. Also what is kept beside the file on disk.
+/// <c>expires_at</c> (Unix seconds) is when the file is gone, as its upload's <c>expires_after</c>
+/// asked; null for a file kept until deleted.
 /// </summary>
-internal sealed record FileObject(string Id, long Bytes, long CreatedAt, string Filename, string Purpose)
+internal sealed record FileObject(string Id, long Bytes, long CreatedAt, string Filename, string Purpose, long? ExpiresAt = null)
 {
     /// <summary>Uploads for a batch.</summary>
     public const string BatchPurpose = "batch";
@@ -18,7 +20,8 @@ internal sealed record FileObject(string Id, long Bytes, long CreatedAt, string 
 
     public string? StatusDetails => null;
 
-    public long? ExpiresAt => null;
+    /// <summary>Whether the file has expired at <paramref name="now"/> (Unix seconds).</summary>
+    public bool IsExpiredAt(long now) => ExpiresAt <= now;
 }
 
 /// <summary>The answer to <c>DELETE /v1/files/{id}</c>.</summary>

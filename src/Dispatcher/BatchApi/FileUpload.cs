@@ -35,7 +35,7 @@ internal sealed class FileUpload(ApiFolder folder, FileStore files, IOptions<Bat
         var temporary = folder.TemporaryPath();
         try
         {
-            string? purpose = null, filename = null;
+            string? purpose = null, filename = null, anchor = null, seconds = null;
             var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = options.Value.MaxUploadBytes };
             while (await reader.ReadNextSectionAsync(ct) is { } section)
             {
@@ -48,6 +48,12 @@ internal sealed class FileUpload(ApiFolder folder, FileStore files, IOptions<Bat
                 {
                     case "purpose":
                         purpose = await ReadFieldAsync(section.Body, ct);
+                        break;
+                    case FileExpiresAfter.AnchorField:
+                        anchor = await ReadFieldAsync(section.Body, ct);
+                        break;
+                    case FileExpiresAfter.SecondsField:
+                        seconds = await ReadFieldAsync(section.Body, ct);
                         break;
                     case "file":
                         filename = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "upload.jsonl";
@@ -70,13 +76,19 @@ internal sealed class FileUpload(ApiFolder folder, FileStore files, IOptions<Bat
                 return ApiError.Result(StatusCodes.Status400BadRequest, $"'purpose' must be '{FileObject.BatchPurpose}', got '{purpose}': this server keeps batch input files only.", "invalid_request", "purpose");
             }
 
+            var expiresAfter = FileExpiresAfter.Read(anchor, seconds, out var expiryProblem, out var expiryParam);
+            if (expiryProblem is not null)
+            {
+                return ApiError.Result(StatusCodes.Status400BadRequest, expiryProblem, "invalid_request", expiryParam);
+            }
+
             var result = await BatchFileValidator.ValidateAsync(temporary, BatchFileLimits.From(configuration), coverage: null, ct);
             if (!result.IsValid)
             {
                 return ApiError.Result(StatusCodes.Status400BadRequest, Describe(filename, result), "invalid_batch_file", "file");
             }
 
-            return Results.Json(await files.AddAsync(temporary, Path.GetFileName(filename), FileObject.BatchPurpose, ct), ApiJson.Options);
+            return Results.Json(await files.AddAsync(temporary, Path.GetFileName(filename), FileObject.BatchPurpose, ct, expiresAfter), ApiJson.Options);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -3,7 +3,8 @@ namespace Dispatcher.BatchApi;
 /// <summary>
 /// What the Batch API keeps about a batch beside the ledger (which holds its jobs and state):
 /// the request that created it, why it failed when its file was rejected, and the files its
-/// results were written to once it ended.
+/// results were written to once it ended. <c>Metadata</c> is read from records written before the
+/// ledger kept a batch's metadata (<see cref="Ledger.BatchStatus.Metadata"/>), never written now.
 /// </summary>
 internal sealed record StoredBatch(
     string Id,

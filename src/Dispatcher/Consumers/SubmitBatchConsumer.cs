@@ -1,10 +1,11 @@
+using Dispatcher.Batches;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using MassTransit;
 
 namespace Dispatcher.Consumers;
 
-/// <summary>Records a batch's announced size and completion window, so its progress, completion and expiry can be told.</summary>
+/// <summary>Records a batch's announced size, completion window and metadata, so its progress, completion and expiry can be told.</summary>
 public sealed class SubmitBatchConsumer(SqliteLedger ledger) : IConsumer<SubmitBatch>
 {
     /// <inheritdoc />
@@ -21,6 +22,18 @@ public sealed class SubmitBatchConsumer(SqliteLedger ledger) : IConsumer<SubmitB
             throw new InvalidSubmissionException($"SubmitBatch: field completionWindow: must be longer than zero, got {window}");
         }
 
-        return ledger.UpsertBatchAsync(message.BatchId, message.TotalJobs, message.Source, message.SourceDigest, message.CompletionWindow, context.CancellationToken);
+        if (BatchMetadata.Problem(message.Metadata, "field metadata") is { } problem)
+        {
+            throw new InvalidSubmissionException("SubmitBatch: " + problem);
+        }
+
+        return ledger.UpsertBatchAsync(
+            message.BatchId,
+            message.TotalJobs,
+            message.Source,
+            message.SourceDigest,
+            message.CompletionWindow,
+            message.Metadata is { Count: > 0 } metadata ? metadata : null,
+            context.CancellationToken);
     }
 }

@@ -16,6 +16,12 @@ public static class BatchControl
     /// <summary>Expired: its completion window passed; the jobs not under way ended <c>batch_expired</c>.</summary>
     public const string Expired = "expired";
 
+    /// <summary>
+    /// Failed: the batch was refused as a whole when it was created (through the Batch API, its
+    /// file failed validation against the catalog); nothing of it was published, it has no jobs.
+    /// </summary>
+    public const string Failed = "failed";
+
     /// <summary>Whether the decision ends the batch (no return from it).</summary>
-    public static bool IsFinal(string? control) => control is Cancelled or Expired;
+    public static bool IsFinal(string? control) => control is Cancelled or Expired or Failed;
 }

@@ -24,8 +24,9 @@ public static class BatchState
     public const string Completed = "completed";
 
     /// <summary>
-    /// The batch as a whole was refused. Never reported here: a batch file is validated before
-    /// anything of it is published, so a bad file never becomes a batch.
+    /// The batch as a whole was refused: a file the Batch API was asked to run failed validation
+    /// against the catalog (<see cref="BatchControl.Failed"/>). Nothing of it was published. The CLI
+    /// validates a file before anything of it is published, so a bad file it is given never becomes a batch.
     /// </summary>
     public const string Failed = "failed";
 
@@ -48,6 +49,7 @@ public static class BatchState
         var drained = batch.Queued + batch.Dispatched == 0 && batch.NotYetReceived == 0;
         return batch.Control switch
         {
+            BatchControl.Failed => Failed,
             BatchControl.Cancelled => drained ? Cancelled : Cancelling,
             BatchControl.Expired => Expired,
             BatchControl.Paused when !batch.IsComplete => Paused,

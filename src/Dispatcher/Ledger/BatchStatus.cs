@@ -14,6 +14,8 @@ namespace Dispatcher.Ledger;
 /// <param name="Cost">Total cost of the succeeded jobs.</param>
 /// <param name="Control">What was decided about the batch as a whole (<see cref="BatchControl"/>); null while it runs.</param>
 /// <param name="ExpiresAt">When its completion window ends (round-trip UTC text); null for none.</param>
+/// <param name="Metadata">The string keys and values submitted with the batch; null for none.</param>
+/// <param name="ControlReason">Why it was cancelled, when the cancel said; null otherwise.</param>
 public sealed record BatchStatus(
     string BatchId,
     long? TotalJobs,
@@ -27,7 +29,9 @@ public sealed record BatchStatus(
     long CompletionTokens,
     double Cost,
     string? Control = null,
-    string? ExpiresAt = null)
+    string? ExpiresAt = null,
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    string? ControlReason = null)
 {
     /// <summary>Jobs that ended.</summary>
     public long Finished => Succeeded + Failed;

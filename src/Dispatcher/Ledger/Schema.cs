@@ -123,6 +123,12 @@ internal static class Schema
         // model; NULL for one that keeps none.
         ("quota_state", "input_tokens", "REAL", null),
         ("quota_state", "output_tokens", "REAL", null),
+        // A batch's metadata (the Batch API's string keys and values) as a JSON object; NULL for
+        // none. Kept with the batch whoever submitted it (a SubmitBatch, the Batch API).
+        ("batches", "metadata", "TEXT", null),
+        // Why the batch was cancelled (a cancel's reason, or `run --new` superseding it); NULL for
+        // no reason given, and for any other control.
+        ("batches", "control_reason", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -166,22 +166,56 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// expires <paramref name="completionWindow"/> after now, when one is given.
     /// </summary>
     public Task UpsertBatchAsync(string batchId, int? totalJobs, string? source, string? sourceDigest, TimeSpan? completionWindow, CancellationToken ct) =>
+        UpsertBatchAsync(batchId, totalJobs, source, sourceDigest, completionWindow, null, ct);
+
+    /// <summary>
+    /// Records a batch's size, source, completion window and metadata (first announcement wins, for
+    /// the metadata the first that carries any): the batch expires <paramref name="completionWindow"/>
+    /// after now, when one is given.
+    /// </summary>
+    public Task UpsertBatchAsync(
+        string batchId,
+        int? totalJobs,
+        string? source,
+        string? sourceDigest,
+        TimeSpan? completionWindow,
+        IReadOnlyDictionary<string, string>? metadata,
+        CancellationToken ct) =>
         WriteAsync(
             (c, t) => c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at, expires_at)
-                VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now, @expiresAt)
+                INSERT INTO batches(batch_id, total_jobs, source, source_digest, created_at, expires_at, metadata)
+                VALUES (@batchId, @totalJobs, @source, @sourceDigest, @now, @expiresAt, @metadata)
                 ON CONFLICT(batch_id) DO UPDATE SET
                   total_jobs = COALESCE(batches.total_jobs, excluded.total_jobs),
                   source = COALESCE(batches.source, excluded.source),
                   source_digest = COALESCE(batches.source_digest, excluded.source_digest),
-                  expires_at = COALESCE(batches.expires_at, excluded.expires_at)
+                  expires_at = COALESCE(batches.expires_at, excluded.expires_at),
+                  metadata = COALESCE(batches.metadata, excluded.metadata)
                 """,
                 new
                 {
                     batchId, totalJobs, source, sourceDigest, now = Now(),
                     expiresAt = completionWindow is { } window ? (_time.GetUtcNow() + window).ToString("O") : null,
+                    metadata = StoredMetadata.ToText(metadata),
                 },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>
+    /// Records a batch refused as a whole when it was created (<see cref="BatchControl.Failed"/>):
+    /// it has no jobs and is ended from the start, so it is listed with the others and no command
+    /// applies to it. A batch of that id recorded already is left as it is.
+    /// </summary>
+    public Task RecordFailedBatchAsync(string batchId, string? source, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO batches(batch_id, total_jobs, source, created_at, control, control_at, metadata)
+                VALUES (@batchId, 0, @source, @now, @failed, @now, @metadata)
+                ON CONFLICT(batch_id) DO NOTHING
+                """,
+                new { batchId, source, now = Now(), failed = BatchControl.Failed, metadata = StoredMetadata.ToText(metadata) },
                 cancellationToken: t)),
             ct);
 
@@ -216,8 +250,8 @@ public sealed class SqliteLedger : IAsyncDisposable
             {
                 // Recorded as cancelled too, so it reads so and no attempt of it starts again.
                 await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE batches SET control = @control, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused')",
-                    new { batchId, control = BatchControl.Cancelled, now = Now() },
+                    "UPDATE batches SET control = @control, control_at = @now, control_reason = @reason WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused')",
+                    new { batchId, control = BatchControl.Cancelled, now = Now(), reason },
                     cancellationToken: t));
                 return await c.ExecuteAsync(new CommandDefinition(
                     """
@@ -270,13 +304,21 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// how many jobs this call ended.
     /// </summary>
     public Task<(bool Ended, int Jobs)> EndBatchAsync(string batchId, string control, Contracts.ErrorKind kind, string reason, CancellationToken ct) =>
+        EndBatchAsync(batchId, control, kind, reason, null, ct);
+
+    /// <summary>
+    /// As <see cref="EndBatchAsync(string, string, Contracts.ErrorKind, string, CancellationToken)"/>,
+    /// keeping <paramref name="why"/> (the reason a cancel gave; null for none) with the batch's
+    /// control when this call ends it, so status shows why the batch ended.
+    /// </summary>
+    public Task<(bool Ended, int Jobs)> EndBatchAsync(string batchId, string control, Contracts.ErrorKind kind, string reason, string? why, CancellationToken ct) =>
         WriteAsync(
             async (c, t) =>
             {
                 var now = Now();
                 await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE batches SET control = @control, control_at = @now WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND " + NotComplete,
-                    new { batchId, control, now },
+                    "UPDATE batches SET control = @control, control_at = @now, control_reason = @why WHERE batch_id = @batchId AND (control IS NULL OR control = 'paused') AND " + NotComplete,
+                    new { batchId, control, now, why },
                     cancellationToken: t));
                 var current = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
                     "SELECT control FROM batches WHERE batch_id = @batchId", new { batchId }, cancellationToken: t));
@@ -854,7 +896,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
-               b.control AS Control, b.expires_at AS ExpiresAt,
+               b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata, b.control_reason AS ControlReason,
                COALESCE(SUM(j.state = 'queued'), 0) AS Queued,
                COALESCE(SUM(j.state = 'dispatched'), 0) AS Dispatched,
                COALESCE(SUM(j.state = 'succeeded'), 0) AS Succeeded,
@@ -982,7 +1024,12 @@ public sealed class SqliteLedger : IAsyncDisposable
 
         public string? ExpiresAt { get; init; }
 
+        public string? Metadata { get; init; }
+
+        public string? ControlReason { get; init; }
+
         public BatchStatus ToStatus() =>
-            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost, Control, ExpiresAt);
+            new(BatchId, TotalJobs, Source, CreatedAt, Queued, Dispatched, Succeeded, Failed, PromptTokens, CompletionTokens, Cost, Control, ExpiresAt,
+                StoredMetadata.FromText(Metadata), ControlReason);
     }
 }

@@ -35,7 +35,7 @@ internal sealed class BatchLifecycle(
         var control = hold == BatchHold.Cancelled ? BatchControl.Cancelled : BatchControl.Expired;
         var ending = BatchEnding.For(hold, batchId);
         var message = string.IsNullOrWhiteSpace(reason) ? ending.Message : $"{ending.Message}: {reason}";
-        var (ended, jobs) = await ledger.EndBatchAsync(batchId, control, ending.Kind, message, ct);
+        var (ended, jobs) = await ledger.EndBatchAsync(batchId, control, ending.Kind, message, string.IsNullOrWhiteSpace(reason) ? null : reason, ct);
         await controls.CheckAsync(batchId, fresh: true, ct);
         if (!ended)
         {

@@ -6,6 +6,8 @@ namespace Dispatcher.Monitoring;
 /// <param name="ExpiresAt">When its completion window ends; null for none.</param>
 /// <param name="ThroughputPerSecond">Jobs of this batch ended per second since the previous snapshot (0 for the first).</param>
 /// <param name="EtaSeconds">Seconds until the batch ends at that rate; 0 once it ended, null while the rate is unknown or zero.</param>
+/// <param name="Metadata">The string keys and values submitted with the batch; null for none.</param>
+/// <param name="Reason">Why it was cancelled, when the cancel said; null otherwise.</param>
 public sealed record BatchProgress(
     string Id,
     string? Source,
@@ -21,4 +23,6 @@ public sealed record BatchProgress(
     string State = Ledger.BatchState.InProgress,
     string? ExpiresAt = null,
     double ThroughputPerSecond = 0,
-    double? EtaSeconds = null);
+    double? EtaSeconds = null,
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    string? Reason = null);

@@ -133,7 +133,7 @@ public sealed class StatusSnapshotBuilder(
         ArgumentNullException.ThrowIfNull(row);
         return new BatchProgress(
             row.BatchId, row.Source, row.TotalJobs, row.NotYetReceived, row.Queued, row.Dispatched, row.Succeeded, row.Failed, row.Cost, row.IsEnded, row.CreatedAt,
-            row.State, row.ExpiresAt);
+            row.State, row.ExpiresAt, Metadata: row.Metadata, Reason: row.ControlReason);
     }
 
     /// <summary>A ledger breaker row as the status reports it.</summary>

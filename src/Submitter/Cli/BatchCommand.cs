@@ -21,14 +21,14 @@ internal sealed class BatchCommand
 {
     private readonly string _verb;
     private readonly Func<BatchRow, string?> _refusal;
-    private readonly Func<string, object> _message;
+    private readonly Func<string, string?, object> _message;
     private readonly Func<string, bool> _recorded;
 
     /// <param name="verb">The command's name, for messages.</param>
     /// <param name="refusal">Why the command cannot apply to the batch as it stands (null when it can); a refusal that starts with "already" is no error.</param>
-    /// <param name="message">The command message for a batch id.</param>
+    /// <param name="message">The command message for a batch id and the reason given (null for none).</param>
     /// <param name="recorded">Whether a state shows the command recorded.</param>
-    public BatchCommand(string verb, Func<BatchRow, string?> refusal, Func<string, object> message, Func<string, bool> recorded)
+    public BatchCommand(string verb, Func<BatchRow, string?> refusal, Func<string, string?, object> message, Func<string, bool> recorded)
     {
         _verb = verb;
         _refusal = refusal;
@@ -36,8 +36,8 @@ internal sealed class BatchCommand
         _recorded = recorded;
     }
 
-    /// <summary>The command with its argument and options.</summary>
-    public Command Create(string description, Func<ParseResult, string, object>? messageWithOptions = null, params Option[] extra)
+    /// <summary>The command with its argument and options; <paramref name="reason"/>, when given, says why (a cancel's <c>--reason</c>).</summary>
+    public Command Create(string description, Option<string?>? reason = null)
     {
         var batch = new Argument<string>("batch") { Description = "The batch id." };
         var config = CommonOptions.Config();
@@ -49,9 +49,9 @@ internal sealed class BatchCommand
             DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
         };
         var command = new Command(_verb, description) { batch, config, ledger, dispatcher, timeout };
-        foreach (var option in extra)
+        if (reason is not null)
         {
-            command.Options.Add(option);
+            command.Options.Add(reason);
         }
 
         command.SetAction((parse, ct) => RunAsync(
@@ -60,7 +60,7 @@ internal sealed class BatchCommand
             parse.GetValue(ledger),
             parse.GetValue(dispatcher),
             parse.GetValue(timeout),
-            id => messageWithOptions is null ? _message(id) : messageWithOptions(parse, id),
+            reason is null ? null : parse.GetValue(reason),
             ct));
         return command;
     }
@@ -78,6 +78,11 @@ internal sealed class BatchCommand
         }
 
         line += ")";
+        if (b.Reason is { Length: > 0 } reason)
+        {
+            line += $" ({b.State}: {reason})";
+        }
+
         return b.State switch
         {
             BatchState.Cancelling => line + "; the attempts in flight finish and are kept, every other job ended batch_cancelled",
@@ -88,13 +93,13 @@ internal sealed class BatchCommand
         };
     }
 
-    private async Task<int> RunAsync(string batchId, string? configFile, string? ledgerPath, string? dispatcherUrl, TimeSpan timeout, Func<string, object> message, CancellationToken ct)
+    private async Task<int> RunAsync(string batchId, string? configFile, string? ledgerPath, string? dispatcherUrl, TimeSpan timeout, string? reason, CancellationToken ct)
     {
         var configuration = SubmitterHosts.LoadConfiguration(configFile);
         // With the dispatcher's address and its Batch API key, the command needs neither the broker nor the ledger.
         if (dispatcherUrl is not null && Environment.GetEnvironmentVariable(BatchApiClient.KeyVariable(configuration)) is { Length: > 0 })
         {
-            return await RemoteAsync(batchId, dispatcherUrl, configuration, ct);
+            return await RemoteAsync(batchId, dispatcherUrl, configuration, reason, ct);
         }
 
         if (!BrokerRequirement.Check(configuration, _verb))
@@ -137,7 +142,7 @@ internal sealed class BatchCommand
             {
                 // The exchange: the dispatcher declares the queue (single-active), as for the intake.
                 var control = await bus.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + QueueNames.BatchControl));
-                await control.Send(message(batchId), ct);
+                await control.Send(_message(batchId, reason), ct);
             }
             finally
             {
@@ -165,7 +170,7 @@ internal sealed class BatchCommand
         return ExitCodes.Ok;
     }
 
-    private async Task<int> RemoteAsync(string batchId, string dispatcherUrl, Microsoft.Extensions.Configuration.IConfiguration configuration, CancellationToken ct)
+    private async Task<int> RemoteAsync(string batchId, string dispatcherUrl, Microsoft.Extensions.Configuration.IConfiguration configuration, string? reason, CancellationToken ct)
     {
         using var api = BatchApiClient.TryCreate(dispatcherUrl, configuration, out var problem);
         if (api is null)
@@ -174,7 +179,7 @@ internal sealed class BatchCommand
             return ExitCodes.InvalidInput;
         }
 
-        var (status, body) = await api.ControlAsync(batchId, _verb, ct);
+        var (status, body) = await api.ControlAsync(batchId, _verb, reason, ct);
         switch ((int)status)
         {
             case 200:

@@ -29,7 +29,8 @@ internal static class BatchRun
         TimeSpan timeout,
         CancellationToken ct,
         string? digest = null,
-        TimeSpan? completionWindow = null)
+        TimeSpan? completionWindow = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
         var clock = Stopwatch.StartNew();
@@ -37,7 +38,7 @@ internal static class BatchRun
             ledger,
             batchId,
             lines,
-            publisher is null ? null : progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest, completionWindow),
+            publisher is null ? null : progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest, completionWindow, metadata),
             timeout,
             ct);
         clock.Stop();

@@ -59,8 +59,9 @@ internal static class ListCommand
                         id = b.BatchId,
                         source = b.Source,
                         created_at = b.CreatedAt,
-                        status = b.IsComplete ? "completed" : "in_progress",
+                        status = b.State,
                         request_counts = new { total = b.TotalJobs, completed = b.Succeeded, failed = b.Failed },
+                        metadata = b.Metadata,
                     }),
                     first_id = page.FirstOrDefault()?.BatchId,
                     last_id = page.LastOrDefault()?.BatchId,
@@ -77,7 +78,7 @@ internal static class ListCommand
                     ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)
                     : b.CreatedAt;
                 Console.WriteLine(
-                    $"{b.BatchId,-38}  {created,-16}  {(b.IsComplete ? "completed" : "in_progress"),-11}  " +
+                    $"{b.BatchId,-38}  {created,-16}  {b.State,-11}  " +
                     $"{$"{b.Finished}/{b.TotalJobs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}",15}  {b.Failed,6}  {b.Source}");
             }
 

@@ -19,7 +19,7 @@ internal static class PauseCommand
                     BatchState.Validating or BatchState.InProgress => null,
                     _ => $"{b.State}: only a running batch can be paused",
                 },
-                id => new PauseBatch(id),
+                (id, _) => new PauseBatch(id),
                 state => state is not (BatchState.Validating or BatchState.InProgress))
             .Create("Pause a batch on a running dispatcher: no new attempt starts, its jobs stay queued without holding quota, other batches keep flowing. Prints the batch's state.");
 }

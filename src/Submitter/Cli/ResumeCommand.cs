@@ -16,7 +16,7 @@ internal static class ResumeCommand
                     BatchState.Validating or BatchState.InProgress => "already running (not paused)",
                     _ => $"{b.State}: only a paused batch can be resumed",
                 },
-                id => new ResumeBatch(id),
+                (id, _) => new ResumeBatch(id),
                 state => state != BatchState.Paused)
             .Create("Resume a paused batch on a running dispatcher: its queued jobs go back to routing. Prints the batch's state.");
 }

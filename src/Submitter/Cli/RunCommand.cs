@@ -26,6 +26,7 @@ internal static class RunCommand
         var priority = CommonOptions.Priority();
         var tenant = CommonOptions.Tenant();
         var window = CompletionWindowOption.Create();
+        var metadata = MetadataOption.Create();
         var timeout = new Option<TimeSpan>("--timeout")
         {
             Description = "Give up waiting for the batch after this long (hh:mm:ss).",
@@ -37,7 +38,7 @@ internal static class RunCommand
         };
         var command = new Command("run", "Run a JSONL batch end to end in this process (embedded dispatcher and workers) and write its results. Run again, the same file resumes its unfinished batch.")
         {
-            file, config, ledger, output, timeout, priority, tenant, fresh, window,
+            file, config, ledger, output, timeout, priority, tenant, fresh, window, metadata,
         };
         command.SetAction((parse, ct) => RunAsync(
             parse.GetRequiredValue(file),
@@ -49,11 +50,12 @@ internal static class RunCommand
             parse.GetValue(tenant),
             parse.GetValue(fresh),
             parse.GetValue(window),
+            parse.GetValue(metadata),
             ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, string? tenant, bool fresh, TimeSpan? window, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo file, string? config, string? ledgerPath, string output, TimeSpan timeout, int priority, string? tenant, bool fresh, TimeSpan? window, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct)
     {
         if (await BatchFileCheck.ValidateAsync(file, SubmitterHosts.LoadConfiguration(config), ct, againstCatalog: true) is not (var limits, var lines))
         {
@@ -112,7 +114,8 @@ internal static class RunCommand
                 timeout,
                 ct,
                 digest,
-                window);
+                window,
+                metadata);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

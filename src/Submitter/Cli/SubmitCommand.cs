@@ -25,6 +25,7 @@ internal static class SubmitCommand
         var priority = CommonOptions.Priority();
         var tenant = CommonOptions.Tenant();
         var window = CompletionWindowOption.Create();
+        var metadata = MetadataOption.Create();
         var wait = new Option<bool>("--wait") { Description = "Follow the batch until every job ended, then write its results (needs the ledger file)." };
         var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one." };
         var timeout = new Option<TimeSpan>("--timeout")
@@ -39,7 +40,7 @@ internal static class SubmitCommand
         };
         var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
         {
-            file, config, ledger, output, wait, batchId, timeout, priority, tenant, window, dispatcher,
+            file, config, ledger, output, wait, batchId, timeout, priority, tenant, window, metadata, dispatcher,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,7 +49,7 @@ internal static class SubmitCommand
             var configuration = SubmitterHosts.LoadConfiguration(configFile);
             if (parse.GetValue(dispatcher) is { } url)
             {
-                return await RemoteAsync(path, url, configuration, parse.GetValue(window), parse.GetValue(wait), parse.GetRequiredValue(output), parse.GetValue(timeout), ct);
+                return await RemoteAsync(path, url, configuration, parse.GetValue(window), parse.GetValue(metadata), parse.GetValue(wait), parse.GetRequiredValue(output), parse.GetValue(timeout), ct);
             }
 
             if (!BrokerRequirement.Check(configuration, "submit"))
@@ -78,7 +79,8 @@ internal static class SubmitCommand
                     await AnsiConsole.Progress().StartAsync(async ctx =>
                     {
                         var task = ctx.AddTask("submitted", maxValue: lines);
-                        await publisher.PublishAsync(path.FullName, id, lines, limits, new Progress<int>(n => task.Value = n), ct, completionWindow: parse.GetValue(window));
+                        await publisher.PublishAsync(
+                            path.FullName, id, lines, limits, new Progress<int>(n => task.Value = n), ct, completionWindow: parse.GetValue(window), metadata: parse.GetValue(metadata));
                     });
                     Console.WriteLine(id);
                     return ExitCodes.Ok;
@@ -96,7 +98,8 @@ internal static class SubmitCommand
                     parse.GetRequiredValue(output),
                     parse.GetValue(timeout),
                     ct,
-                    completionWindow: parse.GetValue(window));
+                    completionWindow: parse.GetValue(window),
+                    metadata: parse.GetValue(metadata));
             }
             finally
             {
@@ -107,7 +110,15 @@ internal static class SubmitCommand
     }
 
     private static async Task<int> RemoteAsync(
-        FileInfo path, string url, Microsoft.Extensions.Configuration.IConfiguration configuration, TimeSpan? window, bool wait, string folder, TimeSpan timeout, CancellationToken ct)
+        FileInfo path,
+        string url,
+        Microsoft.Extensions.Configuration.IConfiguration configuration,
+        TimeSpan? window,
+        IReadOnlyDictionary<string, string>? metadata,
+        bool wait,
+        string folder,
+        TimeSpan timeout,
+        CancellationToken ct)
     {
         using var api = BatchApiClient.TryCreate(url, configuration, out var problem);
         if (api is null)
@@ -128,7 +139,7 @@ internal static class SubmitCommand
             var fileId = await api.UploadAsync(path, ct);
             // The Batch API names a window always; no --completion-window is its default, 24h.
             var windowText = window is { } w ? $"{(long)Math.Ceiling(w.TotalSeconds)}s" : "24h";
-            batch = await api.CreateBatchAsync(fileId, Contracts.Endpoints.ChatCompletions, windowText, ct);
+            batch = await api.CreateBatchAsync(fileId, Contracts.Endpoints.ChatCompletions, windowText, metadata, ct);
         }
         catch (BatchApiException e)
         {

@@ -4,7 +4,11 @@ using Spectre.Console;
 
 namespace Dispatcher.Submitter.Queues;
 
-/// <summary>Renders queue depths as the <c>queues</c> command's table.</summary>
+/// <summary>
+/// Renders queue depths as the <c>queues</c> command's table, also the first table of <c>status</c>
+/// and <c>watch</c>: one line a queue, within an 80-column terminal whatever the queues' names
+/// (a long name is shortened in the middle, <see cref="QueueNameCell"/>; the numbers stay whole).
+/// </summary>
 internal static class QueueDepthTable
 {
     private const string NoRate = "-";
@@ -26,7 +30,7 @@ internal static class QueueDepthTable
         {
             // Text, not markup: queue names may contain '[' and ']'.
             table.AddRow(
-                new Text(queue.Queue),
+                new QueueNameCell(queue.Queue),
                 new Text(queue.Ready.ToString("N0", CultureInfo.InvariantCulture)),
                 new Text(queue.Unacked.ToString("N0", CultureInfo.InvariantCulture)),
                 new Text(queue.Consumers.ToString(CultureInfo.InvariantCulture)),

@@ -57,9 +57,9 @@ internal sealed class BatchApiClient : IDisposable
         return body.GetProperty("id").GetString()!;
     }
 
-    /// <summary>Creates a batch of an uploaded file.</summary>
-    public Task<JsonElement> CreateBatchAsync(string fileId, string endpoint, string completionWindow, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, "v1/batches", JsonContent(new { input_file_id = fileId, endpoint, completion_window = completionWindow }), ct);
+    /// <summary>Creates a batch of an uploaded file, with <paramref name="metadata"/> kept with it (none when null).</summary>
+    public Task<JsonElement> CreateBatchAsync(string fileId, string endpoint, string completionWindow, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "v1/batches", JsonContent(new { input_file_id = fileId, endpoint, completion_window = completionWindow, metadata }), ct);
 
     /// <summary>The batch, or null when the dispatcher knows none of that id.</summary>
     public async Task<JsonElement?> GetBatchAsync(string batchId, CancellationToken ct)
@@ -68,10 +68,14 @@ internal sealed class BatchApiClient : IDisposable
         return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync(response, ct);
     }
 
-    /// <summary><c>POST /v1/batches/{id}/{verb}</c> (cancel, pause, resume): the status code and the body.</summary>
-    public async Task<(HttpStatusCode Status, JsonElement Body)> ControlAsync(string batchId, string verb, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /v1/batches/{id}/{verb}</c> (cancel, pause, resume): the status code and the body.
+    /// A <paramref name="reason"/> goes as the body <c>{"reason": …}</c>, which the dispatcher's cancel takes.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> ControlAsync(string batchId, string verb, string? reason, CancellationToken ct)
     {
-        using var response = await _http.PostAsync($"v1/batches/{Uri.EscapeDataString(batchId)}/{verb}", null, ct);
+        using var content = reason is null ? null : JsonContent(new { reason });
+        using var response = await _http.PostAsync($"v1/batches/{Uri.EscapeDataString(batchId)}/{verb}", content, ct);
         using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
         return (response.StatusCode, document.RootElement.Clone());
     }

@@ -190,6 +190,15 @@ internal static class StatusView
                 $"  {b.Succeeded + b.Failed:N0} of {total} ended ({b.Succeeded:N0} ok, {b.Failed:N0} failed) · ETA {eta} · {b.Dispatched:N0} in flight · {b.Queued:N0} queued") +
                 (b.NotYetReceived > 0 ? Invariant($" · {b.NotYetReceived:N0} not yet received") : "") +
                 Invariant($" · cost {b.Cost:F6}"))));
+            if (b.Reason is { Length: > 0 } reason)
+            {
+                lines.Add(new Markup(Markup.Escape($"  {b.State}: {reason}")));
+            }
+
+            if (b.Metadata is { Count: > 0 } metadata)
+            {
+                lines.Add(new Markup("[grey]" + Markup.Escape("  metadata " + string.Join(" · ", metadata.Select(p => $"{p.Key}={p.Value}"))) + "[/]"));
+            }
         }
 
         return new Rows(lines);

@@ -29,6 +29,15 @@ public sealed class BatchStateTests
     }
 
     [Fact]
+    public void State_RefusedAtCreation_FailedAndEnded()
+    {
+        var batch = Batch(0, control: BatchControl.Failed);
+
+        batch.State.ShouldBe(BatchState.Failed);
+        batch.IsEnded.ShouldBeTrue();
+    }
+
+    [Fact]
     public void State_PausedWithJobsLeft_PausedAndNotEnded()
     {
         var batch = Batch(10, queued: 6, succeeded: 4, control: BatchControl.Paused);

@@ -199,6 +199,61 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpsertBatchAsync_Metadata_KeptWithTheBatchAndTheFirstThatCarriesAnyWins()
+    {
+        await _ledger.UpsertBatchAsync("b1", 3, "one", null, null, null, default);
+        await _ledger.UpsertBatchAsync("b1", 3, "one", null, null, new Dictionary<string, string> { ["team"] = "search", ["note"] = "a \"quoted\" é" }, default);
+        await _ledger.UpsertBatchAsync("b1", 3, "one", null, null, new Dictionary<string, string> { ["team"] = "other" }, default);
+        await _ledger.UpsertBatchAsync("b2", 1, "two", null, null, null, default);
+
+        var metadata = (await _ledger.GetBatchStatusAsync("b1", default))!.Metadata;
+        metadata.ShouldNotBeNull();
+        metadata.Count.ShouldBe(2);
+        metadata["team"].ShouldBe("search");
+        metadata["note"].ShouldBe("a \"quoted\" é");
+        (await _ledger.ListBatchesAsync(10, default)).Single(b => b.BatchId == "b1").Metadata!["team"].ShouldBe("search");
+        (await _ledger.GetBatchStatusAsync("b2", default))!.Metadata.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task InitializeAsync_BatchesFromBeforeMetadata_AddsTheColumnAndReadsOldRowsWithNone()
+    {
+        var path = _dir.File("old-batches.db");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            using var create = old.CreateCommand();
+            create.CommandText = "CREATE TABLE batches (batch_id TEXT PRIMARY KEY, total_jobs INTEGER, source TEXT, created_at TEXT NOT NULL); " +
+                "INSERT INTO batches VALUES ('old', 2, 'old.jsonl', '2026-01-01T00:00:00.0000000+00:00')";
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await ledger.InitializeAsync(default);
+
+        (await ledger.GetBatchStatusAsync("old", default))!.Metadata.ShouldBeNull();
+        await ledger.UpsertBatchAsync("new", 1, null, null, null, new Dictionary<string, string> { ["k"] = "v" }, default);
+        (await ledger.GetBatchStatusAsync("new", default))!.Metadata!["k"].ShouldBe("v");
+    }
+
+    [Fact]
+    public async Task RecordFailedBatchAsync_ListedAsFailedWithNoJobsAndNoCommandApplies()
+    {
+        await _ledger.RecordFailedBatchAsync("bad", "bad.jsonl", new Dictionary<string, string> { ["k"] = "v" }, default);
+
+        var listed = (await _ledger.ListBatchesAsync(10, default)).ShouldHaveSingleItem();
+        listed.BatchId.ShouldBe("bad");
+        listed.State.ShouldBe(BatchState.Failed);
+        listed.IsEnded.ShouldBeTrue();
+        listed.TotalJobs.ShouldBe(0);
+        listed.Metadata!["k"].ShouldBe("v");
+        (await _ledger.PauseBatchAsync("bad", default)).ShouldBeFalse();
+        (await _ledger.EndBatchAsync("bad", BatchControl.Cancelled, Dispatcher.Contracts.ErrorKind.BatchCancelled, "no", default)).Ended.ShouldBeFalse();
+        (await _ledger.GetBatchStatusAsync("bad", default))!.State.ShouldBe(BatchState.Failed);
+    }
+
+    [Fact]
     public async Task ListBatchesAsync_After_PagesNewestFirstWithoutGapsOrRepeats()
     {
         foreach (var id in new[] { "b1", "b2", "b3", "b4", "b5" })

@@ -137,6 +137,29 @@ public sealed class BatchControlsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EndBatchAsync_CancelledWithAReason_KeepsTheFirstReasonWithTheBatch()
+    {
+        await _ledger.UpsertBatchAsync("b", 3, null, null, default);
+        await JobAsync("b", "queued");
+
+        await _ledger.EndBatchAsync("b", BatchControl.Cancelled, Contracts.ErrorKind.BatchCancelled, "batch b was cancelled: wrong prompt", "wrong prompt", default);
+        await _ledger.EndBatchAsync("b", BatchControl.Cancelled, Contracts.ErrorKind.BatchCancelled, "batch b was cancelled: again", "again", default);
+
+        (await _ledger.GetBatchStatusAsync("b", default))!.ControlReason.ShouldBe("wrong prompt");
+    }
+
+    [Fact]
+    public async Task CancelUnfinishedJobsAsync_KeepsItsReasonWithTheBatch()
+    {
+        await _ledger.UpsertBatchAsync("b", 3, null, null, default);
+        await JobAsync("b", "queued");
+
+        await _ledger.CancelUnfinishedJobsAsync("b", "superseded by batch b2", default);
+
+        (await _ledger.GetBatchStatusAsync("b", default))!.ControlReason.ShouldBe("superseded by batch b2");
+    }
+
+    [Fact]
     public async Task EndBatchAsync_Cancelled_EndsJobsNotUnderWayAndLeavesTheAttemptInFlight()
     {
         await _ledger.UpsertBatchAsync("b", 3, null, null, default);

@@ -61,9 +61,10 @@ public sealed class BatchApiCliTests
         // A batch long enough to hold, pause, resume and cancel.
         var large = pipeline.Directory.File("large.jsonl");
         await File.WriteAllTextAsync(large, Lines(2000, "slow"));
-        (exit, output) = await RunAsync(Environment(), "submit", large, "--dispatcher", url);
+        (exit, output) = await RunAsync(Environment(), "submit", large, "--dispatcher", url, "--metadata", "team=search");
         exit.ShouldBe(0, output);
         var slowId = output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("batch_", StringComparison.Ordinal));
+        (await pipeline.Ledger.GetBatchStatusAsync(slowId, default))!.Metadata!["team"].ShouldBe("search");
 
         (exit, output) = await RunAsync(Environment(), "pause", slowId, "--dispatcher", url);
         exit.ShouldBe(0, output);
@@ -71,9 +72,10 @@ public sealed class BatchApiCliTests
         (exit, output) = await RunAsync(Environment(), "resume", slowId, "--dispatcher", url);
         exit.ShouldBe(0, output);
         output.ShouldContain("in_progress");
-        (exit, output) = await RunAsync(Environment(), "cancel", slowId, "--dispatcher", url);
+        (exit, output) = await RunAsync(Environment(), "cancel", slowId, "--dispatcher", url, "--reason", "wrong prompt");
         exit.ShouldBe(0, output);
         output.ShouldMatch($"batch {slowId}: cancel(ling|led)");
+        (await pipeline.Ledger.GetBatchStatusAsync(slowId, default))!.ControlReason.ShouldBe("wrong prompt");
 
         // Without the key the dispatcher refuses, and the CLI says which variable to set.
         (exit, output) = await RunAsync(Environment(key: ""), "results", batchId, "--dispatcher", url, "--out", again);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Batch;
 using OpenAI.Files;
@@ -180,7 +181,74 @@ public sealed class BatchApiTests
         error.GetProperty("line").GetInt32().ShouldBe(2);
         error.GetProperty("param").GetString().ShouldBe("url");
         error.GetProperty("message").GetString()!.ShouldContain("/v1/embeddings");
-        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default)).ShouldBeNull("nothing of a rejected file is published");
+        batch.GetProperty("request_counts").GetProperty("total").GetInt64().ShouldBe(0);
+        batch.GetProperty("output_file_id").ValueKind.ShouldBe(JsonValueKind.Null);
+        var recorded = await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default);
+        recorded.ShouldNotBeNull();
+        recorded.State.ShouldBe("failed");
+        (recorded.Queued + recorded.Dispatched + recorded.Finished).ShouldBe(0, "nothing of a rejected file is published");
+
+        // Listed as OpenAI lists it: failed, with its errors.
+        var page = Json(await client.GetBatchClient().GetBatchesAsync(after: null, limit: 10, options: new RequestOptions()).GetRawPagesAsync().FirstAsync());
+        var listed = page.GetProperty("data").EnumerateArray().Single(b => b.GetProperty("id").GetString() == operation.BatchId);
+        listed.GetProperty("status").GetString().ShouldBe("failed");
+        listed.GetProperty("errors").GetProperty("data")[0].GetProperty("line").GetInt32().ShouldBe(2);
+
+        // No command applies to it.
+        var cancel = await Should.ThrowAsync<ClientResultException>(() => operation.CancelAsync(new RequestOptions()));
+        cancel.Status.ShouldBe(409);
+    }
+
+    [Fact]
+    public async Task Get_BatchSubmittedOverTheBusWithMetadata_ShowsItsMetadata()
+    {
+        await using var pipeline = await StartAsync();
+        var path = pipeline.Directory.File("bus.jsonl");
+        await File.WriteAllTextAsync(path, Jsonl([ChatLine("b-1"), ChatLine("b-2")]).ToString());
+        var bus = pipeline.Services.GetRequiredService<MassTransit.IBus>();
+        await new Dispatcher.Batches.BatchPublisher(bus).PublishAsync(
+            path, "batch-from-bus", 2, new Dispatcher.Batches.BatchFileLimits(), null, default, metadata: new Dictionary<string, string> { ["team"] = "search" });
+        await pipeline.WaitForBatchAsync("batch-from-bus");
+        var batches = Client(pipeline).GetBatchClient();
+
+        var batch = Json(await batches.GetBatchAsync("batch-from-bus", new RequestOptions()));
+
+        batch.GetProperty("metadata").GetProperty("team").GetString().ShouldBe("search");
+        var listed = Json(await batches.GetBatchesAsync(after: null, limit: 10, options: new RequestOptions()).GetRawPagesAsync().FirstAsync());
+        listed.GetProperty("data").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "batch-from-bus")
+            .GetProperty("metadata").GetProperty("team").GetString().ShouldBe("search");
+    }
+
+    [Fact]
+    public async Task Create_WithMetadata_KeptInTheLedgerWithTheBatch()
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("m-1")]), "m.jsonl", FileUploadPurpose.Batch);
+
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id, new Dictionary<string, string> { ["owner"] = "tests" }), waitUntilCompleted: false);
+
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.Metadata!["owner"].ShouldBe("tests");
+    }
+
+    [Theory]
+    [InlineData(17, 1, 1, "at most 16 key-value pairs, got 17")]
+    [InlineData(1, 65, 1, "is 65 characters, at most 64 are allowed")]
+    [InlineData(1, 1, 513, "is 513 characters, at most 512 are allowed")]
+    public async Task Create_MetadataPastTheLimits_400NamingMetadata(int pairs, int keyLength, int valueLength, string expected)
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("m-1")]), "m.jsonl", FileUploadPurpose.Batch);
+        var metadata = Enumerable.Range(1, pairs).ToDictionary(i => i + new string('k', keyLength - 1), _ => new string('v', valueLength));
+
+        var refused = await Should.ThrowAsync<ClientResultException>(() => client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id, metadata), waitUntilCompleted: false));
+
+        refused.Status.ShouldBe(400);
+        var error = JsonDocument.Parse(refused.GetRawResponse()!.Content).RootElement.GetProperty("error");
+        error.GetProperty("param").GetString().ShouldBe("metadata");
+        error.GetProperty("message").GetString()!.ShouldContain(expected);
+        (await pipeline.Ledger.ListBatchesAsync(10, default)).ShouldBeEmpty();
     }
 
     [Fact]
@@ -216,6 +284,138 @@ public sealed class BatchApiTests
         var again = await http.PostAsync($"v1/batches/{paused.BatchId}/pause", null);
         again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString().ShouldBe("invalid_batch_state");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Cancel_WithAReasonInTheBodyOrTheQuery_KeptWithTheBatchAndInTheCancelledJobsErrors(bool inBody)
+    {
+        // More lines than the group's two deployments may start within a minute (600 requests a
+        // minute each): the rest wait for quota, and the cancel ends them.
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 1500).Select(i => ChatLine($"r-{i}"))), "paced.jsonl", FileUploadPurpose.Batch);
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var cancel = inBody
+            ? await http.PostAsync($"v1/batches/{operation.BatchId}/cancel", new StringContent("""{"reason": "wrong prompt"}""", System.Text.Encoding.UTF8, "application/json"))
+            : await http.PostAsync($"v1/batches/{operation.BatchId}/cancel?reason=wrong%20prompt", null);
+
+        cancel.StatusCode.ShouldBe(HttpStatusCode.OK, await cancel.Content.ReadAsStringAsync());
+        var ended = await PollAsync(client.GetBatchClient(), operation.BatchId, b => b.GetProperty("status").GetString() == "cancelled");
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.ControlReason.ShouldBe("wrong prompt");
+        ended.GetProperty("error_file_id").ValueKind.ShouldBe(JsonValueKind.String, ended.ToString());
+        var errors = (await client.GetOpenAIFileClient().DownloadFileAsync(ended.GetProperty("error_file_id").GetString()!)).Value.ToString();
+        errors.ShouldContain("wrong prompt");
+    }
+
+    [Fact]
+    public async Task Cancel_BodyNotJson_400NamingReasonAndNothingCancelled()
+    {
+        await using var pipeline = await StartAsync(Catalog(latencyMs: 50, maxParallel: 1));
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 20).Select(i => ChatLine($"r-{i}"))), "slow.jsonl", FileUploadPurpose.Batch);
+        var operation = await client.GetBatchClient().CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var cancel = await http.PostAsync($"v1/batches/{operation.BatchId}/cancel", new StringContent("wrong prompt", System.Text.Encoding.UTF8, "text/plain"));
+
+        cancel.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await cancel.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("param").GetString().ShouldBe("reason");
+        (await pipeline.Ledger.GetBatchStatusAsync(operation.BatchId, default))!.Control.ShouldBeNull();
+    }
+
+    private static MultipartFormDataContent UploadForm(string? anchor, string? seconds)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("batch"), "purpose" },
+            { new ByteArrayContent(Jsonl([ChatLine("x-1")]).ToArray()), "file", "expiring.jsonl" },
+        };
+        if (anchor is not null)
+        {
+            form.Add(new StringContent(anchor), "expires_after[anchor]");
+        }
+
+        if (seconds is not null)
+        {
+            form.Add(new StringContent(seconds), "expires_after[seconds]");
+        }
+
+        return form;
+    }
+
+    [Fact]
+    public async Task Upload_ExpiresAfter_FileObjectSaysWhenItExpires()
+    {
+        await using var pipeline = await StartAsync();
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var response = await http.PostAsync("v1/files", UploadForm("created_at", "7200"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var file = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        file.GetProperty("expires_at").GetInt64().ShouldBe(file.GetProperty("created_at").GetInt64() + 7200);
+        OpenAIFile read = await Client(pipeline).GetOpenAIFileClient().GetFileAsync(file.GetProperty("id").GetString()!);
+        read.ExpiresAt.ShouldNotBeNull();
+        read.ExpiresAt.Value.ToUnixTimeSeconds().ShouldBe(file.GetProperty("expires_at").GetInt64());
+
+        // Without expires_after a file is kept until deleted.
+        OpenAIFile kept = await Client(pipeline).GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("k-1")]), "kept.jsonl", FileUploadPurpose.Batch);
+        kept.ExpiresAt.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("created_at", "60", "expires_after[seconds]")]
+    [InlineData("created_at", "2592001", "expires_after[seconds]")]
+    [InlineData("last_active_at", "3600", "expires_after[anchor]")]
+    public async Task Upload_ExpiresAfterOutOfRange_400NamingTheFieldAndNoFileKept(string anchor, string seconds, string field)
+    {
+        await using var pipeline = await StartAsync();
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+
+        using var response = await http.PostAsync("v1/files", UploadForm(anchor, seconds));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        error.GetProperty("param").GetString().ShouldBe(field);
+        error.GetProperty("type").GetString().ShouldBe("invalid_request_error");
+        error.GetProperty("message").GetString()!.ShouldContain(field);
+        (await Client(pipeline).GetOpenAIFileClient().GetFilesAsync()).Value.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Get_FileWhoseTimeHasPassed_404InTheApiErrorShapeAndNotListed()
+    {
+        await using var pipeline = await StartAsync();
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        using var uploaded = await http.PostAsync("v1/files", UploadForm("created_at", "3600"));
+        var id = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        // An hour later, as its record says: the file's expiry moved into the past.
+        var record = Path.Combine(Path.GetDirectoryName(pipeline.LedgerPath)!, "files", id + ".json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(record))!;
+        node["expires_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
+        await File.WriteAllTextAsync(record, node.ToJsonString());
+
+        foreach (var path in new[] { $"v1/files/{id}", $"v1/files/{id}/content" })
+        {
+            using var response = await http.GetAsync(path);
+            response.StatusCode.ShouldBe(HttpStatusCode.NotFound, path);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            error.GetProperty("type").GetString().ShouldBe("invalid_request_error");
+            error.GetProperty("code").GetString().ShouldBe("not_found");
+        }
+
+        (await Client(pipeline).GetOpenAIFileClient().GetFilesAsync()).Value.ShouldBeEmpty();
+        var refused = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline).GetBatchClient().CreateBatchAsync(CreateBody(id), waitUntilCompleted: false));
+        refused.Status.ShouldBe(400);
     }
 
     [Fact]

@@ -103,6 +103,7 @@ public sealed class BatchLifecycleTests
 
         cancelling.State.ShouldBeOneOf(BatchState.Cancelling, BatchState.Cancelled);
         status.State.ShouldBe(BatchState.Cancelled);
+        status.ControlReason.ShouldBe("test", "the cancel's reason is kept with the batch");
         status.Succeeded.ShouldBeGreaterThanOrEqualTo(before.Succeeded);
         status.Failed.ShouldBeGreaterThan(0, "the jobs not started were cancelled");
         (status.Succeeded + status.Failed).ShouldBe(60);

@@ -55,6 +55,40 @@ public sealed class LedgerCommandsTests
     }
 
     [Fact]
+    public async Task Run_Metadata_KeptWithTheBatchAndListedByListJson()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("batch.jsonl");
+        File.WriteAllLines(file, [Line("a", "gpt-4o-mini")]);
+        var ledger = dir.File("ledger.db");
+
+        await using (var run = ProgramProcess.Start("Submitter", NoVariables, "run", file, "--ledger", ledger, "--out", dir.File("out"), "--metadata", "team=search", "--metadata", "ticket=OPS-1"))
+        {
+            (await run.WaitForExitAsync(Timeout)).ShouldBe(0, run.Output);
+        }
+
+        using var page = JsonDocument.Parse(await ListAsync(ledger));
+        var metadata = page.RootElement.GetProperty("data")[0].GetProperty("metadata");
+        metadata.GetProperty("team").GetString().ShouldBe("search");
+        metadata.GetProperty("ticket").GetString().ShouldBe("OPS-1");
+    }
+
+    [Fact]
+    public async Task Run_MetadataWithoutAValue_RefusedNamingTheFlagAndNothingRuns()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("batch.jsonl");
+        File.WriteAllLines(file, [Line("a", "gpt-4o-mini")]);
+        var ledger = dir.File("ledger.db");
+
+        await using var run = ProgramProcess.Start("Submitter", NoVariables, "run", file, "--ledger", ledger, "--out", dir.File("out"), "--metadata", "team");
+
+        (await run.WaitForExitAsync(Timeout)).ShouldNotBe(0, run.Output);
+        run.Output.ShouldContain("--metadata must be key=value");
+        File.Exists(ledger).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task Run_Tenant_BillsEveryJobOfTheFileToIt()
     {
         using var dir = new TempDirectory();

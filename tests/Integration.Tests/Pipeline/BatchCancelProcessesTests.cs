@@ -36,7 +36,7 @@ public sealed class BatchCancelProcessesTests(RabbitNodeFixture rabbit)
         await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), TimeProvider.System);
 
         await using var submitter = ProgramProcess.Start(
-            "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "it-cancel", "--out", outDir, "--timeout", "00:03:00");
+            "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "it-cancel", "--out", outDir, "--timeout", "00:03:00", "--metadata", "team=search");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while ((await ledger.GetBatchStatusAsync("it-cancel", default))?.Succeeded is not >= 3)
         {
@@ -57,6 +57,9 @@ public sealed class BatchCancelProcessesTests(RabbitNodeFixture rabbit)
         status!.State.ShouldBe(BatchState.Cancelled);
         status.Succeeded.ShouldBeGreaterThanOrEqualTo(3);
         status.Failed.ShouldBeGreaterThan(0);
+        // What the batch was submitted with and why it was cancelled are kept with it, over RabbitMQ as through the Batch API.
+        status.Metadata!["team"].ShouldBe("search");
+        status.ControlReason.ShouldBe("changed my mind");
         var output = File.ReadAllLines(Path.Combine(outDir, "it-cancel-output.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var errors = File.ReadAllLines(Path.Combine(outDir, "it-cancel-errors.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         output.Count.ShouldBe((int)status.Succeeded);

@@ -58,6 +58,43 @@ public sealed class StatusViewTests
     }
 
     [Fact]
+    public void Create_BatchWithMetadata_ShowsItsPairsUnderTheBatch()
+    {
+        const string Id = "batch_8f310000f29a7dec5ab208df5258f926";
+        var metadata = new Dictionary<string, string> { ["team"] = "search", ["run"] = "[nightly]" };
+        var batch = new BatchProgress(Id, "batch-1000.jsonl", 10, 0, 0, 0, 10, 0, 0, true, "2026-01-01T22:40:00Z", BatchState.Completed, Metadata: metadata);
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Batches = new BatchTotals(0, 0, 0, 0, 0, 0, 0, 0, [batch]) } }
+            : null!;
+
+        var text = Render(report, width: 80);
+
+        RowOf(text, "metadata").ShouldBe("  metadata team=search · run=[nightly]");
+    }
+
+    [Fact]
+    public void Create_BatchCancelledWithAReason_ShowsTheReasonUnderTheBatch()
+    {
+        var batch = new BatchProgress("b", null, 10, 0, 0, 0, 4, 6, 0, true, "2026-01-01T22:40:00Z", BatchState.Cancelled, Reason: "wrong [prompt]");
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Batches = new BatchTotals(0, 0, 0, 0, 0, 0, 0, 0, [batch]) } }
+            : null!;
+
+        RowOf(Render(report), "wrong").ShouldBe("  cancelled: wrong [prompt]");
+    }
+
+    [Fact]
+    public void Create_BatchWithoutMetadata_NoMetadataLine()
+    {
+        var batch = new BatchProgress("b", null, 1, 0, 0, 0, 1, 0, 0, true, "2026-01-01T22:40:00Z", BatchState.Completed);
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Batches = new BatchTotals(0, 0, 0, 0, 0, 0, 0, 0, [batch]) } }
+            : null!;
+
+        Render(report).ShouldNotContain("metadata");
+    }
+
+    [Fact]
     public void Create_DeploymentsAt80Columns_OneLineEachWithTheirNumbersWhole()
     {
         var quota = new QuotaUsage("sim-selfhosted", 5_999, 1, 6_000, 1_999_000, 1_000, 2_000_000, 16, 0);
@@ -123,6 +160,25 @@ public sealed class StatusViewTests
     public void Create_NoTenantShares_NoTenantsTable()
     {
         Render(Status(Deployment("sim-east", null))).ShouldNotContain("tenants");
+    }
+
+    [Fact]
+    public void Create_QueuesWithLongNamesAt80Columns_OneLineEachWithinTheWidth()
+    {
+        var queues = new[]
+        {
+            new Dispatcher.ServiceDefaults.Management.QueueDepthSample("provider.some-long-deployment-id-here", 1_234_567, 64, 12, 1234.5, 987.6),
+            new Dispatcher.ServiceDefaults.Management.QueueDepthSample("dispatcher-delay-00-05-00", 10, 0, 0, null, null),
+        };
+        var report = Status(Deployment("sim-east", null)) is var r
+            ? r with { Status = r.Status with { Queues = new QueueStatus(At, "management API", queues) } }
+            : null!;
+
+        var text = Render(report, width: 80);
+
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80, text);
+        RowOf(text, "1,234,567").ShouldContain("-id-here │");
+        RowOf(text, "dispatcher-delay-00-05-00");
     }
 
     private static DeploymentStatus Deployment(string id, PauseStatus? pause) =>
