@@ -138,7 +138,7 @@ public sealed class StatusViewTests
                 {
                     Tenants =
                     [
-                        new TenantShare("acme-research-department", 2, 64, 1_200, 1_500_000, 0.6, 0.25),
+                        new TenantShare("acme-research-department", 2, 64, 1_200, 1_500_000, 0.6, 0.24),
                         new TenantShare("", 1, 3, 800, 1_000_000, 0.4, 12.34),
                     ],
                 },
