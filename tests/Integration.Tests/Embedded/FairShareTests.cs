@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
-using Dispatcher.Monitoring;
 using Integration.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,8 +56,7 @@ public sealed class FairShareTests
         (await pipeline.AttemptKindsAsync()).GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBe(0);
         mostWaiting.ShouldBeLessThanOrEqualTo(8 * 8 + 32, "the backlog waits in the lanes, not in the dispatcher");
 
-        var status = await pipeline.Services.GetRequiredService<StatusSnapshotBuilder>().BuildAsync(null, CancellationToken.None);
-        var tenants = status.Tenants.ShouldNotBeNull().ToDictionary(t => t.Tenant);
+        var tenants = gate.Shares.Tenants().ToDictionary(t => t.Tenant);
         tenants["a"].Jobs.ShouldBe(200);
         tenants["b"].Jobs.ShouldBe(10);
         (tenants["a"].Share + tenants["b"].Share).ShouldBe(1, 1e-9);

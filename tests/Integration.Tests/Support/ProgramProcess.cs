@@ -50,6 +50,17 @@ public sealed class ProgramProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        if (InterruptIgnored())
+        {
+            // A test run started in the background (`cmd &` from a script) ignores SIGINT, and so
+            // does every process it starts: the program would never see the Ctrl+C a test sends it.
+            // perl (in every Debian base system) puts the default back and becomes the program.
+            info.FileName = "perl";
+            info.ArgumentList.Add("-e");
+            info.ArgumentList.Add("$SIG{INT} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"exec: $!\"");
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
@@ -69,6 +80,17 @@ public sealed class ProgramProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return program;
+    }
+
+    // Whether this process ignores SIGINT (bit 2 of SigIgn in /proc/self/status), as the processes
+    // it starts then do too.
+    private static bool InterruptIgnored()
+    {
+        const string Field = "SigIgn:";
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(Field, StringComparison.Ordinal)) : null;
+        return line is not null
+            && ulong.TryParse(line[Field.Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var ignored)
+            && (ignored & (1UL << 1)) != 0;
     }
 
     /// <summary>
