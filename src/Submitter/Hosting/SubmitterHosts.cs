@@ -82,7 +82,7 @@ internal static class SubmitterHosts
         // Information default is for the long-running programs), and the host announces nothing.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         configure(builder.Services, builder.Configuration);
         builder.Services.AddShutdownGrace();
         return builder.Build();
