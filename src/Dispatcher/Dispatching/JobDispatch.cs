@@ -282,13 +282,14 @@ public sealed class JobDispatch(
     // noted in a lane with nothing on its way there.
     private async Task DeferAsync(JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, ConsumeContext context, CancellationToken ct)
     {
-        var lane = await context.GetSendEndpoint(lanes.AddressOf(job.Tenant, job.BatchId));
-        await lane.Send(
+        var lane = lanes.LaneOf(job.Tenant, job.BatchId);
+        var endpoint = await context.GetSendEndpoint(DispatchLanes.Address(lane));
+        await endpoint.Send(
                 new RetryCompletion(Guid.Parse(job.JobId), attempt, "waiting for capacity", [.. excluded], chain),
                 c => IntakePriority.Apply(c, (int)job.Priority),
                 ct)
             .ConfirmedWithin(time, $"job {job.JobId} to its dispatch lane", ct);
-        await ledger.MarkLanedAsync(job.JobId, attempt - 1, ct);
+        await ledger.MarkLanedAsync(job.JobId, attempt - 1, lane, ct);
         instrumentation.JobDeferred(job.ModelGroup);
     }
 

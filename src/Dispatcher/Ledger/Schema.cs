@@ -113,9 +113,10 @@ internal static class Schema
         // jobs named one, is chat completions, all there was then.
         ("jobs", "url", "TEXT", null),
         // When a job that would have waited for capacity was sent to its dispatch lane, to wait
-        // there in the broker; NULL once an attempt of it is sent (or it ends). The reconciler
-        // leaves such a job to its lane.
+        // there in the broker, and which lane; NULL once an attempt of it is sent (or it ends).
+        // The reconciler leaves such a job to its lane while the lane is consumed.
         ("jobs", "laned_at", "TEXT", null),
+        ("jobs", "lane", "INTEGER", null),
         // The prompt tokens an attempt read from the provider's cache: a restarted dispatcher
         // seeds an Anthropic deployment's input window without them, as its settle counted it.
         ("attempts", "cached_tokens", "INTEGER", null),

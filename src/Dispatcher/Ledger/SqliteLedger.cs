@@ -61,7 +61,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     private static readonly Statement MarkDispatched = new(
         """
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
-          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL, laned_at = NULL
+          quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL, laned_at = NULL, lane = NULL
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
           AND ((@replacing IS NULL AND attempts < @attempt
                 -- No new attempt of a paused, cancelled or expired batch starts, whatever a
@@ -382,15 +382,15 @@ public sealed class SqliteLedger : IAsyncDisposable
             ct);
 
     /// <summary>
-    /// Notes that the next attempt of <paramref name="jobId"/> waits in its dispatch lane: the
-    /// reconciler leaves it there. Changes nothing once an attempt after
-    /// <paramref name="attempts"/> was claimed, or the job ended, meanwhile.
+    /// Notes that the next attempt of <paramref name="jobId"/> waits in dispatch lane
+    /// <paramref name="lane"/>: the reconciler leaves it there. Changes nothing once an attempt
+    /// after <paramref name="attempts"/> was claimed, or the job ended, meanwhile.
     /// </summary>
-    public Task<bool> MarkLanedAsync(string jobId, int attempts, CancellationToken ct) =>
+    public Task<bool> MarkLanedAsync(string jobId, int attempts, int lane, CancellationToken ct) =>
         WriteAsync(
             async (c, t) => await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE jobs SET laned_at = @now WHERE job_id = @jobId AND attempts = @attempts AND " + NotUnderWay,
-                new { jobId, attempts, now = Now() },
+                "UPDATE jobs SET laned_at = @now, lane = @lane WHERE job_id = @jobId AND attempts = @attempts AND " + NotUnderWay,
+                new { jobId, attempts, lane, now = Now() },
                 cancellationToken: t)) == 1,
             ct);
 
@@ -850,10 +850,10 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// <summary>
     /// Jobs that have not ended and have not changed since <paramref name="unchangedSince"/>:
     /// queued ones, and dispatched ones with whether their current attempt has a recorded outcome.
-    /// A job sent to its dispatch lane at <paramref name="lanesKeptSince"/> or later is left out:
-    /// the lane still holds it.
+    /// A job sent at <paramref name="lanesKeptSince"/> or later to one of the first
+    /// <paramref name="lanes"/> dispatch lanes (those consumed now) is left out: the lane still holds it.
     /// </summary>
-    public async Task<IReadOnlyList<UnfinishedJob>> ListIdleUnfinishedJobsAsync(DateTimeOffset unchangedSince, DateTimeOffset lanesKeptSince, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<UnfinishedJob>> ListIdleUnfinishedJobsAsync(DateTimeOffset unchangedSince, DateTimeOffset lanesKeptSince, int lanes, int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
         var rows = await c.QueryAsync<UnfinishedJob>(new CommandDefinition(
@@ -861,8 +861,9 @@ public sealed class SqliteLedger : IAsyncDisposable
              WHERE j.state IN ('queued', 'dispatched') AND j.updated_at < @since
               -- A paused batch's jobs wait on purpose; resuming it sends them on.
               AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = j.batch_id AND b.control = 'paused')
-              -- So does a job in its dispatch lane, while the lane keeps what was sent to it.
-              AND (j.laned_at IS NULL OR j.laned_at < @lanesKeptSince)
+              -- So does a job in its dispatch lane, while the lane keeps what was sent to it and
+              -- is consumed (a lane past Intake:Lanes, after it was lowered, is not).
+              AND (j.laned_at IS NULL OR j.laned_at < @lanesKeptSince OR COALESCE(j.lane, 0) >= @lanes)
             ORDER BY j.updated_at
             LIMIT @limit
             """,
@@ -870,6 +871,7 @@ public sealed class SqliteLedger : IAsyncDisposable
             {
                 since = unchangedSince.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
                 limit,
+                lanes,
                 lanesKeptSince = lanesKeptSince.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             },
             cancellationToken: ct));
@@ -921,7 +923,7 @@ public sealed class SqliteLedger : IAsyncDisposable
 
     private const string EndUnstartedSql = """
         UPDATE jobs SET state = 'failed', error_kind = @kind, error_message = @reason, status_code = NULL,
-          updated_at = @now, completed_at = @now, parked_at = NULL, laned_at = NULL
+          updated_at = @now, completed_at = @now, parked_at = NULL, laned_at = NULL, lane = NULL
         """;
 
     private const string UnfinishedJobSql = """

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dispatcher.Catalog;
+using Dispatcher.Consumers;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
@@ -42,7 +43,8 @@ internal sealed class Reconciler(
     DispatcherInstrumentation instrumentation,
     TimeProvider time,
     ILogger<Reconciler> logger,
-    IOptions<TransportOptions> transport) : BackgroundService
+    IOptions<TransportOptions> transport,
+    IOptions<IntakeOptions> intake) : BackgroundService
 {
     // Most jobs looked at in one pass; the rest wait for the next.
     private const int PassLimit = 5_000;
@@ -58,7 +60,7 @@ internal sealed class Reconciler(
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var idle = await ledger.ListIdleUnfinishedJobsAsync(now - settings.QueueAllowance - settings.ReportGrace, _lanesKeptSince, PassLimit, ct);
+        var idle = await ledger.ListIdleUnfinishedJobsAsync(now - settings.QueueAllowance - settings.ReportGrace, _lanesKeptSince, intake.Value.Lanes, PassLimit, ct);
         Forget(now - Lease(settings, null));
         var redriven = 0;
         foreach (var job in idle)

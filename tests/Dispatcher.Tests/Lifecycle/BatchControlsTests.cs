@@ -116,7 +116,7 @@ public sealed class BatchControlsTests : IAsyncLifetime
         parked.ShouldBeTrue();
         (await _ledger.ListParkedJobsAsync("b", "", 10, default)).Select(j => j.JobId).ShouldBe([job]);
         (await _ledger.GetBatchStatusAsync("b", default))!.State.ShouldBe(BatchState.Paused);
-        (await _ledger.ListIdleUnfinishedJobsAsync(_time.GetUtcNow() + TimeSpan.FromHours(1), DateTimeOffset.MinValue, 10, default)).ShouldBeEmpty("the reconciler leaves a paused batch's jobs alone");
+        (await _ledger.ListIdleUnfinishedJobsAsync(_time.GetUtcNow() + TimeSpan.FromHours(1), DateTimeOffset.MinValue, 8, 10, default)).ShouldBeEmpty("the reconciler leaves a paused batch's jobs alone");
 
         (await _ledger.ResumeBatchAsync("b", default)).ShouldBeTrue();
         (await _controls.CheckAsync("b", fresh: true, default)).ShouldBe(BatchHold.None);
