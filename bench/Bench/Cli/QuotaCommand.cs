@@ -54,13 +54,13 @@ internal sealed class QuotaCommand
     private readonly Option<int> _scenarioJobs = new("--quota-scenario-jobs")
     {
         Description = "Jobs in each of the cjk, tools and anthropic batches.",
-        DefaultValueFactory = _ => 3_000,
+        DefaultValueFactory = _ => 2_000,
     };
 
     private readonly Option<int> _fairLarge = new("--fair-large")
     {
         Description = "Jobs of tenant A, the large batch of the fairness runs.",
-        DefaultValueFactory = _ => 20_000,
+        DefaultValueFactory = _ => 10_000,
     };
 
     private readonly Option<int> _fairSmall = new("--fair-small")
