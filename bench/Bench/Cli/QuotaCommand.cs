@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Dispatcher.Bench.Processes;
 using Dispatcher.Bench.Quota;
+using Dispatcher.Bench.Quota.Scenarios;
 using Dispatcher.Catalog;
 
 namespace Dispatcher.Bench.Cli;
@@ -44,6 +45,42 @@ internal sealed class QuotaCommand
         DefaultValueFactory = _ => 0,
     };
 
+    private readonly Option<string> _scenarios = new("--quota-scenarios")
+    {
+        Description = "Comma-separated batches to run: english (one run per strategy), cjk, tools, anthropic, fairness; or all.",
+        DefaultValueFactory = _ => "all",
+    };
+
+    private readonly Option<int> _scenarioJobs = new("--quota-scenario-jobs")
+    {
+        Description = "Jobs in each of the cjk, tools and anthropic batches.",
+        DefaultValueFactory = _ => 2_000,
+    };
+
+    private readonly Option<int> _fairLarge = new("--fair-large")
+    {
+        Description = "Jobs of tenant A, the large batch of the fairness runs.",
+        DefaultValueFactory = _ => 10_000,
+    };
+
+    private readonly Option<int> _fairSmall = new("--fair-small")
+    {
+        Description = "Jobs of tenant B, the small batch published behind A's.",
+        DefaultValueFactory = _ => 100,
+    };
+
+    private readonly Option<TimeSpan> _fairWindow = new("--fair-window")
+    {
+        Description = "The compressed quota window of the fairness runs (hh:mm:ss).",
+        DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
+    };
+
+    private readonly Option<TimeSpan> _fairDelay = new("--fair-delay")
+    {
+        Description = "How long after A's first job B's batch is published, at the earliest once A's is (hh:mm:ss).",
+        DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+    };
+
     public static Command Create()
     {
         var options = new QuotaCommand();
@@ -52,7 +89,8 @@ internal sealed class QuotaCommand
         var command = new Command(
             "quota",
             "A time-compressed batch through the real pipeline on the embedded default, against simulated providers that enforce the catalog's RPM/TPM: " +
-            "provider 429s, makespan against the quota lower bound, cost against the cheapest feasible assignment.");
+            "provider 429s, makespan against the quota lower bound, cost against the cheapest feasible assignment; " +
+            "and CJK, tool-calling and Anthropic-model batches, and two tenants' batches for fair shares (--quota-scenarios).");
         options.AddTo(command);
         command.Options.Add(timeout);
         command.Options.Add(quietWait);
@@ -79,7 +117,7 @@ internal sealed class QuotaCommand
     /// <summary>Adds the quota options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _jobs, _window, _padding, _strategies, _latency, _unlimited })
+        foreach (var option in new Option[] { _jobs, _window, _padding, _strategies, _latency, _unlimited, _scenarios, _scenarioJobs, _fairLarge, _fairSmall, _fairWindow, _fairDelay })
         {
             command.Options.Add(option);
         }
@@ -111,7 +149,27 @@ internal sealed class QuotaCommand
             throw new ArgumentException($"--quota-strategies: '{s}' is not a routing strategy; known: {string.Join(", ", StrategyNames.Names)}");
         }
 
-        return new QuotaSettings(jobs, window, padding, strategies, !parse.GetValue(_unlimited), latency, timeout, quietWait);
+        var scenarios = parse.GetRequiredValue(_scenarios)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (scenarios is ["all"])
+        {
+            scenarios = [.. QuotaScenarios.Names];
+        }
+
+        foreach (var s in scenarios.Where(s => !QuotaScenarios.Names.Contains(s)))
+        {
+            throw new ArgumentException($"--quota-scenarios: '{s}' is not a quota scenario; known: {string.Join(", ", QuotaScenarios.Names)}, or all");
+        }
+
+        var scenarioJobs = parse.GetValue(_scenarioJobs);
+        var fairness = new FairnessSettings(parse.GetValue(_fairLarge), parse.GetValue(_fairSmall), parse.GetValue(_fairWindow), parse.GetValue(_fairDelay));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(scenarioJobs, "--quota-scenario-jobs");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fairness.LargeJobs, "--fair-large");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fairness.SmallJobs, "--fair-small");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(fairness.Window, TimeSpan.Zero, "--fair-window");
+        ArgumentOutOfRangeException.ThrowIfLessThan(fairness.Delay, TimeSpan.Zero, "--fair-delay");
+        return new QuotaSettings(
+            jobs, window, padding, strategies, !parse.GetValue(_unlimited), latency, timeout, quietWait, scenarios, scenarioJobs, fairness);
     }
 
     /// <summary>Runs the quota benchmark in a work folder and prints its tables.</summary>
@@ -119,7 +177,22 @@ internal sealed class QuotaCommand
     {
         Console.WriteLine();
         Console.WriteLine("== quota ==");
-        var results = await new QuotaBenchmark(settings, Console.Out).RunAsync(workFolder, ct);
-        QuotaReport.Print(results, Console.Out);
+        if (settings.Scenarios.Contains(QuotaScenarios.English))
+        {
+            var results = await new QuotaBenchmark(settings, Console.Out).RunAsync(workFolder, ct);
+            QuotaReport.Print(results, Console.Out);
+        }
+
+        var scenarioRuns = new List<ScenarioRunResult>();
+        foreach (var scenario in settings.Scenarios.Select(QuotaScenarios.Find).OfType<QuotaScenario>())
+        {
+            scenarioRuns.Add(await new ScenarioBenchmark(settings, workFolder, Console.Out).RunAsync(scenario, ct));
+        }
+
+        ScenarioReport.Print(scenarioRuns, Console.Out);
+        if (settings.Scenarios.Contains(QuotaScenarios.Fairness))
+        {
+            ScenarioReport.Print(await new FairnessBenchmark(settings, workFolder, Console.Out).RunAsync(ct), Console.Out);
+        }
     }
 }

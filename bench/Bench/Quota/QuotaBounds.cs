@@ -7,16 +7,41 @@ namespace Dispatcher.Bench.Quota;
 internal static class QuotaBounds
 {
     /// <summary>
-    /// The quota lower bound on the makespan: for requests and for tokens, the total used divided
-    /// by the sum of the deployments' per-window limits, times the window; the larger of the two.
+    /// The quota lower bound on the makespan: for each dimension every deployment limits
+    /// (requests, tokens, and for the Anthropic limit model input and output tokens apart), the
+    /// total the batch used divided by the sum of the deployments' per-window limits, times the
+    /// window; the largest of them, which names the binding dimension.
     /// </summary>
-    public static QuotaLowerBound LowerBound(IReadOnlyList<DeploymentLimit> deployments, long requests, long tokens, TimeSpan window)
+    /// <remarks>
+    /// A dimension that some deployment does not limit bounds nothing: that deployment could in
+    /// principle carry the whole of it. Input and output are counted as the Anthropic model counts
+    /// them with no prompt caching: prompt tokens toward input, completion tokens toward output.
+    /// </remarks>
+    public static QuotaLowerBound LowerBound(IReadOnlyList<DeploymentLimit> deployments, long requests, long promptTokens, long completionTokens, TimeSpan window)
     {
-        var byRequests = (double)requests / deployments.Sum(d => (long)d.Rpm);
-        var byTokens = (double)tokens / deployments.Sum(d => (long)d.Tpm);
-        return byTokens >= byRequests
-            ? new QuotaLowerBound(window * byTokens, "tokens")
-            : new QuotaLowerBound(window * byRequests, "requests");
+        (string Name, long Used, Func<DeploymentLimit, int?> Limit)[] dimensions =
+        [
+            ("requests", requests, d => d.Rpm),
+            ("tokens", promptTokens + completionTokens, d => d.Tpm),
+            ("input tokens", promptTokens, d => d.InputTpm),
+            ("output tokens", completionTokens, d => d.OutputTpm),
+        ];
+        var bound = new QuotaLowerBound(TimeSpan.Zero, "none");
+        foreach (var (name, used, limit) in dimensions)
+        {
+            if (deployments.Any(d => limit(d) is null or <= 0))
+            {
+                continue;
+            }
+
+            var windows = (double)used / deployments.Sum(d => (long)limit(d)!.Value);
+            if (window * windows > bound.Makespan)
+            {
+                bound = new QuotaLowerBound(window * windows, name);
+            }
+        }
+
+        return bound;
     }
 
     /// <summary>

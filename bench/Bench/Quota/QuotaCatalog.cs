@@ -28,8 +28,12 @@ internal static class QuotaCatalog
         new("quota-dear", Rpm: 260, Tpm: 14_000, InputPricePerMillion: 0.25m, OutputPricePerMillion: 1.00m),
     ];
 
-    /// <summary>Writes the configuration file (a <c>Catalog</c> section) for one run.</summary>
-    public static void Write(string path, string strategy, TimeSpan window, double padding, bool providersEnforce, double latencyMs)
+    /// <summary>Writes the configuration file (a <c>Catalog</c> section) for one run of the English batch.</summary>
+    public static void Write(string path, string strategy, TimeSpan window, double padding, bool providersEnforce, double latencyMs) =>
+        Write(path, new CatalogShape(ModelGroup, Deployments), strategy, window, padding, providersEnforce, latencyMs);
+
+    /// <summary>Writes the configuration file (a <c>Catalog</c> section) for one run of a catalog of <paramref name="shape"/>.</summary>
+    public static void Write(string path, CatalogShape shape, string strategy, TimeSpan window, double padding, bool providersEnforce, double latencyMs)
     {
         if (!StrategyNames.IsKnown(strategy))
         {
@@ -40,37 +44,71 @@ internal static class QuotaCatalog
         {
             QuotaWindow = window.ToString("c", CultureInfo.InvariantCulture),
             QuotaWindowPadding = padding,
-            Deployments = Deployments.Select((d, i) => new
-            {
-                d.Id,
-                ModelGroup,
-                Provider = "Simulated",
-                d.Rpm,
-                d.Tpm,
-                MaxParallel = 16,
-                InputPricePerMillion = d.InputPricePerMillion,
-                OutputPricePerMillion = d.OutputPricePerMillion,
-                ContextWindow = 128_000,
-                TimeoutSeconds = 30,
-                Simulation = Simulation(d, seed: 11 + i, window, providersEnforce, latencyMs),
-            }).ToArray(),
-            ModelGroups = new[] { new { Name = ModelGroup, Strategy = strategy, MaxAttempts = 4, DefaultMaxTokens = 256 } },
+            Deployments = shape.Deployments.Select((d, i) => Deployment(shape, d, Simulation(shape, d, seed: 11 + i, window, providersEnforce, latencyMs))).ToArray(),
+            ModelGroups = new[] { new { Name = shape.ModelGroup, Strategy = strategy, MaxAttempts = 4, shape.DefaultMaxTokens } },
         };
         File.WriteAllText(path, JsonSerializer.Serialize(new { Catalog = catalog }));
     }
 
+    private static Dictionary<string, object> Deployment(CatalogShape shape, DeploymentLimit d, Dictionary<string, object> simulation)
+    {
+        var deployment = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["Id"] = d.Id, ["ModelGroup"] = shape.ModelGroup, ["Provider"] = "Simulated", ["Rpm"] = d.Rpm, ["MaxParallel"] = 16,
+            ["InputPricePerMillion"] = d.InputPricePerMillion, ["OutputPricePerMillion"] = d.OutputPricePerMillion,
+            ["ContextWindow"] = 128_000, ["TimeoutSeconds"] = 30, ["Simulation"] = simulation,
+        };
+        if (d.Tpm > 0)
+        {
+            deployment["Tpm"] = d.Tpm;
+        }
+
+        if (d.IsAnthropic)
+        {
+            deployment["LimitModel"] = nameof(LimitModel.Anthropic);
+            deployment["InputTpm"] = d.InputTpm!.Value;
+            deployment["OutputTpm"] = d.OutputTpm!.Value;
+        }
+
+        if (shape.Model is { } model)
+        {
+            deployment["Model"] = model;
+        }
+
+        if (shape.Tokenizer is { } tokenizer)
+        {
+            deployment["Tokenizer"] = tokenizer;
+        }
+
+        return deployment;
+    }
+
     // A fixed latency (none by default), no random 5xx or 429; the provider's own limits equal the catalog's.
-    private static Dictionary<string, object> Simulation(DeploymentLimit d, int seed, TimeSpan window, bool enforce, double latencyMs)
+    private static Dictionary<string, object> Simulation(CatalogShape shape, DeploymentLimit d, int seed, TimeSpan window, bool enforce, double latencyMs)
     {
         var simulation = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["LatencyMs"] = latencyMs, ["LatencySigma"] = 0, ["MsPerOutputToken"] = 0, ["ErrorRate"] = 0, ["RateLimitRate"] = 0,
-            ["MinCompletionTokens"] = 8, ["MaxCompletionTokens"] = 64, ["Seed"] = seed,
+            ["MinCompletionTokens"] = shape.MinCompletionTokens, ["MaxCompletionTokens"] = shape.MaxCompletionTokens, ["Seed"] = seed,
         };
         if (enforce)
         {
             simulation["EnforceRpm"] = d.Rpm;
-            simulation["EnforceTpm"] = d.Tpm;
+            if (d.Tpm > 0)
+            {
+                simulation["EnforceTpm"] = d.Tpm;
+            }
+
+            if (d.InputTpm is { } input)
+            {
+                simulation["EnforceInputTpm"] = input;
+            }
+
+            if (d.OutputTpm is { } output)
+            {
+                simulation["EnforceOutputTpm"] = output;
+            }
+
             simulation["EnforceWindowSeconds"] = window.TotalSeconds;
         }
 
@@ -78,5 +116,34 @@ internal static class QuotaCatalog
     }
 }
 
+/// <summary>What a quota run's catalog holds besides its window and strategy: one model group of simulated deployments.</summary>
+/// <param name="ModelGroup">The model group every job asks for.</param>
+/// <param name="Deployments">The deployments and their limits per window, cheapest first.</param>
+/// <param name="Model">The deployments' <c>Model</c> (which decides their tokenizer when <paramref name="Tokenizer"/> is not set); none when null.</param>
+/// <param name="Tokenizer">The deployments' <c>Tokenizer</c>; chosen from the model or group name when null.</param>
+/// <param name="MinCompletionTokens">Fewest completion tokens a simulated answer has.</param>
+/// <param name="MaxCompletionTokens">Most completion tokens a simulated answer has (also capped by the job's max_tokens).</param>
+/// <param name="DefaultMaxTokens">The group's <c>DefaultMaxTokens</c>.</param>
+internal sealed record CatalogShape(
+    string ModelGroup,
+    IReadOnlyList<DeploymentLimit> Deployments,
+    string? Model = null,
+    string? Tokenizer = null,
+    int MinCompletionTokens = 8,
+    int MaxCompletionTokens = 64,
+    int DefaultMaxTokens = 256);
+
 /// <summary>One deployment's limits per window and its prices.</summary>
-internal sealed record DeploymentLimit(string Id, int Rpm, int Tpm, decimal InputPricePerMillion, decimal OutputPricePerMillion);
+/// <param name="Id">The deployment's id.</param>
+/// <param name="Rpm">Requests per window.</param>
+/// <param name="Tpm">Prompt plus completion tokens per window; 0 for none (an Anthropic deployment without a combined limit).</param>
+/// <param name="InputPricePerMillion">Price of a million prompt tokens.</param>
+/// <param name="OutputPricePerMillion">Price of a million completion tokens.</param>
+/// <param name="InputTpm">Prompt tokens per window, for the Anthropic limit model; null for the others.</param>
+/// <param name="OutputTpm">Completion tokens per window, for the Anthropic limit model; null for the others.</param>
+internal sealed record DeploymentLimit(
+    string Id, int Rpm, int Tpm, decimal InputPricePerMillion, decimal OutputPricePerMillion, int? InputTpm = null, int? OutputTpm = null)
+{
+    /// <summary>Whether the deployment follows the Anthropic limit model (input and output tokens limited apart).</summary>
+    public bool IsAnthropic => InputTpm is not null || OutputTpm is not null;
+}

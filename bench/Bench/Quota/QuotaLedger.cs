@@ -11,10 +11,10 @@ internal static class QuotaLedger
     /// <summary>
     /// Reads the batch's figures from the ledger file; the timeline counts from
     /// <paramref name="startedAt"/> in windows of <paramref name="window"/>, and the calls of the
-    /// span <paramref name="reading"/> covers are summed for the window audit.
+    /// span <paramref name="reading"/> covers are summed for the window audit (none when null).
     /// </summary>
     public static async Task<LedgerFigures> ReadAsync(
-        string ledgerPath, string batchId, DateTimeOffset startedAt, TimeSpan window, WindowReading reading, CancellationToken ct)
+        string ledgerPath, string batchId, DateTimeOffset startedAt, TimeSpan window, WindowReading? reading, CancellationToken ct)
     {
         await using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = ledgerPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         await c.OpenAsync(ct);
@@ -22,7 +22,8 @@ internal static class QuotaLedger
             """
             SELECT deployment_id AS DeploymentId, COUNT(*) AS Jobs,
                    SUM(prompt_tokens) AS PromptTokens, SUM(completion_tokens) AS CompletionTokens,
-                   SUM(est_prompt_tokens + max_tokens) AS ReservedTokens, SUM(cost) AS Cost
+                   SUM(est_prompt_tokens + max_tokens) AS ReservedTokens, SUM(cost) AS Cost,
+                   SUM(est_prompt_tokens) AS EstimatedPromptTokens
             FROM jobs WHERE batch_id = @batchId AND state = 'succeeded'
             GROUP BY deployment_id
             """,
@@ -57,7 +58,7 @@ internal static class QuotaLedger
                     .ToDictionary(d => d.Key, d => (Requests: (long)d.Count(), Tokens: d.Sum(a => a.Tokens)), StringComparer.Ordinal)))
             .ToList();
         var inReadingSpan = calls
-            .Where(a => a.At > reading.At - reading.Span && a.At <= reading.At)
+            .Where(a => reading is not null && a.At > reading.At - reading.Span && a.At <= reading.At)
             .GroupBy(a => a.DeploymentId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (Requests: (long)g.Count(), Tokens: g.Sum(a => a.Tokens)), StringComparer.Ordinal);
         var rateLimited = attempts
@@ -80,7 +81,8 @@ internal static class QuotaLedger
 /// <param name="CompletionTokens">Completion tokens the provider reported.</param>
 /// <param name="ReservedTokens">What routing reserved for those jobs: prompt estimate plus max_tokens each.</param>
 /// <param name="Cost">Their cost.</param>
-internal sealed record DeploymentUsage(string DeploymentId, long Jobs, long PromptTokens, long CompletionTokens, long ReservedTokens, double Cost)
+/// <param name="EstimatedPromptTokens">The dispatcher's prompt estimates for those jobs, to set beside what the provider counted.</param>
+internal sealed record DeploymentUsage(string DeploymentId, long Jobs, long PromptTokens, long CompletionTokens, long ReservedTokens, double Cost, long EstimatedPromptTokens)
 {
     /// <summary>Prompt plus completion tokens.</summary>
     public long Tokens => PromptTokens + CompletionTokens;
@@ -109,6 +111,9 @@ internal sealed record LedgerFigures(
 
     /// <summary>Completion tokens of the succeeded jobs.</summary>
     public long CompletionTokens => ByDeployment.Values.Sum(d => d.CompletionTokens);
+
+    /// <summary>The dispatcher's prompt estimates for the succeeded jobs.</summary>
+    public long EstimatedPromptTokens => ByDeployment.Values.Sum(d => d.EstimatedPromptTokens);
 
     /// <summary>Total cost of the succeeded jobs.</summary>
     public double Cost => ByDeployment.Values.Sum(d => d.Cost);

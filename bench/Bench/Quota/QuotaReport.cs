@@ -82,7 +82,7 @@ internal static class QuotaReport
             var windows = r.Makespan / r.Window;
             foreach (var d in QuotaCatalog.Deployments)
             {
-                var used = r.Ledger.ByDeployment.GetValueOrDefault(d.Id) ?? new DeploymentUsage(d.Id, 0, 0, 0, 0, 0);
+                var used = r.Ledger.ByDeployment.GetValueOrDefault(d.Id) ?? new DeploymentUsage(d.Id, 0, 0, 0, 0, 0, 0);
                 perDeployment.Row(
                     r.Strategy, d.Id, Figures.Count(used.Jobs), Percent1(100.0 * used.Jobs / Math.Max(1, r.Ledger.Succeeded)),
                     r.Cheapest?.Shares.GetValueOrDefault(d.Id) is { } s ? Percent1(100.0 * s) : "-",

@@ -31,7 +31,7 @@ internal sealed record QuotaRunResult(
 {
     /// <summary>The quota lower bound for the tokens and requests the batch really used.</summary>
     public QuotaLowerBound LowerBound =>
-        QuotaBounds.LowerBound(QuotaCatalog.Deployments, Ledger.Succeeded, Ledger.PromptTokens + Ledger.CompletionTokens, Window);
+        QuotaBounds.LowerBound(QuotaCatalog.Deployments, Ledger.Succeeded, Ledger.PromptTokens, Ledger.CompletionTokens, Window);
 
     /// <summary>Makespan ÷ the quota lower bound.</summary>
     public double MakespanRatio => Makespan / LowerBound.Makespan;
