@@ -13,7 +13,9 @@ namespace Dispatcher.Lifecycle;
 /// <c>resume</c> reach a dispatcher no broker leads to, the embedded <c>run</c>. Each request is
 /// claimed in the ledger before it is applied, so of two passes or two dispatchers only one applies
 /// it, and it is applied through <see cref="BatchLifecycle"/>, as the batch control consumer applies
-/// a message.
+/// a message. A process that fails applying a request gives it back for the next pass; one killed
+/// between the claim and the end of applying it leaves it claimed, and the command that recorded
+/// it, waiting for the batch's state, says it was not applied in time, so it can be given again.
 /// Only on the in-memory transport: on RabbitMQ the commands arrive on the batch control queue,
 /// whose single active consumer takes them in order on the active dispatcher alone; applying
 /// requests from the ledger there too would do so beside that order, and on a standby.
