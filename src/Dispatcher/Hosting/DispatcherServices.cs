@@ -78,6 +78,8 @@ public static class DispatcherServices
         services.AddOptions<LifecycleOptions>().BindConfiguration(LifecycleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<BatchExpiry>();
         services.AddHostedService(sp => sp.GetRequiredService<BatchExpiry>());
+        services.TryAddSingleton<BatchRequestApplier>();
+        services.AddHostedService(sp => sp.GetRequiredService<BatchRequestApplier>());
         services.TryAddSingleton<JobDispatch>();
         services.TryAddSingleton<PromptEstimates>();
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its

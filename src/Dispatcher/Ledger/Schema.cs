@@ -70,6 +70,18 @@ internal static class Schema
           reason        TEXT,
           changed_at    TEXT NOT NULL
         );
+        -- Commands on a batch (cancel, pause, resume) handed to the dispatcher through the file, for
+        -- a dispatcher no broker reaches (the embedded `run`): applied_at is set by the one that
+        -- claims the request, before it applies it.
+        CREATE TABLE IF NOT EXISTS batch_requests (
+          request_id   TEXT PRIMARY KEY,
+          batch_id     TEXT NOT NULL,
+          command      TEXT NOT NULL,
+          reason       TEXT,
+          requested_at TEXT NOT NULL,
+          applied_at   TEXT
+        );
+        CREATE INDEX IF NOT EXISTS batch_requests_pending ON batch_requests(applied_at, requested_at);
         """;
 
     // Columns added after the first release of a table: (table, column, declaration, and what

@@ -446,6 +446,73 @@ public sealed class SqliteLedger : IAsyncDisposable
     }
 
     /// <summary>
+    /// Records <paramref name="command"/> (<see cref="BatchRequestCommand"/>) on
+    /// <paramref name="batchId"/> for the dispatcher running on this ledger to apply, and returns
+    /// the request's id. For a dispatcher that no broker reaches: the embedded <c>run</c>.
+    /// </summary>
+    public Task<string> RecordBatchRequestAsync(string batchId, string command, string? reason, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
+        if (!BatchRequestCommand.IsKnown(command))
+        {
+            throw new ArgumentException($"'{command}' is not a batch command; expected cancel, pause or resume", nameof(command));
+        }
+
+        var requestId = Guid.NewGuid().ToString("N");
+        return WriteAsync(
+            async (c, t) =>
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO batch_requests(request_id, batch_id, command, reason, requested_at) VALUES (@requestId, @batchId, @command, @reason, @now)",
+                    new { requestId, batchId, command, reason = string.IsNullOrWhiteSpace(reason) ? null : reason, now = Now() },
+                    cancellationToken: t));
+                return requestId;
+            },
+            ct);
+    }
+
+    /// <summary>
+    /// The requests not yet applied, oldest first (so a pause and the resume after it apply in
+    /// order), at most <paramref name="limit"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchRequest>> ListPendingBatchRequestsAsync(int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<BatchRequest>(new CommandDefinition(
+            """
+            SELECT request_id AS RequestId, batch_id AS BatchId, command AS Command, reason AS Reason, requested_at AS RequestedAt
+            FROM batch_requests WHERE applied_at IS NULL ORDER BY requested_at, rowid LIMIT @limit
+            """,
+            new { limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>
+    /// Claims a request for this caller to apply, marking it applied: true only for the one call
+    /// that claims it, so of two dispatchers (or two passes) one applies it and the other does nothing.
+    /// </summary>
+    public Task<bool> ClaimBatchRequestAsync(string requestId, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE batch_requests SET applied_at = @now WHERE request_id = @requestId AND applied_at IS NULL",
+                new { requestId, now = Now() },
+                cancellationToken: t)) == 1,
+            ct);
+
+    /// <summary>
+    /// Gives back a request claimed by <see cref="ClaimBatchRequestAsync"/> that could not be
+    /// applied (the ledger failed under it), so a later pass claims it again.
+    /// </summary>
+    public Task ReleaseBatchRequestAsync(string requestId, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteAsync(new CommandDefinition(
+                "UPDATE batch_requests SET applied_at = NULL WHERE request_id = @requestId",
+                new { requestId },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>
     /// Records a job unless one with the same job id, or the same (batch, custom id), exists;
     /// returns the stored job either way, so a redelivery carries on where the first delivery
     /// stopped, and whether this call recorded it. A blank batch id is none: such a job belongs to

@@ -28,9 +28,12 @@ internal sealed class BatchLifecycle(
     /// Ends a batch as cancelled or expired (<paramref name="hold"/>): no new attempt of it starts,
     /// every job of it with no attempt under way ends failed now, and the attempts under way finish
     /// (a success is kept; a failure ends the job as the batch's). Returns false for a batch that had
-    /// ended already (every job ended, or cancelled or expired before) or is unknown.
+    /// ended already (every job ended, or cancelled or expired before) or is unknown. The result
+    /// events go out through <paramref name="publisher"/>: the consume context of the command being
+    /// handled, or the bus when the command came some other way (a request in the ledger).
     /// </summary>
-    public async Task<bool> EndAsync(string batchId, BatchHold hold, string? reason, ConsumeContext context, CancellationToken ct)
+    public async Task<bool> EndAsync<TPublisher>(string batchId, BatchHold hold, string? reason, TPublisher publisher, CancellationToken ct)
+        where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
         var control = hold == BatchHold.Cancelled ? BatchControl.Cancelled : BatchControl.Expired;
         var ending = BatchEnding.For(hold, batchId);
@@ -48,7 +51,7 @@ internal sealed class BatchLifecycle(
             logger.LogInformation("Batch {BatchId} {Control}: {Jobs} jobs not under way ended as {Kind}; attempts under way finish", batchId, control, jobs, ending.Kind);
         }
 
-        await PublishEndedAsync(batchId, context, ct);
+        await PublishEndedAsync(batchId, publisher, ct);
         return true;
     }
 
@@ -90,7 +93,8 @@ internal sealed class BatchLifecycle(
 
     // Every job of the batch that ended without its result event going out gets it now, a page at
     // a time, so a batch of any size is announced without holding it in memory.
-    private async Task PublishEndedAsync(string batchId, ConsumeContext context, CancellationToken ct)
+    private async Task PublishEndedAsync<TPublisher>(string batchId, TPublisher publisher, CancellationToken ct)
+        where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
         var after = "";
         while (true)
@@ -101,7 +105,7 @@ internal sealed class BatchLifecycle(
                 return;
             }
 
-            await Task.WhenAll(page.Select(jobId => results.PublishIfUnsentAsync(jobId, context, ct)));
+            await Task.WhenAll(page.Select(jobId => results.PublishIfUnsentAsync(jobId, publisher, ct)));
             after = page[^1];
         }
     }

@@ -15,4 +15,12 @@ public sealed class LifecycleOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Lifecycle:ExpiryCheckInterval must be between 100 ms and ten minutes.")]
     public TimeSpan ExpiryCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often, on the in-memory transport, the ledger is looked at for commands on a batch that
+    /// another process recorded there (<c>cancel</c>, <c>pause</c>, <c>resume</c> from a second
+    /// terminal while <c>run</c> runs): how late such a command applies.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Lifecycle:RequestCheckInterval must be between 50 ms and one minute.")]
+    public TimeSpan RequestCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }

@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
+using Dispatcher.ServiceDefaults.Messaging;
 using BatchRow = Dispatcher.Monitoring.BatchProgress;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Remote;
 using Dispatcher.Submitter.Status;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatcher.Submitter.Cli;
@@ -14,8 +16,9 @@ namespace Dispatcher.Submitter.Cli;
 /// <summary>
 /// What <c>cancel</c>, <c>pause</c> and <c>resume</c> share: find the batch (from the dispatcher's
 /// status API, else the ledger), say so when it is already where the command would take it or
-/// can no longer go there, send the command to the dispatcher's batch control queue, then wait
-/// until the batch's state shows the dispatcher recorded it and print that state.
+/// can no longer go there, hand the command to the dispatcher — recorded in the ledger for an
+/// embedded <c>run</c> holding it, else sent to the batch control queue — then wait until the
+/// batch's state shows the dispatcher recorded it and print that state.
 /// </summary>
 internal sealed class BatchCommand
 {
@@ -102,13 +105,9 @@ internal sealed class BatchCommand
             return await RemoteAsync(batchId, dispatcherUrl, configuration, reason, ct);
         }
 
-        if (!BrokerRequirement.Check(configuration, _verb))
-        {
-            return ExitCodes.InvalidInput;
-        }
-
         using var ledgerHost = SubmitterHosts.LedgerOnly(configFile, ledgerPath);
         await ledgerHost.StartAsync(ct);
+        var ledger = ledgerHost.Services.GetRequiredService<SqliteLedger>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         if (!StatusCommand.TryCreateReader(ledgerHost, http, dispatcherUrl, out var reader))
         {
@@ -117,7 +116,7 @@ internal sealed class BatchCommand
 
         if (await FindAsync(reader, batchId, ct) is not { } before)
         {
-            await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher nor in the ledger {ledgerHost.Services.GetRequiredService<SqliteLedger>().FilePath}");
+            await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher nor in the ledger {ledger.FilePath}");
             return ExitCodes.InvalidInput;
         }
 
@@ -129,25 +128,32 @@ internal sealed class BatchCommand
             return already ? ExitCodes.Ok : ExitCodes.Failed;
         }
 
-        if (await IntakeCheck.ProblemAsync(configuration, ct, QueueNames.BatchControl) is { } problem)
+        // An embedded run serves no broker and no API: it takes the command from the ledger file.
+        var embedded = LedgerRunLock.IsHeld(ledger.FilePath);
+        if (embedded)
         {
-            await Console.Error.WriteLineAsync("error: " + problem);
+            await ledger.RecordBatchRequestAsync(batchId, _verb, reason, ct);
+        }
+        else if ((configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.Kind ?? TransportKind.InMemory) != TransportKind.RabbitMq)
+        {
+            await Console.Error.WriteLineAsync(
+                $"error: no dispatcher is running for the ledger {ledger.FilePath}: no `run` holds it ({LedgerRunLock.PathFor(ledger.FilePath)} is free) " +
+                $"and Transport:Kind is InMemory, so there is no broker to send the {_verb} to; nothing was sent. " +
+                $"Start `run` again to resume the batch and {_verb} it from another terminal with the same --ledger or --config, " +
+                "set Transport:Kind to RabbitMq (DISPATCHER_Transport__Kind=RabbitMq) for a dispatcher on a broker, " +
+                "or pass --dispatcher URL with the Batch API key in DISPATCHER_API_KEY.");
+            Console.WriteLine(Describe(before));
             return ExitCodes.Failed;
         }
-
-        using (var bus = SubmitterHosts.Producer(configFile))
+        else
         {
-            await bus.StartAsync(ct);
-            try
+            if (await IntakeCheck.ProblemAsync(configuration, ct, QueueNames.BatchControl) is { } problem)
             {
-                // The exchange: the dispatcher declares the queue (single-active), as for the intake.
-                var control = await bus.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + QueueNames.BatchControl));
-                await control.Send(_message(batchId, reason), ct);
+                await Console.Error.WriteLineAsync("error: " + problem);
+                return ExitCodes.Failed;
             }
-            finally
-            {
-                await bus.StopAsync(CancellationToken.None);
-            }
+
+            await SendAsync(configFile, batchId, reason, ct);
         }
 
         var deadline = DateTimeOffset.UtcNow + timeout;
@@ -156,8 +162,9 @@ internal sealed class BatchCommand
         {
             if (DateTimeOffset.UtcNow >= deadline)
             {
-                await Console.Error.WriteLineAsync(
-                    $"note: the {_verb} command was sent, but the dispatcher has not recorded it within {timeout} (is it running?); it applies when the dispatcher takes it.");
+                await Console.Error.WriteLineAsync(embedded
+                    ? $"note: the {_verb} command was recorded in the ledger {ledger.FilePath}, but the run has not applied it within {timeout} (has it ended?); a run of this ledger applies it when it starts."
+                    : $"note: the {_verb} command was sent, but the dispatcher has not recorded it within {timeout} (is it running?); it applies when the dispatcher takes it.");
                 Console.WriteLine(Describe(now));
                 return ExitCodes.TimedOut;
             }
@@ -168,6 +175,22 @@ internal sealed class BatchCommand
 
         Console.WriteLine(Describe(now));
         return ExitCodes.Ok;
+    }
+
+    private async Task SendAsync(string? configFile, string batchId, string? reason, CancellationToken ct)
+    {
+        using var bus = SubmitterHosts.Producer(configFile);
+        await bus.StartAsync(ct);
+        try
+        {
+            // The exchange: the dispatcher declares the queue (single-active), as for the intake.
+            var control = await bus.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + QueueNames.BatchControl));
+            await control.Send(_message(batchId, reason), ct);
+        }
+        finally
+        {
+            await bus.StopAsync(CancellationToken.None);
+        }
     }
 
     private async Task<int> RemoteAsync(string batchId, string dispatcherUrl, Microsoft.Extensions.Configuration.IConfiguration configuration, string? reason, CancellationToken ct)

@@ -24,7 +24,7 @@ internal static class CancelCommand
                 (id, why) => new CancelBatch(id, why),
                 state => state is BatchState.Cancelling or BatchState.Cancelled)
             .Create(
-                "Cancel a batch on a running dispatcher: no new attempt starts, attempts in flight finish and are kept, every other job ends batch_cancelled. Prints the batch's state.",
+                "Cancel a batch on a running dispatcher (an embedded `run` of the same ledger, RabbitMQ, or --dispatcher URL): no new attempt starts, attempts in flight finish and are kept, every other job ends batch_cancelled. Prints the batch's state.",
                 reason);
     }
 }

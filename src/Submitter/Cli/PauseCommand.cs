@@ -21,5 +21,5 @@ internal static class PauseCommand
                 },
                 (id, _) => new PauseBatch(id),
                 state => state is not (BatchState.Validating or BatchState.InProgress))
-            .Create("Pause a batch on a running dispatcher: no new attempt starts, its jobs stay queued without holding quota, other batches keep flowing. Prints the batch's state.");
+            .Create("Pause a batch on a running dispatcher (an embedded `run` of the same ledger, RabbitMQ, or --dispatcher URL): no new attempt starts, its jobs stay queued without holding quota, other batches keep flowing. Prints the batch's state.");
 }

@@ -18,5 +18,5 @@ internal static class ResumeCommand
                 },
                 (id, _) => new ResumeBatch(id),
                 state => state != BatchState.Paused)
-            .Create("Resume a paused batch on a running dispatcher: its queued jobs go back to routing. Prints the batch's state.");
+            .Create("Resume a paused batch on a running dispatcher (an embedded `run` of the same ledger, RabbitMQ, or --dispatcher URL): its queued jobs go back to routing. Prints the batch's state.");
 }

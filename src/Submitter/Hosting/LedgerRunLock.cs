@@ -31,5 +31,33 @@ internal sealed class LedgerRunLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether another process holds the lock of <paramref name="ledgerPath"/>: a run is under way
+    /// on it. Takes the lock and lets go of it at once when it is free, so a run starting in that
+    /// instant may find it taken and say so.
+    /// </summary>
+    public static bool IsHeld(string ledgerPath)
+    {
+        if (!File.Exists(PathFor(ledgerPath)))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new FileStream(PathFor(ledgerPath), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            // The file went away between the two looks: no run holds it.
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     public void Dispose() => _file.Dispose();
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
+using Dispatcher.Lifecycle;
 using Dispatcher.Quotas;
 using Dispatcher.Batches;
 using Dispatcher.ResultFiles;
@@ -124,6 +125,33 @@ public sealed class BatchLifecycleTests
         File.ReadAllLines(files.OutputPath).Length.ShouldBe((int)status.Succeeded);
         pipeline.Services.GetRequiredService<QuotaBook>().Usage().Single().InFlight.ShouldBe(0);
         pipeline.Services.GetRequiredService<DispatchGate>().Waiting.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task CancelRequestInTheLedger_MidBatch_AppliedOnceEveryJobEndsWithOneResultEvent()
+    {
+        using var calls = new TempDirectory();
+        await using var pipeline = await EmbeddedPipeline.StartAsync(SlowCatalog(calls.File("calls.jsonl")));
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        await new BatchPublisher(pipeline.Bus).PublishAsync(WriteBatch(pipeline.Directory, "request", 40), "b-request", 40, new BatchFileLimits(), null, default);
+        await WaitForAsync(pipeline.Ledger, "b-request", s => s.Succeeded >= 2, "a few jobs done");
+
+        await pipeline.Ledger.RecordBatchRequestAsync("b-request", BatchRequestCommand.Cancel, "from the ledger", default);
+        var status = await WaitForAsync(pipeline.Ledger, "b-request", s => s.IsEnded, "the batch to end");
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 40, "every result event");
+        var again = await pipeline.Services.GetRequiredService<BatchRequestApplier>().ApplyPendingAsync(default);
+        await Task.Delay(500);
+
+        status.State.ShouldBe(BatchState.Cancelled);
+        status.ControlReason.ShouldBe("from the ledger");
+        status.Failed.ShouldBeGreaterThan(0, "the jobs not started were cancelled");
+        again.ShouldBe(0, "the request was applied once");
+        (await pipeline.Ledger.ListPendingBatchRequestsAsync(10, default)).ShouldBeEmpty();
+        // The result events of the jobs the cancel ended went out through the bus, once each.
+        recorder.Succeeded.Count.ShouldBe((int)status.Succeeded);
+        recorder.Failed.Count.ShouldBe((int)status.Failed);
+        recorder.Failed.ShouldAllBe(f => f.Error == ErrorKind.BatchCancelled);
+        recorder.Succeeded.Select(e => e.JobId).Concat(recorder.Failed.Select(f => f.JobId)).Distinct().Count().ShouldBe(40);
     }
 
     [Fact]

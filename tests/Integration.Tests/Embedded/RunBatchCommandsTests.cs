@@ -1,0 +1,239 @@
+using System.Text.Json;
+using Dispatcher.Ledger;
+using Dispatcher.Tests.Support;
+using Integration.Tests.Faults;
+using Integration.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Integration.Tests.Embedded;
+
+/// <summary>
+/// <c>cancel</c>, <c>pause</c> and <c>resume</c> run as a second process, as from another terminal,
+/// on a batch an embedded <c>run</c> is running: no broker and no API between them, only the ledger
+/// file both name with <c>--ledger</c>.
+/// </summary>
+public sealed class RunBatchCommandsTests
+{
+    private const int Jobs = 60;
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Cancel_FromAnotherProcessWhileRunRuns_RunEndsCancelledUnstartedJobsBatchCancelledFinishedKept()
+    {
+        using var dir = new TempDirectory();
+        var setup = Setup.Create(dir);
+        await using var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs());
+        var batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
+        var finishedBefore = JobIds(setup.LedgerPath, "state = 'succeeded'");
+
+        await using var cancel = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "cancel", batchId, "--ledger", setup.LedgerPath, "--reason", "wrong prompt");
+
+        (await cancel.WaitForExitAsync(RunTimeout)).ShouldBe(0, cancel.Output);
+        cancel.Output.ShouldContain($"batch {batchId}: cancell", Case.Sensitive, cancel.Output);
+        (await run.WaitForExitAsync(RunTimeout)).ShouldBe(4, "a cancelled batch did not do all it was asked; " + run.Output);
+
+        var status = (await OpenLedger(setup.LedgerPath).GetBatchStatusAsync(batchId, default))!;
+        status.State.ShouldBe(BatchState.Cancelled);
+        status.ControlReason.ShouldBe("wrong prompt");
+        status.Failed.ShouldBeGreaterThan(0, "the batch was cancelled well before its end");
+        (status.Succeeded + status.Failed).ShouldBe(Jobs);
+        var output = ResultLines(dir.File($"out/{batchId}-output.jsonl"));
+        var errors = ResultLines(dir.File($"out/{batchId}-errors.jsonl"));
+        output.Count.ShouldBe((int)status.Succeeded);
+        errors.Count.ShouldBe((int)status.Failed);
+        errors.ShouldAllBe(e => e.GetProperty("error").GetProperty("code").GetString() == "batch_cancelled");
+        finishedBefore.ShouldBeSubsetOf(JobIds(setup.LedgerPath, "state = 'succeeded'"), "the jobs that finished before the cancel are kept");
+        // Only attempts under way at the cancel finished after it: the provider saw each job at most
+        // once and no job it never saw succeeded.
+        var calls = CallLog.Read(setup.CallLog);
+        calls.Count.ShouldBe((int)status.Succeeded);
+        calls.Select(c => c.JobId).Distinct().Count().ShouldBe(calls.Count);
+        PendingRequests(setup.LedgerPath).ShouldBe(0, "the run applied the request");
+    }
+
+    [Fact]
+    public async Task PauseThenResume_FromOtherProcessesWhileRunRuns_NoCallWhilePausedThenEveryJobSucceeds()
+    {
+        using var dir = new TempDirectory();
+        var setup = Setup.Create(dir);
+        await using var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs());
+        var batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
+
+        await using (var pause = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "pause", batchId, "--ledger", setup.LedgerPath))
+        {
+            (await pause.WaitForExitAsync(RunTimeout)).ShouldBe(0, pause.Output);
+            pause.Output.ShouldContain($"batch {batchId}: paused", Case.Sensitive, pause.Output);
+        }
+
+        // The attempts under way finish; then nothing of the batch is called while it stays paused.
+        await WaitForAsync(() => Count(setup.LedgerPath, "SELECT COUNT(*) FROM jobs WHERE state = 'dispatched'") == 0, "the attempts under way to finish", run);
+        var callsPaused = CallLog.Read(setup.CallLog).Count;
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        CallLog.Read(setup.CallLog).Count.ShouldBe(callsPaused, "no attempt starts while the batch is paused");
+        run.HasExited.ShouldBeFalse(run.Output);
+        callsPaused.ShouldBeLessThan(Jobs, "the batch was paused part-way");
+
+        await using (var resume = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "resume", batchId, "--ledger", setup.LedgerPath))
+        {
+            (await resume.WaitForExitAsync(RunTimeout)).ShouldBe(0, resume.Output);
+            resume.Output.ShouldContain($"batch {batchId}: in_progress", Case.Sensitive, resume.Output);
+        }
+
+        (await run.WaitForExitAsync(RunTimeout)).ShouldBe(0, run.Output);
+        var status = (await OpenLedger(setup.LedgerPath).GetBatchStatusAsync(batchId, default))!;
+        status.State.ShouldBe(BatchState.Completed);
+        status.Succeeded.ShouldBe(Jobs);
+        ResultLines(dir.File($"out/{batchId}-output.jsonl")).Count.ShouldBe(Jobs);
+        var calls = CallLog.Read(setup.CallLog);
+        calls.Select(c => c.JobId).Distinct().Count().ShouldBe(Jobs);
+        CallLog.Repeated(calls).ShouldBeEmpty("a job put aside by the pause is sent once after the resume");
+        PendingRequests(setup.LedgerPath).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Cancel_NoRunHoldsTheLedgerAndNoBroker_SaysNoDispatcherIsRunningAndRecordsNothing()
+    {
+        using var dir = new TempDirectory();
+        var setup = Setup.Create(dir);
+        string batchId;
+        await using (var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs()))
+        {
+            batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: 2, run);
+            run.Kill();
+        }
+
+        await using var cancel = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "cancel", batchId, "--ledger", setup.LedgerPath);
+
+        (await cancel.WaitForExitAsync(RunTimeout)).ShouldBe(1, cancel.Output);
+        var said = Flat(cancel.Output);
+        said.ShouldContain($"no dispatcher is running for the ledger {setup.LedgerPath}");
+        said.ShouldContain("Start `run` again to resume the batch");
+        said.ShouldNotContain("broker connection", Case.Insensitive);
+        Count(setup.LedgerPath, "SELECT COUNT(*) FROM batch_requests").ShouldBe(0, "a request no run takes would apply at some later run");
+    }
+
+    // The terminal wraps long lines; a sentence is looked for across them.
+    private static string Flat(string output) => System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+
+    private static SqliteLedger OpenLedger(string path) =>
+        new(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+
+    private static long Count(string ledgerPath, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        using var query = c.CreateCommand();
+        query.CommandText = sql;
+        return (long)query.ExecuteScalar()!;
+    }
+
+    private static long PendingRequests(string ledgerPath) => Count(ledgerPath, "SELECT COUNT(*) FROM batch_requests WHERE applied_at IS NULL");
+
+    private static HashSet<Guid> JobIds(string ledgerPath, string where)
+    {
+        using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        using var query = c.CreateCommand();
+        query.CommandText = "SELECT job_id FROM jobs WHERE " + where;
+        using var reader = query.ExecuteReader();
+        var ids = new HashSet<Guid>();
+        while (reader.Read())
+        {
+            ids.Add(Guid.Parse(reader.GetString(0)));
+        }
+
+        return ids;
+    }
+
+    private static List<JsonElement> ResultLines(string path) =>
+        File.Exists(path) ? [.. File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())] : [];
+
+    private static async Task WaitForAsync(Func<bool> condition, string what, ProgramProcess run)
+    {
+        var deadline = DateTime.UtcNow + RunTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"timed out waiting for {what}; output:\n{run.Output}");
+    }
+
+    // The batch id once at least `atLeast` of its jobs succeeded.
+    private static async Task<string> WaitForSucceededAsync(string ledgerPath, int atLeast, ProgramProcess run)
+    {
+        var deadline = DateTime.UtcNow + RunTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            run.HasExited.ShouldBeFalse(run.Output);
+            try
+            {
+                using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
+                c.Open();
+                using var query = c.CreateCommand();
+                query.CommandText = "SELECT batch_id FROM jobs WHERE state = 'succeeded' GROUP BY batch_id HAVING COUNT(*) >= $n";
+                query.Parameters.AddWithValue("$n", atLeast);
+                if (query.ExecuteScalar() is string batchId)
+                {
+                    return batchId;
+                }
+            }
+            catch (SqliteException)
+            {
+                // Not created yet, or busy for a moment.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"fewer than {atLeast} jobs succeeded; output:\n{run.Output}");
+    }
+
+    // A batch file, a one-deployment catalog whose simulated provider logs its calls, and where the ledger and results go.
+    private sealed record Setup(string Folder, string BatchPath, string ConfigPath, string LedgerPath, string CallLog)
+    {
+        public static Setup Create(TempDirectory dir)
+        {
+            var setup = new Setup(dir.Path, dir.File("batch.jsonl"), dir.File("config.json"), dir.File("ledger.db"), dir.File("calls.jsonl"));
+            File.WriteAllLines(setup.BatchPath, Enumerable.Range(1, Jobs).Select(i => JsonSerializer.Serialize(new
+            {
+                custom_id = $"req-{i}",
+                method = "POST",
+                url = "/v1/chat/completions",
+                body = new { model = "gpt-test", messages = new[] { new { role = "user", content = $"question {i}" } }, max_tokens = 16 },
+            })));
+            File.WriteAllText(setup.ConfigPath, JsonSerializer.Serialize(new
+            {
+                // A quota tight enough that most of the batch waits for it in the dispatcher, not
+                // yet started, when a command comes: about four jobs a second.
+                Catalog = new
+                {
+                    QuotaWindow = "00:00:01",
+                    Deployments = new[]
+                    {
+                        new
+                        {
+                            Id = "sim", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8, Rpm = 4, BurstFraction = 0.5, TimeoutSeconds = 30,
+                            Simulation = new { LatencyMs = 10, LatencySigma = 0.0, ErrorRate = 0.0, RateLimitRate = 0.0, CallLogPath = setup.CallLog },
+                        },
+                    },
+                },
+            }));
+            return setup;
+        }
+
+        public string[] RunArgs() => ["run", BatchPath, "--config", ConfigPath, "--ledger", LedgerPath, "--out", Path.Combine(Folder, "out")];
+
+        // The provider's latency: slow enough that the batch is under way when the command comes.
+        public IReadOnlyDictionary<string, string> Variables(int latencyMs) => new Dictionary<string, string>
+        {
+            ["DISPATCHER_Catalog__Deployments__0__Simulation__LatencyMs"] = latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+}
