@@ -16,24 +16,22 @@ namespace Integration.Tests.Embedded;
 public sealed class RunBatchCommandsTests
 {
     private const int Jobs = 60;
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
-
     [Fact]
     public async Task Cancel_FromAnotherProcessWhileRunRuns_RunEndsCancelledUnstartedJobsBatchCancelledFinishedKept()
     {
         using var dir = new TempDirectory();
         var setup = Setup.Create(dir);
         await using var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs());
-        var batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
-        var finishedBefore = JobIds(setup.LedgerPath, "state = 'succeeded'");
+        var batchId = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
+        var finishedBefore = RunLedger.JobIds(setup.LedgerPath, "state = 'succeeded'");
 
         await using var cancel = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "cancel", batchId, "--ledger", setup.LedgerPath, "--reason", "wrong prompt");
 
-        (await cancel.WaitForExitAsync(RunTimeout)).ShouldBe(0, cancel.Output);
+        (await cancel.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(0, cancel.Output);
         cancel.Output.ShouldContain($"batch {batchId}: cancell", Case.Sensitive, cancel.Output);
-        (await run.WaitForExitAsync(RunTimeout)).ShouldBe(4, "a cancelled batch did not do all it was asked; " + run.Output);
+        (await run.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(4, "a cancelled batch did not do all it was asked; " + run.Output);
 
-        var status = (await OpenLedger(setup.LedgerPath).GetBatchStatusAsync(batchId, default))!;
+        var status = (await RunLedger.Open(setup.LedgerPath).GetBatchStatusAsync(batchId, default))!;
         status.State.ShouldBe(BatchState.Cancelled);
         status.ControlReason.ShouldBe("wrong prompt");
         status.Failed.ShouldBeGreaterThan(0, "the batch was cancelled well before its end");
@@ -43,7 +41,7 @@ public sealed class RunBatchCommandsTests
         output.Count.ShouldBe((int)status.Succeeded);
         errors.Count.ShouldBe((int)status.Failed);
         errors.ShouldAllBe(e => e.GetProperty("error").GetProperty("code").GetString() == "batch_cancelled");
-        finishedBefore.ShouldBeSubsetOf(JobIds(setup.LedgerPath, "state = 'succeeded'"), "the jobs that finished before the cancel are kept");
+        finishedBefore.ShouldBeSubsetOf(RunLedger.JobIds(setup.LedgerPath, "state = 'succeeded'"), "the jobs that finished before the cancel are kept");
         // Only attempts under way at the cancel finished after it: the provider saw each job at most
         // once and no job it never saw succeeded.
         var calls = CallLog.Read(setup.CallLog);
@@ -58,11 +56,11 @@ public sealed class RunBatchCommandsTests
         using var dir = new TempDirectory();
         var setup = Setup.Create(dir);
         await using var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs());
-        var batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
+        var batchId = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
 
         await using (var pause = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "pause", batchId, "--ledger", setup.LedgerPath))
         {
-            (await pause.WaitForExitAsync(RunTimeout)).ShouldBe(0, pause.Output);
+            (await pause.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(0, pause.Output);
             pause.Output.ShouldContain($"batch {batchId}: paused", Case.Sensitive, pause.Output);
         }
 
@@ -76,12 +74,12 @@ public sealed class RunBatchCommandsTests
 
         await using (var resume = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "resume", batchId, "--ledger", setup.LedgerPath))
         {
-            (await resume.WaitForExitAsync(RunTimeout)).ShouldBe(0, resume.Output);
+            (await resume.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(0, resume.Output);
             resume.Output.ShouldContain($"batch {batchId}: in_progress", Case.Sensitive, resume.Output);
         }
 
-        (await run.WaitForExitAsync(RunTimeout)).ShouldBe(0, run.Output);
-        var status = (await OpenLedger(setup.LedgerPath).GetBatchStatusAsync(batchId, default))!;
+        (await run.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(0, run.Output);
+        var status = (await RunLedger.Open(setup.LedgerPath).GetBatchStatusAsync(batchId, default))!;
         status.State.ShouldBe(BatchState.Completed);
         status.Succeeded.ShouldBe(Jobs);
         ResultLines(dir.File($"out/{batchId}-output.jsonl")).Count.ShouldBe(Jobs);
@@ -99,25 +97,19 @@ public sealed class RunBatchCommandsTests
         string batchId;
         await using (var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs()))
         {
-            batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: 2, run);
+            batchId = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: 2, run);
             run.Kill();
         }
 
         await using var cancel = ProgramProcess.Start("Submitter", new Dictionary<string, string>(), "cancel", batchId, "--ledger", setup.LedgerPath);
 
-        (await cancel.WaitForExitAsync(RunTimeout)).ShouldBe(1, cancel.Output);
-        var said = Flat(cancel.Output);
+        (await cancel.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(1, cancel.Output);
+        var said = RunLedger.Flat(cancel.Output);
         said.ShouldContain($"no dispatcher is running for the ledger {setup.LedgerPath}");
         said.ShouldContain("Start `run` again to resume the batch");
         said.ShouldNotContain("broker connection", Case.Insensitive);
         Count(setup.LedgerPath, "SELECT COUNT(*) FROM batch_requests").ShouldBe(0, "a request no run takes would apply at some later run");
     }
-
-    // The terminal wraps long lines; a sentence is looked for across them.
-    private static string Flat(string output) => System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
-
-    private static SqliteLedger OpenLedger(string path) =>
-        new(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
 
     private static long Count(string ledgerPath, string sql)
     {
@@ -130,28 +122,12 @@ public sealed class RunBatchCommandsTests
 
     private static long PendingRequests(string ledgerPath) => Count(ledgerPath, "SELECT COUNT(*) FROM batch_requests WHERE applied_at IS NULL");
 
-    private static HashSet<Guid> JobIds(string ledgerPath, string where)
-    {
-        using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
-        c.Open();
-        using var query = c.CreateCommand();
-        query.CommandText = "SELECT job_id FROM jobs WHERE " + where;
-        using var reader = query.ExecuteReader();
-        var ids = new HashSet<Guid>();
-        while (reader.Read())
-        {
-            ids.Add(Guid.Parse(reader.GetString(0)));
-        }
-
-        return ids;
-    }
-
     private static List<JsonElement> ResultLines(string path) =>
         File.Exists(path) ? [.. File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())] : [];
 
     private static async Task WaitForAsync(Func<bool> condition, string what, ProgramProcess run)
     {
-        var deadline = DateTime.UtcNow + RunTimeout;
+        var deadline = DateTime.UtcNow + RunLedger.RunTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (condition())
@@ -163,36 +139,6 @@ public sealed class RunBatchCommandsTests
         }
 
         throw new TimeoutException($"timed out waiting for {what}; output:\n{run.Output}");
-    }
-
-    // The batch id once at least `atLeast` of its jobs succeeded.
-    private static async Task<string> WaitForSucceededAsync(string ledgerPath, int atLeast, ProgramProcess run)
-    {
-        var deadline = DateTime.UtcNow + RunTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            run.HasExited.ShouldBeFalse(run.Output);
-            try
-            {
-                using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
-                c.Open();
-                using var query = c.CreateCommand();
-                query.CommandText = "SELECT batch_id FROM jobs WHERE state = 'succeeded' GROUP BY batch_id HAVING COUNT(*) >= $n";
-                query.Parameters.AddWithValue("$n", atLeast);
-                if (query.ExecuteScalar() is string batchId)
-                {
-                    return batchId;
-                }
-            }
-            catch (SqliteException)
-            {
-                // Not created yet, or busy for a moment.
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"fewer than {atLeast} jobs succeeded; output:\n{run.Output}");
     }
 
     // A batch file, a one-deployment catalog whose simulated provider logs its calls, and where the ledger and results go.

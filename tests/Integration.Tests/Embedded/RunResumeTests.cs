@@ -17,8 +17,6 @@ namespace Integration.Tests.Embedded;
 public sealed class RunResumeTests
 {
     private const int Jobs = 120;
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
-
     [Fact]
     public async Task Run_KilledMidBatchThenRunAgain_ResumesTheSameBatchAndCallsNoFinishedJobAgain()
     {
@@ -29,28 +27,28 @@ public sealed class RunResumeTests
         HashSet<Guid> finishedBeforeKill;
         await using (var first = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 1_500), setup.RunArgs()))
         {
-            batchId = await WaitForSucceededAsync(setup.LedgerPath, atLeast: Jobs / 5, first);
+            batchId = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: Jobs / 5, first);
 
             // Meanwhile a second run of the same ledger is refused: it would take this one's jobs
             // for abandoned and send them again.
             await using (var second = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 10), setup.RunArgs()))
             {
-                (await second.WaitForExitAsync(RunTimeout)).ShouldBe(1);
+                (await second.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(1);
                 second.Output.ShouldContain("another run is using the ledger");
             }
 
             first.Kill();
-            finishedBeforeKill = SucceededJobIds(setup.LedgerPath);
+            finishedBeforeKill = RunLedger.JobIds(setup.LedgerPath, "state = 'succeeded'");
         }
 
         finishedBeforeKill.Count.ShouldBeInRange(Jobs / 5, Jobs - 1, "the batch must be killed part-way");
         await using (var again = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 10), setup.RunArgs()))
         {
-            (await again.WaitForExitAsync(RunTimeout)).ShouldBe(0, again.Output);
-            Flat(again.Output).ShouldContain($"Resuming batch {batchId}");
+            (await again.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(0, again.Output);
+            RunLedger.Flat(again.Output).ShouldContain($"Resuming batch {batchId}");
         }
 
-        var ledger = OpenLedger(setup.LedgerPath);
+        var ledger = RunLedger.Open(setup.LedgerPath);
         (await ledger.ListBatchesAsync(10, default)).Select(b => b.BatchId).ShouldBe([batchId], "no second batch");
         var status = (await ledger.GetBatchStatusAsync(batchId, default))!;
         status.IsComplete.ShouldBeTrue();
@@ -72,17 +70,17 @@ public sealed class RunResumeTests
         string first;
         await using (var killed = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 1_500), setup.RunArgs()))
         {
-            first = await WaitForSucceededAsync(setup.LedgerPath, atLeast: Jobs / 5, killed);
+            first = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: Jobs / 5, killed);
             killed.Kill();
         }
 
         await using (var fresh = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 10), [.. setup.RunArgs(), "--new"]))
         {
-            (await fresh.WaitForExitAsync(RunTimeout)).ShouldBe(0, fresh.Output);
-            Flat(fresh.Output).ShouldContain($"Batch {first}, an earlier run of this file, ended");
+            (await fresh.WaitForExitAsync(RunLedger.RunTimeout)).ShouldBe(0, fresh.Output);
+            RunLedger.Flat(fresh.Output).ShouldContain($"Batch {first}, an earlier run of this file, ended");
         }
 
-        var ledger = OpenLedger(setup.LedgerPath);
+        var ledger = RunLedger.Open(setup.LedgerPath);
         var batches = await ledger.ListBatchesAsync(10, default);
         batches.Count.ShouldBe(2);
         batches.ShouldAllBe(b => b.IsComplete, "no batch may stay running with nothing working on it");
@@ -90,58 +88,6 @@ public sealed class RunResumeTests
         old.Failed.ShouldBe(Jobs - old.Succeeded);
         (await ledger.ListFailedJobsAsync(first, Jobs, default)).ShouldAllBe(j => j.ErrorKind == "BatchCancelled");
         batches.Single(b => b.BatchId != first).Succeeded.ShouldBe(Jobs);
-    }
-
-    // The terminal wraps long lines; a sentence is looked for across them.
-    private static string Flat(string output) => System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
-
-    private static SqliteLedger OpenLedger(string path) =>
-        new(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
-
-    // The batch id once at least `atLeast` of its jobs succeeded.
-    private static async Task<string> WaitForSucceededAsync(string ledgerPath, int atLeast, ProgramProcess run)
-    {
-        var deadline = DateTime.UtcNow + RunTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            run.HasExited.ShouldBeFalse(run.Output);
-            try
-            {
-                using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly");
-                c.Open();
-                using var query = c.CreateCommand();
-                query.CommandText = "SELECT batch_id FROM jobs WHERE state = 'succeeded' GROUP BY batch_id HAVING COUNT(*) >= $n";
-                query.Parameters.AddWithValue("$n", atLeast);
-                if (query.ExecuteScalar() is string batchId)
-                {
-                    return batchId;
-                }
-            }
-            catch (SqliteException)
-            {
-                // Not created yet, or busy for a moment.
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"fewer than {atLeast} jobs succeeded; output:\n{run.Output}");
-    }
-
-    private static HashSet<Guid> SucceededJobIds(string ledgerPath)
-    {
-        using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly");
-        c.Open();
-        using var query = c.CreateCommand();
-        query.CommandText = "SELECT job_id FROM jobs WHERE state = 'succeeded'";
-        using var reader = query.ExecuteReader();
-        var ids = new HashSet<Guid>();
-        while (reader.Read())
-        {
-            ids.Add(Guid.Parse(reader.GetString(0)));
-        }
-
-        return ids;
     }
 
     private static IEnumerable<string> OutputCustomIds(string path) =>
