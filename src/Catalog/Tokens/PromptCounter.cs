@@ -18,7 +18,8 @@ namespace Dispatcher.Catalog.Tokens;
 /// 3 and <c>name:type:description</c> a property, 3 and the text of each enum value less 3, 12 at
 /// the end; nested schemas add their JSON text); a <c>response_format</c> JSON schema as the
 /// tokens of its JSON text (no rule is published; the JSON is longer than what the model reads,
-/// so it errs high).</item>
+/// so it errs high). JSON text is counted compact and with only the escapes JSON requires,
+/// whatever spacing or escapes the request was written with.</item>
 /// <item><c>/v1/responses</c>: <c>instructions</c>; <c>input</c> text, or items counted as chat
 /// messages (<c>function_call_output</c>'s output, <c>function_call</c>'s name and arguments);
 /// 3 for the reply; tools as for chat.</item>
@@ -110,7 +111,10 @@ public sealed class PromptCounter
         return Text.Count(buffer.Text);
     }
 
-    // The JSON text of a value, as written in the request.
+    // The JSON text of a value, compact and unescaped as far as JSON allows, not as the request
+    // wrote it: a provider reads the schema, not its spacing, and a body that crossed the bus was
+    // indented by its serializer, which the worker's rewrite then drops again. Counted as written,
+    // an indented tool job weighed a quarter to a half more at intake than at the provider.
     private int Json(JsonElement value, ref TextBuffer buffer)
     {
         if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
@@ -119,7 +123,7 @@ public sealed class PromptCounter
         }
 
         buffer.Clear();
-        buffer.AppendUtf8(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value));
+        buffer.AppendJson(value);
         return Text.Count(buffer.Text);
     }
 

@@ -42,6 +42,127 @@ internal struct TextBuffer : IDisposable
         Append(value.GetString().AsSpan());
     }
 
+    /// <summary>
+    /// Appends <paramref name="value"/> as compact JSON with only the escapes JSON requires (quote,
+    /// backslash, control characters), whatever spacing and escaping it was written with: the same
+    /// schema then weighs the same whether a client wrote it with spaces, a serializer indented it
+    /// (MassTransit's does, so every body that crossed the bus arrives indented) or a writer
+    /// escaped its apostrophes and non-ASCII letters as <c>\uXXXX</c>.
+    /// </summary>
+    public void AppendJson(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                Append('{');
+                var firstProperty = true;
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (!firstProperty)
+                    {
+                        Append(',');
+                    }
+
+                    firstProperty = false;
+                    if (!TryAppendQuoted(JsonMarshal.GetRawUtf8PropertyName(property)))
+                    {
+                        AppendQuoted(property.Name);
+                    }
+
+                    Append(':');
+                    AppendJson(property.Value);
+                }
+
+                Append('}');
+                break;
+            case JsonValueKind.Array:
+                Append('[');
+                var firstItem = true;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (!firstItem)
+                    {
+                        Append(',');
+                    }
+
+                    firstItem = false;
+                    AppendJson(item);
+                }
+
+                Append(']');
+                break;
+            case JsonValueKind.String:
+                var raw = JsonMarshal.GetRawUtf8Value(value);
+                if (!TryAppendQuoted(raw.Length >= 2 ? raw[1..^1] : default))
+                {
+                    AppendQuoted(value.GetString());
+                }
+
+                break;
+            case JsonValueKind.Undefined:
+                break;
+            default:
+                // Numbers, true, false and null: their text as written has no spacing to drop.
+                AppendUtf8(JsonMarshal.GetRawUtf8Value(value));
+                break;
+        }
+    }
+
+    // A name or string as written, quoted, when it was written without a backslash: it then holds
+    // nothing JSON must escape. False, appending nothing, when it has escapes to decode.
+    private bool TryAppendQuoted(ReadOnlySpan<byte> escaped)
+    {
+        if (escaped.IndexOf((byte)'\\') >= 0)
+        {
+            return false;
+        }
+
+        Append('"');
+        AppendUtf8(escaped);
+        Append('"');
+        return true;
+    }
+
+    // Decoded text, quoted and escaped again with only what JSON requires.
+    private void AppendQuoted(ReadOnlySpan<char> text)
+    {
+        Append('"');
+        foreach (var c in text)
+        {
+            AppendEscaped(c);
+        }
+
+        Append('"');
+    }
+
+    private void AppendEscaped(char c)
+    {
+        switch (c)
+        {
+            case '"' or '\\':
+                Append('\\');
+                Append(c);
+                break;
+            case '\n':
+                Append("\\n");
+                break;
+            case '\r':
+                Append("\\r");
+                break;
+            case '\t':
+                Append("\\t");
+                break;
+            case < ' ':
+                Append("\\u00");
+                Append("0123456789abcdef"[c >> 4]);
+                Append("0123456789abcdef"[c & 0xF]);
+                break;
+            default:
+                Append(c);
+                break;
+        }
+    }
+
     /// <summary>Appends the characters of <paramref name="utf8"/>.</summary>
     public void AppendUtf8(ReadOnlySpan<byte> utf8)
     {

@@ -103,6 +103,30 @@ public sealed class PromptCounterTests
     }
 
     [Fact]
+    public void Count_SchemasIndentedOrEscaped_CountAsWrittenCompactly()
+    {
+        // A nested tool parameter and a response_format schema, the parts counted as JSON text:
+        // as a client writes them compactly, and as they arrive after the bus (MassTransit's
+        // serializer indents) or from a writer that escapes apostrophes and non-ASCII letters.
+        const string Compact = """
+            {"messages":[{"role":"user","content":"Find a kettle."}],
+             "tools":[{"type":"function","function":{"name":"search","description":"Search the catalogue.","parameters":{"type":"object","properties":{
+               "filters":{"type":"object","properties":{"category":{"type":"string","enum":["books","kitchen"]},"max_price":{"type":"number","description":"Highest price in euros, the shop's own"}}},
+               "include":{"type":"array","items":{"type":"string","description":"料金"}}}}}}],
+             "response_format":{"type":"json_schema","json_schema":{"name":"answer","strict":true,"schema":{"type":"object","properties":{"summary":{"type":"string","description":"One line, quoted \"as is\""}},"required":["summary"]}}}}
+            """;
+        var compact = Body(Compact);
+        var indented = Body(JsonSerializer.Serialize(compact, new JsonSerializerOptions { WriteIndented = true }));
+        var escaped = Body(JsonSerializer.Serialize(compact));
+
+        indented.GetRawText().ShouldContain("\n  ");
+        escaped.GetRawText().ShouldContain("\\u0027");
+        escaped.GetRawText().ShouldContain("\\u6599");
+        O200k.Count(indented, Endpoints.ChatCompletions).ShouldBe(O200k.Count(compact, Endpoints.ChatCompletions));
+        O200k.Count(escaped, Endpoints.ChatCompletions).ShouldBe(O200k.Count(compact, Endpoints.ChatCompletions));
+    }
+
+    [Fact]
     public void Count_ToolCallsAndToolResults_CountTheirText()
     {
         var body = Body("""

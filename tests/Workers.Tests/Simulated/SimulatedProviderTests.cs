@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Dispatcher.Catalog;
+using Dispatcher.Catalog.Tokens;
 using Dispatcher.Contracts;
 using Dispatcher.Workers.Providers;
 using Dispatcher.Workers.Providers.Simulated;
+using MassTransit.Serialization;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Dispatcher.Workers.Tests.Simulated;
@@ -204,6 +206,29 @@ public sealed class SimulatedProviderTests
         var outcome = await provider.CompleteAsync(new ProviderRequest(body, MaxTokens: 20, EstimatedPromptTokens: 1_000), default);
 
         outcome.Usage!.PromptTokens.ShouldBe(promptTokens);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ToolJobAfterTheBus_ReportsThePromptTheIntakeEstimated()
+    {
+        // Tools with a nested parameter and a response_format schema, the parts counted as JSON
+        // text. The intake counts the body as the bus delivered it (MassTransit's serializer
+        // indents it); the worker sets the deployment's model, which writes it compactly.
+        var submitted = JsonDocument.Parse("""
+            {"model":"tools","messages":[{"role":"user","content":"Where is my order?"}],
+             "tools":[{"type":"function","function":{"name":"lookup_order","description":"Look up an order.","parameters":{"type":"object","properties":{
+               "order_id":{"type":"string"},"include":{"type":"array","items":{"type":"string","enum":["items","shipping"]}}}}}}],
+             "response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object","properties":{"summary":{"type":"string"}}}}}}
+            """).RootElement;
+        var delivered = JsonDocument.Parse(JsonSerializer.Serialize(submitted, SystemTextJsonMessageSerializer.Options)).RootElement;
+        var deployment = new DeploymentOptions { Id = "sim", ModelGroup = "tools", Model = "gpt-4o-mini", Simulation = new SimulationOptions { LatencyMs = 0, Seed = 1 } };
+        var estimate = PromptCounters.Shared.For(deployment).Count(delivered, Endpoints.ChatCompletions);
+        var provider = new SimulatedProvider(deployment, TimeProvider.System);
+
+        var outcome = await provider.CompleteAsync(new ProviderRequest(RequestBody.WithModel(delivered, deployment.ProviderModel), MaxTokens: 20, estimate), default);
+
+        delivered.GetRawText().ShouldContain("\n");
+        outcome.Usage!.PromptTokens.ShouldBe(estimate);
     }
 
     [Fact]
