@@ -316,7 +316,7 @@ public sealed class PromptCounter
             }
 
             buffer.Clear();
-            buffer.Append(property.Name.AsSpan());
+            buffer.Append(TextBuffer.Decoded(property).AsSpan());
             buffer.Append(':');
             var type = Property(schema, "type");
             if (type.ValueKind == JsonValueKind.String)

@@ -39,7 +39,38 @@ internal struct TextBuffer : IDisposable
             return;
         }
 
-        Append(value.GetString().AsSpan());
+        Append(Decoded(value).AsSpan());
+    }
+
+    /// <summary>
+    /// The text of a JSON string. One holding an escaped lone surrogate (<c>"\ud800"</c>: valid
+    /// JSON, not valid Unicode, so <see cref="JsonElement.GetString"/> throws) is its escaped text
+    /// as written, which weighs about what a provider would count for it.
+    /// </summary>
+    public static string Decoded(JsonElement value)
+    {
+        try
+        {
+            return value.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            var raw = JsonMarshal.GetRawUtf8Value(value);
+            return Encoding.UTF8.GetString(raw.Length >= 2 ? raw[1..^1] : default);
+        }
+    }
+
+    /// <summary>A property's name, as <see cref="Decoded(JsonElement)"/> reads a string.</summary>
+    public static string Decoded(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8PropertyName(property));
+        }
     }
 
     /// <summary>
@@ -66,7 +97,7 @@ internal struct TextBuffer : IDisposable
                     firstProperty = false;
                     if (!TryAppendQuoted(JsonMarshal.GetRawUtf8PropertyName(property)))
                     {
-                        AppendQuoted(property.Name);
+                        AppendQuoted(Decoded(property));
                     }
 
                     Append(':');
@@ -95,7 +126,7 @@ internal struct TextBuffer : IDisposable
                 var raw = JsonMarshal.GetRawUtf8Value(value);
                 if (!TryAppendQuoted(raw.Length >= 2 ? raw[1..^1] : default))
                 {
-                    AppendQuoted(value.GetString());
+                    AppendQuoted(Decoded(value));
                 }
 
                 break;

@@ -24,6 +24,24 @@ public sealed class PromptCounterTests
     public void Text_KnownStrings_CountAsTiktokenDoes(string tokenizer, string text, int expected) =>
         PromptCounters.Shared.Named(tokenizer).Text.Count(text).ShouldBe(expected);
 
+    [Fact]
+    public void Count_LoneSurrogateEscapes_CountsTheirEscapedText()
+    {
+        // Valid JSON that is not valid Unicode: a client that cut a string mid-character sends it.
+        const string Json = """
+            {"messages": [{"role": "user", "content": "cut \ud800 here"}],
+             "tools": [{"type": "function", "function": {"name": "f", "description": "d \udc00",
+               "parameters": {"type": "object", "properties": {
+                 "x\ud800": {"type": "string", "description": "e"},
+                 "nested": {"type": "object", "properties": {"y": {"type": "string", "enum": ["\ud800"]}}}}}}}],
+             "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": {"const": "\udc00"}}}}
+            """;
+
+        var tokens = O200k.Count(Body(Json), Endpoints.ChatCompletions);
+
+        tokens.ShouldBeGreaterThan(O200k.Count(Body(Json.Replace("\\ud800", "", StringComparison.Ordinal).Replace("\\udc00", "", StringComparison.Ordinal)), Endpoints.ChatCompletions));
+    }
+
     [Theory]
     [InlineData(TokenizerNames.O200kBase, 124)]
     [InlineData(TokenizerNames.Cl100kBase, 129)]
