@@ -16,11 +16,16 @@ namespace Integration.Tests.Embedded;
 public sealed class RunBatchCommandsTests
 {
     private const int Jobs = 60;
+
+    // A quota tight enough that most of the batch waits for it, not yet started, when a command
+    // comes: about four jobs a second.
+    private static RunSetup Setup(TempDirectory dir) => RunSetup.Create(dir, Jobs, rpm: 4, quotaWindow: TimeSpan.FromSeconds(1));
+
     [Fact]
     public async Task Cancel_FromAnotherProcessWhileRunRuns_RunEndsCancelledUnstartedJobsBatchCancelledFinishedKept()
     {
         using var dir = new TempDirectory();
-        var setup = Setup.Create(dir);
+        var setup = Setup(dir);
         await using var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs());
         var batchId = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
         var finishedBefore = RunLedger.JobIds(setup.LedgerPath, "state = 'succeeded'");
@@ -54,7 +59,7 @@ public sealed class RunBatchCommandsTests
     public async Task PauseThenResume_FromOtherProcessesWhileRunRuns_NoCallWhilePausedThenEveryJobSucceeds()
     {
         using var dir = new TempDirectory();
-        var setup = Setup.Create(dir);
+        var setup = Setup(dir);
         await using var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs());
         var batchId = await RunLedger.WaitForSucceededAsync(setup.LedgerPath, atLeast: 6, run);
 
@@ -93,7 +98,7 @@ public sealed class RunBatchCommandsTests
     public async Task Cancel_NoRunHoldsTheLedgerAndNoBroker_SaysNoDispatcherIsRunningAndRecordsNothing()
     {
         using var dir = new TempDirectory();
-        var setup = Setup.Create(dir);
+        var setup = Setup(dir);
         string batchId;
         await using (var run = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 300), setup.RunArgs()))
         {
@@ -139,47 +144,5 @@ public sealed class RunBatchCommandsTests
         }
 
         throw new TimeoutException($"timed out waiting for {what}; output:\n{run.Output}");
-    }
-
-    // A batch file, a one-deployment catalog whose simulated provider logs its calls, and where the ledger and results go.
-    private sealed record Setup(string Folder, string BatchPath, string ConfigPath, string LedgerPath, string CallLog)
-    {
-        public static Setup Create(TempDirectory dir)
-        {
-            var setup = new Setup(dir.Path, dir.File("batch.jsonl"), dir.File("config.json"), dir.File("ledger.db"), dir.File("calls.jsonl"));
-            File.WriteAllLines(setup.BatchPath, Enumerable.Range(1, Jobs).Select(i => JsonSerializer.Serialize(new
-            {
-                custom_id = $"req-{i}",
-                method = "POST",
-                url = "/v1/chat/completions",
-                body = new { model = "gpt-test", messages = new[] { new { role = "user", content = $"question {i}" } }, max_tokens = 16 },
-            })));
-            File.WriteAllText(setup.ConfigPath, JsonSerializer.Serialize(new
-            {
-                // A quota tight enough that most of the batch waits for it in the dispatcher, not
-                // yet started, when a command comes: about four jobs a second.
-                Catalog = new
-                {
-                    QuotaWindow = "00:00:01",
-                    Deployments = new[]
-                    {
-                        new
-                        {
-                            Id = "sim", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8, Rpm = 4, BurstFraction = 0.5, TimeoutSeconds = 30,
-                            Simulation = new { LatencyMs = 10, LatencySigma = 0.0, ErrorRate = 0.0, RateLimitRate = 0.0, CallLogPath = setup.CallLog },
-                        },
-                    },
-                },
-            }));
-            return setup;
-        }
-
-        public string[] RunArgs() => ["run", BatchPath, "--config", ConfigPath, "--ledger", LedgerPath, "--out", Path.Combine(Folder, "out")];
-
-        // The provider's latency: slow enough that the batch is under way when the command comes.
-        public IReadOnlyDictionary<string, string> Variables(int latencyMs) => new Dictionary<string, string>
-        {
-            ["DISPATCHER_Catalog__Deployments__0__Simulation__LatencyMs"] = latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
     }
 }

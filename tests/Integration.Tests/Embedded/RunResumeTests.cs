@@ -17,11 +17,12 @@ namespace Integration.Tests.Embedded;
 public sealed class RunResumeTests
 {
     private const int Jobs = 120;
+
     [Fact]
     public async Task Run_KilledMidBatchThenRunAgain_ResumesTheSameBatchAndCallsNoFinishedJobAgain()
     {
         using var dir = new TempDirectory();
-        var setup = Setup.Create(dir);
+        var setup = RunSetup.Create(dir, Jobs, rpm: 60_000);
 
         string batchId;
         HashSet<Guid> finishedBeforeKill;
@@ -65,7 +66,7 @@ public sealed class RunResumeTests
     public async Task Run_New_StartsAnotherBatchAndEndsTheUnfinishedOneAsCancelled()
     {
         using var dir = new TempDirectory();
-        var setup = Setup.Create(dir);
+        var setup = RunSetup.Create(dir, Jobs, rpm: 60_000);
 
         string first;
         await using (var killed = ProgramProcess.Start("Submitter", setup.Variables(latencyMs: 1_500), setup.RunArgs()))
@@ -92,43 +93,4 @@ public sealed class RunResumeTests
 
     private static IEnumerable<string> OutputCustomIds(string path) =>
         File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()!);
-
-    // A batch file, a one-deployment catalog whose simulated provider logs its calls, and where the ledger and results go.
-    private sealed record Setup(string Folder, string BatchPath, string ConfigPath, string LedgerPath, string CallLog)
-    {
-        public static Setup Create(TempDirectory dir)
-        {
-            var setup = new Setup(dir.Path, dir.File("batch.jsonl"), dir.File("config.json"), dir.File("ledger.db"), dir.File("calls.jsonl"));
-            File.WriteAllLines(setup.BatchPath, Enumerable.Range(1, Jobs).Select(i => JsonSerializer.Serialize(new
-            {
-                custom_id = $"req-{i}",
-                method = "POST",
-                url = "/v1/chat/completions",
-                body = new { model = "gpt-test", messages = new[] { new { role = "user", content = $"question {i}" } }, max_tokens = 16 },
-            })));
-            File.WriteAllText(setup.ConfigPath, JsonSerializer.Serialize(new
-            {
-                Catalog = new
-                {
-                    Deployments = new[]
-                    {
-                        new
-                        {
-                            Id = "sim", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 8, Rpm = 60_000, TimeoutSeconds = 30,
-                            Simulation = new { LatencyMs = 10, LatencySigma = 0.0, ErrorRate = 0.0, RateLimitRate = 0.0, CallLogPath = setup.CallLog },
-                        },
-                    },
-                },
-            }));
-            return setup;
-        }
-
-        public string[] RunArgs() => ["run", BatchPath, "--config", ConfigPath, "--ledger", LedgerPath, "--out", Path.Combine(Folder, "out")];
-
-        // The provider's latency for this run: slow while a run is to be killed part-way, quick to finish.
-        public IReadOnlyDictionary<string, string> Variables(int latencyMs) => new Dictionary<string, string>
-        {
-            ["DISPATCHER_Catalog__Deployments__0__Simulation__LatencyMs"] = latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-    }
 }
