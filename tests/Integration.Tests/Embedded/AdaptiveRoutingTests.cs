@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Catalog;
 using Dispatcher.Contracts;
+using Dispatcher.Routing;
 using Integration.Tests.Support;
 using MassTransit;
 
@@ -63,5 +64,26 @@ public sealed class AdaptiveRoutingTests
         // attempts, less the fifth that fail and go to the other). Twenty times slower, its
         // adaptive weight sits at or near the 5 % floor, which leaves it two or three.
         answered.Count(id => id == "sick").ShouldBeLessThanOrEqualTo(8);
+    }
+
+    [Fact]
+    public async Task GetStatus_WeightedAdaptiveGroup_ReportsEachDeploymentsRoutingWeight()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(new
+        {
+            Deployments = new[] { Deployment("healthy", errorRate: 0, msPerToken: 1), Deployment("sick", errorRate: 0, msPerToken: 40) },
+            ModelGroups = new[] { new { Name = "gpt-test", Strategy = StrategyNames.WeightedAdaptive } },
+        });
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+
+        await pipeline.SubmitBatchAsync("weights", 20);
+        await pipeline.WaitForBatchAsync("weights");
+        var deployments = JsonDocument.Parse(await http.GetStringAsync("api/status")).RootElement
+            .GetProperty("deployments").EnumerateArray()
+            .ToDictionary(d => d.GetProperty("id").GetString()!, d => d.GetProperty("routingWeight").GetDouble());
+
+        // The fastest keeps its configured weight; one forty times slower per token sits near the floor.
+        deployments["healthy"].ShouldBe(1);
+        deployments["sick"].ShouldBeInRange(AdaptiveWeights.DefaultFloor, 0.5);
     }
 }
