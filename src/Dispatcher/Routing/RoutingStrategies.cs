@@ -9,8 +9,9 @@ public static class RoutingStrategies
     public static IRoutingStrategy Create(string name) => Create(name, System.Random.Shared);
 
     /// <summary>
-    /// A new strategy instance for <paramref name="name"/>; the <c>random</c> strategy draws from
-    /// <paramref name="random"/> (pass a seeded one for repeatable picks), the others ignore it.
+    /// A new strategy instance for <paramref name="name"/>; the <c>random</c> and
+    /// <c>weighted-adaptive</c> strategies draw from <paramref name="random"/> (pass a seeded one
+    /// for repeatable picks), the others ignore it.
     /// </summary>
     public static IRoutingStrategy Create(string name, System.Random random) => Create(name, random, null);
 
