@@ -21,6 +21,12 @@ public static class StrategyNames
     /// <summary>Lowest recent latency per output token; unmeasured deployments first.</summary>
     public const string LatencyBased = "latency-based";
 
+    /// <summary>
+    /// Weighted at random by <c>Weight</c> times each deployment's recent health (success rate
+    /// and output tokens per second), with a floor so none drops to zero.
+    /// </summary>
+    public const string WeightedAdaptive = "weighted-adaptive";
+
     /// <summary>The same session key to the same deployment (rendezvous hashing).</summary>
     public const string ConsistentHash = "consistent-hash";
 
@@ -32,7 +38,7 @@ public static class StrategyNames
 
     /// <summary>Every accepted name.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        [UsageBased, CostBased, RoundRobin, Weighted, LeastBusy, LatencyBased, ConsistentHash, PriorityOrder, Random];
+        [UsageBased, CostBased, RoundRobin, Weighted, LeastBusy, LatencyBased, ConsistentHash, PriorityOrder, Random, WeightedAdaptive];
 
     /// <summary>Whether <paramref name="name"/> is a strategy.</summary>
     public static bool IsKnown(string name) => Names.Contains(name, StringComparer.Ordinal);

@@ -32,6 +32,7 @@ public sealed class CompletionAttemptedConsumer(
     AttemptReservations reservations,
     QuotaBook quotas,
     LatencyTracker latency,
+    AdaptiveWeights adaptive,
     IOptions<CatalogOptions> catalog,
     DispatcherInstrumentation instrumentation,
     TimeProvider time,
@@ -207,7 +208,7 @@ public sealed class CompletionAttemptedConsumer(
 
     // The attempt's reservation is settled against what it really used (nothing, when it failed);
     // a deployment no longer in the catalog holds nothing to settle. Latency is no part of the
-    // reservation: it is this deployment's speed, recorded here.
+    // reservation: it is this deployment's speed, recorded here, as is its health for the adaptive weights.
     private void Settle(AttemptReservation? reservation, CompletionAttempted outcome)
     {
         if (reservation is { } held)
@@ -222,6 +223,12 @@ public sealed class CompletionAttemptedConsumer(
         else if (outcome.Error == ErrorKind.Timeout)
         {
             latency.RecordTimeout(outcome.DeploymentId, outcome.LatencyMs);
+        }
+
+        // Only a deployment still in the catalog has a group to be weighed against.
+        if (reservation is { } settled)
+        {
+            adaptive.Record(settled.Deployment, outcome.Error, outcome.ProviderMs ?? outcome.LatencyMs, outcome.Usage?.CompletionTokens ?? 0);
         }
     }
 }

@@ -7,6 +7,7 @@ namespace Dispatcher.Monitoring;
 /// limits), attempts in flight, breaker, and how many jobs it ended.
 /// </summary>
 /// <param name="Pause">The provider's pause of the deployment (a Retry-After); null when it is not paused.</param>
+/// <param name="RoutingWeight">Its current adaptive weight when its model group routes <c>weighted-adaptive</c>; null otherwise.</param>
 public sealed record DeploymentStatus(
     string Id,
     string ModelGroup,
@@ -15,4 +16,5 @@ public sealed record DeploymentStatus(
     BreakerStatus Breaker,
     long Succeeded,
     long Failed,
-    PauseStatus? Pause = null);
+    PauseStatus? Pause = null,
+    double? RoutingWeight = null);

@@ -28,6 +28,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     public static TelemetrySignals Signals { get; } = new(
         "dispatcher", [Name, TelemetrySignals.MassTransit], [Name, TelemetrySignals.MassTransit], typeof(DispatcherInstrumentation));
 
+    private readonly CatalogOptions _catalog;
     private readonly Dictionary<string, DeploymentOptions> _deployments;
     private readonly QuotaBook _quotas;
     private readonly DispatchGate _gate;
@@ -55,6 +56,7 @@ public sealed class DispatcherInstrumentation : IDisposable
         SpendBook spend,
         IServiceProvider services)
     {
+        _catalog = catalog.Value;
         _deployments = catalog.Value.Deployments.ToDictionary(d => d.Id, StringComparer.Ordinal);
         _quotas = quotas;
         _gate = gate;
@@ -80,6 +82,7 @@ public sealed class DispatcherInstrumentation : IDisposable
 
         Meter.CreateObservableGauge("dispatcher.inflight", ObserveInFlight, "{attempt}", "Attempts sent and not yet reported back.");
         Meter.CreateObservableGauge("dispatcher.quota.fill", ObserveQuotaFill, "1", "Share of a deployment's request, token, input token, output token or concurrency limit available now (0..1), for the limits its limit model keeps.");
+        Meter.CreateObservableGauge("dispatcher.routing.weight", ObserveRoutingWeights, "1", "A deployment's adaptive routing weight, for model groups routed weighted-adaptive: its Weight scaled by its recent health.");
         Meter.CreateObservableGauge("dispatcher.breaker.state", ObserveBreakers, "1", "The dispatcher's breaker per deployment: 0 closed, 1 half-open, 2 open.");
         Meter.CreateObservableGauge("dispatcher.budget.spent", ObserveBudgets, "USD", "Spend in the current period against each configured cap.");
         Meter.CreateObservableGauge("dispatcher.queue.depth", ObserveQueues, "{message}", "Messages in each of the system's queues, ready or delivered and unacknowledged.");
@@ -294,6 +297,12 @@ public sealed class DispatcherInstrumentation : IDisposable
         _services.GetServices<IBreakerStates>()
             .SelectMany(b => b.Current)
             .Select(b => new Measurement<int>((int)b.State, new KeyValuePair<string, object?>("deployment", b.DeploymentId)));
+
+    // Resolved when observed, as the breakers are: a process that does not route reports nothing.
+    private IEnumerable<Measurement<double>> ObserveRoutingWeights() =>
+        _services.GetService<AdaptiveWeights>() is { } weights
+            ? weights.Current(_catalog).Select(w => new Measurement<double>(w.Value.Weight, new KeyValuePair<string, object?>("deployment", w.Key)))
+            : [];
 
     private IEnumerable<Measurement<double>> ObserveBudgets()
     {

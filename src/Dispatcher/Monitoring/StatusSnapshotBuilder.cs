@@ -4,6 +4,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Quotas;
+using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ public sealed class StatusSnapshotBuilder(
         var pauses = quotas.Pauses().ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "quota"), StringComparer.Ordinal);
         var breakers = await BreakersAsync(ct);
         var shares = (await ledger.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
+        var weights = services.GetService<AdaptiveWeights>()?.Current(catalog.Value).ToDictionary(w => w.Key, w => w.Value.Weight, StringComparer.Ordinal);
         var deployments = catalog.Value.Deployments.Select(d =>
         {
             var quota = usage.TryGetValue(d.Id, out var u)
@@ -53,7 +55,8 @@ public sealed class StatusSnapshotBuilder(
                 breakers.GetValueOrDefault(d.Id) ?? new BreakerStatus("closed", null, null, "default"),
                 share?.Succeeded ?? 0,
                 share?.Failed ?? 0,
-                pauses.GetValueOrDefault(d.Id));
+                pauses.GetValueOrDefault(d.Id),
+                weights is not null && weights.TryGetValue(d.Id, out var weight) ? weight : null);
         }).ToList();
 
         var budgets = spend.Caps

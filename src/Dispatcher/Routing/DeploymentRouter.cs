@@ -33,6 +33,7 @@ public sealed class DeploymentRouter
     /// Builds the router from the catalog, the registered filters, the books it reads (quota,
     /// spend, breakers) and the owner of attempts' reservations on those same books.
     /// </summary>
+    /// <param name="adaptive">The weights a <c>weighted-adaptive</c> group draws by; without them such a group draws by its configured weights.</param>
     /// <exception cref="ArgumentException"><paramref name="reservations"/> reserves on other books than these.</exception>
     public DeploymentRouter(
         IOptions<CatalogOptions> catalog,
@@ -41,7 +42,8 @@ public sealed class DeploymentRouter
         LatencyTracker latency,
         SpendBook spend,
         DeploymentBreakers breakers,
-        AttemptReservations reservations)
+        AttemptReservations reservations,
+        AdaptiveWeights? adaptive = null)
     {
         // The router checks these books under the quota book's lock and the reservation must be
         // taken on what it checked.
@@ -53,7 +55,7 @@ public sealed class DeploymentRouter
         var options = catalog.Value;
         _groups = options.Deployments
             .GroupBy(d => d.ModelGroup, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new Group(options.Group(g.Key), [.. g], quotas), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => new Group(options.Group(g.Key), [.. g], quotas, adaptive), StringComparer.Ordinal);
         _filters = filters.ToArray();
         _quotas = quotas;
         _latency = latency;
@@ -195,7 +197,8 @@ public sealed class DeploymentRouter
     {
         group.Hold?.Routed(request.JobId);
         var sequence = _reservations.Reserve(pick.Deployment, pick.Quota, request.EstimatedPromptTokens, request.MaxTokens, request.Tenant, now);
-        return new RoutingDecision(pick.Deployment, group.Strategy.Name, sequence, tally.Candidates, tally.Filtered, null, ErrorKind.None, null);
+        var weight = group.Strategy is WeightedAdaptiveStrategy adaptive ? adaptive.LastPick : null;
+        return new RoutingDecision(pick.Deployment, group.Strategy.Name, sequence, tally.Candidates, tally.Filtered, null, ErrorKind.None, null, Weight: weight);
     }
 
     // Only the path where nothing can take the job spells out every deployment's reason.
@@ -237,11 +240,11 @@ public sealed class DeploymentRouter
     // jobs may wait for a deployment.
     private sealed class Group
     {
-        public Group(ModelGroupOptions options, DeploymentOptions[] deployments, QuotaBook quotas)
+        public Group(ModelGroupOptions options, DeploymentOptions[] deployments, QuotaBook quotas, AdaptiveWeights? adaptive)
         {
             Deployments = deployments;
             Slots = [.. deployments.Select((d, i) => new Slot(i, d, quotas[d.Id]))];
-            Strategy = RoutingStrategies.Create(options.Strategy);
+            Strategy = RoutingStrategies.Create(options.Strategy, System.Random.Shared, adaptive);
             Hold = RoutingStrategies.CreateHold(options, deployments, quotas.Window);
             WeighsHeadroom = (Strategy.Weighs & CandidateFacts.Headroom) != 0;
             WeighsLatency = (Strategy.Weighs & CandidateFacts.Latency) != 0;

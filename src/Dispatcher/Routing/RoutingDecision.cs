@@ -22,6 +22,7 @@ namespace Dispatcher.Routing;
 /// When some deployment was passed over only because its breaker is open, how long until one lets
 /// probes through; null when none was.
 /// </param>
+/// <param name="Weight">The chosen deployment's adaptive weight, when the strategy draws by one.</param>
 public readonly record struct RoutingDecision(
     DeploymentOptions? Deployment,
     string Strategy,
@@ -31,7 +32,8 @@ public readonly record struct RoutingDecision(
     string? Refusal,
     ErrorKind RefusalKind,
     TimeSpan? RetryIn,
-    TimeSpan? BreakerRetryIn = null)
+    TimeSpan? BreakerRetryIn = null,
+    AdaptiveWeight? Weight = null)
 {
     /// <summary>A decision that no deployment can take the job.</summary>
     public static RoutingDecision Refused(string strategy, string why, ErrorKind kind = ErrorKind.NoDeployment, TimeSpan? retryIn = null, TimeSpan? breakerRetryIn = null) =>
@@ -40,5 +42,7 @@ public readonly record struct RoutingDecision(
     /// <summary>A readable account of the decision, for logs and traces.</summary>
     public string Reason => Deployment is null
         ? Refusal ?? "no deployment"
-        : $"{Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota";
+        : Weight is { } weight
+            ? $"{Strategy} chose {Deployment.Id} at {weight} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota"
+            : $"{Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota";
 }

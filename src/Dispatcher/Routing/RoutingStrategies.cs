@@ -9,10 +9,19 @@ public static class RoutingStrategies
     public static IRoutingStrategy Create(string name) => Create(name, System.Random.Shared);
 
     /// <summary>
-    /// A new strategy instance for <paramref name="name"/>; the <c>random</c> strategy draws from
-    /// <paramref name="random"/> (pass a seeded one for repeatable picks), the others ignore it.
+    /// A new strategy instance for <paramref name="name"/>; the <c>random</c> and
+    /// <c>weighted-adaptive</c> strategies draw from <paramref name="random"/> (pass a seeded one
+    /// for repeatable picks), the others ignore it.
     /// </summary>
-    public static IRoutingStrategy Create(string name, System.Random random) => name switch
+    public static IRoutingStrategy Create(string name, System.Random random) => Create(name, random, null);
+
+    /// <summary>
+    /// A new strategy instance for <paramref name="name"/>; the <c>random</c> and
+    /// <c>weighted-adaptive</c> strategies draw from <paramref name="random"/>, and
+    /// <c>weighted-adaptive</c> weighs by <paramref name="weights"/> (without them, by the
+    /// configured weights alone, as no outcome feeds them).
+    /// </summary>
+    public static IRoutingStrategy Create(string name, System.Random random, AdaptiveWeights? weights) => name switch
     {
         StrategyNames.UsageBased => new UsageBasedStrategy(),
         StrategyNames.CostBased => new CostBasedStrategy(),
@@ -23,6 +32,7 @@ public static class RoutingStrategies
         StrategyNames.ConsistentHash => new ConsistentHashStrategy(),
         StrategyNames.PriorityOrder => new PriorityOrderStrategy(),
         StrategyNames.Random => new RandomStrategy(random),
+        StrategyNames.WeightedAdaptive => new WeightedAdaptiveStrategy(weights ?? new AdaptiveWeights(TimeProvider.System), random),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown routing strategy."),
     };
 

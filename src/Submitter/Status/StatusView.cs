@@ -40,6 +40,11 @@ internal static class StatusView
                 parts.Add(new Markup(Markup.Escape($"{d.Id} tokens free now / limit: {Split("input", input)}{(input is null || output is null ? "" : " · ")}{Split("output", output)}")));
             }
 
+            if (d.RoutingWeight is { } weight)
+            {
+                parts.Add(new Markup(Markup.Escape($"{d.Id} ({d.ModelGroup}) routing weight {weight.ToString("0.##", CultureInfo.InvariantCulture)}")));
+            }
+
             if (d.Pause is { } pause)
             {
                 parts.Add(new Markup("[yellow]" + Markup.Escape(PauseText.Describe(d.Id, pause.Until, pause.Reason, pause.WaitingJobs, TimeZoneInfo.Local, pause.SecondsLeft)) + "[/]"));

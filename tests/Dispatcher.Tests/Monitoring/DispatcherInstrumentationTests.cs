@@ -67,6 +67,33 @@ public sealed class DispatcherInstrumentationTests
     }
 
     [Fact]
+    public void Observe_WeightedAdaptiveGroup_ReportsEachDeploymentsRoutingWeight()
+    {
+        var weights = new AdaptiveWeights(TimeProvider.System);
+        var options = Catalogs.Of(StrategyNames.WeightedAdaptive, Catalogs.Deployment("a"), Catalogs.Deployment("b")).Value;
+        weights.Record(options.Deployments[0], ErrorKind.None, providerMs: 1000, outputTokens: 100);
+        weights.Record(options.Deployments[1], ErrorKind.None, providerMs: 2000, outputTokens: 100);
+        using var instrumentation = Create(new ServiceCollection().AddSingleton(weights).BuildServiceProvider(), options);
+        using var metrics = new MeasurementRecorder(instrumentation.Meter);
+
+        metrics.Observe();
+
+        metrics.Sum("dispatcher.routing.weight", "deployment=a").ShouldBe(1, 1e-9);
+        metrics.Sum("dispatcher.routing.weight", "deployment=b").ShouldBe(0.5, 1e-9);
+    }
+
+    [Fact]
+    public void Observe_NoWeightedAdaptiveGroup_ReportsNoRoutingWeight()
+    {
+        using var instrumentation = Create(new ServiceCollection().AddSingleton(new AdaptiveWeights(TimeProvider.System)).BuildServiceProvider());
+        using var metrics = new MeasurementRecorder(instrumentation.Meter);
+
+        metrics.Observe();
+
+        metrics.Count("dispatcher.routing.weight").ShouldBe(0);
+    }
+
+    [Fact]
     public void Observe_CapsWithSpend_ReportsSpendPerScopeAndName()
     {
         var options = Catalogs.Of("round-robin", Catalogs.Deployment("a")).Value;

@@ -10,7 +10,7 @@ public sealed class RoutingStrategiesTests
     public void Names_Always_ListEveryStrategyOnce()
     {
         StrategyNames.Names.ShouldBe(
-            ["usage-based", "cost-based", "round-robin", "weighted", "least-busy", "latency-based", "consistent-hash", "priority", "random"],
+            ["usage-based", "cost-based", "round-robin", "weighted", "least-busy", "latency-based", "consistent-hash", "priority", "random", "weighted-adaptive"],
             ignoreOrder: true);
     }
 

@@ -32,7 +32,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
                     Simulation = new { LatencyMs = 10, LatencySigma = 0.0, RateLimitRate = 1.0, RetryAfterSeconds = 600, Seed = 1 },
                 },
             },
-            ModelGroups = new[] { new { Name = "gpt-test", Strategy = "round-robin", MaxAttempts = 4, Budget = new { Limit = 1.0, Period = "Day" } } },
+            ModelGroups = new[] { new { Name = "gpt-test", Strategy = "weighted-adaptive", MaxAttempts = 4, Budget = new { Limit = 1.0, Period = "Day" } } },
         });
         await pipeline.SubmitBatchAsync("dashboard-batch", 400);
         await pipeline.WaitForBatchAsync("dashboard-batch", TimeSpan.FromSeconds(90));
@@ -62,6 +62,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
         dom.ShouldContain("paused by the provider until");
         dom.ShouldContain("(429 Retry-After 600 s)");
         dom.ShouldMatch("class=\"breaker closed paused\"[^>]*data-paused-until=");
+        dom.ShouldMatch("class=\"weight\" data-weight=\"[0-9.]+\">routing weight [0-9.]+<");
         dom.ShouldNotContain("status unavailable");
         var png = await File.ReadAllBytesAsync(screenshot);
         png.Length.ShouldBeGreaterThan(10_000);

@@ -111,6 +111,22 @@ public sealed class StatusViewTests
     }
 
     [Fact]
+    public void Create_WeightedAdaptiveDeployments_LineUnderTheTableWithTheirWeightWithin80Columns()
+    {
+        var closed = new BreakerStatus("closed", null, null, "gate");
+
+        var text = Render(Status(
+            new DeploymentStatus("sim-fast", "gpt-4o-mini", "Simulated", null, closed, 10, 0, null, RoutingWeight: 1),
+            new DeploymentStatus("sim-flaky", "gpt-4o-mini", "Simulated", null, closed, 10, 0, null, RoutingWeight: 0.0833),
+            new DeploymentStatus("sim-plain", "other", "Simulated", null, closed, 10, 0, null)), width: 80);
+
+        RowOf(text, "sim-fast (").ShouldBe("sim-fast (gpt-4o-mini) routing weight 1");
+        RowOf(text, "sim-flaky (").ShouldBe("sim-flaky (gpt-4o-mini) routing weight 0.08");
+        text.ShouldNotContain("sim-plain (other) routing weight");
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80);
+    }
+
+    [Fact]
     public void Create_AnthropicAndConcurrencyDeploymentsAt80Columns_ShowInputOutputAndInFlightBound()
     {
         var anthropic = new QuotaUsage("claude-main", 3_999, 1, 4_000, 0, 0, null, 2, 0,

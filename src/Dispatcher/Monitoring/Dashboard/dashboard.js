@@ -189,6 +189,10 @@
       item.appendChild(el("b", {}, d.id));
       item.appendChild(document.createTextNode(" " + d.breaker.state));
       item.appendChild(el("span", { "class": "why" }, d.breaker.reason || "—"));
+      // A weighted-adaptive group's deployments: the weight routing draws by now.
+      if (d.routingWeight !== null && d.routingWeight !== undefined) {
+        item.appendChild(el("span", { "class": "weight", "data-weight": d.routingWeight }, "routing weight " + fmt(d.routingWeight, 2)));
+      }
       // A provider's Retry-After: jobs for this deployment wait until it ends.
       if (d.pause) {
         item.setAttribute("data-paused-until", d.pause.until);
