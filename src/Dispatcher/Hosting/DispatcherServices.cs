@@ -61,6 +61,7 @@ public static class DispatcherServices
             sp.GetRequiredService<IOptions<TransportOptions>>().Value.Kind == TransportKind.RabbitMq
                 ? ActivatorUtilities.CreateInstance<RabbitMqRetryScheduler>(sp)
                 : ActivatorUtilities.CreateInstance<InMemoryRetryScheduler>(sp));
+        services.TryAddSingleton<RoutingRules>();
         services.TryAddSingleton<DeploymentRouter>();
         services.TryAddSingleton<FairShares>();
         services.TryAddSingleton<DispatchLanes>();

@@ -22,6 +22,8 @@ namespace Dispatcher.Routing;
 /// When some deployment was passed over only because its breaker is open, how long until one lets
 /// probes through; null when none was.
 /// </param>
+/// <param name="Rule">The rule of the group that narrowed the candidates, if one did.</param>
+/// <param name="SentBy">The rule that sent the job to this group, if one did.</param>
 public readonly record struct RoutingDecision(
     DeploymentOptions? Deployment,
     string Strategy,
@@ -31,14 +33,22 @@ public readonly record struct RoutingDecision(
     string? Refusal,
     ErrorKind RefusalKind,
     TimeSpan? RetryIn,
-    TimeSpan? BreakerRetryIn = null)
+    TimeSpan? BreakerRetryIn = null,
+    RoutingRule? Rule = null,
+    RoutingRule? SentBy = null)
 {
     /// <summary>A decision that no deployment can take the job.</summary>
     public static RoutingDecision Refused(string strategy, string why, ErrorKind kind = ErrorKind.NoDeployment, TimeSpan? retryIn = null, TimeSpan? breakerRetryIn = null) =>
         new(null, strategy, 0, 0, 0, why, kind, retryIn, breakerRetryIn);
 
     /// <summary>A readable account of the decision, for logs and traces.</summary>
-    public string Reason => Deployment is null
+    public string Reason => SentBy is { } sent
+        ? $"{sent.Description} sent the job to {sent.SendsTo}; {Decided}"
+        : Decided;
+
+    private string Decided => Deployment is null
         ? Refusal ?? "no deployment"
-        : $"{Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota";
+        : Rule is { } rule
+            ? $"{rule.Description} matched; {Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} ruled out, filtered out or over quota"
+            : $"{Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota";
 }
