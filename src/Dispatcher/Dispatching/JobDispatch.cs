@@ -36,7 +36,8 @@ public sealed class JobDispatch(
     IOptions<ReconcilerOptions> reconciler,
     BatchControls controls,
     DispatchLanes lanes,
-    RoutingRules rules)
+    RoutingRules rules,
+    JobRoutes routes)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -124,7 +125,7 @@ public sealed class JobDispatch(
             job.SessionKey,
             excluded,
             job.Endpoint,
-            rules.Any ? await TraitsAsync(job, ct) : null);
+            await routes.TraitsAsync(job, ct));
         var own = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
         // The batch's completion window bounds the job's own deadline: no attempt starts after it,
         // at the dispatcher (the wait for quota ends) or at the worker (CompletionWork.Deadline).
@@ -330,13 +331,6 @@ public sealed class JobDispatch(
             ? first ?? RoutingDecision.Refused("none", "no model group to route to")
             : await gate.RouteAsync(request with { ModelGroup = broken }, place, waitForBreakers: true, defer, ct);
     }
-
-    // What the job's rules read of its body, carried from intake, and of its batch, kept per batch.
-    private async ValueTask<JobTraits> TraitsAsync(JobRow job, CancellationToken ct) => new(
-        (job.BodyTraits & BodyTraits.Images) != 0,
-        (job.BodyTraits & BodyTraits.Tools) != 0,
-        BodyTraits.ParseMetadata(job.BodyMetadata),
-        await controls.MetadataAsync(job.BatchId, ct));
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

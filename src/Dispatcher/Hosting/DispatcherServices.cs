@@ -62,6 +62,7 @@ public static class DispatcherServices
                 ? ActivatorUtilities.CreateInstance<RabbitMqRetryScheduler>(sp)
                 : ActivatorUtilities.CreateInstance<InMemoryRetryScheduler>(sp));
         services.TryAddSingleton<RoutingRules>();
+        services.TryAddSingleton<JobRoutes>();
         services.TryAddSingleton<DeploymentRouter>();
         services.TryAddSingleton<FairShares>();
         services.TryAddSingleton<DispatchLanes>();
