@@ -93,4 +93,44 @@ public sealed class RoutingRulesPipelineTests
             stored.RouteReason.ShouldStartWith(reason, Case.Sensitive, job.CustomId);
         }
     }
+
+    [Fact]
+    public async Task JobSentToAnotherGroup_ItsOnlyDeploymentFailsOnce_IsRetriedThereAndSucceeds()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new object[]
+            {
+                Deployment("general"),
+                new
+                {
+                    Id = "tooling",
+                    ModelGroup = "tools",
+                    Provider = "Simulated",
+                    // Down (503s) for its first half second.
+                    Simulation = new { LatencyMs = 0.0, LatencySigma = 0.0, Seed = 1, OutageAfterSeconds = 0.0, OutageSeconds = 0.5 },
+                },
+            },
+            ModelGroups = new object[]
+            {
+                new
+                {
+                    Name = "gpt-test",
+                    MaxAttempts = 4,
+                    Retry = new { BaseDelaySeconds = 1.0, Jitter = 0.0 },
+                    Rules = new object[] { new { Name = "tools", When = new Dictionary<string, object> { ["has_tools"] = true }, Group = "tools" } },
+                },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var job = new SubmitCompletion("tools-retried", "gpt-test", Body(tools: true), JobId: Guid.NewGuid());
+
+        await SubmitAsync(pipeline.Bus, job);
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty || !recorder.Failed.IsEmpty, "a result");
+
+        recorder.Failed.ShouldBeEmpty();
+        recorder.Succeeded.Single().DeploymentId.ShouldBe("tooling");
+        (await pipeline.Ledger.GetAttemptsAsync(job.JobId.ToString(), default)).Select(a => a.DeploymentId).ShouldAllBe(d => d == "tooling");
+        (await pipeline.Ledger.GetJobAsync(job.JobId.ToString(), default))!.RouteReason!.ShouldStartWith("rule 0 'tools' of gpt-test sent the job to tools; ");
+    }
 }
