@@ -307,7 +307,7 @@ public sealed class JobDispatch(
     {
         // A rule of the job's group may send it along another group's chain instead; the
         // decisions made there name that rule.
-        if (rules.Any)
+        if (rules.Sends)
         {
             chain = rules.Redirect(request, chain, out var sentBy);
             request = request with { SentBy = sentBy };

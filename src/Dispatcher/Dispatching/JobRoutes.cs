@@ -7,7 +7,7 @@ namespace Dispatcher.Dispatching;
 /// <summary>
 /// What the groups' routing rules read of a stored job, and the chain of groups they send it
 /// along: its body's traits carried from intake, its batch's metadata kept per batch
-/// (<see cref="BatchControls"/>). Dispatch and the planning of a failed attempt's next step both
+/// (<see cref="BatchControls"/>), each gathered only when some rule reads it. Dispatch and the planning of a failed attempt's next step both
 /// ask it, so a job a rule sent elsewhere is retried where it was sent.
 /// </summary>
 public sealed class JobRoutes(RoutingRules rules, BatchControls controls)
@@ -18,8 +18,8 @@ public sealed class JobRoutes(RoutingRules rules, BatchControls controls)
             ? new JobTraits(
                 (job.BodyTraits & BodyTraits.Images) != 0,
                 (job.BodyTraits & BodyTraits.Tools) != 0,
-                BodyTraits.ParseMetadata(job.BodyMetadata),
-                await controls.MetadataAsync(job.BatchId, ct))
+                rules.ReadsBodyMetadata ? BodyTraits.ParseMetadata(job.BodyMetadata) : null,
+                rules.ReadsBatchMetadata ? await controls.MetadataAsync(job.BatchId, ct) : null)
             : null;
 
     /// <summary>
@@ -28,7 +28,7 @@ public sealed class JobRoutes(RoutingRules rules, BatchControls controls)
     /// </summary>
     public async ValueTask<IReadOnlyList<string>> ChainAsync(JobRow job, IReadOnlyList<string> chain, CancellationToken ct)
     {
-        if (!rules.Any)
+        if (!rules.Sends)
         {
             return chain;
         }

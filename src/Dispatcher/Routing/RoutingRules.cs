@@ -1,5 +1,6 @@
 using Dispatcher.Catalog;
 using Dispatcher.Catalog.Rules;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Routing;
@@ -26,7 +27,20 @@ public sealed class RoutingRules
                 g => g.Rules.Select((r, i) => new RoutingRule(g.Name, i, r, RuleConditionParser.Parse(r.When, $"rule {i} of {g.Name}", errors))).ToArray(),
                 StringComparer.Ordinal);
         _fallbacks = options.ModelGroups.ToDictionary(g => g.Name, g => g.Fallbacks.ToArray(), StringComparer.Ordinal);
+        var rules = options.ModelGroups.SelectMany(g => g.Rules).ToArray();
+        Sends = rules.Any(r => r.Group is not null);
+        ReadsBodyMetadata = rules.Any(r => Reads(r.When, "body.metadata."));
+        ReadsBatchMetadata = rules.Any(r => Reads(r.When, "batch.metadata."));
     }
+
+    /// <summary>Whether any rule sends jobs to another group.</summary>
+    public bool Sends { get; }
+
+    /// <summary>Whether any rule reads <c>body.metadata.*</c>: otherwise jobs' body metadata is not gathered.</summary>
+    public bool ReadsBodyMetadata { get; }
+
+    /// <summary>Whether any rule reads <c>batch.metadata.*</c>: otherwise batches' metadata is not gathered.</summary>
+    public bool ReadsBatchMetadata { get; }
 
     /// <summary>Whether any group has rules: without any, jobs' traits need not be gathered.</summary>
     public bool Any => _byGroup.Count > 0;
@@ -76,6 +90,10 @@ public sealed class RoutingRules
 
         return chain;
     }
+
+    // Whether a condition names a field starting with the prefix, at any depth.
+    private static bool Reads(IConfigurationSection? when, string prefix) =>
+        when is not null && when.GetChildren().Any(c => c.Key.StartsWith(prefix, StringComparison.Ordinal) || Reads(c, prefix));
 
     private static RuleFacts Facts(RoutingRequest request) => new(
         request.Tenant,

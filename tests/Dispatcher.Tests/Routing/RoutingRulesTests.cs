@@ -275,4 +275,19 @@ public sealed class RoutingRulesTests
         decision.Deployment!.Id.ShouldBe("h1");
         decision.Reason.ShouldStartWith("rule 0 'tools' of g sent the job to h; ");
     }
+
+    [Fact]
+    public void RoutingRules_WhatTheRulesRead_OnlyThatIsGathered()
+    {
+        var tenant = Rule("acme", """{"tenant": "acme"}""");
+        tenant.Deployments = ["a"];
+        var nested = Rule("nested", """{"$or": [{"tenant": "x"}, {"$and": [{"body.metadata.source": "crawler"}]}]}""");
+        nested.Group = "h";
+
+        var plain = new RoutingRules(Options.Create(Catalog(tenant)));
+        var reading = new RoutingRules(Options.Create(Catalog(tenant, nested)));
+
+        (plain.Any, plain.Sends, plain.ReadsBodyMetadata, plain.ReadsBatchMetadata).ShouldBe((true, false, false, false));
+        (reading.Any, reading.Sends, reading.ReadsBodyMetadata, reading.ReadsBatchMetadata).ShouldBe((true, true, true, false));
+    }
 }
