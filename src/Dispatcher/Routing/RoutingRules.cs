@@ -19,6 +19,7 @@ public sealed class RoutingRules
     public RoutingRules(IOptions<CatalogOptions> catalog)
     {
         var options = catalog.Value;
+        // The catalog's validator reported any mistake at start-up, naming its key; none is left here.
         var errors = new List<string>();
         _byGroup = options.ModelGroups
             .Where(g => g.Rules.Count > 0)

@@ -11,7 +11,7 @@ namespace Dispatcher.Tests.Routing;
 
 public sealed class RoutingRulesTests
 {
-    private static RoutingRuleOptions Rule(string name, string when) =>
+    private static RoutingRuleOptions Rule(string? name, string when) =>
         new() { Name = name, When = RoutingRuleOptions.Condition(when) };
 
     // Group g: a (us, tag cheap), b (eu, tag gpu), c (eu, OpenAI); group h: h1; group k: k1.
@@ -147,7 +147,7 @@ public sealed class RoutingRulesTests
     {
         var first = Rule("first", """{"tenant": "zeta"}""");
         first.Deployments = ["a"];
-        var second = Rule(null!, """{"tenant": "acme"}""");
+        var second = Rule(null, """{"tenant": "acme"}""");
         second.Deployments = ["b"];
         var router = Router(Catalog(first, second));
 
