@@ -114,6 +114,8 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
             CheckGroupNames(g.ContextWindowFallbacks, key + ":ContextWindowFallbacks", "context window fallback", groups, errors);
         }
 
+        Rules.RoutingRuleValidator.Validate(options, errors);
+
         var tenants = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Tenants.Count; i++)
         {

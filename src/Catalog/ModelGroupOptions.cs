@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dispatcher.Catalog.Rules;
 
 namespace Dispatcher.Catalog;
 
@@ -20,6 +21,13 @@ public sealed class ModelGroupOptions
     /// does not fit its context window; empty uses <see cref="Fallbacks"/>.
     /// </summary>
     public List<string> ContextWindowFallbacks { get; set; } = [];
+
+    /// <summary>
+    /// Conditional routing: read in order before the strategy, the first whose condition holds
+    /// narrows the job's candidates or sends it to another group; none matching leaves the
+    /// group's deployments as they are.
+    /// </summary>
+    public List<RoutingRuleOptions> Rules { get; set; } = [];
 
     /// <summary>How many attempts a job gets in all before it fails.</summary>
     [Range(1, 100)]

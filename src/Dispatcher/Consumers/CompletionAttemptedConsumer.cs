@@ -37,6 +37,7 @@ public sealed class CompletionAttemptedConsumer(
     DispatcherInstrumentation instrumentation,
     TimeProvider time,
     BatchControls controls,
+    JobRoutes routes,
     ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
@@ -151,7 +152,8 @@ public sealed class CompletionAttemptedConsumer(
         }
 
         var history = await ledger.GetAttemptsAsync(jobId, ct);
-        var next = planner.Plan(job, outcome, history);
+        var routed = await routes.ChainAsync(job, [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks], ct);
+        var next = planner.Plan(job, outcome, history, routed);
 
         // The job's batch was cancelled or expired while this attempt was under way: no new attempt
         // starts, so a job that would be tried again ends as the batch's now, rather than after its

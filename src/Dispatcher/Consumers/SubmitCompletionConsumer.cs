@@ -6,6 +6,7 @@ using Dispatcher.Contracts;
 using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
+using Dispatcher.Routing;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -83,6 +84,7 @@ public sealed class SubmitCompletionConsumer(
         var group = catalog.Value.Group(message.ModelGroup);
         var url = Endpoints.Normalize(message.Url)!; // Validate refused any other
         using var activity = instrumentation.StartSubmit(jobId, message);
+        var (traits, metadata) = BodyTraits.Read(message.Body);
         var (job, recorded) = await ledger.AcceptJobAsync(
             new NewJob(
                 jobId.ToString(),
@@ -96,7 +98,9 @@ public sealed class SubmitCompletionConsumer(
                 message.Body.GetRawText(),
                 estimates.Estimate(message.ModelGroup, message.Body, url),
                 TokenEstimator.ReservedCompletionTokens(message.Body, group.DefaultMaxTokens, url),
-                url),
+                url,
+                traits,
+                metadata),
             ct);
 
         if (JobState.IsTerminal(job.State))

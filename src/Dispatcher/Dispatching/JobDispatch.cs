@@ -35,7 +35,9 @@ public sealed class JobDispatch(
     PackingSender<CompletionWork, CompletionWorkPack> workSender,
     IOptions<ReconcilerOptions> reconciler,
     BatchControls controls,
-    DispatchLanes lanes)
+    DispatchLanes lanes,
+    RoutingRules rules,
+    JobRoutes routes)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -122,7 +124,8 @@ public sealed class JobDispatch(
             job.Tenant,
             job.SessionKey,
             excluded,
-            job.Endpoint);
+            job.Endpoint,
+            await routes.TraitsAsync(job, ct));
         var own = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
         // The batch's completion window bounds the job's own deadline: no attempt starts after it,
         // at the dispatcher (the wait for quota ends) or at the worker (CompletionWork.Deadline).
@@ -228,7 +231,8 @@ public sealed class JobDispatch(
 
         sent.Add(job.JobId);
         instrumentation.JobRouted(deployment.Id, job.ModelGroup, decision.Strategy);
-        instrumentation.JobFellBack(job.ModelGroup, deployment.ModelGroup);
+        // A job a rule sent elsewhere fell back only if it left the group it was sent to.
+        instrumentation.JobFellBack(decision.SentBy?.SendsTo ?? job.ModelGroup, deployment.ModelGroup);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             logger.LogDebug("Job {JobId} attempt {Attempt} → {Deployment}: {Reason}", job.JobId, attempt, deployment.Id, decision.Reason);
@@ -301,6 +305,14 @@ public sealed class JobDispatch(
     /// </summary>
     private async Task<RoutingDecision?> RouteAlongAsync(RoutingRequest request, IReadOnlyList<string> chain, FairKey place, bool defer, CancellationToken ct)
     {
+        // A rule of the job's group may send it along another group's chain instead; the
+        // decisions made there name that rule.
+        if (rules.Sends)
+        {
+            chain = rules.Redirect(request, chain, out var sentBy);
+            request = request with { SentBy = sentBy };
+        }
+
         RoutingDecision? first = null;
         string? broken = null;
         foreach (var group in chain)

@@ -45,7 +45,7 @@ public sealed class PromptEstimates
         return tokens;
     }
 
-    /// <summary>The distinct counters of the deployments <paramref name="modelGroup"/> and the groups it falls back to (on any path) hold; the heuristic when none.</summary>
+    /// <summary>The distinct counters of the deployments <paramref name="modelGroup"/> and the groups it falls back to or its rules send to (on any path) hold; the heuristic when none.</summary>
     internal PromptCounter[] Counters(string modelGroup)
     {
         var counters = new List<PromptCounter>();
@@ -71,7 +71,8 @@ public sealed class PromptEstimates
             }
 
             var options = _catalog.ModelGroups.Find(g => string.Equals(g.Name, group, StringComparison.Ordinal));
-            foreach (var next in options?.Fallbacks.Concat(options.ContextWindowFallbacks) ?? [])
+            // A routing rule may send the job to another group, which counts as a fallback here.
+            foreach (var next in options?.Fallbacks.Concat(options.ContextWindowFallbacks).Concat(options.Rules.Select(r => r.Group).OfType<string>()) ?? [])
             {
                 pending.Enqueue(next);
             }

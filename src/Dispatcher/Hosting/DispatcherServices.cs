@@ -62,6 +62,8 @@ public static class DispatcherServices
             sp.GetRequiredService<IOptions<TransportOptions>>().Value.Kind == TransportKind.RabbitMq
                 ? ActivatorUtilities.CreateInstance<RabbitMqRetryScheduler>(sp)
                 : ActivatorUtilities.CreateInstance<InMemoryRetryScheduler>(sp));
+        services.TryAddSingleton<RoutingRules>();
+        services.TryAddSingleton<JobRoutes>();
         services.TryAddSingleton<DeploymentRouter>();
         services.TryAddSingleton<FairShares>();
         services.TryAddSingleton<DispatchLanes>();

@@ -7,4 +7,6 @@ public sealed class BatchControlRow
     public string? Control { get; init; }
     public string? ControlAt { get; init; }
     public string? ExpiresAt { get; init; }
+
+    public string? Metadata { get; init; }
 }

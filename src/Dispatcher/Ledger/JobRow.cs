@@ -49,6 +49,12 @@ public sealed record JobRow
     /// <summary>The endpoint the job's body is for; null (chat completions) in rows from before jobs named one.</summary>
     public string? Url { get; init; }
 
+    /// <summary>What the body holds for routing rules, found at intake: <see cref="Routing.BodyTraits"/> flags.</summary>
+    public long BodyTraits { get; init; }
+
+    /// <summary>The body's own metadata object, its values as text, as JSON; null for none.</summary>
+    public string? BodyMetadata { get; init; }
+
     /// <summary>The endpoint the job's body is for, one of <see cref="Contracts.Endpoints.All"/>.</summary>
     public string Endpoint => Contracts.Endpoints.Normalize(Url) ?? Contracts.Endpoints.ChatCompletions;
 }

@@ -1,6 +1,9 @@
 namespace Dispatcher.Ledger;
 
-/// <summary>A job to record on intake.</summary>
+/// <summary>
+/// A job to record on intake; <paramref name="BodyTraits"/> and <paramref name="BodyMetadata"/>
+/// are what routing rules read of its body (<see cref="Routing.BodyTraits"/>).
+/// </summary>
 public sealed record NewJob(
     string JobId,
     string? BatchId,
@@ -13,4 +16,6 @@ public sealed record NewJob(
     string Body,
     int EstPromptTokens,
     int MaxTokens,
-    string? Url = null);
+    string? Url = null,
+    int BodyTraits = 0,
+    string? BodyMetadata = null);

@@ -142,6 +142,11 @@ internal static class Schema
         // Why the batch was cancelled (a cancel's reason, or `run --new` superseding it); NULL for
         // no reason given, and for any other control.
         ("batches", "control_reason", "TEXT", null),
+        // What routing rules read of a job's body, found once at intake: its flags (1: holds an
+        // image, 2: declares tools) and its own metadata object as JSON text; 0 and NULL in rows
+        // written before rules read them.
+        ("jobs", "body_traits", "INTEGER NOT NULL DEFAULT 0", null),
+        ("jobs", "body_metadata", "TEXT", null),
     ];
 
     public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)

@@ -25,7 +25,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         error_message AS ErrorMessage, status_code AS StatusCode, response AS Response,
         request_id AS RequestId, latency_ms AS LatencyMs, result_published AS ResultPublished,
         completed_at AS CompletedAt, quota_seq AS QuotaSeq, route_reason AS RouteReason,
-        attempt_base AS AttemptBase, replays AS Replays, url AS Url
+        attempt_base AS AttemptBase, replays AS Replays, url AS Url,
+        body_traits AS BodyTraits, body_metadata AS BodyMetadata
         """;
 
     private const string QuotaStateSql = """
@@ -46,13 +47,13 @@ public sealed class SqliteLedger : IAsyncDisposable
     private static readonly Statement InsertJob = new(
         """
         INSERT INTO jobs(job_id, batch_id, custom_id, model_group, tenant, priority, session_key, deadline, body,
-                         state, est_prompt_tokens, max_tokens, created_at, updated_at, url)
+                         state, est_prompt_tokens, max_tokens, created_at, updated_at, url, body_traits, body_metadata)
         VALUES (@jobId, @batchId, @customId, @modelGroup, @tenant, @priority, @sessionKey, @deadline, @body,
-                'queued', @estPromptTokens, @maxTokens, @now, @now, @url)
+                'queued', @estPromptTokens, @maxTokens, @now, @now, @url, @bodyTraits, @bodyMetadata)
         ON CONFLICT DO NOTHING
         """,
         "@jobId", "@batchId", "@customId", "@modelGroup", "@tenant", "@priority", "@sessionKey", "@deadline", "@body",
-        "@estPromptTokens", "@maxTokens", "@now", "@url");
+        "@estPromptTokens", "@maxTokens", "@now", "@url", "@bodyTraits", "@bodyMetadata");
 
     private static readonly Statement StoredJob = new(
         $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
@@ -268,7 +269,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     {
         await using var c = await OpenAsync(ct);
         return await c.QuerySingleOrDefaultAsync<BatchControlRow>(new CommandDefinition(
-            "SELECT batch_id AS BatchId, control AS Control, control_at AS ControlAt, expires_at AS ExpiresAt FROM batches WHERE batch_id = @batchId",
+            "SELECT batch_id AS BatchId, control AS Control, control_at AS ControlAt, expires_at AS ExpiresAt, metadata AS Metadata FROM batches WHERE batch_id = @batchId",
             new { batchId },
             cancellationToken: ct));
     }
@@ -533,7 +534,7 @@ public sealed class SqliteLedger : IAsyncDisposable
                     c,
                     t,
                     job.JobId, batchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
-                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now, job.Url) == 1;
+                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now, job.Url, job.BodyTraits, job.BodyMetadata) == 1;
                 var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, batchId, job.CustomId)
                     ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
                 return new AcceptedJob(stored, recorded);

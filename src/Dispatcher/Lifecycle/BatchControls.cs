@@ -39,10 +39,30 @@ public sealed class BatchControls(SqliteLedger ledger, TimeProvider time)
         if (fresh || entry.IsStale(now))
         {
             var row = await ledger.GetBatchControlAsync(batchId, ct);
-            entry.Update(row?.Control, ParseTime(row?.ExpiresAt), now);
+            entry.Update(row?.Control, ParseTime(row?.ExpiresAt), row?.Metadata, now);
         }
 
         return entry.HoldAt(now);
+    }
+
+    /// <summary>
+    /// <paramref name="batchId"/>'s metadata, for routing rules: parsed once per batch and kept
+    /// with its control, so the ledger is read at most as often as for the control.
+    /// </summary>
+    public async ValueTask<IReadOnlyDictionary<string, string>?> MetadataAsync(string? batchId, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(batchId))
+        {
+            return null;
+        }
+
+        if (!_entries.TryGetValue(batchId, out var entry) || !entry.WasRead)
+        {
+            await CheckAsync(batchId, fresh: false, ct);
+            entry = EntryFor(batchId, time.GetUtcNow());
+        }
+
+        return entry.Metadata;
     }
 
     /// <summary>When <paramref name="batchId"/>'s completion window ends, as last read; null for none.</summary>
@@ -82,8 +102,22 @@ public sealed class BatchControls(SqliteLedger ledger, TimeProvider time)
         private string? _control;
         private DateTimeOffset? _readAt;
         private CancellationTokenSource _held = new();
+        private string? _metadataText;
 
         public DateTimeOffset? ExpiresAt { get; private set; }
+
+        public IReadOnlyDictionary<string, string>? Metadata { get; private set; }
+
+        public bool WasRead
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _readAt is not null;
+                }
+            }
+        }
 
         public CancellationToken Token
         {
@@ -112,11 +146,18 @@ public sealed class BatchControls(SqliteLedger ledger, TimeProvider time)
             }
         }
 
-        public void Update(string? control, DateTimeOffset? expiresAt, DateTimeOffset now)
+        public void Update(string? control, DateTimeOffset? expiresAt, string? metadata, DateTimeOffset now)
         {
             CancellationTokenSource? end = null;
             lock (_lock)
             {
+                // A batch's metadata is written once; it is parsed again only if its text changed.
+                if (!string.Equals(metadata, _metadataText, StringComparison.Ordinal))
+                {
+                    _metadataText = metadata;
+                    Metadata = Routing.BodyTraits.ParseMetadata(metadata);
+                }
+
                 _control = control;
                 ExpiresAt = expiresAt;
                 _readAt = now;

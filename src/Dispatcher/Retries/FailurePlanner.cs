@@ -27,8 +27,13 @@ public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double
     {
     }
 
-    /// <summary>Plans the step after <paramref name="outcome"/>, given every attempt the job has had (<paramref name="history"/>, this one included).</summary>
-    public NextStep Plan(JobRow job, CompletionAttempted outcome, IReadOnlyList<AttemptRow> history)
+    /// <summary>
+    /// Plans the step after <paramref name="outcome"/>, given every attempt the job has had
+    /// (<paramref name="history"/>, this one included). <paramref name="routed"/> is the chain of
+    /// groups the job's rules send it along (default: its group and fallbacks): only their
+    /// deployments can take it again.
+    /// </summary>
+    public NextStep Plan(JobRow job, CompletionAttempted outcome, IReadOnlyList<AttemptRow> history, IReadOnlyList<string>? routed = null)
     {
         var options = catalog.Value;
         var group = options.Group(job.ModelGroup);
@@ -70,7 +75,7 @@ public sealed class FailurePlanner(IOptions<CatalogOptions> catalog, Func<double
             .Append(outcome.DeploymentId)
             .ToHashSet(StringComparer.Ordinal);
         string[] chain = [job.ModelGroup, .. group.Fallbacks];
-        var reachable = chain.SelectMany(DeploymentsOf).ToArray();
+        var reachable = (routed ?? chain).SelectMany(DeploymentsOf).ToArray();
         if (reachable.Any(d => !failedOn.Contains(d.Id)))
         {
             return new NextStep(NextStepKind.Fallback, $"{error} on {outcome.DeploymentId}; re-routing to a deployment not yet tried", TimeSpan.Zero, [.. failedOn], chain);

@@ -26,12 +26,14 @@ public sealed class DeploymentRouter
     private readonly SpendBook _spend;
     private readonly DeploymentBreakers _breakers;
     private readonly AttemptReservations _reservations;
+    private readonly RoutingRules _rules;
     private readonly RoutingCandidate[] _scratch;
     private readonly Slot[] _scratchSlots;
 
     /// <summary>
     /// Builds the router from the catalog, the registered filters, the books it reads (quota,
-    /// spend, breakers) and the owner of attempts' reservations on those same books.
+    /// spend, breakers), the owner of attempts' reservations on those same books, the adaptive
+    /// weights and the groups' routing rules (compiled from the catalog when not given).
     /// </summary>
     /// <param name="adaptive">The weights a <c>weighted-adaptive</c> group draws by; without them such a group draws by its configured weights.</param>
     /// <exception cref="ArgumentException"><paramref name="reservations"/> reserves on other books than these.</exception>
@@ -43,7 +45,8 @@ public sealed class DeploymentRouter
         SpendBook spend,
         DeploymentBreakers breakers,
         AttemptReservations reservations,
-        AdaptiveWeights? adaptive = null)
+        AdaptiveWeights? adaptive = null,
+        RoutingRules? rules = null)
     {
         // The router checks these books under the quota book's lock and the reservation must be
         // taken on what it checked.
@@ -53,9 +56,10 @@ public sealed class DeploymentRouter
         }
 
         var options = catalog.Value;
+        _rules = rules ?? new RoutingRules(catalog);
         _groups = options.Deployments
             .GroupBy(d => d.ModelGroup, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new Group(options.Group(g.Key), [.. g], quotas, adaptive), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => new Group(options.Group(g.Key), [.. g], quotas, adaptive, _rules.Of(g.Key)), StringComparer.Ordinal);
         _filters = filters.ToArray();
         _quotas = quotas;
         _latency = latency;
@@ -78,35 +82,40 @@ public sealed class DeploymentRouter
             return RoutingDecision.Refused("none", $"no deployment serves model group '{request.ModelGroup}'");
         }
 
+        // The first matching rule narrows the candidates; a sending rule was followed where the
+        // job's chain of groups began (RoutingRules.Redirect), so here it leaves them as they are.
+        var rule = group.HasRules && _rules.Match(request.ModelGroup, request) is { SendsTo: null } narrowing ? narrowing : null;
+        var selects = rule is null ? null : group.RuleSelects[rule.Index];
         lock (_quotas.Gate)
         {
             var now = _quotas.Now;
-            var tally = Gather(group, request, now);
+            var tally = Gather(group, request, selects, now);
             if (tally.Candidates == 0)
             {
-                return Refuse(group, request, tally, now);
+                return Refuse(group, request, rule, selects, tally, now);
             }
 
             var pick = _scratchSlots[group.Strategy.Pick(request, _scratch.AsSpan(0, tally.Candidates))];
             if (group.Hold is { } hold && hold.Waits(request, pick.Index, now, out var seconds, out var reason))
             {
-                return RoutingDecision.Refused(group.Strategy.Name, reason, ErrorKind.NoDeployment, TimeSpan.FromSeconds(Math.Max(seconds, 0.001)));
+                return RoutingDecision.Refused(group.Strategy.Name, reason, ErrorKind.NoDeployment, TimeSpan.FromSeconds(Math.Max(seconds, 0.001)))
+                    with { Rule = rule, SentBy = request.SentBy };
             }
 
-            return Commit(group, request, pick, tally, now);
+            return Commit(group, request, pick, rule, tally, now);
         }
     }
 
     // Every deployment of the group that can take the job now goes into the scratch arrays as a
     // candidate; the tally counts the others and says when the first of them may take it.
-    private Tally Gather(Group group, RoutingRequest request, double now)
+    private Tally Gather(Group group, RoutingRequest request, bool[]? selects, double now)
     {
         var tally = new Tally();
         var tokens = new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens);
         group.Hold?.Begin();
         foreach (var slot in group.Slots)
         {
-            if (IsBarred(request, slot.Deployment, ref tally) || !Affords(group.Hold, request, slot, tokens, now, ref tally))
+            if ((selects is not null && !selects[slot.Index]) || IsBarred(request, slot.Deployment, ref tally) || !Affords(group.Hold, request, slot, tokens, now, ref tally))
             {
                 tally.Filtered++;
                 continue;
@@ -179,36 +188,41 @@ public sealed class DeploymentRouter
 
     // No deployment can take the job: a spend cap ends it, unless waiting for quota or a breaker
     // may still help.
-    private RoutingDecision Refuse(Group group, RoutingRequest request, in Tally tally, double now)
+    private RoutingDecision Refuse(Group group, RoutingRequest request, RoutingRule? rule, bool[]? selects, in Tally tally, double now)
     {
         var quotaWait = !double.IsPositiveInfinity(tally.QuotaWaitSeconds);
         var breakerWait = !double.IsPositiveInfinity(tally.BreakerWaitSeconds);
         return RoutingDecision.Refused(
             group.Strategy.Name,
-            Explain(request, group.Slots, new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens), now),
+            Explain(request, group.Slots, rule, selects, new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens), now),
             tally.OverBudget > 0 && !quotaWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
             quotaWait ? TimeSpan.FromSeconds(Math.Max(tally.QuotaWaitSeconds, 0.001)) : null,
-            breakerWait ? TimeSpan.FromSeconds(Math.Max(tally.BreakerWaitSeconds, 0.001)) : null);
+            breakerWait ? TimeSpan.FromSeconds(Math.Max(tally.BreakerWaitSeconds, 0.001)) : null)
+            with { Rule = rule, SentBy = request.SentBy };
     }
 
     // The job goes to the pick: whatever the group held for it is free again, and the attempt's
     // reservation is taken on the pick.
-    private RoutingDecision Commit(Group group, RoutingRequest request, Slot pick, in Tally tally, double now)
+    private RoutingDecision Commit(Group group, RoutingRequest request, Slot pick, RoutingRule? rule, in Tally tally, double now)
     {
         group.Hold?.Routed(request.JobId);
         var sequence = _reservations.Reserve(pick.Deployment, pick.Quota, request.EstimatedPromptTokens, request.MaxTokens, request.Tenant, now);
         var weight = group.Strategy is WeightedAdaptiveStrategy adaptive ? adaptive.LastPick : null;
-        return new RoutingDecision(pick.Deployment, group.Strategy.Name, sequence, tally.Candidates, tally.Filtered, null, ErrorKind.None, null, Weight: weight);
+        return new RoutingDecision(
+            pick.Deployment, group.Strategy.Name, sequence, tally.Candidates, tally.Filtered, null, ErrorKind.None, null, null, rule, request.SentBy, weight);
     }
 
     // Only the path where nothing can take the job spells out every deployment's reason.
-    private string Explain(RoutingRequest request, Slot[] slots, QuotaTokens tokens, double now)
+    private string Explain(RoutingRequest request, Slot[] slots, RoutingRule? rule, bool[]? selects, QuotaTokens tokens, double now)
     {
-        var text = new StringBuilder($"no deployment of '{request.ModelGroup}' can take the job now: ");
+        var text = new StringBuilder(rule is null
+            ? $"no deployment of '{request.ModelGroup}' can take the job now: "
+            : $"{rule.Description} matched and left no deployment of '{request.ModelGroup}' that can take the job now: ");
         for (var i = 0; i < slots.Length; i++)
         {
             var (d, quota) = (slots[i].Deployment, slots[i].Quota);
-            var why = FirstBlockingFilter(request, d)?.Name
+            var why = (selects is not null && !selects[slots[i].Index] ? "not selected by the rule" : null)
+                ?? FirstBlockingFilter(request, d)?.Name
                 ?? (_breakers.Allows(d.Id, out _) ? null : "breaker open")
                 ?? (_spend.HasCaps ? _spend.WouldCross(d, request.Tenant, DecimalCost(request, d)) is { } cap ? $"budget {cap} would be crossed" : null : null)
                 ?? $"quota: free in {quota.SecondsUntilAffordable(tokens, now):0.###} s";
@@ -240,8 +254,10 @@ public sealed class DeploymentRouter
     // jobs may wait for a deployment.
     private sealed class Group
     {
-        public Group(ModelGroupOptions options, DeploymentOptions[] deployments, QuotaBook quotas, AdaptiveWeights? adaptive)
+        public Group(ModelGroupOptions options, DeploymentOptions[] deployments, QuotaBook quotas, AdaptiveWeights? adaptive, IReadOnlyList<RoutingRule> rules)
         {
+            HasRules = rules.Count > 0;
+            RuleSelects = [.. rules.Select(r => r.SendsTo is null ? deployments.Select(r.Selects).ToArray() : null)];
             Deployments = deployments;
             Slots = [.. deployments.Select((d, i) => new Slot(i, d, quotas[d.Id]))];
             Strategy = RoutingStrategies.Create(options.Strategy, System.Random.Shared, adaptive);
@@ -252,6 +268,11 @@ public sealed class DeploymentRouter
         }
 
         public DeploymentOptions[] Deployments { get; }
+
+        public bool HasRules { get; }
+
+        // Per rule, by its index: which of the group's deployments it leaves (null for a sending rule).
+        public bool[]?[] RuleSelects { get; }
 
         public Slot[] Slots { get; }
 

@@ -22,6 +22,8 @@ namespace Dispatcher.Routing;
 /// When some deployment was passed over only because its breaker is open, how long until one lets
 /// probes through; null when none was.
 /// </param>
+/// <param name="Rule">The rule of the group that narrowed the candidates, if one did.</param>
+/// <param name="SentBy">The rule that sent the job to this group, if one did.</param>
 /// <param name="Weight">The chosen deployment's adaptive weight, when the strategy draws by one.</param>
 public readonly record struct RoutingDecision(
     DeploymentOptions? Deployment,
@@ -33,6 +35,8 @@ public readonly record struct RoutingDecision(
     ErrorKind RefusalKind,
     TimeSpan? RetryIn,
     TimeSpan? BreakerRetryIn = null,
+    RoutingRule? Rule = null,
+    RoutingRule? SentBy = null,
     AdaptiveWeight? Weight = null)
 {
     /// <summary>A decision that no deployment can take the job.</summary>
@@ -40,9 +44,13 @@ public readonly record struct RoutingDecision(
         new(null, strategy, 0, 0, 0, why, kind, retryIn, breakerRetryIn);
 
     /// <summary>A readable account of the decision, for logs and traces.</summary>
-    public string Reason => Deployment is null
+    public string Reason => SentBy is { } sent
+        ? $"{sent.Description} sent the job to {sent.SendsTo}; {Decided}"
+        : Decided;
+
+    private string Decided => Deployment is null
         ? Refusal ?? "no deployment"
-        : Weight is { } weight
-            ? $"{Strategy} chose {Deployment.Id} at {weight} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota"
-            : $"{Strategy} chose {Deployment.Id} of {Candidates} candidate(s); {FilteredOut} filtered out or over quota";
+        : (Rule is { } rule ? $"{rule.Description} matched; " : "")
+            + (Weight is { } weight ? $"{Strategy} chose {Deployment.Id} at {weight}" : $"{Strategy} chose {Deployment.Id}")
+            + $" of {Candidates} candidate(s); {FilteredOut} {(Rule is null ? "" : "ruled out, ")}filtered out or over quota";
 }

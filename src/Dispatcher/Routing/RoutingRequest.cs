@@ -9,6 +9,7 @@ namespace Dispatcher.Routing;
 /// <param name="SessionKey">The job's session key, if any.</param>
 /// <param name="Excluded">Deployments this job must not go to (already tried).</param>
 /// <param name="Url">The endpoint the job is for (<see cref="Contracts.Endpoints"/>).</param>
+/// <param name="Traits">What routing rules read of the job's body and batch; null when no group has rules.</param>
 public sealed record RoutingRequest(
     Guid JobId,
     string ModelGroup,
@@ -17,8 +18,12 @@ public sealed record RoutingRequest(
     string? Tenant,
     string? SessionKey,
     IReadOnlySet<string> Excluded,
-    string Url = Contracts.Endpoints.ChatCompletions)
+    string Url = Contracts.Endpoints.ChatCompletions,
+    JobTraits? Traits = null)
 {
+    /// <summary>The rule that sent the job to the group it routes in now, if one did.</summary>
+    public RoutingRule? SentBy { get; init; }
+
     /// <summary>Prompt estimate plus reserved completion tokens.</summary>
     public int EstimatedTotalTokens => EstimatedPromptTokens + MaxTokens;
 }

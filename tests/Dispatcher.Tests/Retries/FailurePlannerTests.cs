@@ -49,6 +49,19 @@ public sealed class FailurePlannerTests
     }
 
     [Fact]
+    public void Plan_JobARuleSentToAnotherGroup_RetriesThereWhenItsDeploymentsFailed()
+    {
+        var planner = Planner(GroupA());
+
+        var sent = planner.Plan(Job(), Failed("b1", 1, ErrorKind.ServerError), [Row("b1", 1, ErrorKind.ServerError)], routed: ["b"]);
+        var unsent = planner.Plan(Job(), Failed("b1", 1, ErrorKind.ServerError), [Row("b1", 1, ErrorKind.ServerError)]);
+
+        sent.Kind.ShouldBe(NextStepKind.Retry, "b1 is the only deployment the job can reach");
+        sent.ModelGroups.ShouldBe(["a"], "dispatch follows the rule from the job's own group again");
+        unsent.Kind.ShouldBe(NextStepKind.Fallback);
+    }
+
+    [Fact]
     public void Plan_GroupExhausted_FallsBackAlongTheChain()
     {
         var step = Planner(GroupA(6, "b")).Plan(
