@@ -71,7 +71,9 @@ public sealed class AdaptiveRoutingTests
     {
         await using var pipeline = await MonitoredPipeline.StartAsync(new
         {
-            Deployments = new[] { Deployment("healthy", errorRate: 0, msPerToken: 1), Deployment("sick", errorRate: 0, msPerToken: 40) },
+            // Failing half its calls keeps the sick one at a third of the healthy one's score or less
+            // even when a loaded machine's scheduling makes both take about as long per token.
+            Deployments = new[] { Deployment("healthy", errorRate: 0, msPerToken: 1), Deployment("sick", errorRate: 0.5, msPerToken: 40) },
             ModelGroups = new[] { new { Name = "gpt-test", Strategy = StrategyNames.WeightedAdaptive } },
         });
         using var http = new HttpClient { BaseAddress = pipeline.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
@@ -82,7 +84,8 @@ public sealed class AdaptiveRoutingTests
             .GetProperty("deployments").EnumerateArray()
             .ToDictionary(d => d.GetProperty("id").GetString()!, d => d.GetProperty("routingWeight").GetDouble());
 
-        // The fastest keeps its configured weight; one forty times slower per token sits near the floor.
+        // The fastest keeps its configured weight; one forty times slower per token, failing half
+        // its calls, sits near the floor.
         deployments["healthy"].ShouldBe(1);
         deployments["sick"].ShouldBeInRange(AdaptiveWeights.DefaultFloor, 0.5);
     }
