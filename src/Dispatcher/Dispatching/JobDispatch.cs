@@ -116,16 +116,7 @@ public sealed class JobDispatch(
         JsonElement? body)
     {
         using var activity = instrumentation.StartRoute(job, attempt);
-        var request = new RoutingRequest(
-            Guid.Parse(job.JobId),
-            job.ModelGroup,
-            (int)job.EstPromptTokens,
-            (int)job.MaxTokens,
-            job.Tenant,
-            job.SessionKey,
-            excluded,
-            job.Endpoint,
-            await routes.TraitsAsync(job, ct));
+        var request = await routes.RequestAsync(job, excluded, ct);
         var own = job.Deadline is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(job.Deadline, CultureInfo.InvariantCulture);
         // The batch's completion window bounds the job's own deadline: no attempt starts after it,
         // at the dispatcher (the wait for quota ends) or at the worker (CompletionWork.Deadline).

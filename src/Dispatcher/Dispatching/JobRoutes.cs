@@ -33,16 +33,19 @@ public sealed class JobRoutes(RoutingRules rules, BatchControls controls)
             return chain;
         }
 
-        var request = new RoutingRequest(
+        return rules.Redirect(await RequestAsync(job, new HashSet<string>(), ct), chain, out _);
+    }
+
+    /// <summary>What routing knows of <paramref name="job"/>, which must avoid <paramref name="excluded"/>.</summary>
+    public async ValueTask<RoutingRequest> RequestAsync(JobRow job, IReadOnlySet<string> excluded, CancellationToken ct) =>
+        new(
             Guid.Parse(job.JobId),
             job.ModelGroup,
             (int)job.EstPromptTokens,
             (int)job.MaxTokens,
             job.Tenant,
             job.SessionKey,
-            new HashSet<string>(),
+            excluded,
             job.Endpoint,
             await TraitsAsync(job, ct));
-        return rules.Redirect(request, chain, out _);
-    }
 }
