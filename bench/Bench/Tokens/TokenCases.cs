@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dispatcher.Tests.Support;
 
 namespace Dispatcher.Bench.Tokens;
 
@@ -16,8 +17,8 @@ internal sealed record TokenCase(string Name, JsonElement Body, int? ApiO200k = 
     /// </summary>
     public static IReadOnlyList<TokenCase> All { get; } =
     [
-        new("cookbook conversation (English)", Json(CookbookConversation), ApiO200k: 124, ApiCl100k: 129),
-        new("cookbook tool request", Json(CookbookTools), ApiO200k: 101, ApiCl100k: 105),
+        new("cookbook conversation (English)", Json(CookbookExamples.Conversation), ApiO200k: 124, ApiCl100k: 129),
+        new("cookbook tool request", Json(CookbookExamples.Tools), ApiO200k: 101, ApiCl100k: 105),
         new("English prose, 1 message", Chat(Repeat("The dispatcher records each job in a ledger, picks a deployment for it and sends it to that deployment's queue. ", 12))),
         new("Chinese prose", Chat(Repeat("调度器把每个任务记录在账本中，为它选择一个部署，并把它发送到该部署的队列。", 12))),
         new("Japanese prose", Chat(Repeat("ディスパッチャーは各ジョブを台帳に記録し、デプロイメントを選んでそのキューに送ります。", 12))),
@@ -25,27 +26,6 @@ internal sealed record TokenCase(string Name, JsonElement Body, int? ApiO200k = 
         new("Hindi prose", Chat(Repeat("डिस्पैचर हर काम को खाते में दर्ज करता है, उसके लिए एक परिनियोजन चुनता है और उसे उस कतार में भेजता है। ", 12))),
         new("tool-heavy: 6 tools, short question", ToolHeavy()),
     ];
-
-    private const string CookbookConversation = """
-        {"model":"gpt-4o","max_tokens":1,"messages":[
-          {"role":"system","content":"You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
-          {"role":"system","name":"example_user","content":"New synergies will help drive top-line growth."},
-          {"role":"system","name":"example_assistant","content":"Things working well together will increase revenue."},
-          {"role":"system","name":"example_user","content":"Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."},
-          {"role":"system","name":"example_assistant","content":"Let's talk later when we're less busy about how to do better."},
-          {"role":"user","content":"This late pivot means we don't have time to boil the ocean for the client deliverable."}]}
-        """;
-
-    private const string CookbookTools = """
-        {"model":"gpt-4o","messages":[
-          {"role":"system","content":"You are a helpful assistant that can answer to questions about the weather."},
-          {"role":"user","content":"What's the weather like in San Francisco?"}],
-         "tools":[{"type":"function","function":{"name":"get_current_weather","description":"Get the current weather in a given location",
-           "parameters":{"type":"object","properties":{
-             "location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},
-             "unit":{"type":"string","description":"The unit of temperature to return","enum":["celsius","fahrenheit"]}},
-           "required":["location"]}}}]}
-        """;
 
     private static string Repeat(string text, int times) => string.Concat(Enumerable.Repeat(text, times));
 

@@ -49,7 +49,7 @@ public sealed class AdaptiveWeights
     private const double MinSeconds = 0.001;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, OutcomeRing> _byDeployment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Track> _byDeployment = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _window;
     private readonly int _maxSamples;
@@ -100,13 +100,13 @@ public sealed class AdaptiveWeights
         var tokens = success ? Math.Max(outputTokens, 1) : 0;
         lock (_gate)
         {
-            if (!_byDeployment.TryGetValue(deployment.Id, out var ring))
+            if (!_byDeployment.TryGetValue(deployment.Id, out var track))
             {
-                ring = new OutcomeRing(deployment.ModelGroup, _maxSamples);
-                _byDeployment.Add(deployment.Id, ring);
+                track = new Track(deployment.ModelGroup, new RecentSamples<Outcome>(_maxSamples));
+                _byDeployment.Add(deployment.Id, track);
             }
 
-            ring.Add(new Outcome(_timeProvider.GetTimestamp(), success, tokens, seconds));
+            track.Outcomes.Add(_timeProvider.GetTimestamp(), new Outcome(success, tokens, seconds));
         }
     }
 
@@ -156,7 +156,7 @@ public sealed class AdaptiveWeights
     private AdaptiveWeight Weigh(DeploymentOptions deployment, double best, long now)
     {
         var prior = deployment.Weight > 0 && double.IsFinite(deployment.Weight) ? deployment.Weight : 0;
-        if (!_byDeployment.TryGetValue(deployment.Id, out var ring) || ring.Tally(this, now) is not { } health)
+        if (!_byDeployment.TryGetValue(deployment.Id, out var track) || Tally(track.Outcomes, now) is not { } health)
         {
             return new AdaptiveWeight(prior, prior, null, null);
         }
@@ -169,9 +169,9 @@ public sealed class AdaptiveWeights
     private double BestScore(string modelGroup, long now)
     {
         var best = 0.0;
-        foreach (var ring in _byDeployment.Values)
+        foreach (var track in _byDeployment.Values)
         {
-            if (string.Equals(ring.ModelGroup, modelGroup, StringComparison.Ordinal) && ring.Tally(this, now) is { } health)
+            if (string.Equals(track.ModelGroup, modelGroup, StringComparison.Ordinal) && Tally(track.Outcomes, now) is { } health)
             {
                 best = Math.Max(best, health.Score);
             }
@@ -180,7 +180,29 @@ public sealed class AdaptiveWeights
         return best;
     }
 
-    private readonly record struct Outcome(long Timestamp, bool Success, int Tokens, double Seconds);
+    private Health? Tally(RecentSamples<Outcome> outcomes, long now)
+    {
+        int successes = 0, failures = 0;
+        double tokens = 0, seconds = 0;
+        foreach (var outcome in outcomes.Recent(_timeProvider, _window, now))
+        {
+            if (outcome.Success)
+            {
+                successes++;
+                tokens += outcome.Tokens;
+                seconds += outcome.Seconds;
+            }
+            else
+            {
+                failures++;
+            }
+        }
+
+        var total = successes + failures;
+        return total == 0 ? null : new Health((double)successes / total, successes > 0 ? tokens / seconds : null);
+    }
+
+    private readonly record struct Outcome(bool Success, int Tokens, double Seconds);
 
     private readonly record struct Health(double SuccessRate, double? TokensPerSecond)
     {
@@ -188,50 +210,6 @@ public sealed class AdaptiveWeights
         public double Score => TokensPerSecond is { } speed ? SuccessRate * speed / (2 - SuccessRate) : 0;
     }
 
-    /// <summary>The last outcomes of one deployment, oldest overwritten first; guarded by the owner's lock.</summary>
-    private sealed class OutcomeRing(string modelGroup, int capacity)
-    {
-        private readonly Outcome[] _outcomes = new Outcome[capacity];
-        private int _next;
-        private int _count;
-
-        public string ModelGroup { get; } = modelGroup;
-
-        public void Add(Outcome outcome)
-        {
-            _outcomes[_next] = outcome;
-            _next = (_next + 1) % _outcomes.Length;
-            _count = Math.Min(_count + 1, _outcomes.Length);
-        }
-
-        public Health? Tally(AdaptiveWeights owner, long now)
-        {
-            int successes = 0, failures = 0;
-            double tokens = 0, seconds = 0;
-            for (var i = 0; i < _count; i++)
-            {
-                var outcome = _outcomes[i];
-                // Timestamps, not wall-clock time: the window must not stretch or shrink when the
-                // system clock is adjusted.
-                if (owner._timeProvider.GetElapsedTime(outcome.Timestamp, now) >= owner._window)
-                {
-                    continue;
-                }
-
-                if (outcome.Success)
-                {
-                    successes++;
-                    tokens += outcome.Tokens;
-                    seconds += outcome.Seconds;
-                }
-                else
-                {
-                    failures++;
-                }
-            }
-
-            var total = successes + failures;
-            return total == 0 ? null : new Health((double)successes / total, successes > 0 ? tokens / seconds : null);
-        }
-    }
+    /// <summary>A deployment's model group and its last outcomes; guarded by the owner's lock.</summary>
+    private sealed record Track(string ModelGroup, RecentSamples<Outcome> Outcomes);
 }

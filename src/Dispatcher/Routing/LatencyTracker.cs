@@ -37,7 +37,7 @@ public sealed class LatencyTracker
     public const double TimeoutMultiplier = 4;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, SampleRing> _byDeployment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RecentSamples<Sample>> _byDeployment = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _window;
     private readonly int _maxSamples;
@@ -69,7 +69,7 @@ public sealed class LatencyTracker
         var msPerToken = latencyMs / Math.Max(outputTokens, 1);
         lock (_gate)
         {
-            Ring(deploymentId).Add(new Sample(_timeProvider.GetTimestamp(), msPerToken, IsTimeout: false));
+            Ring(deploymentId).Add(_timeProvider.GetTimestamp(), new Sample(msPerToken, IsTimeout: false));
         }
     }
 
@@ -84,12 +84,12 @@ public sealed class LatencyTracker
             var now = _timeProvider.GetTimestamp();
             var ring = Ring(deploymentId);
             var penalty = timeoutMs / TimeoutNominalTokens;
-            if (ring.Average(now, includeTimeouts: false) is { } successes)
+            if (Average(ring, now, includeTimeouts: false) is { } successes)
             {
                 penalty = Math.Max(penalty, TimeoutMultiplier * successes);
             }
 
-            ring.Add(new Sample(now, penalty, IsTimeout: true));
+            ring.Add(now, new Sample(penalty, IsTimeout: true));
         }
     }
 
@@ -100,16 +100,16 @@ public sealed class LatencyTracker
         lock (_gate)
         {
             return _byDeployment.TryGetValue(deploymentId, out var ring)
-                ? ring.Average(_timeProvider.GetTimestamp(), includeTimeouts: true)
+                ? Average(ring, _timeProvider.GetTimestamp(), includeTimeouts: true)
                 : null;
         }
     }
 
-    private SampleRing Ring(string deploymentId)
+    private RecentSamples<Sample> Ring(string deploymentId)
     {
         if (!_byDeployment.TryGetValue(deploymentId, out var ring))
         {
-            ring = new SampleRing(this);
+            ring = new RecentSamples<Sample>(_maxSamples);
             _byDeployment.Add(deploymentId, ring);
         }
 
@@ -124,40 +124,21 @@ public sealed class LatencyTracker
         }
     }
 
-    private readonly record struct Sample(long Timestamp, double MsPerToken, bool IsTimeout);
-
-    /// <summary>The last samples of one deployment, oldest overwritten first; guarded by the tracker's lock.</summary>
-    private sealed class SampleRing(LatencyTracker owner)
+    private double? Average(RecentSamples<Sample> ring, long now, bool includeTimeouts)
     {
-        private readonly Sample[] _samples = new Sample[owner._maxSamples];
-        private int _next;
-        private int _count;
-
-        public void Add(Sample sample)
+        var sum = 0.0;
+        var n = 0;
+        foreach (var sample in ring.Recent(_timeProvider, _window, now))
         {
-            _samples[_next] = sample;
-            _next = (_next + 1) % _samples.Length;
-            _count = Math.Min(_count + 1, _samples.Length);
-        }
-
-        public double? Average(long now, bool includeTimeouts)
-        {
-            var sum = 0.0;
-            var n = 0;
-            for (var i = 0; i < _count; i++)
+            if (includeTimeouts || !sample.IsTimeout)
             {
-                var sample = _samples[i];
-                // Timestamps, not wall-clock time: the window must not stretch or shrink when the
-                // system clock is adjusted.
-                if ((includeTimeouts || !sample.IsTimeout)
-                    && owner._timeProvider.GetElapsedTime(sample.Timestamp, now) < owner._window)
-                {
-                    sum += sample.MsPerToken;
-                    n++;
-                }
+                sum += sample.MsPerToken;
+                n++;
             }
-
-            return n == 0 ? null : sum / n;
         }
+
+        return n == 0 ? null : sum / n;
     }
+
+    private readonly record struct Sample(double MsPerToken, bool IsTimeout);
 }

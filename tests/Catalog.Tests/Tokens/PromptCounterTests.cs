@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dispatcher.Catalog.Tokens;
 using Dispatcher.Contracts;
+using Dispatcher.Tests.Support;
 
 namespace Dispatcher.Catalog.Tests.Tokens;
 

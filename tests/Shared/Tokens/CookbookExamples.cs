@@ -1,8 +1,9 @@
-namespace Dispatcher.Catalog.Tests.Tokens;
+namespace Dispatcher.Tests.Support;
 
 /// <summary>
 /// The OpenAI Cookbook's examples ("How to count tokens with tiktoken"), with the prompt tokens
-/// the OpenAI API reported for them, as printed in the cookbook.
+/// the OpenAI API reported for them, as printed in the cookbook: what the counting tests check
+/// and the token benchmark measures against.
 /// </summary>
 internal static class CookbookExamples
 {
