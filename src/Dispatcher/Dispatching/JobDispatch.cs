@@ -152,7 +152,7 @@ public sealed class JobDispatch(
 
         if (routed is not { } decision)
         {
-            await DeferAsync(job, attempt, excluded, chain, context, ct);
+            await DeferAsync(job, attempt, excluded, chain, sent, context, ct);
             return false;
         }
 
@@ -275,7 +275,7 @@ public sealed class JobDispatch(
     // notes it in the ledger so the reconciler leaves it there. Sent first: a crash in between
     // leaves a job the reconciler re-drives (and the lane's delivery finds claimed), never one
     // noted in a lane with nothing on its way there.
-    private async Task DeferAsync(JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, ConsumeContext context, CancellationToken ct)
+    private async Task DeferAsync(JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, SentAttempts sent, ConsumeContext context, CancellationToken ct)
     {
         var lane = lanes.LaneOf(job.Tenant, job.BatchId);
         var endpoint = await context.GetSendEndpoint(DispatchLanes.Address(lane));
@@ -284,6 +284,10 @@ public sealed class JobDispatch(
                 c => IntakePriority.Apply(c, (int)job.Priority),
                 ct)
             .ConfirmedWithin(time, $"job {job.JobId} to its dispatch lane", ct);
+
+        // Handed on: the lane's delivery claims and sends the attempt from here. Should this
+        // delivery be tried again (a later write failed), it must not send what it gave away.
+        sent.Add(job.JobId);
         await ledger.MarkLanedAsync(job.JobId, attempt - 1, lane, ct);
         instrumentation.JobDeferred(job.ModelGroup);
     }

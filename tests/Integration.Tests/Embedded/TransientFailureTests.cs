@@ -186,6 +186,40 @@ public sealed class TransientFailureTests
         recorder.ChunkFaults.Single().Exceptions[0].Message.ShouldContain("database is locked");
     }
 
+    [Fact]
+    public async Task SubmitCompletions_LedgerBusyOnceNotingAJobInItsLane_EveryJobCalledOnceAndEnds()
+    {
+        // Quota for six jobs at once, then one every 16 ms: the rest of the chunk goes to its
+        // dispatch lane, whose deliveries claim and send jobs before the chunk is tried again.
+        var faults = new LedgerFaults();
+        await using var pipeline = await EmbeddedPipeline.StartAsync(
+            new
+            {
+                QuotaWindow = "00:00:01",
+                Deployments = new[]
+                {
+                    new
+                    {
+                        Id = "d1", ModelGroup = "gpt-test", Provider = "Simulated", MaxParallel = 4 * Jobs, Rpm = 60, BurstFraction = 0.1,
+                        Simulation = new { LatencyMs = 600, LatencySigma = 0.0, ErrorRate = 0.0, RateLimitRate = 0.0 },
+                    },
+                },
+            },
+            faults.Install);
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        using var calls = new MeasurementRecorder(pipeline.Services.GetRequiredService<WorkerInstrumentation>().Meter);
+        faults.FailNext("MarkLanedAsync");
+
+        await SubmitAsync(pipeline.Bus, "b-busy-lane");
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count == Jobs || !recorder.ChunkFaults.IsEmpty, "every result or a fault", TimeSpan.FromSeconds(20));
+        await Task.Delay(1_000);
+
+        faults.Injected.ShouldBe(1);
+        recorder.ChunkFaults.ShouldBeEmpty();
+        recorder.Succeeded.Count.ShouldBe(Jobs);
+        calls.Sum("worker.calls").ShouldBe(Jobs, "a job the failed try handed to its lane is the lane's to send, not the retried chunk's");
+    }
+
     // Calls take longer than the first retry's wait, so a retried message finds its jobs under way;
     // the budget makes every attempt reserve its estimated cost until its outcome settles it.
     private static object Catalog() => new
