@@ -26,8 +26,8 @@ public sealed class BrokerRestartMidBatchTests(RabbitNodeFixture rabbit)
             {
                 Deployments = new[]
                 {
-                    FaultCatalog.Simulated("restart-a", callLog, latencyMs: 200),
-                    FaultCatalog.Simulated("restart-b", callLog, latencyMs: 200),
+                    FaultCatalog.Simulated("restart-a", callLog, latencyMs: 200, maxParallel: 2),
+                    FaultCatalog.Simulated("restart-b", callLog, latencyMs: 200, maxParallel: 2),
                 },
                 ModelGroups = new[] { FaultCatalog.ModelGroup("round-robin", maxAttempts: 4) },
             };
@@ -40,7 +40,11 @@ public sealed class BrokerRestartMidBatchTests(RabbitNodeFixture rabbit)
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "restart-batch", "--out", outDir, "--timeout", "00:05:00");
 
-        await BatchOutcome.WaitForEndedAsync(env.LedgerPath, Jobs / 5, TimeSpan.FromMinutes(2), () => submitter.Output + dispatcher.Output + workers.Output);
+        // Four calls in flight at 200 ms: about 20 s of calls in all. The restart comes once a tenth
+        // of them were made, so most of the batch is left for after it (a worker holds no more than
+        // its prefetch while the broker is away).
+        await WaitForCallsAsync(callLog, Jobs / 10, TimeSpan.FromMinutes(2), () => submitter.Output + dispatcher.Output + workers.Output);
+        var stopping = DateTimeOffset.UtcNow;
         using (var restart = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
         {
             await rabbit.Node.RestartAsync(restart.Token);
@@ -60,6 +64,18 @@ public sealed class BrokerRestartMidBatchTests(RabbitNodeFixture rabbit)
             .ShouldBe(Jobs, "error-free deployments: every job succeeds");
         var calls = CallLog.Read(callLog);
         calls.Select(c => c.JobId).Distinct().Count().ShouldBe(Jobs);
-        calls.Count(c => c.At > restarted).ShouldBeGreaterThan(0, "the batch was still under way when the broker came back, and the worker went on with it");
+        calls.Count(c => c.At > restarted).ShouldBeGreaterThan(
+            0,
+            $"the batch was still under way when the broker came back, and the worker went on with it (restart {stopping:O} to {restarted:O}, last call {calls.Max(c => c.At):O})");
+    }
+
+    private static async Task WaitForCallsAsync(string callLog, int count, TimeSpan timeout, Func<string> context)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!File.Exists(callLog) || File.ReadLines(callLog).Count() < count)
+        {
+            deadline.IsCancellationRequested.ShouldBeFalse($"fewer than {count} provider calls within {timeout}:\n{context()}");
+            await Task.Delay(100);
+        }
     }
 }
