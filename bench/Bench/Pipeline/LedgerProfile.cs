@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Dispatcher.Bench.Pipeline;
 
 /// <summary>
-/// The ledger's share of a job, without the broker: the exact sequence of <see cref="SqliteLedger"/>
+/// The ledger's share of a job, without the broker: the exact sequence of <see cref="JobLedger"/>
 /// calls the dispatcher's consumers make per job, run by as many concurrent callers as the
 /// consumers' concurrency limit, against a fresh file in the given folder.
 /// </summary>
@@ -39,7 +39,7 @@ internal static class LedgerProfile
         var path = Path.Combine(folder, "ledger-profile-" + Guid.NewGuid().ToString("N") + ".db");
         try
         {
-            await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+            await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
             await ledger.InitializeAsync(ct);
             var ids = Enumerable.Range(0, jobs).Select(_ => Guid.NewGuid().ToString()).ToArray();
             var self = new Dictionary<string, int>(StringComparer.Ordinal) { ["bench"] = Environment.ProcessId };
@@ -59,14 +59,14 @@ internal static class LedgerProfile
         }
     }
 
-    private static async Task IntakeAsync(SqliteLedger ledger, string jobId, int i, CancellationToken ct)
+    private static async Task IntakeAsync(JobLedger ledger, string jobId, int i, CancellationToken ct)
     {
         var customId = "request-" + i.ToString(CultureInfo.InvariantCulture);
         var (job, _) = await ledger.AcceptJobAsync(new NewJob(jobId, "profile", customId, "gpt-bench", null, 0, null, null, Body, 22, 64), ct);
         await ledger.MarkDispatchedAsync(job.JobId, "bench-a", 1, 0, "round-robin chose bench-a", replacing: null, ct);
     }
 
-    private static async Task OutcomeAsync(SqliteLedger ledger, string jobId, int i, CancellationToken ct)
+    private static async Task OutcomeAsync(JobLedger ledger, string jobId, int i, CancellationToken ct)
     {
         _ = await ledger.GetJobAsync(jobId, ct);
         await ledger.RecordAttemptAsync(

@@ -109,7 +109,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
         await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches], ct);
 
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
         await producer.PublishAsync(warmupFile, "warmup-" + Slug(label), settings.Warmup, ct);
         await WaitForRoutedAsync(broker, ledger, "warmup-" + Slug(label), settings.Warmup, dispatcher, ct);
         await PurgeProviderQueuesAsync(broker, ct);
@@ -143,7 +143,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches, .. ProductEnvironment.ProviderQueues],
             ct);
 
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
         await producer.PublishAsync(warmupFile, "warmup-pipeline", settings.Warmup, ct);
         await WaitForBatchAsync(ledger, "warmup-pipeline", [dispatcher, workers], ct);
 
@@ -185,7 +185,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     // acknowledges an intake message only once the packs holding its jobs are confirmed, so
     // what is left then is at most the confirmation of the last packs, a millisecond or two.
     // (The provider queues' depth counts packs of attempts, not jobs.)
-    private Task WaitForRoutedAsync(BrokerClient broker, SqliteLedger ledger, string batchId, int jobs, ChildProgram dispatcher, CancellationToken ct) =>
+    private Task WaitForRoutedAsync(BrokerClient broker, JobLedger ledger, string batchId, int jobs, ChildProgram dispatcher, CancellationToken ct) =>
         Processes.Polling.UntilAsync(
             async () =>
             {
@@ -198,7 +198,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             $"{jobs} jobs of batch {batchId} sent to the provider queues",
             ct);
 
-    private async Task<BatchStatus> WaitForBatchAsync(SqliteLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct)
+    private async Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct)
     {
         BatchStatus? status = null;
         await Processes.Polling.UntilAsync(

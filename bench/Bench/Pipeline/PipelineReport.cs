@@ -70,7 +70,7 @@ internal static class PipelineReport
 
             output.WriteLine();
             output.WriteLine(
-                $"Ledger alone (no broker): the dispatcher's SqliteLedger calls per job, {r.Ledger[0].Concurrency} concurrent callers; " +
+                $"Ledger alone (no broker): the dispatcher's JobLedger calls per job, {r.Ledger[0].Concurrency} concurrent callers; " +
                 $"{LedgerProfile.WriteStatementsPerJob} writes through the one writer connection (group commit) and {LedgerProfile.ReadsPerJob} reads per job:");
             output.WriteLine();
             output.Write(ledger);

@@ -67,7 +67,7 @@ internal sealed class QuotaBenchmark(QuotaSettings settings, TextWriter log)
         try
         {
             var bus = host.Services.GetRequiredService<IBus>();
-            var ledger = host.Services.GetRequiredService<SqliteLedger>();
+            var ledger = host.Services.GetRequiredService<JobLedger>();
             var pids = new Dictionary<string, int>(StringComparer.Ordinal) { ["bench"] = Environment.ProcessId };
             if (waitForQuiet)
             {

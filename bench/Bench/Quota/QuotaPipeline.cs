@@ -40,7 +40,7 @@ internal sealed class QuotaPipeline : IAsyncDisposable
 
     /// <summary>Whether the ledger shows batch <paramref name="batchId"/> complete.</summary>
     public async Task<bool> IsCompleteAsync(string batchId, CancellationToken ct) =>
-        await _host.Services.GetRequiredService<SqliteLedger>().GetBatchStatusAsync(batchId, ct) is { IsComplete: true };
+        await _host.Services.GetRequiredService<JobLedger>().GetBatchStatusAsync(batchId, ct) is { IsComplete: true };
 
     /// <summary>Waits, polling the ledger every 50 ms and for at most <paramref name="timeout"/>, until <paramref name="done"/> holds.</summary>
     public static Task UntilAsync(Func<Task<bool>> done, TimeSpan timeout, string what, CancellationToken ct) =>

@@ -20,7 +20,7 @@ namespace Dispatcher.BatchApi;
 internal sealed class BatchBook(
     ApiFolder folder,
     FileStore files,
-    SqliteLedger ledger,
+    JobLedger ledger,
     IBus bus,
     IOptions<CatalogOptions> catalog,
     IConfiguration configuration,

@@ -13,7 +13,7 @@ namespace Dispatcher.Breakers;
 /// </summary>
 public sealed class BreakerEventPublisher(
     DeploymentBreakers breakers,
-    SqliteLedger ledger,
+    JobLedger ledger,
     IBus bus,
     TimeProvider time,
     ILogger<BreakerEventPublisher> logger) : BackgroundService

@@ -25,7 +25,7 @@ namespace Dispatcher.Consumers;
 /// and the spend caps all see the bounded figures.
 /// </summary>
 public sealed class CompletionAttemptedConsumer(
-    SqliteLedger ledger,
+    JobLedger ledger,
     ResultPublisher results,
     FailurePlanner planner,
     IRetryScheduler retries,

@@ -12,7 +12,7 @@ namespace Dispatcher.Consumers;
 /// A request handled again after it claimed the job's first attempt sends that attempt again if no
 /// worker has reported it, as <see cref="RetryCompletionConsumer"/> does.
 /// </summary>
-public sealed class ReplayCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch) : IConsumer<ReplayCompletion>
+public sealed class ReplayCompletionConsumer(JobLedger ledger, JobDispatch dispatch) : IConsumer<ReplayCompletion>
 {
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<ReplayCompletion> context)

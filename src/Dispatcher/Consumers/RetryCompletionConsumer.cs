@@ -11,7 +11,7 @@ namespace Dispatcher.Consumers;
 /// message whose consumer may have died between claiming and sending sends it again, and so does
 /// a retry of the message after its send failed.
 /// </summary>
-public sealed class RetryCompletionConsumer(SqliteLedger ledger, JobDispatch dispatch, ResultPublisher results, DispatchLanes lanes) : IConsumer<RetryCompletion>
+public sealed class RetryCompletionConsumer(JobLedger ledger, JobDispatch dispatch, ResultPublisher results, DispatchLanes lanes) : IConsumer<RetryCompletion>
 {
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<RetryCompletion> context)

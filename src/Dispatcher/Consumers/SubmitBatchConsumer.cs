@@ -6,7 +6,7 @@ using MassTransit;
 namespace Dispatcher.Consumers;
 
 /// <summary>Records a batch's announced size, completion window and metadata, so its progress, completion and expiry can be told.</summary>
-public sealed class SubmitBatchConsumer(SqliteLedger ledger) : IConsumer<SubmitBatch>
+public sealed class SubmitBatchConsumer(JobLedger ledger) : IConsumer<SubmitBatch>
 {
     /// <inheritdoc />
     public Task Consume(ConsumeContext<SubmitBatch> context)

@@ -19,7 +19,7 @@ namespace Dispatcher.Consumers;
 /// their ledger writes share commits.
 /// </summary>
 public sealed class SubmitCompletionConsumer(
-    SqliteLedger ledger,
+    JobLedger ledger,
     JobDispatch dispatch,
     ResultPublisher results,
     PromptEstimates estimates,

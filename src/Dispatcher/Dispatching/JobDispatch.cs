@@ -26,7 +26,7 @@ namespace Dispatcher.Dispatching;
 public sealed class JobDispatch(
     DispatchGate gate,
     AttemptReservations reservations,
-    SqliteLedger ledger,
+    JobLedger ledger,
     ResultPublisher results,
     IOptions<CatalogOptions> catalog,
     TimeProvider time,

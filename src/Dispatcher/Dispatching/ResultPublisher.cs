@@ -15,7 +15,7 @@ namespace Dispatcher.Dispatching;
 /// Events go out through the consume context of the message being handled, or through the bus
 /// when no message is (a retry timer that gives up).
 /// </summary>
-public sealed class ResultPublisher(SqliteLedger ledger, TimeProvider time, DispatcherInstrumentation instrumentation)
+public sealed class ResultPublisher(JobLedger ledger, TimeProvider time, DispatcherInstrumentation instrumentation)
 {
     // Two reports of one job (a redelivered work item) can arrive together; a job's check,
     // publish and mark run under one of these locks so they cannot both publish.

@@ -35,7 +35,8 @@ public static class DispatcherServices
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton<SqliteLedger>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>());
+        services.TryAddSingleton<JobLedger>();
         services.AddHostedService<LedgerInitializer>();
         return services;
     }
@@ -94,7 +95,7 @@ public static class DispatcherServices
     }
 
     /// <summary>Creates the ledger's schema before the bus starts consuming.</summary>
-    private sealed class LedgerInitializer(SqliteLedger ledger) : IHostedService
+    private sealed class LedgerInitializer(JobLedger ledger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => ledger.InitializeAsync(cancellationToken);
 

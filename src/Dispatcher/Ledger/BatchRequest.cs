@@ -2,7 +2,7 @@ namespace Dispatcher.Ledger;
 
 /// <summary>
 /// A command on a batch recorded in the ledger for the dispatcher that runs on it to apply
-/// (<see cref="SqliteLedger.RecordBatchRequestAsync"/>); <see cref="BatchRequestCommand"/> names the command.
+/// (<see cref="JobLedger.RecordBatchRequestAsync"/>); <see cref="BatchRequestCommand"/> names the command.
 /// </summary>
 /// <param name="RequestId">The request's id.</param>
 /// <param name="BatchId">The batch it applies to.</param>

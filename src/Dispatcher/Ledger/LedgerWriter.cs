@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Threading.Channels;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -10,9 +12,10 @@ namespace Dispatcher.Ledger;
 /// concurrent consumer instead of paid by each. A write's task completes only after the
 /// transaction holding it has committed, which is what lets a consumer acknowledge its message
 /// only once the ledger has the change. Each write runs inside a savepoint of its own, so one
-/// that fails half-way leaves nothing behind while the others still commit; when SQLite has
-/// rolled the whole transaction back by itself (a full disk, an I/O error), every write of it is
-/// reported failed, since none of them is in the file. While another process holds the file
+/// that fails half-way leaves nothing behind while the others still commit; when the engine has
+/// rolled the whole transaction back by itself (a full disk, an I/O error, a lost connection),
+/// every write of it is reported failed, since none of them is in the ledger, and a connection
+/// that broke is opened anew for the next transaction. While another process holds the file
 /// locked, a write whose caller gives up (its token cancelled, as a consumer's is when the
 /// process stops) is let go at once, and closing the writer stops waiting for the lock.
 /// </summary>
@@ -34,21 +37,24 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
     private readonly Channel<IPendingWrite> _queue = Channel.CreateUnbounded<IPendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
+    private readonly LedgerDialect _dialect;
     private readonly TimeSpan _busyTimeout;
     private readonly Task _loop;
 
     /// <summary>
-    /// A writer on the connection <paramref name="open"/> makes, which waits up to
+    /// A writer on a connection <paramref name="dialect"/> opens, which waits up to
     /// <paramref name="busyTimeout"/> (30 s when not given) for a lock another process holds
     /// before its writes fail as busy.
     /// </summary>
-    public LedgerWriter(Func<CancellationToken, Task<SqliteConnection>> open, TimeSpan? busyTimeout = null)
+    public LedgerWriter(LedgerDialect dialect, TimeSpan? busyTimeout = null)
     {
+        _dialect = dialect;
         _busyTimeout = busyTimeout ?? TimeSpan.FromSeconds(30);
-        _loop = Task.Run(() => LoopAsync(open));
+        _loop = Task.Run(LoopAsync);
     }
 
-    public Task<T> RunAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct)
+    /// <summary>Runs <paramref name="write"/> in the next transaction; completes once that transaction committed.</summary>
+    public Task<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct)
     {
         var pending = new PendingWrite<T>(write, ct);
         if (!_queue.Writer.TryWrite(pending))
@@ -74,10 +80,10 @@ internal sealed class LedgerWriter : IAsyncDisposable
         await _loop.ConfigureAwait(false);
     }
 
-    private async Task LoopAsync(Func<CancellationToken, Task<SqliteConnection>> open)
+    private async Task LoopAsync()
     {
-        SqliteConnection? connection = null;
-        SqliteCommand? begin = null;
+        DbConnection? connection = null;
+        DbCommand? begin = null;
         var batch = new List<IPendingWrite>(MaxWritesPerTransaction);
         try
         {
@@ -92,10 +98,10 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 {
                     if (connection is null)
                     {
-                        connection = await open(CancellationToken.None).ConfigureAwait(false);
-                        await connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").ConfigureAwait(false);
+                        connection = await _dialect.OpenAsync(CancellationToken.None).ConfigureAwait(false);
+                        await _dialect.PrepareWriterAsync(connection).ConfigureAwait(false);
                         begin = connection.CreateCommand();
-                        begin.CommandText = "BEGIN IMMEDIATE";
+                        begin.CommandText = _dialect.Begin;
                         begin.CommandTimeout = BeginTrySeconds;
                     }
 
@@ -112,7 +118,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
                         await Savepoint.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                         if (!await write.RunAsync(connection).ConfigureAwait(false))
                         {
-                            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+                            if (_dialect.LostTransaction(connection))
                             {
                                 throw new SqliteException("the ledger's transaction was rolled back under a write; none of its writes were kept", 4);
                             }
@@ -134,9 +140,16 @@ internal sealed class LedgerWriter : IAsyncDisposable
                         {
                             await connection.ExecuteAsync("ROLLBACK").ConfigureAwait(false);
                         }
-                        catch (SqliteException)
+                        catch (DbException)
                         {
-                            // No transaction was open (BEGIN itself failed).
+                            // No transaction was open (BEGIN itself failed), or the connection broke.
+                        }
+
+                        if (connection.State != ConnectionState.Open)
+                        {
+                            // A server connection lost: the next transaction opens another.
+                            await DisposeAsync(begin, connection).ConfigureAwait(false);
+                            (begin, connection) = (null, null);
                         }
                     }
 
@@ -148,21 +161,26 @@ internal sealed class LedgerWriter : IAsyncDisposable
         }
         finally
         {
-            if (begin is not null)
-            {
-                await begin.DisposeAsync().ConfigureAwait(false);
-            }
+            await DisposeAsync(begin, connection).ConfigureAwait(false);
+        }
+    }
 
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
+    private static async Task DisposeAsync(DbCommand? begin, DbConnection? connection)
+    {
+        if (begin is not null)
+        {
+            await begin.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     // Begins the batch's transaction; false when no write of it is waiting any more. Writes whose
     // callers gave up leave the batch, while the file is locked and before it is tried at all.
-    private async Task<bool> BeginAsync(SqliteCommand begin, List<IPendingWrite> batch)
+    private async Task<bool> BeginAsync(DbCommand begin, List<IPendingWrite> batch)
     {
         var started = Clock.GetTimestamp();
         while (true)
@@ -178,7 +196,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 await begin.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
                 return true;
             }
-            catch (SqliteException e) when (TransientLedgerError.IsLockWait(e) && Clock.GetElapsedTime(started) < _busyTimeout)
+            catch (DbException e) when (TransientLedgerError.IsLockWait(e) && Clock.GetElapsedTime(started) < _busyTimeout)
             {
                 if (_closing.IsCancellationRequested)
                 {
@@ -191,7 +209,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
     private interface IPendingWrite
     {
         /// <summary>Runs the write; false when it failed (and its statements must be undone).</summary>
-        Task<bool> RunAsync(SqliteConnection connection);
+        Task<bool> RunAsync(DbConnection connection);
 
         /// <summary>Completes the write as cancelled when its caller gave up; true if so.</summary>
         bool TryGiveUp();
@@ -201,7 +219,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
         void Fail(Exception e);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct) : IPendingWrite
+    private sealed class PendingWrite<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct) : IPendingWrite
     {
         private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -209,7 +227,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
         public Task<T> Task => _done.Task;
 
-        public async Task<bool> RunAsync(SqliteConnection connection)
+        public async Task<bool> RunAsync(DbConnection connection)
         {
             if (ct.IsCancellationRequested)
             {
@@ -222,7 +240,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 _result = await write(connection, ct).ConfigureAwait(false);
                 return true;
             }
-            catch (Exception e) when (e is SqliteException or OperationCanceledException or InvalidOperationException)
+            catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException)
             {
                 // This write fails alone; the others in its transaction still commit.
                 _error = e;

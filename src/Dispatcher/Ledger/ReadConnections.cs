@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Dispatcher.Ledger;
 
@@ -8,13 +8,13 @@ namespace Dispatcher.Ledger;
 /// (<see cref="Statement"/>). At most <c>count</c> reads run at once; more wait for a connection.
 /// Connections open as they are first needed.
 /// </summary>
-internal sealed class ReadConnections(Func<CancellationToken, Task<SqliteConnection>> open, int count) : IAsyncDisposable
+internal sealed class ReadConnections(Func<CancellationToken, Task<DbConnection>> open, int count) : IAsyncDisposable
 {
-    private readonly ConcurrentQueue<SqliteConnection> _idle = new();
+    private readonly ConcurrentQueue<DbConnection> _idle = new();
     private readonly SemaphoreSlim _slots = new(count, count);
 
     /// <summary>Runs <paramref name="read"/> on a connection of its own for as long as it runs.</summary>
-    public async Task<T> RunAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken ct)
+    public async Task<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken ct)
     {
         await _slots.WaitAsync(ct);
         try

@@ -1,9 +1,12 @@
+using System.Data.Common;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace Dispatcher.Ledger;
 
-/// <summary>The ledger's tables. Additive changes only, so a file written by an older version opens unchanged.</summary>
+/// <summary>
+/// The ledger's tables, in SQLite's types (<see cref="LedgerDialect.Declaration"/> gives each engine's).
+/// Additive changes only, so a ledger written by an older version opens unchanged.
+/// </summary>
 internal static class Schema
 {
     public const string Create = """
@@ -86,7 +89,7 @@ internal static class Schema
 
     // Columns added after the first release of a table: (table, column, declaration, and what
     // fills the column for the rows a file already holds, when they need more than its default).
-    private static readonly (string Table, string Column, string Declaration, Func<SqliteConnection, CancellationToken, Task>? Fill)[] AddedColumns =
+    private static readonly (string Table, string Column, string Declaration, Func<DbConnection, CancellationToken, Task>? Fill)[] AddedColumns =
     [
         ("jobs", "quota_seq", "INTEGER", null),
         ("jobs", "route_reason", "TEXT", null),
@@ -149,15 +152,16 @@ internal static class Schema
         ("jobs", "body_metadata", "TEXT", null),
     ];
 
-    public static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken ct)
+    /// <summary>Adds the columns of <see cref="AddedColumns"/> a table does not have yet, filling them as they need.</summary>
+    public static async Task AddMissingColumnsAsync(DbConnection connection, LedgerDialect dialect, CancellationToken ct)
     {
         foreach (var (table, column, declaration, fill) in AddedColumns)
         {
-            var columns = await connection.QueryAsync<string>(new CommandDefinition($"SELECT name FROM pragma_table_info('{table}')", cancellationToken: ct));
+            var columns = await connection.QueryAsync<string>(new CommandDefinition(dialect.ListColumns, new { table }, cancellationToken: ct));
             if (!columns.Contains(column, StringComparer.OrdinalIgnoreCase))
             {
                 // In the same transaction as the column: a process stopped half-way adds it anew.
-                await connection.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} ADD COLUMN {column} {declaration}", cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} ADD COLUMN {column} {dialect.Declaration(declaration)}", cancellationToken: ct));
                 if (fill is not null)
                 {
                     await fill(connection, ct);
@@ -168,13 +172,13 @@ internal static class Schema
 
     // The costs a ledger kept as REAL, copied once as the decimal nearest each (15 significant
     // digits, what a double holds), so every row has its cost in the one column spend reads.
-    private static async Task CopyCostsAsync(SqliteConnection connection, CancellationToken ct)
+    private static async Task CopyCostsAsync(DbConnection connection, CancellationToken ct)
     {
-        var rows = await connection.QueryAsync<(long RowId, double Cost)>(new CommandDefinition(
-            "SELECT rowid, cost FROM jobs WHERE cost IS NOT NULL AND cost_exact IS NULL", cancellationToken: ct));
+        var rows = await connection.QueryAsync<(string JobId, double Cost)>(new CommandDefinition(
+            "SELECT job_id, cost FROM jobs WHERE cost IS NOT NULL AND cost_exact IS NULL", cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE jobs SET cost_exact = @Exact WHERE rowid = @RowId",
-            rows.Select(r => new { r.RowId, Exact = StoredCost.ToText((decimal)r.Cost) }),
+            "UPDATE jobs SET cost_exact = @Exact WHERE job_id = @JobId",
+            rows.Select(r => new { r.JobId, Exact = StoredCost.ToText((decimal)r.Cost) }),
             cancellationToken: ct));
     }
 }

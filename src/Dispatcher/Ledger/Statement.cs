@@ -7,7 +7,8 @@ namespace Dispatcher.Ledger;
 
 /// <summary>
 /// A statement the ledger runs for every job, compiled once per connection and run again with
-/// new values: SQLite then skips parsing and planning it each time. Its values are given in the
+/// new values: SQLite then skips parsing and planning it each time (PostgreSQL's connections
+/// prepare the statements that recur by themselves, see <see cref="PostgresDialect"/>). Its values are given in the
 /// order its parameters are named. A connection's commands are used by one caller at a time
 /// (the ledger's writer, or the one read holding a read connection), like the connection itself.
 /// </summary>
@@ -15,7 +16,7 @@ internal sealed class Statement
 {
     private readonly string _sql;
     private readonly string[] _parameters;
-    private readonly ConditionalWeakTable<SqliteConnection, SqliteCommand> _commands = new();
+    private readonly ConditionalWeakTable<DbConnection, DbCommand> _commands = new();
 
     // The row mapping of a query, built from its columns once: they are the same on every run.
     private object? _parser;
@@ -28,11 +29,11 @@ internal sealed class Statement
     }
 
     /// <summary>Runs the statement; returns the rows it changed.</summary>
-    public Task<int> ExecuteAsync(SqliteConnection connection, CancellationToken ct, params object?[] values) =>
+    public Task<int> ExecuteAsync(DbConnection connection, CancellationToken ct, params object?[] values) =>
         Bind(connection, values).ExecuteNonQueryAsync(ct);
 
     /// <summary>Runs the query and maps its first row, or returns null when it has none.</summary>
-    public async Task<T?> QueryFirstOrDefaultAsync<T>(SqliteConnection connection, CancellationToken ct, params object?[] values)
+    public async Task<T?> QueryFirstOrDefaultAsync<T>(DbConnection connection, CancellationToken ct, params object?[] values)
         where T : class
     {
         await using var reader = await Bind(connection, values).ExecuteReaderAsync(ct);
@@ -50,7 +51,7 @@ internal sealed class Statement
         return parser(reader);
     }
 
-    private SqliteCommand Bind(SqliteConnection connection, object?[] values)
+    private DbCommand Bind(DbConnection connection, object?[] values)
     {
         if (values.Length != _parameters.Length)
         {
@@ -66,16 +67,25 @@ internal sealed class Statement
         return command;
     }
 
-    private SqliteCommand Prepare(SqliteConnection connection)
+    private DbCommand Prepare(DbConnection connection)
     {
         var command = connection.CreateCommand();
         command.CommandText = _sql;
         foreach (var name in _parameters)
         {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = DBNull.Value;
+            command.Parameters.Add(parameter);
         }
 
-        command.Prepare();
+        // Npgsql would prepare the statement for the types of these first values, all unknown;
+        // it prepares it by itself, for the types each run binds, once it recurs.
+        if (connection is SqliteConnection)
+        {
+            command.Prepare();
+        }
+
         return command;
     }
 }

@@ -8,11 +8,11 @@ namespace Dispatcher.Lifecycle;
 /// This dispatcher's view of each batch's control (paused, cancelled, expired) and completion
 /// window, read from the ledger and kept for a second, so routing a chunk of a batch's jobs asks
 /// the ledger once rather than once per job. The view only saves work: the ledger refuses the claim
-/// of a new attempt of a held batch whatever the view says (<see cref="SqliteLedger.MarkDispatchedAsync"/>),
+/// of a new attempt of a held batch whatever the view says (<see cref="JobLedger.MarkDispatchedAsync"/>),
 /// and a refused claim reads the batch afresh. A job waiting for quota waits on
 /// <see cref="HoldToken"/> too, which ends when this process sees the batch held.
 /// </summary>
-public sealed class BatchControls(SqliteLedger ledger, TimeProvider time)
+public sealed class BatchControls(JobLedger ledger, TimeProvider time)
 {
     // How long a batch's control read from the ledger is used before it is read again: how late a
     // command recorded by another process (a dispatcher that was active before) is seen here.

@@ -16,7 +16,7 @@ namespace Dispatcher.Lifecycle;
 /// ends the batch, and ending it twice changes nothing.
 /// </summary>
 internal sealed class BatchExpiry(
-    SqliteLedger ledger,
+    JobLedger ledger,
     IBus bus,
     IOptions<LifecycleOptions> options,
     TimeProvider time,

@@ -15,7 +15,7 @@ namespace Dispatcher.Lifecycle;
 /// command delivered again after a crash finishes what the first delivery began.
 /// </summary>
 internal sealed class BatchLifecycle(
-    SqliteLedger ledger,
+    JobLedger ledger,
     BatchControls controls,
     ResultPublisher results,
     Reconciler reconciler,

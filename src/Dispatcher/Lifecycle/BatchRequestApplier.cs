@@ -9,7 +9,7 @@ namespace Dispatcher.Lifecycle;
 
 /// <summary>
 /// Applies the commands on a batch that another process recorded in the ledger
-/// (<see cref="SqliteLedger.RecordBatchRequestAsync"/>): the way <c>cancel</c>, <c>pause</c> and
+/// (<see cref="JobLedger.RecordBatchRequestAsync"/>): the way <c>cancel</c>, <c>pause</c> and
 /// <c>resume</c> reach a dispatcher no broker leads to, the embedded <c>run</c>. Each request is
 /// claimed in the ledger before it is applied, so of two passes or two dispatchers only one applies
 /// it, and it is applied through <see cref="BatchLifecycle"/>, as the batch control consumer applies
@@ -21,7 +21,7 @@ namespace Dispatcher.Lifecycle;
 /// requests from the ledger there too would do so beside that order, and on a standby.
 /// </summary>
 internal sealed class BatchRequestApplier(
-    SqliteLedger ledger,
+    JobLedger ledger,
     BatchLifecycle lifecycle,
     IBus bus,
     IOptions<LifecycleOptions> options,

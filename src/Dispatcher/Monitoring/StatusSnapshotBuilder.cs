@@ -22,7 +22,7 @@ public sealed class StatusSnapshotBuilder(
     QuotaBook quotas,
     SpendBook spend,
     DispatchGate gate,
-    SqliteLedger ledger,
+    JobLedger ledger,
     IQueueDepths depths,
     IServiceProvider services,
     TimeProvider time)

@@ -19,7 +19,7 @@ internal sealed class QuotaPersistence(
     QuotaBook quotas,
     SpendBook spend,
     IOptions<CatalogOptions> catalog,
-    SqliteLedger ledger,
+    JobLedger ledger,
     TimeProvider time,
     ILogger<QuotaPersistence> logger)
     : BackgroundService

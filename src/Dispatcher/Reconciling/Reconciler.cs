@@ -36,7 +36,7 @@ namespace Dispatcher.Reconciling;
 /// and each claim of an attempt once, so two dispatchers re-driving one job cost nothing twice.
 /// </remarks>
 internal sealed class Reconciler(
-    SqliteLedger ledger,
+    JobLedger ledger,
     IBus bus,
     IOptions<ReconcilerOptions> options,
     IOptions<CatalogOptions> catalog,

@@ -148,7 +148,7 @@ public sealed class AttemptReservations
 
     /// <summary>
     /// Closes the reservation of a claim that a resend of the same attempt replaced in the ledger
-    /// (<see cref="Ledger.SqliteLedger.MarkDispatchedAsync"/>). The ledger then names the resend's
+    /// (<see cref="Ledger.JobLedger.MarkDispatchedAsync"/>). The ledger then names the resend's
     /// reservation, which the resend's outcome settles, so nothing would ever settle the replaced
     /// one. Its estimated cost and probe slot are given back; in the quota windows it stays counted,
     /// as a call received now with the tokens it reserved, since the replaced send may have gone

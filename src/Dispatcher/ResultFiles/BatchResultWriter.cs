@@ -8,7 +8,7 @@ namespace Dispatcher.ResultFiles;
 /// error JSONL (failed jobs): one line per custom id, never a duplicate, because the ledger
 /// holds exactly one ended job per (batch, custom id).
 /// </summary>
-internal sealed class BatchResultWriter(SqliteLedger ledger)
+internal sealed class BatchResultWriter(JobLedger ledger)
 {
     /// <summary>Writes both files into <paramref name="directory"/>; returns their paths and line counts.</summary>
     public async Task<BatchResultFiles> WriteAsync(string batchId, string directory, CancellationToken ct)

@@ -24,7 +24,7 @@ namespace Dispatcher.Retries;
 public sealed class InMemoryRetryScheduler : IRetryScheduler, IDisposable
 {
     private readonly Func<RetryCompletion, CancellationToken, Task> _send;
-    private readonly SqliteLedger _ledger;
+    private readonly JobLedger _ledger;
     private readonly ResultPublisher _results;
     private readonly IBus _bus;
     private readonly TimeSpan[] _resendDelays;
@@ -33,7 +33,7 @@ public sealed class InMemoryRetryScheduler : IRetryScheduler, IDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>A scheduler that sends to the retries queue through <paramref name="bus"/>.</summary>
-    public InMemoryRetryScheduler(IBus bus, SqliteLedger ledger, ResultPublisher results, IOptions<MessageRetryOptions> retry, TimeProvider time, ILogger<InMemoryRetryScheduler> logger)
+    public InMemoryRetryScheduler(IBus bus, JobLedger ledger, ResultPublisher results, IOptions<MessageRetryOptions> retry, TimeProvider time, ILogger<InMemoryRetryScheduler> logger)
         : this((r, ct) => SendToRetriesAsync(bus, r, ct), ledger, results, bus, retry, time, logger)
     {
     }
@@ -41,7 +41,7 @@ public sealed class InMemoryRetryScheduler : IRetryScheduler, IDisposable
     /// <summary>A scheduler that hands a job back to routing through <paramref name="send"/>.</summary>
     internal InMemoryRetryScheduler(
         Func<RetryCompletion, CancellationToken, Task> send,
-        SqliteLedger ledger,
+        JobLedger ledger,
         ResultPublisher results,
         IBus bus,
         IOptions<MessageRetryOptions> retry,

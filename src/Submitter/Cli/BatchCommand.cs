@@ -107,7 +107,7 @@ internal sealed class BatchCommand
 
         using var ledgerHost = SubmitterHosts.LedgerOnly(configFile, ledgerPath);
         await ledgerHost.StartAsync(ct);
-        var ledger = ledgerHost.Services.GetRequiredService<SqliteLedger>();
+        var ledger = ledgerHost.Services.GetRequiredService<JobLedger>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         if (!StatusCommand.TryCreateReader(ledgerHost, http, dispatcherUrl, out var reader))
         {
@@ -116,7 +116,7 @@ internal sealed class BatchCommand
 
         if (await FindAsync(reader, batchId, ct) is not { } before)
         {
-            await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher nor in the ledger {ledger.FilePath}");
+            await Console.Error.WriteLineAsync($"error: batch '{batchId}' is not known to the dispatcher nor in the ledger {ledger.Location}");
             return ExitCodes.InvalidInput;
         }
 
@@ -137,7 +137,7 @@ internal sealed class BatchCommand
         else if ((configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.Kind ?? TransportKind.InMemory) != TransportKind.RabbitMq)
         {
             await Console.Error.WriteLineAsync(
-                $"error: no dispatcher is running for the ledger {ledger.FilePath}: no `run` holds it ({LedgerRunLock.PathFor(ledger.FilePath)} is free) " +
+                $"error: no dispatcher is running for the ledger {ledger.Location}: no `run` holds it ({LedgerRunLock.PathFor(ledger.FilePath)} is free) " +
                 $"and Transport:Kind is InMemory, so there is no broker to send the {_verb} to; nothing was sent. " +
                 $"Start `run` again to resume the batch and {_verb} it from another terminal with the same --ledger or --config, " +
                 "set Transport:Kind to RabbitMq (DISPATCHER_Transport__Kind=RabbitMq) for a dispatcher on a broker, " +
@@ -163,7 +163,7 @@ internal sealed class BatchCommand
             if (DateTimeOffset.UtcNow >= deadline)
             {
                 await Console.Error.WriteLineAsync(embedded
-                    ? $"note: the {_verb} command was recorded in the ledger {ledger.FilePath}, but the run has not applied it within {timeout} (has it ended?); a run of this ledger applies it when it starts."
+                    ? $"note: the {_verb} command was recorded in the ledger {ledger.Location}, but the run has not applied it within {timeout} (has it ended?); a run of this ledger applies it when it starts."
                     : $"note: the {_verb} command was sent, but the dispatcher has not recorded it within {timeout} (is it running?); it applies when the dispatcher takes it.");
                 Console.WriteLine(Describe(now));
                 return ExitCodes.TimedOut;

@@ -18,7 +18,7 @@ internal static class BatchProgress
 
     /// <summary>Polls until the batch ends or <paramref name="timeout"/> passes; returns the last status.</summary>
     public static async Task<BatchStatus?> FollowAsync(
-        SqliteLedger ledger,
+        JobLedger ledger,
         string batchId,
         int totalJobs,
         Func<IProgress<int>, Task>? submit,
@@ -70,7 +70,7 @@ internal static class BatchProgress
     }
 
     private static async Task<BatchStatus?> PollAsync(
-        SqliteLedger ledger,
+        JobLedger ledger,
         string batchId,
         TimeSpan timeout,
         Stopwatch clock,

@@ -20,7 +20,7 @@ internal static class BatchRun
     /// </summary>
     public static async Task<int> PublishAndFollowAsync(
         BatchPublisher? publisher,
-        SqliteLedger ledger,
+        JobLedger ledger,
         FileInfo file,
         int lines,
         BatchFileLimits limits,
@@ -32,7 +32,7 @@ internal static class BatchRun
         TimeSpan? completionWindow = null,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
-        AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.FilePath)}");
+        AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.Location)}");
         var clock = Stopwatch.StartNew();
         var status = await BatchProgress.FollowAsync(
             ledger,

@@ -7,7 +7,7 @@ namespace Dispatcher.Submitter.Cli;
 /// <summary>The table printed when a batch ends: counts, tokens, cost, speed, where jobs went, and the files.</summary>
 internal static class BatchSummary
 {
-    public static async Task PrintAsync(SqliteLedger ledger, string batchId, BatchStatus? status, BatchResultFiles files, TimeSpan elapsed, CancellationToken ct)
+    public static async Task PrintAsync(JobLedger ledger, string batchId, BatchStatus? status, BatchResultFiles files, TimeSpan elapsed, CancellationToken ct)
     {
         var table = new Table().Title($"batch {batchId}").HideHeaders().AddColumn("").AddColumn(new TableColumn("").RightAligned());
         if (status is not null)

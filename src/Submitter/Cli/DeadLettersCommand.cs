@@ -41,7 +41,7 @@ internal static class DeadLettersCommand
         {
             using var host = SubmitterHosts.LedgerOnly(parse.GetValue(config), parse.GetValue(ledger));
             await host.StartAsync(ct);
-            var store = host.Services.GetRequiredService<SqliteLedger>();
+            var store = host.Services.GetRequiredService<JobLedger>();
             var jobs = await store.ListFailedJobsAsync(parse.GetValue(batch), parse.GetValue(limit), ct);
             var table = new Table().AddColumns("job id", "batch", "custom id", "error", "attempts", "tried", "message");
             foreach (var job in jobs)
@@ -118,7 +118,7 @@ internal static class DeadLettersCommand
             await host.StartAsync(ct);
             try
             {
-                var store = host.Services.GetRequiredService<SqliteLedger>();
+                var store = host.Services.GetRequiredService<JobLedger>();
                 var selected = await SelectAsync(store, batchId, ids, ct);
                 if (selected is null)
                 {
@@ -150,7 +150,7 @@ internal static class DeadLettersCommand
         return command;
     }
 
-    private static async Task<IReadOnlyList<string>?> SelectAsync(SqliteLedger store, string? batchId, string[] ids, CancellationToken ct)
+    private static async Task<IReadOnlyList<string>?> SelectAsync(JobLedger store, string? batchId, string[] ids, CancellationToken ct)
     {
         var selected = new List<string>();
         foreach (var id in ids)
@@ -158,7 +158,7 @@ internal static class DeadLettersCommand
             var job = Guid.TryParse(id, out _) ? await store.GetJobAsync(id, ct) : null;
             if (job is null)
             {
-                await Console.Error.WriteLineAsync($"error: --job {id}: no such job in the ledger {store.FilePath}. Nothing was replayed.");
+                await Console.Error.WriteLineAsync($"error: --job {id}: no such job in the ledger {store.Location}. Nothing was replayed.");
                 return null;
             }
 
@@ -179,7 +179,7 @@ internal static class DeadLettersCommand
         return selected;
     }
 
-    private static async Task<int> FollowAsync(SqliteLedger store, Dictionary<string, long> before, string? batchId, string output, TimeSpan timeout, CancellationToken ct)
+    private static async Task<int> FollowAsync(JobLedger store, Dictionary<string, long> before, string? batchId, string output, TimeSpan timeout, CancellationToken ct)
     {
         var jobIds = before.Keys.ToArray();
         var clock = Stopwatch.StartNew();

@@ -36,12 +36,12 @@ internal static class ListCommand
         {
             using var host = SubmitterHosts.LedgerOnly(parse.GetValue(config), parse.GetValue(ledger));
             await host.StartAsync(ct);
-            var store = host.Services.GetRequiredService<SqliteLedger>();
+            var store = host.Services.GetRequiredService<JobLedger>();
             var size = parse.GetValue(limit);
             var start = parse.GetValue(after);
             if (start is not null && await store.GetBatchStatusAsync(start, ct) is null)
             {
-                await Console.Error.WriteLineAsync($"error: --after: batch '{start}' is not in the ledger {store.FilePath}");
+                await Console.Error.WriteLineAsync($"error: --after: batch '{start}' is not in the ledger {store.Location}");
                 return ExitCodes.InvalidInput;
             }
 

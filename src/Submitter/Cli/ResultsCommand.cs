@@ -38,12 +38,12 @@ internal static class ResultsCommand
 
             using var host = SubmitterHosts.LedgerOnly(parse.GetValue(config), parse.GetValue(ledger));
             await host.StartAsync(ct);
-            var store = host.Services.GetRequiredService<SqliteLedger>();
+            var store = host.Services.GetRequiredService<JobLedger>();
             var id = parse.GetRequiredValue(batch);
             var status = await store.GetBatchStatusAsync(id, ct);
             if (status is null)
             {
-                await Console.Error.WriteLineAsync($"error: batch '{id}' is not in the ledger {store.FilePath}");
+                await Console.Error.WriteLineAsync($"error: batch '{id}' is not in the ledger {store.Location}");
                 return ExitCodes.InvalidInput;
             }
 

@@ -64,12 +64,12 @@ internal static class RunCommand
 
         var digest = await BatchFileDigest.ComputeAsync(file.FullName, ct);
         using var host = SubmitterHosts.Embedded(config, ledgerPath);
-        var ledger = host.Services.GetRequiredService<SqliteLedger>();
+        var ledger = host.Services.GetRequiredService<JobLedger>();
         using var runLock = LedgerRunLock.TryTake(ledger.FilePath);
         if (runLock is null)
         {
             await Console.Error.WriteLineAsync(
-                $"error: another run is using the ledger {ledger.FilePath} (it holds {LedgerRunLock.PathFor(ledger.FilePath)}); wait for it to end, or pass --ledger to use another file.");
+                $"error: another run is using the ledger {ledger.Location} (it holds {LedgerRunLock.PathFor(ledger.FilePath)}); wait for it to end, or pass --ledger to use another file.");
             return ExitCodes.Failed;
         }
 

@@ -43,7 +43,7 @@ internal static class StatusCommand
             var report = await reader.ReadAsync(id, ct);
             if (id is not null && report.Status.Batches.Recent.All(b => b.Id != id))
             {
-                await Console.Error.WriteLineAsync($"error: batch '{id}' is not in the ledger {host.Services.GetRequiredService<SqliteLedger>().FilePath}");
+                await Console.Error.WriteLineAsync($"error: batch '{id}' is not in the ledger {host.Services.GetRequiredService<JobLedger>().Location}");
                 return ExitCodes.InvalidInput;
             }
 
@@ -63,7 +63,7 @@ internal static class StatusCommand
                 http,
                 StatusReader.ResolveDispatcher(dispatcherOption, configuration),
                 configuration,
-                host.Services.GetRequiredService<SqliteLedger>(),
+                host.Services.GetRequiredService<JobLedger>(),
                 TimeProvider.System);
             return true;
         }

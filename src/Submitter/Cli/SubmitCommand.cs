@@ -90,7 +90,7 @@ internal static class SubmitCommand
                 await ledgerHost.StartAsync(ct);
                 return await BatchRun.PublishAndFollowAsync(
                     publisher,
-                    ledgerHost.Services.GetRequiredService<SqliteLedger>(),
+                    ledgerHost.Services.GetRequiredService<JobLedger>(),
                     path,
                     lines,
                     limits,

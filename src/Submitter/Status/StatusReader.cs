@@ -16,7 +16,7 @@ namespace Dispatcher.Submitter.Status;
 /// RabbitMQ, the management API (queues). Live quota use and the jobs waiting for quota exist
 /// only inside the dispatcher, so the fallback leaves them out.
 /// </summary>
-internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfiguration configuration, SqliteLedger ledger, TimeProvider time)
+internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfiguration configuration, JobLedger ledger, TimeProvider time)
 {
     /// <summary>The configuration key naming the dispatcher's address for <c>status</c> and <c>watch</c>.</summary>
     public const string DispatcherUrlKey = "Monitoring:DispatcherUrl";
@@ -51,7 +51,7 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
         var fromDispatcher = await TryDispatcherAsync(ct);
         var report = fromDispatcher is not null
             ? new StatusReport(fromDispatcher, $"dispatcher at {dispatcher.GetLeftPart(UriPartial.Authority)}")
-            : new StatusReport(await FromLedgerAsync(ct), $"ledger {ledger.FilePath} (no dispatcher answered at {dispatcher.GetLeftPart(UriPartial.Authority)})");
+            : new StatusReport(await FromLedgerAsync(ct), $"ledger {ledger.Location} (no dispatcher answered at {dispatcher.GetLeftPart(UriPartial.Authority)})");
         _previous = report.Status;
         if (batchId is not null && report.Status.Batches.Recent.All(b => b.Id != batchId)
             && await ledger.GetBatchStatusAsync(batchId, ct) is { } row)

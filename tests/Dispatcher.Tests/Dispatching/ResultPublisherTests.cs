@@ -23,12 +23,12 @@ public sealed class ResultPublisherTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero));
-    private SqliteLedger _ledger = null!;
+    private JobLedger _ledger = null!;
     private DispatcherInstrumentation _instrumentation = null!;
 
     public async Task InitializeAsync()
     {
-        _ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
+        _ledger = new JobLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
         await _ledger.InitializeAsync(default);
         var catalog = Catalogs.Of("round-robin", Catalogs.Deployment("d1"));
         var quotas = new QuotaBook(catalog, _time);

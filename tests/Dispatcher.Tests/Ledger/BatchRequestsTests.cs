@@ -10,7 +10,7 @@ public sealed class BatchRequestsTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
-    private SqliteLedger _ledger = null!;
+    private JobLedger _ledger = null!;
 
     public async Task InitializeAsync()
     {
@@ -24,7 +24,7 @@ public sealed class BatchRequestsTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private SqliteLedger Open() => new(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
+    private JobLedger Open() => new(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
 
     [Fact]
     public async Task RecordBatchRequestAsync_Cancel_ListedPendingWithItsReason()

@@ -25,12 +25,7 @@ public sealed class LedgerWriterTests : IAsyncDisposable
             c.Execute("CREATE TABLE items (name TEXT PRIMARY KEY)");
         }
 
-        _writer = new LedgerWriter(async ct =>
-        {
-            var c = Open();
-            await c.OpenAsync(ct);
-            return c;
-        });
+        _writer = new LedgerWriter(new SqliteDialect($"Data Source={_path};Pooling=False"));
     }
 
     [Fact]

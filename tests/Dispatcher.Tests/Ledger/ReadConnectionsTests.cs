@@ -13,7 +13,7 @@ public sealed class ReadConnectionsTests
         await using var readers = new ReadConnections(Counting(opened), count: 2);
         var running = 0;
         var most = 0;
-        var seen = new System.Collections.Concurrent.ConcurrentDictionary<SqliteConnection, bool>();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<System.Data.Common.DbConnection, bool>();
 
         await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => readers.RunAsync(
             async (c, ct) =>
@@ -45,7 +45,7 @@ public sealed class ReadConnectionsTests
     }
 
     // Opens in-memory connections, counting them.
-    private static Func<CancellationToken, Task<SqliteConnection>> Counting(StrongBox<int> opened) => async ct =>
+    private static Func<CancellationToken, Task<System.Data.Common.DbConnection>> Counting(StrongBox<int> opened) => async ct =>
     {
         Interlocked.Increment(ref opened.Value);
         var connection = new SqliteConnection("Data Source=:memory:");

@@ -7,11 +7,11 @@ namespace Dispatcher.Tests.Ledger;
 public sealed class SqliteLedgerTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
-    private SqliteLedger _ledger = null!;
+    private JobLedger _ledger = null!;
 
     public async Task InitializeAsync()
     {
-        _ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), TimeProvider.System);
+        _ledger = new JobLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), TimeProvider.System);
         await _ledger.InitializeAsync(CancellationToken.None);
     }
 
@@ -229,7 +229,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
 
         (await ledger.GetBatchStatusAsync("old", default))!.Metadata.ShouldBeNull();
@@ -419,7 +419,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
 
         var level = (await ledger.LoadQuotaLevelsAsync(default)).ShouldHaveSingleItem();
@@ -442,7 +442,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
         var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
         await ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 42, null, replacing: null, default);
@@ -471,7 +471,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
         var job = (await ledger.AcceptJobAsync(Job("a"), default)).Job;
         await ledger.MarkDispatchedAsync(job.JobId, "d2", 1, 42, null, replacing: null, default);
@@ -531,7 +531,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
         await ledger.InitializeAsync(default);
         // A row an older version writes afterwards has only the REAL.
         await using (var older = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
@@ -566,7 +566,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
     public async Task Ledger_ReopenedFromTheSameFile_KeepsJobs()
     {
         var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
-        await using var reopened = new SqliteLedger(Options.Create(new LedgerOptions { Path = _ledger.FilePath }), TimeProvider.System);
+        await using var reopened = new JobLedger(Options.Create(new LedgerOptions { Path = _ledger.FilePath }), TimeProvider.System);
         await reopened.InitializeAsync(default);
 
         (await reopened.GetJobAsync(job.JobId, default))!.CustomId.ShouldBe("a");
@@ -575,7 +575,7 @@ public sealed class SqliteLedgerTests : IAsyncLifetime
 
 internal static class LedgerTestExtensions
 {
-    public static async Task<long> UpsertAndCount(this SqliteLedger ledger, string batchId)
+    public static async Task<long> UpsertAndCount(this JobLedger ledger, string batchId)
     {
         await ledger.UpsertBatchAsync(batchId, null, null, null, default);
         var s = await ledger.GetBatchStatusAsync(batchId, default);

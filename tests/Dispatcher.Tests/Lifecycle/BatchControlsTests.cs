@@ -11,12 +11,12 @@ public sealed class BatchControlsTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
-    private SqliteLedger _ledger = null!;
+    private JobLedger _ledger = null!;
     private BatchControls _controls = null!;
 
     public async Task InitializeAsync()
     {
-        _ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
+        _ledger = new JobLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
         await _ledger.InitializeAsync(CancellationToken.None);
         _controls = new BatchControls(_ledger, _time);
     }

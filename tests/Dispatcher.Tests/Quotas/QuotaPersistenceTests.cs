@@ -36,11 +36,11 @@ public sealed class QuotaPersistenceTests : IAsyncLifetime
         QuotaWindowPadding = 0,
     });
 
-    private SqliteLedger _ledger = null!;
+    private JobLedger _ledger = null!;
 
     public async Task InitializeAsync()
     {
-        _ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
+        _ledger = new JobLedger(Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }), _time);
         await _ledger.InitializeAsync(default);
     }
 

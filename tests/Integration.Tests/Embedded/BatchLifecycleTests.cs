@@ -52,7 +52,7 @@ public sealed class BatchLifecycleTests
         await control.Send(command);
     }
 
-    private static async Task<BatchStatus> WaitForAsync(SqliteLedger ledger, string batchId, Func<BatchStatus, bool> condition, string what, TimeSpan? timeout = null)
+    private static async Task<BatchStatus> WaitForAsync(JobLedger ledger, string batchId, Func<BatchStatus, bool> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         BatchStatus? status = null;
@@ -70,7 +70,7 @@ public sealed class BatchLifecycleTests
         throw new TimeoutException($"batch {batchId}: timed out waiting for {what}: {status}");
     }
 
-    private static async Task<HashSet<Guid>> JobIdsAsync(SqliteLedger ledger, string batchId)
+    private static async Task<HashSet<Guid>> JobIdsAsync(JobLedger ledger, string batchId)
     {
         var ids = new HashSet<Guid>();
         await foreach (var job in ledger.ReadFinishedJobsAsync(batchId, default))

@@ -84,7 +84,7 @@ public sealed class InMemoryRetrySchedulerTests
 
                 await (await bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Retries))).Send(retry, ct);
             },
-            services.GetRequiredService<SqliteLedger>(),
+            services.GetRequiredService<JobLedger>(),
             services.GetRequiredService<ResultPublisher>(),
             bus,
             services.GetRequiredService<IOptions<MessageRetryOptions>>(),

@@ -112,7 +112,7 @@ public sealed class DispatcherCrashTests(RabbitNodeFixture rabbit)
         (await ledger.MarkDispatchedAsync(jobId.ToString(), "crash-d", 1, 1, "round-robin chose crash-d", replacing: null, default)).ShouldBeTrue();
     }
 
-    private static SqliteLedger Open(string path) => new(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
+    private static JobLedger Open(string path) => new(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
 
     private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read, string what, Func<string> context)
         where T : class

@@ -33,7 +33,7 @@ public sealed class BatchCancelProcessesTests(RabbitNodeFixture rabbit)
         await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.BatchControl);
         var dispatcherUrl = await dispatcher.ListeningUrlAsync();
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), TimeProvider.System);
 
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "it-cancel", "--out", outDir, "--timeout", "00:03:00", "--metadata", "team=search");

@@ -36,7 +36,7 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
         customIds.Distinct().Count().ShouldBe(400);
         File.ReadAllLines(Path.Combine(outDir, "it-batch-errors.jsonl")).ShouldBeEmpty();
 
-        await using var ledger = new SqliteLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), TimeProvider.System);
+        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), TimeProvider.System);
         var shares = await ledger.GetDeploymentSharesAsync("it-batch", default);
         shares.Select(s => s.DeploymentId).OrderBy(x => x).ShouldBe(["it-a", "it-b", "it-c"]);
         shares.Sum(s => s.Succeeded).ShouldBe(400);

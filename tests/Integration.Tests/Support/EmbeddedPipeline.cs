@@ -47,7 +47,7 @@ public sealed class EmbeddedPipeline : IAsyncDisposable
 
     public IBus Bus => _host.Services.GetRequiredService<IBus>();
 
-    public SqliteLedger Ledger => _host.Services.GetRequiredService<SqliteLedger>();
+    public JobLedger Ledger => _host.Services.GetRequiredService<JobLedger>();
 
     public IServiceProvider Services => _host.Services;
 

@@ -16,7 +16,7 @@ public sealed class LedgerFaults
     /// <summary>How many writes failed so far.</summary>
     public int Injected => Volatile.Read(ref _injected);
 
-    /// <summary>The next <paramref name="times"/> writes by <paramref name="write"/> (a <see cref="SqliteLedger"/> method name) fail with SQLITE_BUSY.</summary>
+    /// <summary>The next <paramref name="times"/> writes by <paramref name="write"/> (a <see cref="JobLedger"/> method name) fail with SQLITE_BUSY.</summary>
     public void FailNext(string write, int times = 1)
     {
         lock (_lock)
@@ -28,7 +28,7 @@ public sealed class LedgerFaults
     /// <summary>Puts a ledger that asks these faults before each write in place of the pipeline's own.</summary>
     public void Install(IServiceCollection services) =>
         services.Replace(ServiceDescriptor.Singleton(sp =>
-            new SqliteLedger(sp.GetRequiredService<IOptions<LedgerOptions>>(), sp.GetRequiredService<TimeProvider>(), Next)));
+            new JobLedger(sp.GetRequiredService<IOptions<LedgerOptions>>(), sp.GetRequiredService<TimeProvider>(), Next)));
 
     private Exception? Next(string write)
     {

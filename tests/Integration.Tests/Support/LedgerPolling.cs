@@ -6,7 +6,7 @@ namespace Integration.Tests.Support;
 public static class LedgerPolling
 {
     /// <summary>Polls the ledger until the batch completes; fails the test after <paramref name="timeout"/>.</summary>
-    public static async Task<BatchStatus> WaitForBatchAsync(SqliteLedger ledger, string batchId, TimeSpan? timeout = null)
+    public static async Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         BatchStatus? status = null;

@@ -71,7 +71,7 @@ public sealed class MonitoredPipeline : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public SqliteLedger Ledger => _app.Services.GetRequiredService<SqliteLedger>();
+    public JobLedger Ledger => _app.Services.GetRequiredService<JobLedger>();
 
     public static async Task<MonitoredPipeline> StartAsync(object catalog, IReadOnlyDictionary<string, string?>? settings = null)
     {

@@ -14,7 +14,7 @@ internal static class RunLedger
     public static string Flat(string output) => System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
 
     /// <summary>The ledger at <paramref name="path"/>, opened as the product opens it.</summary>
-    public static SqliteLedger Open(string path) =>
+    public static JobLedger Open(string path) =>
         new(Options.Create(new LedgerOptions { Path = path }), TimeProvider.System);
 
     /// <summary>The batch id once at least <paramref name="atLeast"/> of its jobs succeeded; fails if the run ends first.</summary>

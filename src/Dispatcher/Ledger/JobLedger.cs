@@ -1,20 +1,22 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Dapper;
-using Microsoft.Data.Sqlite;
 using Dispatcher.Quotas;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Ledger;
 
 /// <summary>
-/// The ledger on a SQLite file: jobs, their attempts and batches. Writes go through one
-/// connection with group commit (<see cref="LedgerWriter"/>), so concurrent consumers never
-/// meet SQLITE_BUSY inside the process and share the cost of each commit; reads open their
-/// own pooled connections and, under WAL, never wait for writes.
+/// The ledger: jobs, their attempts and batches, in a SQLite file or a PostgreSQL database
+/// (<see cref="LedgerOptions.Provider"/>), with the same statements on both; what the engines do
+/// differently is their <see cref="LedgerDialect"/>'s. Writes go through one connection with group
+/// commit (<see cref="LedgerWriter"/>), so concurrent consumers never meet SQLITE_BUSY inside the
+/// process and share the cost of each commit; reads open their own pooled connections and, under
+/// WAL or PostgreSQL's snapshots, never wait for writes.
 /// Every write that ends a job is conditional on the job not having ended, which is what
 /// makes a redelivered message harmless.
 /// </summary>
-public sealed class SqliteLedger : IAsyncDisposable
+public sealed class JobLedger : IAsyncDisposable
 {
     private const string JobColumns = """
         job_id AS JobId, batch_id AS BatchId, custom_id AS CustomId, model_group AS ModelGroup,
@@ -91,7 +93,7 @@ public sealed class SqliteLedger : IAsyncDisposable
     private static readonly Statement Complete = new(
         """
         UPDATE jobs SET state = @state, deployment_id = COALESCE(@deploymentId, deployment_id),
-          attempts = MAX(attempts, @attempts), response = @response, prompt_tokens = @promptTokens,
+          attempts = CASE WHEN attempts > @attempts THEN attempts ELSE @attempts END, response = @response, prompt_tokens = @promptTokens,
           completion_tokens = @completionTokens, cost = @cost, cost_exact = @costExact, error_kind = @errorKind,
           error_message = @errorMessage, status_code = @statusCode, request_id = @requestId,
           latency_ms = @latencyMs, completed_at = @now, updated_at = @now
@@ -106,29 +108,20 @@ public sealed class SqliteLedger : IAsyncDisposable
         "UPDATE jobs SET result_published = 1 WHERE job_id = @jobId",
         "@jobId");
 
-    private readonly string _connectionString;
+    private readonly LedgerDialect _dialect;
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
     private readonly ReadConnections _readers;
     private readonly Func<string, Exception?>? _faults;
 
-    /// <summary>Opens (and creates when missing) the ledger named by the options.</summary>
-    public SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time)
+    /// <summary>Opens (and, a SQLite file, creates when missing) the ledger named by the options.</summary>
+    public JobLedger(IOptions<LedgerOptions> options, TimeProvider time)
     {
-        var path = Path.GetFullPath(options.Value.Path);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _dialect = LedgerDialect.Create(options.Value);
         _time = time;
-        FilePath = path;
-        _writer = new LedgerWriter(OpenAsync);
-        _readers = new ReadConnections(OpenAsync, ReadConnectionCount);
+        FilePath = Path.GetFullPath(options.Value.Path);
+        _writer = new LedgerWriter(_dialect);
+        _readers = new ReadConnections(_dialect.OpenAsync, ReadConnectionCount);
     }
 
     /// <summary>
@@ -136,23 +129,30 @@ public sealed class SqliteLedger : IAsyncDisposable
     /// method writing; an exception it returns fails that write alone, as SQLite's own would.
     /// For tests that need the ledger to fail for a moment.
     /// </summary>
-    internal SqliteLedger(IOptions<LedgerOptions> options, TimeProvider time, Func<string, Exception?> faults)
+    internal JobLedger(IOptions<LedgerOptions> options, TimeProvider time, Func<string, Exception?> faults)
         : this(options, time)
     {
         _faults = faults;
     }
 
-    /// <summary>The absolute path of the SQLite file.</summary>
+    /// <summary>
+    /// The absolute path of the SQLite file (<see cref="LedgerOptions.Path"/>); with PostgreSQL, where
+    /// what is kept beside the ledger (a run's lock, the Batch API's files) is kept.
+    /// </summary>
     public string FilePath { get; }
 
-    /// <summary>Creates the schema if needed. Safe to call from several processes.</summary>
+    /// <summary>Where the ledger is, for messages: the SQLite file, or the PostgreSQL server and database, never a password.</summary>
+    public string Location => _dialect.Location;
+
+    /// <summary>Creates the schema if needed and adds what a newer version added to it. Safe to call from several processes.</summary>
     public async Task InitializeAsync(CancellationToken ct)
     {
         await WriteAsync(
             async (c, t) =>
             {
-                await c.ExecuteAsync(new CommandDefinition(Schema.Create, cancellationToken: t));
-                await Schema.AddMissingColumnsAsync(c, t);
+                await _dialect.LockSchemaAsync(c, t);
+                await c.ExecuteAsync(new CommandDefinition(_dialect.Schema, cancellationToken: t));
+                await Schema.AddMissingColumnsAsync(c, _dialect, t);
                 return 0;
             },
             ct);
@@ -232,7 +232,7 @@ public sealed class SqliteLedger : IAsyncDisposable
             BatchStatusSql + """
              WHERE b.source_digest = @sourceDigest AND (b.control IS NULL OR b.control = 'paused')
             GROUP BY b.batch_id
-            HAVING SUM(j.state IN ('queued', 'dispatched')) > 0 OR COUNT(j.job_id) < COALESCE(b.total_jobs, 0)
+            HAVING COUNT(CASE WHEN j.state IN ('queued', 'dispatched') THEN 1 END) > 0 OR COUNT(j.job_id) < COALESCE(b.total_jobs, 0)
             ORDER BY b.created_at DESC
             """,
             new { sourceDigest },
@@ -480,9 +480,9 @@ public sealed class SqliteLedger : IAsyncDisposable
     {
         await using var c = await OpenAsync(ct);
         var rows = await c.QueryAsync<BatchRequest>(new CommandDefinition(
-            """
+            $"""
             SELECT request_id AS RequestId, batch_id AS BatchId, command AS Command, reason AS Reason, requested_at AS RequestedAt
-            FROM batch_requests WHERE applied_at IS NULL ORDER BY requested_at, rowid LIMIT @limit
+            FROM batch_requests WHERE applied_at IS NULL ORDER BY requested_at, {_dialect.InsertionOrder} LIMIT @limit
             """,
             new { limit },
             cancellationToken: ct));
@@ -808,7 +808,7 @@ public sealed class SqliteLedger : IAsyncDisposable
         var rows = await c.QueryAsync<ShareRow>(new CommandDefinition(
             """
             SELECT COALESCE(deployment_id, '(none)') AS DeploymentId,
-                   SUM(state = 'succeeded') AS Succeeded, SUM(state = 'failed') AS Failed
+                   COUNT(CASE WHEN state = 'succeeded' THEN 1 END) AS Succeeded, COUNT(CASE WHEN state = 'failed' THEN 1 END) AS Failed
             FROM jobs WHERE batch_id = @batchId AND state IN ('succeeded', 'failed')
             GROUP BY deployment_id ORDER BY COUNT(*) DESC
             """,
@@ -825,7 +825,8 @@ public sealed class SqliteLedger : IAsyncDisposable
         // positional record's constructor would then not match.
         var rows = await c.QueryAsync<ShareRow>(new CommandDefinition(
             """
-            SELECT deployment_id AS DeploymentId, SUM(state = 'succeeded') AS Succeeded, SUM(state = 'failed') AS Failed
+            SELECT deployment_id AS DeploymentId, COUNT(CASE WHEN state = 'succeeded' THEN 1 END) AS Succeeded,
+                   COUNT(CASE WHEN state = 'failed' THEN 1 END) AS Failed
             FROM jobs WHERE deployment_id IS NOT NULL AND state IN ('succeeded', 'failed')
             GROUP BY deployment_id ORDER BY COUNT(*) DESC
             """,
@@ -962,17 +963,18 @@ public sealed class SqliteLedger : IAsyncDisposable
     {
         await _writer.DisposeAsync();
         await _readers.DisposeAsync();
+        await _dialect.DisposeAsync();
     }
 
     private const string BatchStatusSql = """
         SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
                b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata, b.control_reason AS ControlReason,
-               COALESCE(SUM(j.state = 'queued'), 0) AS Queued,
-               COALESCE(SUM(j.state = 'dispatched'), 0) AS Dispatched,
-               COALESCE(SUM(j.state = 'succeeded'), 0) AS Succeeded,
-               COALESCE(SUM(j.state = 'failed'), 0) AS Failed,
-               COALESCE(SUM(j.prompt_tokens), 0) AS PromptTokens,
-               COALESCE(SUM(j.completion_tokens), 0) AS CompletionTokens,
+               COUNT(CASE WHEN j.state = 'queued' THEN 1 END) AS Queued,
+               COUNT(CASE WHEN j.state = 'dispatched' THEN 1 END) AS Dispatched,
+               COUNT(CASE WHEN j.state = 'succeeded' THEN 1 END) AS Succeeded,
+               COUNT(CASE WHEN j.state = 'failed' THEN 1 END) AS Failed,
+               CAST(COALESCE(SUM(j.prompt_tokens), 0) AS BIGINT) AS PromptTokens,
+               CAST(COALESCE(SUM(j.completion_tokens), 0) AS BIGINT) AS CompletionTokens,
                COALESCE(SUM(CASE WHEN j.state = 'succeeded' THEN j.cost END), 0.0) AS Cost
         FROM batches b LEFT JOIN jobs j ON j.batch_id = b.batch_id
         """;
@@ -997,19 +999,14 @@ public sealed class SqliteLedger : IAsyncDisposable
     private const string UnfinishedJobSql = """
         SELECT j.job_id AS JobId, j.state AS State, j.model_group AS ModelGroup, j.attempts AS Attempts, j.deployment_id AS DeploymentId,
                j.dispatched_at AS DispatchedAt, j.updated_at AS UpdatedAt, j.quota_seq AS QuotaSeq,
-               EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) AS Reported
+               CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) THEN 1 ELSE 0 END AS Reported
         FROM jobs j
         """;
 
-    private Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
+    private Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
         _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct);
-        return connection;
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken ct) => _dialect.OpenAsync(ct);
 
     private string Now() => _time.GetUtcNow().ToString("O");
 

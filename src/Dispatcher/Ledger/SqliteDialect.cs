@@ -1,0 +1,59 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Dispatcher.Ledger;
+
+/// <summary>The ledger in a SQLite file: WAL, one writer taking the file's write lock up front.</summary>
+internal sealed class SqliteDialect(string connectionString) : LedgerDialect
+{
+    /// <summary>The dialect of the file at <paramref name="path"/> (an absolute path), created with its folder when missing.</summary>
+    public static SqliteDialect ForFile(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        return new SqliteDialect(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString());
+    }
+
+    /// <inheritdoc />
+    public override string Location { get; } = new SqliteConnectionStringBuilder(connectionString).DataSource;
+
+    /// <inheritdoc />
+    // Takes the write lock at once: a transaction that read first and then wrote could fail on a
+    // lock another process took meanwhile, after the writes before it had run.
+    public override string Begin => "BEGIN IMMEDIATE";
+
+    /// <inheritdoc />
+    public override string Schema => Ledger.Schema.Create;
+
+    /// <inheritdoc />
+    public override string ListColumns => "SELECT name FROM pragma_table_info(@table)";
+
+    /// <inheritdoc />
+    public override string InsertionOrder => "rowid";
+
+    /// <inheritdoc />
+    public override async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    /// <inheritdoc />
+    public override string Declaration(string declaration) => declaration;
+
+    /// <inheritdoc />
+    public override Task PrepareWriterAsync(DbConnection connection) =>
+        connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+
+    /// <inheritdoc />
+    public override bool LostTransaction(DbConnection connection) =>
+        SQLitePCL.raw.sqlite3_get_autocommit(((SqliteConnection)connection).Handle) != 0;
+}
