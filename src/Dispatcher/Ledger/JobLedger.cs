@@ -66,12 +66,12 @@ public sealed class JobLedger : IAsyncDisposable
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
           quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL, laned_at = NULL, lane = NULL
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
-          AND ((@replacing IS NULL AND attempts < @attempt
+          AND ((CAST(@replacing AS BIGINT) IS NULL AND attempts < @attempt
                 -- No new attempt of a paused, cancelled or expired batch starts, whatever a
                 -- dispatcher's view of the batch was when it routed the job.
                 AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = jobs.batch_id
                                   AND (b.control IS NOT NULL OR b.expires_at <= @now)))
-            OR (@replacing IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
+            OR (CAST(@replacing AS BIGINT) IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
                 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = @jobId AND a.attempt = @attempt)))
         """,
         "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@replacing", "@now");

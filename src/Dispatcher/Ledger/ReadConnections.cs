@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 
 namespace Dispatcher.Ledger;
@@ -26,7 +27,15 @@ internal sealed class ReadConnections(Func<CancellationToken, Task<DbConnection>
             }
             finally
             {
-                _idle.Enqueue(connection);
+                if (connection.State == ConnectionState.Open)
+                {
+                    _idle.Enqueue(connection);
+                }
+                else
+                {
+                    // A server connection that broke under the read: the next read opens another.
+                    await connection.DisposeAsync();
+                }
             }
         }
         finally

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dispatcher.Consumers;
 using Dispatcher.Ledger;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Dispatcher.Tests.Ledger;
 
@@ -24,8 +25,32 @@ public sealed class TransientLedgerErrorTests
     public void IsMatch_ErrorThatWouldRecur_IsNot(int code) =>
         TransientLedgerError.IsMatch(new SqliteException("SQLite error", code)).ShouldBeFalse();
 
+    [Theory]
+    [InlineData("40001")] // serialization_failure
+    [InlineData("40P01")] // deadlock_detected
+    [InlineData("57P01")] // admin_shutdown: the server ended the session
+    [InlineData("57P03")] // cannot_connect_now: the server is starting
+    [InlineData("53300")] // too_many_connections
+    public void IsMatch_PostgresSerializationDeadlockOrShutdown_IsTransient(string sqlState) =>
+        TransientLedgerError.IsMatch(new PostgresException("PostgreSQL error", "ERROR", "ERROR", sqlState)).ShouldBeTrue();
+
+    [Theory]
+    [InlineData("23505")] // unique_violation
+    [InlineData("42P01")] // undefined_table
+    [InlineData("42601")] // syntax_error
+    public void IsMatch_PostgresErrorThatWouldRecur_IsNot(string sqlState) =>
+        TransientLedgerError.IsMatch(new PostgresException("PostgreSQL error", "ERROR", "ERROR", sqlState)).ShouldBeFalse();
+
     [Fact]
-    public void IsMatch_NotASqliteError_IsNot()
+    public void IsMatch_PostgresConnectionLost_IsTransient() =>
+        TransientLedgerError.IsMatch(new NpgsqlException("Exception while reading from stream", new IOException("connection reset"))).ShouldBeTrue();
+
+    [Fact]
+    public void IsLockWait_PostgresError_IsNot() =>
+        TransientLedgerError.IsLockWait(new PostgresException("PostgreSQL error", "ERROR", "ERROR", "40001")).ShouldBeFalse();
+
+    [Fact]
+    public void IsMatch_NotALedgerError_IsNot()
     {
         TransientLedgerError.IsMatch(new InvalidSubmissionException("field customId: required")).ShouldBeFalse();
         TransientLedgerError.IsMatch(new JsonException("not JSON")).ShouldBeFalse();

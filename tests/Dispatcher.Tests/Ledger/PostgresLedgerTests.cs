@@ -1,0 +1,62 @@
+using Dispatcher.Ledger;
+using Npgsql;
+
+namespace Dispatcher.Tests.Ledger;
+
+/// <summary>
+/// The ledger contract on PostgreSQL (a private cluster, a schema per test), and what only a server
+/// does: drop a connection under the ledger.
+/// </summary>
+[Collection(PostgresClusterFixture.Name)]
+public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : LedgerContractTests
+{
+    private string _connectionString = "";
+
+    protected override async Task<LedgerOptions> NewStoreAsync()
+    {
+        var database = await postgres.DatabaseForAsync(GetType());
+        var schema = "t" + Guid.NewGuid().ToString("N");
+        _connectionString = new NpgsqlConnectionStringBuilder(await postgres.Cluster.CreateSchemaAsync(database, schema)) { ApplicationName = schema }.ConnectionString;
+        return new LedgerOptions { Provider = LedgerProvider.Postgres, ConnectionString = _connectionString };
+    }
+
+    [Fact]
+    public async Task AcceptJobAsync_ServerDroppedTheWritersConnection_FailsAsTransientThenTheNextWriteCommits()
+    {
+        await Ledger.AcceptJobAsync(Job("before"), default);
+
+        await TerminateTheLedgersConnectionsAsync();
+        var failure = await Record.ExceptionAsync(() => Ledger.AcceptJobAsync(Job("lost"), default));
+        var after = await Ledger.AcceptJobAsync(Job("after"), default);
+
+        failure.ShouldNotBeNull("the writer's connection was gone");
+        TransientLedgerError.IsMatch(failure).ShouldBeTrue($"a dropped connection is worth trying again: {failure}");
+        after.Recorded.ShouldBeTrue("the writer opened a new connection");
+        (await Ledger.GetJobAsync(after.Job.JobId, default)).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task Location_NamesTheServerAndDatabaseWithoutThePassword()
+    {
+        var withPassword = new NpgsqlConnectionStringBuilder(_connectionString) { Password = "s3cret-pw" }.ConnectionString;
+        await using var ledger = new JobLedger(
+            Microsoft.Extensions.Options.Options.Create(new LedgerOptions { Provider = LedgerProvider.Postgres, ConnectionString = withPassword }),
+            TimeProvider.System);
+
+        ledger.Location.ShouldContain(postgres.Cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        ledger.Location.ShouldNotContain("s3cret-pw");
+    }
+
+    // What a server restart or an administrator does to every session of this test's ledgers.
+    private async Task TerminateTheLedgersConnectionsAsync()
+    {
+        var ledgers = new NpgsqlConnectionStringBuilder(_connectionString);
+        await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_connectionString) { ApplicationName = "admin", Pooling = false }.ConnectionString);
+        await admin.OpenAsync();
+        await using var terminate = new NpgsqlCommand(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = @name",
+            admin);
+        terminate.Parameters.AddWithValue("name", ledgers.ApplicationName!);
+        ((long)(await terminate.ExecuteScalarAsync())!).ShouldBeGreaterThan(0);
+    }
+}
