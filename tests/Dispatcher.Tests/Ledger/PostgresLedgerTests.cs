@@ -36,6 +36,39 @@ public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : Ledge
     }
 
     [Fact]
+    public async Task InitializeAsync_RoleWithAPassword_ConnectsWithThePasswordFromItsVariableOnly()
+    {
+        var id = Guid.NewGuid().ToString("N")[..12];
+        var (role, password, variable) = ("r" + id, "p" + Guid.NewGuid().ToString("N"), "LEDGER_TEST_PASSWORD_" + id);
+        await postgres.Cluster.CreateRoleAsync(role, password);
+        var database = await postgres.Cluster.CreateDatabaseAsync("d" + id, owner: role);
+        var options = new LedgerOptions
+        {
+            Provider = LedgerProvider.Postgres,
+            ConnectionString = new NpgsqlConnectionStringBuilder(database) { Username = role, Password = "not-the-password" }.ConnectionString,
+            PasswordVariable = variable,
+        };
+
+        await using (var without = new JobLedger(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System))
+        {
+            var refused = await Should.ThrowAsync<NpgsqlException>(() => without.InitializeAsync(default));
+            refused.ToString().ShouldNotContain("not-the-password");
+        }
+
+        Environment.SetEnvironmentVariable(variable, password);
+        try
+        {
+            await using var ledger = new JobLedger(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+            await ledger.InitializeAsync(default);
+            (await ledger.AcceptJobAsync(Job("a"), default)).Recorded.ShouldBeTrue();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
     public async Task Location_NamesTheServerAndDatabaseWithoutThePassword()
     {
         var withPassword = new NpgsqlConnectionStringBuilder(_connectionString) { Password = "s3cret-pw" }.ConnectionString;

@@ -10,7 +10,8 @@ namespace Dispatcher.Testing;
 /// A PostgreSQL cluster of its own for one test run: <c>initdb</c> into a private temp directory, a
 /// server on a free port of 127.0.0.1 with its unix socket in that directory, trust authentication
 /// for the <c>postgres</c> superuser over loopback, and nothing left behind when disposed. It runs
-/// beside any other cluster on the machine (including the package's default one).
+/// beside any other cluster on the machine (including the package's default one). Roles made with
+/// <see cref="CreateRoleAsync"/> must give their password, as a production server would ask.
 /// </summary>
 /// <remarks>
 /// PostgreSQL refuses to run as root: started by root, every PostgreSQL program runs as the
@@ -28,6 +29,15 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
     private static readonly (int From, int To) Ports = (24000, 25500);
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
+
+    // The superuser without a password over the socket and loopback (the tests' own connections);
+    // every other role with its password, checked by SCRAM.
+    private const string HostBasedAuthentication = """
+        local all all trust
+        host all postgres 127.0.0.1/32 trust
+        host all all 127.0.0.1/32 scram-sha-256
+
+        """;
 
     private const string NotInstalledMessage =
         "initdb and pg_ctl were found neither on PATH nor in /usr/lib/postgresql/*/bin. The ledger tests start a " +
@@ -71,6 +81,9 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
             }
 
             await cluster.RunToolAsync("initdb", ["-D", cluster.DataDirectory, "-U", Superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], cancellationToken);
+
+            // Written over initdb's file, which keeps its owner and mode.
+            await File.WriteAllTextAsync(Path.Combine(cluster.DataDirectory, "pg_hba.conf"), HostBasedAuthentication, cancellationToken);
             var options = string.Create(
                 CultureInfo.InvariantCulture,
                 $"-p {cluster.Port} -k {cluster.Directory} -c listen_addresses={LoopbackHost} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200");
@@ -93,12 +106,19 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
         Database = database,
     }.ConnectionString;
 
-    /// <summary>Creates a database named <paramref name="name"/> (letters, digits and underscores) and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Creates a database named <paramref name="name"/> (letters, digits and underscores), owned by
+    /// <paramref name="owner"/> when given, and returns its connection string as the superuser.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string name, string? owner = null, CancellationToken cancellationToken = default)
     {
-        await ExecuteAsync("postgres", $"CREATE DATABASE \"{CheckName(name)}\"", cancellationToken);
+        await ExecuteAsync("postgres", $"CREATE DATABASE \"{CheckName(name)}\"" + (owner is null ? "" : $" OWNER \"{CheckName(owner)}\""), cancellationToken);
         return ConnectionString(name);
     }
+
+    /// <summary>Creates a login role that must give <paramref name="password"/> (letters and digits) over TCP.</summary>
+    public Task CreateRoleAsync(string name, string password, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("postgres", $"CREATE ROLE \"{CheckName(name)}\" LOGIN PASSWORD '{CheckName(password)}'", cancellationToken);
 
     /// <summary>
     /// Creates a schema named <paramref name="name"/> in <paramref name="database"/> and returns a
