@@ -51,6 +51,31 @@ if ! rabbitmq_installed; then
   stop_package_default_node
 fi
 
+postgresql_installed() {
+  command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+
+# Likewise for PostgreSQL: Debian's post-install creates and starts the default cluster (main, port
+# 5432); the ledger tests run clusters of their own (initdb into temp folders, free loopback ports).
+# Stop that one cluster and keep it from starting at boot; any other cluster is left alone.
+stop_package_default_cluster() {
+  local version
+  for version in $(ls /usr/lib/postgresql 2>/dev/null); do
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d "/etc/postgresql/$version/main" ]; then
+      as_root pg_ctlcluster "$version" main stop || log "could not stop the PostgreSQL $version main cluster"
+      as_root sh -c "echo disabled > /etc/postgresql/$version/main/start.conf" || log "could not disable the PostgreSQL $version main cluster"
+    fi
+  done
+}
+
+if ! postgresql_installed; then
+  command -v apt-get >/dev/null 2>&1 || fail "postgresql is not installed and apt-get is not available; install PostgreSQL 13+ (initdb, pg_ctl) by hand"
+  log "installing postgresql (the ledger tests start private PostgreSQL clusters)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+  stop_package_default_cluster
+fi
+
 # The dashboard's browser test drives Debian's Chromium headless (/usr/bin/chromium).
 if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
   command -v apt-get >/dev/null 2>&1 || fail "chromium is not installed and apt-get is not available; install chromium and chromium-driver by hand"
@@ -70,7 +95,7 @@ fi
 
 command -v dotnet >/dev/null 2>&1 || fail "dotnet was not found on PATH; install the .NET 10 SDK (https://dot.net) and run test.sh again"
 
-log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server); chromium at /usr/bin/chromium"
+log "dotnet $(dotnet --version); rabbitmq-server at $(command -v rabbitmq-server || echo /usr/sbin/rabbitmq-server); initdb at $(command -v initdb || compgen -G '/usr/lib/postgresql/*/bin/initdb' | tail -n 1); chromium at /usr/bin/chromium"
 
 # The exit code is dotnet test's own; the last line sums every test project's counts.
 log_file=$(mktemp)

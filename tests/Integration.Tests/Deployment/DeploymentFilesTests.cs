@@ -117,6 +117,29 @@ public sealed class DeploymentFilesTests
     }
 
     [Fact]
+    public void ComposePostgres_LedgerOnThePostgresService_PasswordFromASecretOnly()
+    {
+        var overlay = Map(ReadYaml(Path.Combine(Deploy, "compose", "postgres.yml")).Single(), "deploy/compose/postgres.yml");
+        var services = Map(overlay["services"], "services");
+        var baseServices = Map(Compose()["services"], "services");
+        foreach (var name in new[] { "dispatcher", "submitter" })
+        {
+            baseServices.ShouldContainKey(name, "the overlay changes services of docker-compose.yml");
+            At(services, name, "environment", "DISPATCHER_Ledger__Provider").ShouldBe("Postgres");
+            var connectionString = Str(At(services, name, "environment", "DISPATCHER_Ledger__ConnectionString"), $"{name} connection string");
+            connectionString.ShouldContain("Host=postgres");
+            connectionString.ShouldNotContain("Password", Case.Insensitive);
+            Seq(At(services, name, "secrets"), name).ShouldContain(s => At(s, "target") as string == "LEDGER_PASSWORD");
+            At(services, name, "depends_on", "postgres", "condition").ShouldBe("service_healthy");
+        }
+
+        At(services, "postgres", "environment", "POSTGRES_PASSWORD_FILE").ShouldBe("/run/secrets/ledger_password");
+        var file = Str(At(overlay, "secrets", "ledger_password", "file"), "ledger_password");
+        file.ShouldStartWith("./deploy/secrets/");
+        File.Exists(Path.Combine(RepoPaths.Root, file + ".example")).ShouldBeTrue(file + ".example");
+    }
+
+    [Fact]
     public void Prometheus_ScrapeTargets_MatchComposeServicesAndPorts()
     {
         var services = Map(Compose()["services"], "services");
