@@ -23,6 +23,12 @@ internal abstract class LedgerDialect : IAsyncDisposable
     /// <summary>The statement that begins the writer's transaction.</summary>
     public abstract string Begin { get; }
 
+    /// <summary>
+    /// How long one try of <see cref="Begin"/> may take; the writer tries again while another
+    /// process holds a lock (<see cref="TransientLedgerError.IsLockWait"/>), up to its busy timeout.
+    /// </summary>
+    public virtual int BeginTimeoutSeconds => 30;
+
     /// <summary>The ledger's tables (<see cref="Schema.Create"/>) with this engine's column types.</summary>
     public abstract string Schema { get; }
 

@@ -23,11 +23,6 @@ internal sealed class LedgerWriter : IAsyncDisposable
 {
     private const int MaxWritesPerTransaction = 512;
 
-    // Microsoft.Data.Sqlite waits out a lock by retrying every 150 ms, blocking and blind to any
-    // token, for the command's whole timeout: BEGIN gets one-second tries instead, and between
-    // them the writer looks at who still waits, for up to the busy timeout in all.
-    private const int BeginTrySeconds = 1;
-
     // Another process's lock is waited out in real time, whatever clock the ledger stamps rows with.
     private static readonly TimeProvider Clock = TimeProvider.System;
     private static readonly Statement Commit = new("COMMIT");
@@ -102,7 +97,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
                         await _dialect.PrepareWriterAsync(connection).ConfigureAwait(false);
                         begin = connection.CreateCommand();
                         begin.CommandText = _dialect.Begin;
-                        begin.CommandTimeout = BeginTrySeconds;
+                        begin.CommandTimeout = _dialect.BeginTimeoutSeconds;
                     }
 
                     // Plain BEGIN/COMMIT statements: the writes run their own commands on the

@@ -30,6 +30,12 @@ internal sealed class SqliteDialect(string connectionString) : LedgerDialect
     public override string Begin => "BEGIN IMMEDIATE";
 
     /// <inheritdoc />
+    // Microsoft.Data.Sqlite waits out a lock by retrying every 150 ms, blocking and blind to any
+    // token, for the command's whole timeout: BEGIN gets one-second tries instead, and between
+    // them the writer looks at who still waits, for up to the busy timeout in all.
+    public override int BeginTimeoutSeconds => 1;
+
+    /// <inheritdoc />
     public override string Schema => Ledger.Schema.Create;
 
     /// <inheritdoc />

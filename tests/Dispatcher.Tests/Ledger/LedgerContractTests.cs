@@ -35,7 +35,7 @@ public abstract class LedgerContractTests : IAsyncLifetime
         await _ledger.DisposeAsync();
     }
 
-    /// <summary>The options of an empty store of this engine, the test's alone.</summary>
+    /// <summary>The options of a new, empty store of this engine, the test's alone (another on each call).</summary>
     protected abstract Task<LedgerOptions> NewStoreAsync();
 
     /// <summary>Another ledger on the test's store (as another process would open it), for the caller to dispose.</summary>
@@ -43,6 +43,27 @@ public abstract class LedgerContractTests : IAsyncLifetime
 
     protected static NewJob Job(string customId, string? batch = "b1", string? jobId = null) =>
         new(jobId ?? Guid.NewGuid().ToString(), batch, customId, "g", null, 0, null, null, """{"model":"g","messages":[]}""", 10, 20);
+
+    [Fact]
+    public async Task InitializeAsync_SeveralProcessesOnAFreshStoreAtOnce_AllSucceedOnOneSchema()
+    {
+        var store = await NewStoreAsync();
+        var ledgers = Enumerable.Range(0, 4).Select(_ => new JobLedger(Options.Create(store), TimeProvider.System)).ToList();
+        try
+        {
+            await Task.WhenAll(ledgers.Select(l => l.InitializeAsync(default)));
+
+            var job = (await ledgers[0].AcceptJobAsync(Job("a"), default)).Job;
+            (await ledgers[3].GetJobAsync(job.JobId, default))!.CustomId.ShouldBe("a");
+        }
+        finally
+        {
+            foreach (var ledger in ledgers)
+            {
+                await ledger.DisposeAsync();
+            }
+        }
+    }
 
     private async Task<string> JobAsync()
     {

@@ -15,7 +15,7 @@ public sealed class SqliteLedgerTests : LedgerContractTests
         _dir.Dispose();
     }
 
-    protected override Task<LedgerOptions> NewStoreAsync() => Task.FromResult(new LedgerOptions { Path = _dir.File("ledger.db") });
+    protected override Task<LedgerOptions> NewStoreAsync() => Task.FromResult(new LedgerOptions { Path = _dir.File($"ledger-{Guid.NewGuid():N}.db") });
 
     [Fact]
     public async Task InitializeAsync_OnDisk_CreatesTheFile()
