@@ -66,6 +66,7 @@ public sealed class JobLedger : IAsyncDisposable
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
           quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL, laned_at = NULL, lane = NULL
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
+          -- Cast: PostgreSQL cannot tell the type of a parameter that is only tested for NULL.
           AND ((CAST(@replacing AS BIGINT) IS NULL AND attempts < @attempt
                 -- No new attempt of a paused, cancelled or expired batch starts, whatever a
                 -- dispatcher's view of the batch was when it routed the job.
