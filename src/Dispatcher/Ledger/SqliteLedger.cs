@@ -864,6 +864,41 @@ public sealed class SqliteLedger : IAsyncDisposable
         return states;
     }
 
+    /// <summary>
+    /// How many jobs of <paramref name="batchId"/> are recorded and have not ended (queued or
+    /// dispatched). Reads only those jobs' index entries, so it costs what is in flight, not the
+    /// batch's size.
+    /// </summary>
+    public async Task<long> CountUnfinishedJobsAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM jobs WHERE batch_id = @batchId AND state IN ('queued', 'dispatched')",
+            new { batchId },
+            cancellationToken: ct));
+    }
+
+    /// <summary>Those of <paramref name="customIds"/> that have a job in <paramref name="batchId"/>.</summary>
+    public async Task<IReadOnlyList<string>> FindRecordedCustomIdsAsync(string batchId, IReadOnlyCollection<string> customIds, CancellationToken ct)
+    {
+        var recorded = new List<string>();
+        if (customIds.Count == 0)
+        {
+            return recorded;
+        }
+
+        await using var c = await OpenAsync(ct);
+        foreach (var chunk in customIds.Chunk(500))
+        {
+            recorded.AddRange(await c.QueryAsync<string>(new CommandDefinition(
+                "SELECT custom_id FROM jobs WHERE batch_id = @batchId AND custom_id IN @chunk",
+                new { batchId, chunk },
+                cancellationToken: ct)));
+        }
+
+        return recorded;
+    }
+
     /// <summary>Batches, newest first: at most <paramref name="limit"/>, those older than <paramref name="after"/> when given.</summary>
     public async Task<IReadOnlyList<BatchStatus>> ListBatchesAsync(int limit, CancellationToken ct, string? after = null)
     {
