@@ -801,6 +801,30 @@ public sealed class SqliteLedger : IAsyncDisposable
         return row?.ToStatus();
     }
 
+    /// <summary>
+    /// Where a batch stands, its jobs counted by state from the ledger's index alone, without the
+    /// token and cost sums (<see cref="BatchStatus.PromptTokens"/>, <see cref="BatchStatus.CompletionTokens"/>
+    /// and <see cref="BatchStatus.Cost"/> read 0): what following a long batch several times a
+    /// second can afford, where <see cref="GetBatchStatusAsync"/> reads every job's row.
+    /// </summary>
+    public async Task<BatchStatus?> GetBatchCountsAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<BatchRow>(new CommandDefinition(
+            """
+            SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
+                   b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata, b.control_reason AS ControlReason,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'queued') AS Queued,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'dispatched') AS Dispatched,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'succeeded') AS Succeeded,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'failed') AS Failed
+            FROM batches b WHERE b.batch_id = @batchId
+            """,
+            new { batchId },
+            cancellationToken: ct));
+        return row?.ToStatus();
+    }
+
     /// <summary>Per deployment, how many of the batch's jobs it ended, most first.</summary>
     public async Task<IReadOnlyList<DeploymentShare>> GetDeploymentSharesAsync(string batchId, CancellationToken ct)
     {
