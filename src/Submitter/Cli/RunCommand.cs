@@ -18,10 +18,11 @@ namespace Dispatcher.Submitter.Cli;
 internal static class RunCommand
 {
     /// <summary>
-    /// The most jobs a run has published and not yet seen end, unless <c>--in-flight</c> says: several
-    /// seconds of work for the fastest deployments, and a few megabytes of messages.
+    /// The most jobs a run has published and not yet seen end, unless <c>--in-flight</c> says: about
+    /// a second of work for the fastest simulated deployments, far more than the calls a catalog
+    /// makes at once, and some 8 MB of messages (about 4 KB a job in flight).
     /// </summary>
-    public const int DefaultInFlight = 5_000;
+    public const int DefaultInFlight = 2_000;
 
     public static Command Create()
     {
