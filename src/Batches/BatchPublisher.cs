@@ -98,14 +98,16 @@ internal sealed class BatchPublisher(
     private async IAsyncEnumerable<List<SubmitCompletion>> ChunksAsync(
         string path, string batchId, BatchFileLimits limits, [EnumeratorCancellation] CancellationToken ct)
     {
-        var chunk = new List<SubmitCompletion>(ChunkJobs);
+        // A window smaller than a chunk bounds the chunks too.
+        var most = Math.Min(ChunkJobs, window?.Size ?? ChunkJobs);
+        var chunk = new List<SubmitCompletion>(most);
         var bytes = 0;
         await foreach (var line in BatchFileReader.ReadAsync(path, limits, ct))
         {
-            if (chunk.Count > 0 && (chunk.Count == ChunkJobs || bytes + line.Bytes > ChunkBytes))
+            if (chunk.Count > 0 && (chunk.Count == most || bytes + line.Bytes > ChunkBytes))
             {
                 yield return chunk;
-                chunk = new List<SubmitCompletion>(ChunkJobs);
+                chunk = new List<SubmitCompletion>(most);
                 bytes = 0;
             }
 

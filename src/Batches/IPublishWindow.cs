@@ -9,6 +9,9 @@ namespace Dispatcher.Batches;
 /// </summary>
 internal interface IPublishWindow
 {
+    /// <summary>The most jobs published and not yet ended at once; no chunk holds more.</summary>
+    int Size { get; }
+
     /// <summary>
     /// Waits until the jobs of <paramref name="chunk"/> that still need publishing fit in the
     /// window and returns them, counted as published from then on. Jobs the dispatcher already

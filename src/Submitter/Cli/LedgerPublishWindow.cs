@@ -49,7 +49,7 @@ internal sealed class LedgerPublishWindow : IPublishWindow
         _atMost = resumed ? long.MaxValue / 2 : 0;
     }
 
-    /// <summary>The most jobs published and not yet ended at once.</summary>
+    /// <inheritdoc />
     public int Size { get; }
 
     /// <inheritdoc />
@@ -66,8 +66,8 @@ internal sealed class LedgerPublishWindow : IPublishWindow
             }
         }
 
-        // A chunk larger than the window goes alone, once nothing else is in flight.
-        bool Full() => _atMost > 0 && _atMost + jobs.Count > Size;
+        // The publisher makes no chunk larger than the window.
+        bool Full() => _atMost + jobs.Count > Size;
         if (Full())
         {
             await ReadAsync(ct);
