@@ -34,6 +34,9 @@ internal sealed class BatchPublisher(
     private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>Whether a window paces the chunks by the dispatcher's progress, so publishing can wait on it.</summary>
+    public bool IsPaced => window is not null;
+
     /// <summary>The most jobs in one chunk.</summary>
     public const int ChunkJobs = 100;
 

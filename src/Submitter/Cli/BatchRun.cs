@@ -36,9 +36,13 @@ internal static class BatchRun
         var clock = Stopwatch.StartNew();
 
         // A publisher paced by the batch's progress waits while it stands still (a paused batch):
-        // it gives up when following does.
+        // it gives up when following does. One that is not finishes the file whatever the wait.
         using var publishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        publishing.CancelAfter(timeout);
+        if (publisher is { IsPaced: true })
+        {
+            publishing.CancelAfter(timeout);
+        }
+
         var status = await BatchProgress.FollowAsync(
             ledger,
             batchId,
