@@ -2,11 +2,12 @@ using System.CommandLine;
 using Dispatcher.Bench.Cli;
 
 var root = new RootCommand(
-    "Benchmarks of the dispatcher: pipeline throughput against a raw broker baseline, bulk submit memory and speed, " +
+    "Benchmarks of the dispatcher: pipeline throughput against a raw broker baseline, bulk submit memory and speed, the embedded run's memory and speed, " +
     "routing under enforced quotas, reliability under crashes and a broker restart, a batch under random faults (chaos), micro-benchmarks, and prompt-token estimates against reference counts. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
 {
     PipelineCommand.Create(),
     BulkCommand.Create(),
+    EmbeddedCommand.Create(),
     QuotaCommand.Create(),
     ReliabilityCommand.Create(),
     ChaosCommand.Create(),

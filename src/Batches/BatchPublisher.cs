@@ -16,18 +16,26 @@ namespace Dispatcher.Batches;
 /// <param name="maxInFlight">Chunks awaiting the broker's confirmation at once.</param>
 /// <param name="tenant">The tenant every job is billed to (its spend caps and fair share); none when null.</param>
 /// <param name="time">The clock of the sends' time limits; the system's when null.</param>
+/// <param name="window">
+/// What paces the chunks by the dispatcher's progress (an embedded run's bound on jobs in flight);
+/// none: the file is published as fast as the broker confirms it, its backlog held in the intake queue.
+/// </param>
 /// <remarks>
 /// A send the broker does not confirm within <see cref="BrokerConfirmation.Timeout"/> (a publish
 /// on a channel that died with a broker restart can wait forever) is sent again, up to
 /// <see cref="SendAttempts"/> times; a chunk sent twice is recognised by its job ids at the intake.
 /// </remarks>
-internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16, string? tenant = null, TimeProvider? time = null)
+internal sealed class BatchPublisher(
+    ISendEndpointProvider sender, int priority = 0, int maxInFlight = 16, string? tenant = null, TimeProvider? time = null, IPublishWindow? window = null)
 {
     /// <summary>How many times the announcement or a chunk is sent before publishing fails.</summary>
     public const int SendAttempts = 5;
 
     private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Whether a window paces the chunks by the dispatcher's progress, so publishing can wait on it.</summary>
+    public bool IsPaced => window is not null;
 
     /// <summary>The most jobs in one chunk.</summary>
     public const int ChunkJobs = 100;
@@ -40,7 +48,8 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
 
     /// <summary>
     /// Publishes the file's lines as batch <paramref name="batchId"/>; returns how many jobs were
-    /// sent. <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known;
+    /// sent (lines the window left out, which the dispatcher already holds, are reported as
+    /// progress but not counted). <paramref name="digest"/> is the file's <see cref="BatchFileDigest"/>, when known;
     /// <paramref name="completionWindow"/> how long the batch may take (<see cref="SubmitBatch.CompletionWindow"/>);
     /// <paramref name="metadata"/> what is kept with the batch (<see cref="SubmitBatch.Metadata"/>).
     /// </summary>
@@ -63,13 +72,20 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
         var intake = await sender.GetSendEndpoint(IntakePriority.IntakeAddress);
         var pending = new Queue<Task<int>>(maxInFlight);
         var sent = 0;
+        var skipped = 0;
         await foreach (var chunk in ChunksAsync(path, batchId, limits, ct))
         {
-            pending.Enqueue(SendChunkAsync(intake, chunk, priority, ct));
+            var jobs = window is null ? chunk : await window.AdmitAsync(chunk, ct);
+            skipped += chunk.Count - jobs.Count;
+            if (jobs.Count > 0)
+            {
+                pending.Enqueue(SendChunkAsync(intake, jobs, priority, ct));
+            }
+
             while (pending.Count >= maxInFlight || (pending.Count > 0 && pending.Peek().IsCompleted))
             {
                 sent += await pending.Dequeue(); // surfaces a failed send
-                progress?.Report(sent);
+                progress?.Report(sent + skipped);
             }
         }
 
@@ -78,21 +94,23 @@ internal sealed class BatchPublisher(ISendEndpointProvider sender, int priority 
             sent += await pending.Dequeue();
         }
 
-        progress?.Report(sent);
+        progress?.Report(sent + skipped);
         return sent;
     }
 
     private async IAsyncEnumerable<List<SubmitCompletion>> ChunksAsync(
         string path, string batchId, BatchFileLimits limits, [EnumeratorCancellation] CancellationToken ct)
     {
-        var chunk = new List<SubmitCompletion>(ChunkJobs);
+        // A window smaller than a chunk bounds the chunks too.
+        var most = Math.Min(ChunkJobs, window?.Size ?? ChunkJobs);
+        var chunk = new List<SubmitCompletion>(most);
         var bytes = 0;
         await foreach (var line in BatchFileReader.ReadAsync(path, limits, ct))
         {
-            if (chunk.Count > 0 && (chunk.Count == ChunkJobs || bytes + line.Bytes > ChunkBytes))
+            if (chunk.Count > 0 && (chunk.Count == most || bytes + line.Bytes > ChunkBytes))
             {
                 yield return chunk;
-                chunk = new List<SubmitCompletion>(ChunkJobs);
+                chunk = new List<SubmitCompletion>(most);
                 bytes = 0;
             }
 

@@ -18,11 +18,14 @@ internal sealed class ChildProgram : IAsyncDisposable
     private readonly Lock _gate = new();
     private Uri? _listening;
 
-    private ChildProgram(Process process, StreamWriter log, string name)
+    private readonly Action<string>? _onLine;
+
+    private ChildProgram(Process process, StreamWriter log, string name, Action<string>? onLine)
     {
         _process = process;
         _log = log;
         Name = name;
+        _onLine = onLine;
     }
 
     /// <summary>A short name for reports.</summary>
@@ -37,8 +40,11 @@ internal sealed class ChildProgram : IAsyncDisposable
     /// <summary>The exit code, once ended.</summary>
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts <paramref name="dll"/> with the given environment and arguments.</summary>
-    public static ChildProgram Start(string name, string dll, IReadOnlyDictionary<string, string> environment, IEnumerable<string> args, string logPath)
+    /// <summary>
+    /// Starts <paramref name="dll"/> with the given environment and arguments; <paramref name="onLine"/>,
+    /// when given, sees each line of its output as it comes.
+    /// </summary>
+    public static ChildProgram Start(string name, string dll, IReadOnlyDictionary<string, string> environment, IEnumerable<string> args, string logPath, Action<string>? onLine = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -61,7 +67,7 @@ internal sealed class ChildProgram : IAsyncDisposable
 
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var program = new ChildProgram(process, log, name);
+        var program = new ChildProgram(process, log, name, onLine);
         process.OutputDataReceived += (_, e) => program.Append(e.Data);
         process.ErrorDataReceived += (_, e) => program.Append(e.Data);
         process.Start();
@@ -176,5 +182,7 @@ internal sealed class ChildProgram : IAsyncDisposable
 
             _log.WriteLine(line);
         }
+
+        _onLine?.Invoke(line);
     }
 }

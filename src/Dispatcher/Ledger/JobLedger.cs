@@ -802,6 +802,30 @@ public sealed class JobLedger : IAsyncDisposable
         return row?.ToStatus();
     }
 
+    /// <summary>
+    /// Where a batch stands, its jobs counted by state from the ledger's index alone, without the
+    /// token and cost sums (<see cref="BatchStatus.PromptTokens"/>, <see cref="BatchStatus.CompletionTokens"/>
+    /// and <see cref="BatchStatus.Cost"/> read 0): what following a long batch several times a
+    /// second can afford, where <see cref="GetBatchStatusAsync"/> reads every job's row.
+    /// </summary>
+    public async Task<BatchStatus?> GetBatchCountsAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<BatchRow>(new CommandDefinition(
+            """
+            SELECT b.batch_id AS BatchId, b.total_jobs AS TotalJobs, b.source AS Source, b.created_at AS CreatedAt,
+                   b.control AS Control, b.expires_at AS ExpiresAt, b.metadata AS Metadata, b.control_reason AS ControlReason,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'queued') AS Queued,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'dispatched') AS Dispatched,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'succeeded') AS Succeeded,
+                   (SELECT COUNT(*) FROM jobs j WHERE j.batch_id = b.batch_id AND j.state = 'failed') AS Failed
+            FROM batches b WHERE b.batch_id = @batchId
+            """,
+            new { batchId },
+            cancellationToken: ct));
+        return row?.ToStatus();
+    }
+
     /// <summary>Per deployment, how many of the batch's jobs it ended, most first.</summary>
     public async Task<IReadOnlyList<DeploymentShare>> GetDeploymentSharesAsync(string batchId, CancellationToken ct)
     {
@@ -864,6 +888,41 @@ public sealed class JobLedger : IAsyncDisposable
         }
 
         return states;
+    }
+
+    /// <summary>
+    /// How many jobs of <paramref name="batchId"/> are recorded and have not ended (queued or
+    /// dispatched). Reads only those jobs' index entries, so it costs what is in flight, not the
+    /// batch's size.
+    /// </summary>
+    public async Task<long> CountUnfinishedJobsAsync(string batchId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM jobs WHERE batch_id = @batchId AND state IN ('queued', 'dispatched')",
+            new { batchId },
+            cancellationToken: ct));
+    }
+
+    /// <summary>Those of <paramref name="customIds"/> that have a job in <paramref name="batchId"/>.</summary>
+    public async Task<IReadOnlyList<string>> FindRecordedCustomIdsAsync(string batchId, IReadOnlyCollection<string> customIds, CancellationToken ct)
+    {
+        var recorded = new List<string>();
+        if (customIds.Count == 0)
+        {
+            return recorded;
+        }
+
+        await using var c = await OpenAsync(ct);
+        foreach (var chunk in customIds.Chunk(500))
+        {
+            recorded.AddRange(await c.QueryAsync<string>(new CommandDefinition(
+                "SELECT custom_id FROM jobs WHERE batch_id = @batchId AND custom_id IN @chunk",
+                new { batchId, chunk },
+                cancellationToken: ct)));
+        }
+
+        return recorded;
     }
 
     /// <summary>Batches, newest first: at most <paramref name="limit"/>, those older than <paramref name="after"/> when given.</summary>

@@ -88,6 +88,9 @@ public static class CompletionBus
     {
         cfg.ConfigureJsonSerializerOptions(options =>
         {
+            // MassTransit indents its JSON by default: every message, and every request body the
+            // dispatcher keeps from one, would be a third larger for nothing any reader needs.
+            options.WriteIndented = false;
             var strings = options.Converters.FirstOrDefault(c => c is JsonConverter<decimal>);
             if (strings is not null && strings is not DecimalNumberJsonConverter)
             {

@@ -16,7 +16,10 @@ internal static class BatchProgress
     // Wall time, only to tell whether a pause the ledger holds has ended.
     private static readonly TimeProvider Time = TimeProvider.System;
 
-    /// <summary>Polls until the batch ends or <paramref name="timeout"/> passes; returns the last status.</summary>
+    /// <summary>
+    /// Polls until the batch ends or <paramref name="timeout"/> passes; returns the last status,
+    /// read in full (tokens and cost) once following ended.
+    /// </summary>
     public static async Task<BatchStatus?> FollowAsync(
         JobLedger ledger,
         string batchId,
@@ -87,7 +90,8 @@ internal static class BatchProgress
                 await submitting;
             }
 
-            status = await ledger.GetBatchStatusAsync(batchId, ct);
+            // The counts alone: a full status reads every job's row, too slow to repeat on a long batch.
+            status = await ledger.GetBatchCountsAsync(batchId, ct);
             if (status is not null)
             {
                 // A provider's pause, as the dispatcher saved it, says why progress stands still.
@@ -102,6 +106,6 @@ internal static class BatchProgress
         }
 
         await submitting;
-        return status;
+        return await ledger.GetBatchStatusAsync(batchId, ct) ?? status;
     }
 }

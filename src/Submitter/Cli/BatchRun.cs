@@ -34,11 +34,20 @@ internal static class BatchRun
     {
         AnsiConsole.MarkupLine($"Batch [bold]{batchId}[/]: {lines} jobs from {Markup.Escape(file.Name)}; ledger {Markup.Escape(ledger.Location)}");
         var clock = Stopwatch.StartNew();
+
+        // A publisher paced by the batch's progress waits while it stands still (a paused batch):
+        // it gives up when following does. One that is not finishes the file whatever the wait.
+        using var publishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (publisher is { IsPaced: true })
+        {
+            publishing.CancelAfter(timeout);
+        }
+
         var status = await BatchProgress.FollowAsync(
             ledger,
             batchId,
             lines,
-            publisher is null ? null : progress => publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, ct, digest, completionWindow, metadata),
+            publisher is null ? null : progress => PublishAsync(publisher, file, lines, limits, batchId, progress, digest, completionWindow, metadata, publishing.Token, ct),
             timeout,
             ct);
         clock.Stop();
@@ -52,5 +61,29 @@ internal static class BatchRun
             { Failed: > 0 } or { State: BatchState.Cancelled or BatchState.Expired } => ExitCodes.JobsFailed,
             _ => ExitCodes.Ok,
         };
+    }
+
+    private static async Task PublishAsync(
+        BatchPublisher publisher,
+        FileInfo file,
+        int lines,
+        BatchFileLimits limits,
+        string batchId,
+        IProgress<int> progress,
+        string? digest,
+        TimeSpan? completionWindow,
+        IReadOnlyDictionary<string, string>? metadata,
+        CancellationToken publishing,
+        CancellationToken ct)
+    {
+        try
+        {
+            await publisher.PublishAsync(file.FullName, batchId, lines, limits, progress, publishing, digest, completionWindow, metadata);
+        }
+        catch (OperationCanceledException) when (publishing.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // The wait for the batch timed out: what was published stays in the ledger, and the
+            // same run again submits the rest.
+        }
     }
 }
