@@ -15,7 +15,8 @@ namespace Dispatcher.Routing;
 /// <param name="Refusal">Why no deployment can take the job; null when one was chosen.</param>
 /// <param name="RefusalKind">How a job that no deployment can take should end: no deployment, or a spend cap.</param>
 /// <param name="RetryIn">
-/// When no deployment can take the job only because of quota, how long until one can; null when
+/// When no deployment can take the job only because of quota or a closed availability window, how
+/// long until one can (for a window, at most <see cref="AvailabilityFilter.MaxWait"/>); null when
 /// waiting would not help (no deployment serves the group, or every one is filtered out for good).
 /// </param>
 /// <param name="BreakerRetryIn">
