@@ -264,4 +264,40 @@ public sealed class DispatchGateTests
         gate.Waiting.ShouldBe(0);
         gate.Shares.Tenants().Single().Waiting.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task RouteAsync_WindowClosed_JobsWaitUntilItOpensThenRoute()
+    {
+        // 21:59:50 in Berlin; the only deployment opens at 22:00.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 20, 59, 50, TimeSpan.Zero));
+        var night = new DeploymentOptions { Id = "night", ModelGroup = "g", Tpm = 1_000_000 };
+        night.Availability = [new Catalog.Availability.AvailabilityWindowOptions { From = "22:00", To = "06:00", TimeZone = "Europe/Berlin" }];
+        var catalog = Options.Create(new CatalogOptions { Deployments = [night] });
+        var quotas = new QuotaBook(catalog, time);
+        var spend = new SpendBook(catalog, time);
+        var breakers = new DeploymentBreakers(catalog, time);
+        var router = new DeploymentRouter(catalog, [new AvailabilityFilter(catalog, time)], quotas, new LatencyTracker(time), spend, breakers, new AttemptReservations(quotas, spend, breakers));
+        var gate = new DispatchGate(router, quotas, new FairShares(catalog, time), time);
+
+        (await gate.RouteAsync(Request(), FairKey.Of(0, null, null), waitForBreakers: false, defer: true, CancellationToken.None))
+            .ShouldBeNull("a job the window keeps waiting goes to its dispatch lane");
+
+        var waiting = Enumerable.Range(0, 3).Select(_ => gate.RouteAsync(Request(), 0, waitForBreakers: false, CancellationToken.None)).ToArray();
+        await WaitUntilAsync(() => gate.Waiting == 3);
+        for (var s = 0; s < 9; s++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+            waiting.ShouldAllBe(w => !w.IsCompleted);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        foreach (var job in waiting)
+        {
+            (await job.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("night");
+        }
+
+        gate.Waiting.ShouldBe(0);
+    }
 }
