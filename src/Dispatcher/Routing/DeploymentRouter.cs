@@ -137,7 +137,7 @@ public sealed class DeploymentRouter
         {
             if (filter.OpensIn(request, deployment) is { } opens)
             {
-                tally.QuotaWaitSeconds = Math.Min(tally.QuotaWaitSeconds, opens.TotalSeconds);
+                tally.WindowWaitSeconds = Math.Min(tally.WindowWaitSeconds, opens.TotalSeconds);
             }
 
             return true;
@@ -198,14 +198,16 @@ public sealed class DeploymentRouter
     private RoutingDecision Refuse(Group group, RoutingRequest request, RoutingRule? rule, bool[]? selects, in Tally tally, double now)
     {
         var quotaWait = !double.IsPositiveInfinity(tally.QuotaWaitSeconds);
+        var windowWait = !double.IsPositiveInfinity(tally.WindowWaitSeconds);
         var breakerWait = !double.IsPositiveInfinity(tally.BreakerWaitSeconds);
+        var wait = Math.Min(tally.QuotaWaitSeconds, tally.WindowWaitSeconds);
         return RoutingDecision.Refused(
             group.Strategy.Name,
             Explain(request, group.Slots, rule, selects, new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens), now),
-            tally.OverBudget > 0 && !quotaWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
-            quotaWait ? TimeSpan.FromSeconds(Math.Max(tally.QuotaWaitSeconds, 0.001)) : null,
+            tally.OverBudget > 0 && !quotaWait && !windowWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
+            quotaWait || windowWait ? TimeSpan.FromSeconds(Math.Max(wait, 0.001)) : null,
             breakerWait ? TimeSpan.FromSeconds(Math.Max(tally.BreakerWaitSeconds, 0.001)) : null)
-            with { Rule = rule, SentBy = request.SentBy };
+            with { Rule = rule, SentBy = request.SentBy, ForWindow = windowWait && !quotaWait };
     }
 
     // The job goes to the pick: whatever the group held for it is free again, and the attempt's
@@ -309,13 +311,14 @@ public sealed class DeploymentRouter
 
     // What gathering found: how many candidates; of the other deployments, how many were
     // filtered out or could not afford the job, how many of those over a spend cap, and the
-    // soonest a quota (or a window's opening) or a breaker may let one take it.
+    // soonest a quota, a window's opening or a breaker may let one take it.
     private struct Tally()
     {
         public int Candidates;
         public int Filtered;
         public int OverBudget;
         public double QuotaWaitSeconds = double.PositiveInfinity;
+        public double WindowWaitSeconds = double.PositiveInfinity;
         public double BreakerWaitSeconds = double.PositiveInfinity;
     }
 }

@@ -88,6 +88,7 @@ public sealed class AvailabilityRoutingTests
 
         decision.Deployment.ShouldBeNull();
         decision.RetryIn.ShouldBe(TimeSpan.FromSeconds(30));
+        decision.ForWindow.ShouldBeTrue();
         decision.RefusalKind.ShouldBe(Contracts.ErrorKind.NoDeployment);
         decision.Reason.ShouldContain("night-box (closed until 22:00 Europe/Berlin, window 0)");
     }
@@ -129,6 +130,7 @@ public sealed class AvailabilityRoutingTests
 
         decision.Deployment.ShouldBeNull();
         decision.RetryIn.ShouldBe(TimeSpan.FromSeconds(30)); // the window, before the quota's minute
+        decision.ForWindow.ShouldBeFalse("a deployment is short of quota too: the job waits for capacity");
     }
 
     [Fact]
