@@ -68,6 +68,38 @@ public sealed class AvailabilityPipelineTests
         windows.ClosureOf("night-box").ShouldBeNull();
     }
 
+    [Fact]
+    public async Task GetStatus_DeploymentOutsideItsWindow_ReportsItClosedUntilItOpens()
+    {
+        var opens = DateTimeOffset.UtcNow.AddHours(2);
+        // To the second, and not on a whole minute, so the reason shows it as HH:mm:ss.
+        opens = new DateTimeOffset(opens.Ticks - (opens.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero).AddSeconds(opens.Second == 0 ? 1 : 0);
+        await using var pipeline = await MonitoredPipeline.StartAsync(new
+        {
+            Deployments = new object[]
+            {
+                EmbeddedPipeline.Simulated("always"),
+                new
+                {
+                    Id = "later",
+                    ModelGroup = "gpt-test",
+                    Provider = "Simulated",
+                    Availability = new[] { new { From = Clock(opens), To = Clock(opens.AddHours(1)) } },
+                },
+            },
+        });
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+
+        var deployments = JsonDocument.Parse(await http.GetStringAsync("api/status")).RootElement
+            .GetProperty("deployments").EnumerateArray()
+            .ToDictionary(d => d.GetProperty("id").GetString()!, d => d.GetProperty("closed"));
+
+        deployments["always"].ValueKind.ShouldBe(JsonValueKind.Null);
+        var closed = deployments["later"].GetString().ShouldNotBeNull();
+        closed.ShouldStartWith("closed until ");
+        closed.ShouldEndWith($"{Clock(opens)} UTC, window 0");
+    }
+
     private static string Clock(DateTimeOffset at) => at.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 
     private static JsonElement Body() => JsonSerializer.SerializeToElement(new
