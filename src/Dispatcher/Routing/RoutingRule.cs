@@ -7,6 +7,9 @@ namespace Dispatcher.Routing;
 /// <summary>A model group's routing rule, compiled once from the catalog (<see cref="RoutingRuleOptions"/>).</summary>
 public sealed class RoutingRule
 {
+    // The rule as it applies inside each of its windows, by the window's index.
+    private readonly RoutingRule[] _inWindow;
+
     internal RoutingRule(string group, int index, RoutingRuleOptions options, RuleCondition condition)
     {
         Group = group;
@@ -32,10 +35,8 @@ public sealed class RoutingRule
         Schedule = rule.Schedule;
         Window = window;
         Description = $"{rule.Description} in window {window.Index} ({window.Description})";
-        _inWindow = [];
+        _inWindow = rule._inWindow;
     }
-
-    private readonly RoutingRule[] _inWindow;
 
     /// <summary>The group the rule belongs to.</summary>
     public string Group { get; }
