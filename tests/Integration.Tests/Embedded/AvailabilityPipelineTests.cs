@@ -69,6 +69,34 @@ public sealed class AvailabilityPipelineTests
     }
 
     [Fact]
+    public async Task Job_DeadlinePassesWhileItsWindowIsClosed_FailsWithDeadlineExceededWithoutACall()
+    {
+        var opens = DateTimeOffset.UtcNow.AddHours(1);
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "later",
+                    ModelGroup = "gpt-test",
+                    Provider = "Simulated",
+                    Availability = new[] { new { From = Clock(opens), To = Clock(opens.AddHours(1)) } },
+                },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var intake = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+
+        await intake.Send(new SubmitCompletion("soon-due", "gpt-test", Body(), JobId: Guid.NewGuid(), Deadline: DateTimeOffset.UtcNow.AddSeconds(2)));
+        await EventRecorder.EventuallyAsync(() => !recorder.Failed.IsEmpty, "a failed result");
+
+        recorder.Succeeded.ShouldBeEmpty();
+        recorder.Failed.Single().Error.ShouldBe(ErrorKind.DeadlineExceeded);
+        recorder.Failed.Single().History.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task GetStatus_DeploymentOutsideItsWindow_ReportsItClosedUntilItOpens()
     {
         var opens = DateTimeOffset.UtcNow.AddHours(2);
