@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dispatcher.Catalog.Availability;
 using Dispatcher.Contracts;
 using Microsoft.Extensions.Options;
 
@@ -62,6 +63,7 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 AddAnnotationErrors(d.Budget, key + ":Budget", errors);
             }
 
+            AvailabilitySchedule.Compile(d.Availability, key + ":Availability", errors);
             ValidateProvider(d, key, errors);
             ValidateLimits(d, key, errors);
             ValidateEndpoints(d, key, errors);

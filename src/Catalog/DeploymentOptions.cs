@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dispatcher.Catalog.Availability;
 using Dispatcher.Contracts;
 
 namespace Dispatcher.Catalog;
@@ -132,6 +133,13 @@ public sealed class DeploymentOptions
 
     /// <summary>Free-form tags.</summary>
     public List<string> Tags { get; set; } = [];
+
+    /// <summary>
+    /// When routing may send jobs here (<see cref="AvailabilityWindowOptions"/>): outside all its
+    /// windows the deployment is filtered out and jobs that only it could take wait for the
+    /// first to open. Empty: always available.
+    /// </summary>
+    public List<AvailabilityWindowOptions> Availability { get; set; } = [];
 
     /// <summary>
     /// The tokenizer this deployment's prompts are counted with: <c>o200k_base</c>,

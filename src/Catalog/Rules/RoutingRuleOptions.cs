@@ -1,4 +1,5 @@
 using System.Text;
+using Dispatcher.Catalog.Availability;
 using Microsoft.Extensions.Configuration;
 
 namespace Dispatcher.Catalog.Rules;
@@ -33,6 +34,12 @@ public sealed class RoutingRuleOptions
 
     /// <summary>Send the job to this model group (and along its fallbacks) instead; not with a narrowing.</summary>
     public string? Group { get; set; }
+
+    /// <summary>
+    /// When the rule applies (<see cref="AvailabilityWindowOptions"/>): outside all its windows it
+    /// is passed over as if its condition did not hold. Empty: always.
+    /// </summary>
+    public List<AvailabilityWindowOptions> Availability { get; set; } = [];
 
     /// <summary>Whether the rule narrows the candidates (rather than sending the job elsewhere).</summary>
     public bool Narrows => Deployments.Count > 0 || Tags.Count > 0 || Regions.Count > 0 || Providers.Count > 0;

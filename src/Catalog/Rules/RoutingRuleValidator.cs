@@ -1,3 +1,5 @@
+using Dispatcher.Catalog.Availability;
+
 namespace Dispatcher.Catalog.Rules;
 
 /// <summary>
@@ -19,6 +21,7 @@ internal static class RoutingRuleValidator
                 var rule = group.Rules[r];
                 var key = $"{CatalogOptions.Section}:ModelGroups:{g}:Rules:{r}";
                 RuleConditionParser.Parse(rule.When, key + ":When", errors);
+                AvailabilitySchedule.Compile(rule.Availability, key + ":Availability", errors);
                 if (rule.Group is not null && rule.Narrows)
                 {
                     errors.Add($"{key}: a rule either narrows the deployments or sends the job to a Group, not both.");

@@ -10,8 +10,8 @@ namespace Dispatcher.Dispatching;
 /// While a job of higher priority for the same model group waits for quota, lower-priority jobs
 /// wait behind it, so scarce capacity goes to higher priority first; within a priority, the job
 /// whose tenant (then batch) is furthest below its fair share goes first (<see cref="FairShares"/>).
-/// A job waiting only for an open breaker holds nobody back: the capacity others would take is
-/// not what it waits for. The number of waiting jobs is bounded by the dispatch lanes'
+/// A job waiting only for an open breaker, or for an availability window to open, holds nobody
+/// back: the capacity others would take is not what it waits for. The number of waiting jobs is bounded by the dispatch lanes'
 /// concurrency; the rest of the backlog stays in the broker, visible as the lanes' depth.
 /// </summary>
 public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, FairShares fair, TimeProvider time)
@@ -22,6 +22,7 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Fair
     private readonly Lock _lock = new();
     // Jobs waiting for quota, by group and priority: they hold back lower priorities.
     private readonly Dictionary<string, SortedDictionary<int, int>> _waiting = new(StringComparer.Ordinal);
+    // Jobs waiting for a breaker or a window: they hold nobody back.
     private int _waitingForBreakers;
     // Jobs registered as waiting, for quota or for a breaker.
     private int _registered;
@@ -89,7 +90,7 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Fair
                         return decision;
                     }
 
-                    quotaWait = decision.RetryIn is not null;
+                    quotaWait = decision.RetryIn is not null && !decision.ForWindow;
                     nap = retryIn.Value < MaxNap ? retryIn.Value : MaxNap;
                 }
 
@@ -98,8 +99,8 @@ public sealed class DispatchGate(DeploymentRouter router, QuotaBook quotas, Fair
                     return null;
                 }
 
-                // A job waiting only for an open breaker holds nobody back: the capacity others
-                // would take is not what it waits for.
+                // A job waiting only for an open breaker or a window holds nobody back: the
+                // capacity others would take is not what it waits for.
                 if (sharing != quotaWait)
                 {
                     if (sharing)

@@ -50,6 +50,8 @@ public static class DispatcherServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, EndpointFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, ContextWindowFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, TenantRegionFilter>());
+        services.TryAddSingleton<AvailabilityFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeploymentFilter, AvailabilityFilter>(sp => sp.GetRequiredService<AvailabilityFilter>()));
         services.TryAddSingleton<QuotaBook>();
         services.TryAddSingleton<SpendBook>();
         services.TryAddSingleton<LatencyTracker>();

@@ -8,6 +8,10 @@ namespace Dispatcher.Monitoring;
 /// </summary>
 /// <param name="Pause">The provider's pause of the deployment (a Retry-After); null when it is not paused.</param>
 /// <param name="RoutingWeight">Its current adaptive weight when its model group routes <c>weighted-adaptive</c>; null otherwise.</param>
+/// <param name="Closed">
+/// When it is outside all its availability windows, until when and which window opens then
+/// (<c>closed until 22:00 Europe/Berlin, window 0</c>); null when it is open or has no windows.
+/// </param>
 public sealed record DeploymentStatus(
     string Id,
     string ModelGroup,
@@ -17,4 +21,5 @@ public sealed record DeploymentStatus(
     long Succeeded,
     long Failed,
     PauseStatus? Pause = null,
-    double? RoutingWeight = null);
+    double? RoutingWeight = null,
+    string? Closed = null);

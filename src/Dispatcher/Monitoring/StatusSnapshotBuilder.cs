@@ -41,6 +41,7 @@ public sealed class StatusSnapshotBuilder(
         var breakers = await BreakersAsync(ct);
         var shares = (await ledger.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
         var weights = services.GetService<AdaptiveWeights>()?.Current(catalog.Value).ToDictionary(w => w.Key, w => w.Value.Weight, StringComparer.Ordinal);
+        var windows = services.GetService<AvailabilityFilter>();
         var deployments = catalog.Value.Deployments.Select(d =>
         {
             var quota = usage.TryGetValue(d.Id, out var u)
@@ -56,7 +57,8 @@ public sealed class StatusSnapshotBuilder(
                 share?.Succeeded ?? 0,
                 share?.Failed ?? 0,
                 pauses.GetValueOrDefault(d.Id),
-                weights is not null && weights.TryGetValue(d.Id, out var weight) ? weight : null);
+                weights is not null && weights.TryGetValue(d.Id, out var weight) ? weight : null,
+                windows?.ClosureOf(d.Id));
         }).ToList();
 
         var budgets = spend.Caps

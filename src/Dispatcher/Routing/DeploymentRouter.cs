@@ -11,7 +11,7 @@ namespace Dispatcher.Routing;
 
 /// <summary>
 /// Routing in two stages: filters remove deployments that cannot take the job (already tried,
-/// context window, rules, an open breaker, a spend cap), the quota check removes those whose buckets cannot afford it now,
+/// context window, rules, a closed availability window, an open breaker, a spend cap), the quota check removes those whose buckets cannot afford it now,
 /// then the model group's strategy picks among the rest and the job's attempt is reserved on
 /// the pick (<see cref="AttemptReservations"/>) — all under the quota book's lock, so concurrent
 /// jobs never share the last slot. A group whose strategy holds deployments for waiting jobs
@@ -129,10 +129,17 @@ public sealed class DeploymentRouter
     }
 
     // What keeps the deployment from the job whatever its quota: a filter, its breaker, a spend cap.
+    // A filter that removes it only for a while (a closed window) says when it may take the job:
+    // the job waits for that as for quota, in its dispatch lane, rather than failing.
     private bool IsBarred(RoutingRequest request, DeploymentOptions deployment, ref Tally tally)
     {
-        if (FirstBlockingFilter(request, deployment) is not null)
+        if (FirstBlockingFilter(request, deployment) is { } filter)
         {
+            if (filter.OpensIn(request, deployment) is { } opens)
+            {
+                tally.WindowWaitSeconds = Math.Min(tally.WindowWaitSeconds, opens.TotalSeconds);
+            }
+
             return true;
         }
 
@@ -191,14 +198,16 @@ public sealed class DeploymentRouter
     private RoutingDecision Refuse(Group group, RoutingRequest request, RoutingRule? rule, bool[]? selects, in Tally tally, double now)
     {
         var quotaWait = !double.IsPositiveInfinity(tally.QuotaWaitSeconds);
+        var windowWait = !double.IsPositiveInfinity(tally.WindowWaitSeconds);
         var breakerWait = !double.IsPositiveInfinity(tally.BreakerWaitSeconds);
+        var wait = Math.Min(tally.QuotaWaitSeconds, tally.WindowWaitSeconds);
         return RoutingDecision.Refused(
             group.Strategy.Name,
             Explain(request, group.Slots, rule, selects, new QuotaTokens(request.EstimatedPromptTokens, request.MaxTokens), now),
-            tally.OverBudget > 0 && !quotaWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
-            quotaWait ? TimeSpan.FromSeconds(Math.Max(tally.QuotaWaitSeconds, 0.001)) : null,
+            tally.OverBudget > 0 && !quotaWait && !windowWait && !breakerWait ? ErrorKind.BudgetExhausted : ErrorKind.NoDeployment,
+            quotaWait || windowWait ? TimeSpan.FromSeconds(Math.Max(wait, 0.001)) : null,
             breakerWait ? TimeSpan.FromSeconds(Math.Max(tally.BreakerWaitSeconds, 0.001)) : null)
-            with { Rule = rule, SentBy = request.SentBy };
+            with { Rule = rule, SentBy = request.SentBy, ForWindow = windowWait && !quotaWait };
     }
 
     // The job goes to the pick: whatever the group held for it is free again, and the attempt's
@@ -222,7 +231,7 @@ public sealed class DeploymentRouter
         {
             var (d, quota) = (slots[i].Deployment, slots[i].Quota);
             var why = (selects is not null && !selects[slots[i].Index] ? "not selected by the rule" : null)
-                ?? FirstBlockingFilter(request, d)?.Name
+                ?? FirstBlockingFilter(request, d)?.Explain(request, d)
                 ?? (_breakers.Allows(d.Id, out _) ? null : "breaker open")
                 ?? (_spend.HasCaps ? _spend.WouldCross(d, request.Tenant, DecimalCost(request, d)) is { } cap ? $"budget {cap} would be crossed" : null : null)
                 ?? $"quota: free in {quota.SecondsUntilAffordable(tokens, now):0.###} s";
@@ -302,13 +311,14 @@ public sealed class DeploymentRouter
 
     // What gathering found: how many candidates; of the other deployments, how many were
     // filtered out or could not afford the job, how many of those over a spend cap, and the
-    // soonest a quota or a breaker may let one take it.
+    // soonest a quota, a window's opening or a breaker may let one take it.
     private struct Tally()
     {
         public int Candidates;
         public int Filtered;
         public int OverBudget;
         public double QuotaWaitSeconds = double.PositiveInfinity;
+        public double WindowWaitSeconds = double.PositiveInfinity;
         public double BreakerWaitSeconds = double.PositiveInfinity;
     }
 }

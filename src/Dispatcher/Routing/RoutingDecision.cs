@@ -15,7 +15,8 @@ namespace Dispatcher.Routing;
 /// <param name="Refusal">Why no deployment can take the job; null when one was chosen.</param>
 /// <param name="RefusalKind">How a job that no deployment can take should end: no deployment, or a spend cap.</param>
 /// <param name="RetryIn">
-/// When no deployment can take the job only because of quota, how long until one can; null when
+/// When no deployment can take the job only because of quota or a closed availability window, how
+/// long until one can (for a window, at most <see cref="AvailabilityFilter.MaxWait"/>); null when
 /// waiting would not help (no deployment serves the group, or every one is filtered out for good).
 /// </param>
 /// <param name="BreakerRetryIn">
@@ -25,6 +26,11 @@ namespace Dispatcher.Routing;
 /// <param name="Rule">The rule of the group that narrowed the candidates, if one did.</param>
 /// <param name="SentBy">The rule that sent the job to this group, if one did.</param>
 /// <param name="Weight">The chosen deployment's adaptive weight, when the strategy draws by one.</param>
+/// <param name="ForWindow">
+/// Whether <paramref name="RetryIn"/> is only the wait for an availability window to open, no
+/// deployment being short of quota: such a job waits for time, not for capacity others would take,
+/// so it holds no job of lower priority back.
+/// </param>
 public readonly record struct RoutingDecision(
     DeploymentOptions? Deployment,
     string Strategy,
@@ -37,7 +43,8 @@ public readonly record struct RoutingDecision(
     TimeSpan? BreakerRetryIn = null,
     RoutingRule? Rule = null,
     RoutingRule? SentBy = null,
-    AdaptiveWeight? Weight = null)
+    AdaptiveWeight? Weight = null,
+    bool ForWindow = false)
 {
     /// <summary>A decision that no deployment can take the job.</summary>
     public static RoutingDecision Refused(string strategy, string why, ErrorKind kind = ErrorKind.NoDeployment, TimeSpan? retryIn = null, TimeSpan? breakerRetryIn = null) =>

@@ -14,10 +14,15 @@ public sealed class RoutingRules
 {
     private readonly Dictionary<string, RoutingRule[]> _byGroup;
     private readonly Dictionary<string, string[]> _fallbacks;
+    private readonly TimeProvider _time;
 
-    /// <summary>Compiles the rules of <paramref name="catalog"/>, which its validator has checked.</summary>
-    public RoutingRules(IOptions<CatalogOptions> catalog)
+    /// <summary>
+    /// Compiles the rules of <paramref name="catalog"/>, which its validator has checked; their
+    /// windows are read on <paramref name="time"/> (unset: the system clock).
+    /// </summary>
+    public RoutingRules(IOptions<CatalogOptions> catalog, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         var options = catalog.Value;
         // The catalog's validator reported any mistake at start-up, naming its key; none is left here.
         var errors = new List<string>();
@@ -49,7 +54,10 @@ public sealed class RoutingRules
     /// <summary>The rules of <paramref name="group"/>, in order.</summary>
     public IReadOnlyList<RoutingRule> Of(string group) => _byGroup.TryGetValue(group, out var rules) ? rules : [];
 
-    /// <summary>The first rule of <paramref name="group"/> whose condition holds for the job; null for none.</summary>
+    /// <summary>
+    /// The first rule of <paramref name="group"/> whose condition holds for the job, and that is
+    /// inside one of its windows if it has any (<see cref="RoutingRule.At"/>); null for none.
+    /// </summary>
     public RoutingRule? Match(string group, RoutingRequest request)
     {
         if (!_byGroup.TryGetValue(group, out var rules))
@@ -58,11 +66,12 @@ public sealed class RoutingRules
         }
 
         var facts = Facts(request);
+        var now = _time.GetUtcNow();
         foreach (var rule in rules)
         {
-            if (rule.Condition.Matches(facts))
+            if (rule.Condition.Matches(facts) && rule.At(now) is { } applying)
             {
-                return rule;
+                return applying;
             }
         }
 

@@ -25,8 +25,8 @@ internal static class StatusView
             new Markup("[bold]deployments[/]"),
             Deployments(status),
         };
-        // Under the table, one line per deployment whose breaker says why, and one per deployment a
-        // provider has paused: what jobs wait for.
+        // Under the table, one line per deployment whose breaker says why, one per deployment outside
+        // its availability windows, and one per deployment a provider has paused: what jobs wait for.
         foreach (var d in status.Deployments)
         {
             if (!string.IsNullOrEmpty(d.Breaker.Reason) && d.Breaker.State != "closed")
@@ -43,6 +43,11 @@ internal static class StatusView
             if (d.RoutingWeight is { } weight)
             {
                 parts.Add(new Markup(Markup.Escape($"{d.Id} ({d.ModelGroup}) routing weight {weight.ToString("0.##", CultureInfo.InvariantCulture)}")));
+            }
+
+            if (d.Closed is { } closed)
+            {
+                parts.Add(new Markup("[yellow]" + Markup.Escape($"{d.Id} ({d.ModelGroup}) {closed}") + "[/]"));
             }
 
             if (d.Pause is { } pause)

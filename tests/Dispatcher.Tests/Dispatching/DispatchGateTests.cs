@@ -264,4 +264,62 @@ public sealed class DispatchGateTests
         gate.Waiting.ShouldBe(0);
         gate.Shares.Tenants().Single().Waiting.ShouldBe(0);
     }
+
+    // 21:59:50 in Berlin; "night" opens at 22:00, "day" is always open.
+    private static (DispatchGate Gate, FakeTimeProvider Time) WithNightDeployment(params DeploymentOptions[] others)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 20, 59, 50, TimeSpan.Zero));
+        var night = new DeploymentOptions { Id = "night", ModelGroup = "g", Tpm = 1_000_000 };
+        night.Availability = [new Catalog.Availability.AvailabilityWindowOptions { From = "22:00", To = "06:00", TimeZone = "Europe/Berlin" }];
+        var catalog = Options.Create(new CatalogOptions { Deployments = [night, .. others] });
+        var quotas = new QuotaBook(catalog, time);
+        var spend = new SpendBook(catalog, time);
+        var breakers = new DeploymentBreakers(catalog, time);
+        var router = new DeploymentRouter(
+            catalog, [new ExcludedFilter(), new AvailabilityFilter(catalog, time)], quotas, new LatencyTracker(time), spend, breakers, new AttemptReservations(quotas, spend, breakers));
+        return (new DispatchGate(router, quotas, new FairShares(catalog, time), time), time);
+    }
+
+    [Fact]
+    public async Task RouteAsync_WindowClosed_JobsWaitUntilItOpensThenRoute()
+    {
+        var (gate, time) = WithNightDeployment();
+
+        (await gate.RouteAsync(Request(), FairKey.Of(0, null, null), waitForBreakers: false, defer: true, CancellationToken.None))
+            .ShouldBeNull("a job the window keeps waiting goes to its dispatch lane");
+
+        var waiting = Enumerable.Range(0, 3).Select(_ => gate.RouteAsync(Request(), 0, waitForBreakers: false, CancellationToken.None)).ToArray();
+        await WaitUntilAsync(() => gate.Waiting == 3);
+        for (var s = 0; s < 9; s++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+            waiting.ShouldAllBe(w => !w.IsCompleted);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        foreach (var job in waiting)
+        {
+            (await job.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("night");
+        }
+
+        gate.Waiting.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task RouteAsync_HigherPriorityWaitsForAWindow_LowerPriorityStillRoutesToAnOpenDeployment()
+    {
+        var (gate, time) = WithNightDeployment(new DeploymentOptions { Id = "day", ModelGroup = "g", Tpm = 1_000_000 });
+        var onlyNight = new RoutingRequest(Guid.NewGuid(), "g", 1, 1, null, null, new HashSet<string> { "day" });
+        var high = gate.RouteAsync(onlyNight, priority: 9, waitForBreakers: false, CancellationToken.None);
+        await WaitUntilAsync(() => gate.Waiting == 1);
+
+        var low = await gate.RouteAsync(Request(), priority: 0, waitForBreakers: false, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        low.Deployment!.Id.ShouldBe("day");
+        high.IsCompleted.ShouldBeFalse();
+        time.Advance(TimeSpan.FromSeconds(10));
+        (await high.WaitAsync(TimeSpan.FromSeconds(10))).Deployment!.Id.ShouldBe("night");
+    }
 }

@@ -127,6 +127,20 @@ public sealed class StatusViewTests
     }
 
     [Fact]
+    public void Create_DeploymentOutsideItsWindows_LineUnderTheTableSaysUntilWhenWithin80Columns()
+    {
+        var breaker = new BreakerStatus("closed", null, null, "gate");
+
+        var text = Render(Status(
+            new DeploymentStatus("night-box", "gpt-4o-mini", "OpenAI", null, breaker, 10, 0, Closed: "closed until 22:00 Europe/Berlin, window 0"),
+            new DeploymentStatus("openai-main", "gpt-4o-mini", "OpenAI", null, breaker, 10, 0)), width: 80);
+
+        RowOf(text, "night-box (").ShouldBe("night-box (gpt-4o-mini) closed until 22:00 Europe/Berlin, window 0");
+        text.ShouldNotContain("openai-main (gpt-4o-mini) closed");
+        text.Split('\n').ShouldAllBe(line => line.TrimEnd().Length <= 80);
+    }
+
+    [Fact]
     public void Create_AnthropicAndConcurrencyDeploymentsAt80Columns_ShowInputOutputAndInFlightBound()
     {
         var anthropic = new QuotaUsage("claude-main", 3_999, 1, 4_000, 0, 0, null, 2, 0,

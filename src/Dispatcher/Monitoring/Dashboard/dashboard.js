@@ -193,6 +193,10 @@
       if (d.routingWeight !== null && d.routingWeight !== undefined) {
         item.appendChild(el("span", { "class": "weight", "data-weight": d.routingWeight }, "routing weight " + fmt(d.routingWeight, 2)));
       }
+      // Outside all its availability windows: jobs only it could take wait for the next to open.
+      if (d.closed) {
+        item.appendChild(el("span", { "class": "closed", "data-closed": d.closed }, d.closed));
+      }
       // A provider's Retry-After: jobs for this deployment wait until it ends.
       if (d.pause) {
         item.setAttribute("data-paused-until", d.pause.until);
