@@ -11,13 +11,13 @@ namespace Integration.Tests.Pipeline;
 /// <summary>
 /// A <c>weighted-adaptive</c> group through the real programs as separate processes on a real
 /// broker: of two deployments of equal configured weight, one fails half its calls and answers
-/// five times slower; once measured, the healthy one takes most of the calls and every job ends
+/// ten times slower; once measured, the healthy one takes most of the calls and every job ends
 /// succeeded, the failed attempts retried on the healthy one.
 /// </summary>
 [Collection(RabbitNodeFixture.Name)]
 public sealed class AdaptiveRoutingProcessesTests(RabbitNodeFixture rabbit, ITestOutputHelper output)
 {
-    private const int WarmupJobs = 60;
+    private const int WarmupJobs = 100;
     private const int Jobs = 300;
 
     // Quota to spare, so only the weights decide. The worker's breaker around the calls would open
@@ -43,7 +43,7 @@ public sealed class AdaptiveRoutingProcessesTests(RabbitNodeFixture rabbit, ITes
             Deployments = new[]
             {
                 Deployment("healthy", Path.Combine(folder, "calls.jsonl"), latencyMs: 10, errorRate: 0),
-                Deployment("sick", Path.Combine(folder, "calls.jsonl"), latencyMs: 50, errorRate: 0.5),
+                Deployment("sick", Path.Combine(folder, "calls.jsonl"), latencyMs: 100, errorRate: 0.5),
             },
             ModelGroups = new[]
             {
@@ -65,7 +65,9 @@ public sealed class AdaptiveRoutingProcessesTests(RabbitNodeFixture rabbit, ITes
         await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Provider("healthy"), QueueNames.Provider("sick"));
 
-        // The warm-up is routed by the configured weights alone, half to each: both get measured.
+        // The warm-up is routed by the configured weights alone, half to each: both get measured, on
+        // enough calls (about 50 each) that the sick one's success rate is not taken for much better
+        // than a half. The measured batch is routed almost at once, by what the warm-up showed.
         await using (var first = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", warmup, "--wait", "--batch-id", "warmup", "--out", outDir, "--timeout", "00:04:00"))
         {
@@ -98,7 +100,7 @@ public sealed class AdaptiveRoutingProcessesTests(RabbitNodeFixture rabbit, ITes
         // deployment that failed it while another can take it): the healthy one would take 50 %
         // of first attempts and 0.75 ÷ 1.25 = 60 % of calls. Failing half its calls, the sick
         // one's score is at most a third of the healthy one's as long as it is no faster per token
-        // (it is configured five times slower), so its weight is at most 1/3 against 1: the
+        // (it is configured ten times slower), so its weight is at most 1/3 against 1: the
         // healthy one takes at least 75 % of first attempts and 0.875 ÷ 1.125 = 78 % of calls (more
         // in practice, speed counting too). Each bound sits between the two, about four standard
         // deviations of a few hundred draws (2.5-3 %) from either, so neither a lucky draw without
