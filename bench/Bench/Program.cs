@@ -3,12 +3,13 @@ using Dispatcher.Bench.Cli;
 
 var root = new RootCommand(
     "Benchmarks of the dispatcher: pipeline throughput against a raw broker baseline, bulk submit memory and speed, the embedded run's memory and speed, " +
-    "routing under enforced quotas, reliability under crashes and a broker restart, a batch under random faults (chaos), micro-benchmarks, and prompt-token estimates against reference counts. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
+    "routing under enforced quotas, a weighted-adaptive group through a deployment's degradation and recovery, reliability under crashes and a broker restart, a batch under random faults (chaos), micro-benchmarks, and prompt-token estimates against reference counts. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
 {
     PipelineCommand.Create(),
     BulkCommand.Create(),
     EmbeddedCommand.Create(),
     QuotaCommand.Create(),
+    AdaptiveCommand.Create(),
     ReliabilityCommand.Create(),
     ChaosCommand.Create(),
     MicroCommand.Create(),

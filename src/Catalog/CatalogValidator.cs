@@ -58,6 +58,8 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 errors.Add($"{key}:Simulation:MinCompletionTokens: must not exceed MaxCompletionTokens.");
             }
 
+            ValidatePhases(d.Simulation.Phases, key + ":Simulation:Phases", errors);
+
             if (d.Budget is not null)
             {
                 AddAnnotationErrors(d.Budget, key + ":Budget", errors);
@@ -100,6 +102,11 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
                 errors.Add($"{key}:Strategy: unknown strategy '{g.Strategy}'; known: {string.Join(", ", StrategyNames.Names)}.");
             }
 
+            if (g.AdaptiveWindow <= TimeSpan.Zero)
+            {
+                errors.Add($"{key}:AdaptiveWindow: must be positive, got {g.AdaptiveWindow}.");
+            }
+
             AddAnnotationErrors(g.Retry, key + ":Retry", errors);
             AddAnnotationErrors(g.Breaker, key + ":Breaker", errors);
             foreach (var (kind, retry) in g.Retry.Kinds)
@@ -136,6 +143,19 @@ public sealed class CatalogValidator(Func<string, string?> environment) : IValid
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    // Phases follow one another, so each must begin after the one before it.
+    private static void ValidatePhases(List<SimulationPhase> phases, string key, List<string> errors)
+    {
+        for (var p = 0; p < phases.Count; p++)
+        {
+            AddAnnotationErrors(phases[p], $"{key}:{p}", errors);
+            if (p > 0 && phases[p].AfterSeconds <= phases[p - 1].AfterSeconds)
+            {
+                errors.Add($"{key}:{p}:AfterSeconds: must be later than phase {p - 1}'s ({phases[p - 1].AfterSeconds}), got {phases[p].AfterSeconds}.");
+            }
+        }
     }
 
     private static void CheckGroupNames(List<string> names, string key, string what, HashSet<string> groups, List<string> errors)

@@ -58,6 +58,12 @@ public sealed class ModelGroupOptions
     /// </summary>
     public bool WaitForCheaper { get; set; } = true;
 
+    /// <summary>
+    /// For <c>weighted-adaptive</c>: how far back a deployment's outcomes count towards its
+    /// weight. Shorter follows a deployment's health faster, on fewer outcomes.
+    /// </summary>
+    public TimeSpan AdaptiveWindow { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Which errors are retried, how often and after what delay.</summary>
     public RetryPolicyOptions Retry { get; set; } = new();
 

@@ -96,6 +96,15 @@ public sealed class SimulationOptions
     public double OutageSeconds { get; set; }
 
     /// <summary>
+    /// A schedule of behaviour changes, in order of <see cref="SimulationPhase.AfterSeconds"/>
+    /// (timed from the deployment's first call in each worker process, as
+    /// <see cref="OutageAfterSeconds"/> is): each phase's values replace this deployment's own
+    /// latency, per-token time, 500 and 429 rates until the next phase begins. Empty: the same
+    /// behaviour throughout.
+    /// </summary>
+    public List<SimulationPhase> Phases { get; set; } = [];
+
+    /// <summary>
     /// An audit of the calls this simulated deployment received: when set, every call appends one
     /// JSON line (time received, deployment, job id, attempt, process id) to this file before it
     /// is answered, so a call cut short by a crash is counted too. Several worker processes may

@@ -48,6 +48,44 @@ public sealed class CatalogValidatorTests
     }
 
     [Fact]
+    public void Validate_SimulationPhasesOutOfOrderOrOutOfRange_NamesEachPhasesKey()
+    {
+        var options = Valid();
+        options.Deployments[0].Simulation.Phases =
+        [
+            new SimulationPhase { AfterSeconds = 60, LatencyMs = 500, ErrorRate = 0.2 },
+            new SimulationPhase { AfterSeconds = 30 },
+            new SimulationPhase { AfterSeconds = 90, ErrorRate = 1.5 },
+            new SimulationPhase { LatencyMs = 5 },
+        ];
+
+        var errors = Errors(options);
+
+        errors.ShouldContain("Catalog:Deployments:0:Simulation:Phases:1:AfterSeconds: must be later than phase 0's (60), got 30.");
+        errors.ShouldContain(e => e.StartsWith("Catalog:Deployments:0:Simulation:Phases:2:ErrorRate:", StringComparison.Ordinal));
+        errors.ShouldContain(e => e.StartsWith("Catalog:Deployments:0:Simulation:Phases:3:AfterSeconds:", StringComparison.Ordinal));
+        errors.Count.ShouldBe(3, string.Join(Environment.NewLine, errors));
+    }
+
+    [Fact]
+    public void Validate_SimulationPhasesInOrder_Succeeds()
+    {
+        var options = Valid();
+        options.Deployments[0].Simulation.Phases = [new SimulationPhase { AfterSeconds = 0, LatencyMs = 5 }, new SimulationPhase { AfterSeconds = 60, ErrorRate = 0.2 }];
+
+        Errors(options).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Validate_AdaptiveWindowNotPositive_NamesTheKey()
+    {
+        var options = Valid();
+        options.ModelGroups[0].AdaptiveWindow = TimeSpan.Zero;
+
+        Errors(options).ShouldBe(["Catalog:ModelGroups:0:AdaptiveWindow: must be positive, got 00:00:00."]);
+    }
+
+    [Fact]
     public void Validate_DuplicateId_NamesTheKey()
     {
         var options = Valid();

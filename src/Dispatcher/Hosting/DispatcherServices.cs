@@ -55,7 +55,7 @@ public static class DispatcherServices
         services.TryAddSingleton<QuotaBook>();
         services.TryAddSingleton<SpendBook>();
         services.TryAddSingleton<LatencyTracker>();
-        services.TryAddSingleton<AdaptiveWeights>();
+        services.TryAddSingleton(sp => new AdaptiveWeights(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
         services.TryAddSingleton<DeploymentBreakers>();
         services.TryAddSingleton<IBreakerStates>(sp => sp.GetRequiredService<DeploymentBreakers>());
         services.AddHostedService<BreakerEventPublisher>();

@@ -10,7 +10,8 @@ namespace Dispatcher.Routing;
 /// settled outcomes of attempts; thread-safe.
 /// </summary>
 /// <remarks>
-/// Over the outcomes of a sliding window (<see cref="DefaultWindow"/>, at most
+/// Over the outcomes of a sliding window (the model group's <c>AdaptiveWindow</c>,
+/// <see cref="DefaultWindow"/> by default; at most
 /// <see cref="DefaultMaxSamples"/> per deployment), a deployment's score is
 /// <c>throughput ÷ (latency × (1 + error rate))</c>, where throughput is its success rate (the
 /// share of calls that deliver), latency is provider seconds per output token over its successes
@@ -51,7 +52,7 @@ public sealed class AdaptiveWeights
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Track> _byDeployment = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
-    private readonly TimeSpan _window;
+    private readonly Func<string, TimeSpan> _windowOf;
     private readonly int _maxSamples;
 
     /// <summary>Weights over the default five-minute window and last 100 outcomes, with a floor of 5 %.</summary>
@@ -62,16 +63,33 @@ public sealed class AdaptiveWeights
 
     /// <summary>Weights over <paramref name="window"/> and the last <paramref name="maxSamples"/> outcomes, never below <paramref name="floor"/> of the prior.</summary>
     public AdaptiveWeights(TimeProvider timeProvider, TimeSpan window, double floor = DefaultFloor, int maxSamples = DefaultMaxSamples)
+        : this(timeProvider, _ => window, floor, maxSamples)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+    }
+
+    /// <summary>Weights over each model group's <c>AdaptiveWindow</c> in <paramref name="catalog"/>, the last 100 outcomes, with a floor of 5 %.</summary>
+    public AdaptiveWeights(TimeProvider timeProvider, CatalogOptions catalog)
+        : this(timeProvider, WindowsOf(catalog), DefaultFloor, DefaultMaxSamples)
+    {
+    }
+
+    private AdaptiveWeights(TimeProvider timeProvider, Func<string, TimeSpan> windowOf, double floor, int maxSamples)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(floor, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(floor, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 1);
         _timeProvider = timeProvider;
-        _window = window;
+        _windowOf = windowOf;
         Floor = floor;
         _maxSamples = maxSamples;
+    }
+
+    private static Func<string, TimeSpan> WindowsOf(CatalogOptions catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return group => catalog.Group(group).AdaptiveWindow;
     }
 
     /// <summary>The least share of its prior a deployment keeps (0..1].</summary>
@@ -102,7 +120,7 @@ public sealed class AdaptiveWeights
         {
             if (!_byDeployment.TryGetValue(deployment.Id, out var track))
             {
-                track = new Track(deployment.ModelGroup, new RecentSamples<Outcome>(_maxSamples));
+                track = new Track(deployment.ModelGroup, _windowOf(deployment.ModelGroup), new RecentSamples<Outcome>(_maxSamples));
                 _byDeployment.Add(deployment.Id, track);
             }
 
@@ -156,7 +174,7 @@ public sealed class AdaptiveWeights
     private AdaptiveWeight Weigh(DeploymentOptions deployment, double best, long now)
     {
         var prior = deployment.Weight > 0 && double.IsFinite(deployment.Weight) ? deployment.Weight : 0;
-        if (!_byDeployment.TryGetValue(deployment.Id, out var track) || Tally(track.Outcomes, now) is not { } health)
+        if (!_byDeployment.TryGetValue(deployment.Id, out var track) || Tally(track, now) is not { } health)
         {
             return new AdaptiveWeight(prior, prior, null, null);
         }
@@ -171,7 +189,7 @@ public sealed class AdaptiveWeights
         var best = 0.0;
         foreach (var track in _byDeployment.Values)
         {
-            if (string.Equals(track.ModelGroup, modelGroup, StringComparison.Ordinal) && Tally(track.Outcomes, now) is { } health)
+            if (string.Equals(track.ModelGroup, modelGroup, StringComparison.Ordinal) && Tally(track, now) is { } health)
             {
                 best = Math.Max(best, health.Score);
             }
@@ -180,11 +198,11 @@ public sealed class AdaptiveWeights
         return best;
     }
 
-    private Health? Tally(RecentSamples<Outcome> outcomes, long now)
+    private Health? Tally(Track track, long now)
     {
         int successes = 0, failures = 0;
         double tokens = 0, seconds = 0;
-        foreach (var outcome in outcomes.Recent(_timeProvider, _window, now))
+        foreach (var outcome in track.Outcomes.Recent(_timeProvider, track.Window, now))
         {
             if (outcome.Success)
             {
@@ -210,6 +228,6 @@ public sealed class AdaptiveWeights
         public double Score => TokensPerSecond is { } speed ? SuccessRate * speed / (2 - SuccessRate) : 0;
     }
 
-    /// <summary>A deployment's model group and its last outcomes; guarded by the owner's lock.</summary>
-    private sealed record Track(string ModelGroup, RecentSamples<Outcome> Outcomes);
+    /// <summary>A deployment's model group, the group's window and its last outcomes; guarded by the owner's lock.</summary>
+    private sealed record Track(string ModelGroup, TimeSpan Window, RecentSamples<Outcome> Outcomes);
 }

@@ -121,6 +121,24 @@ public sealed class AdaptiveWeightsTests
     }
 
     [Fact]
+    public void WeightOf_GroupsWithTheirOwnAdaptiveWindow_EachForgetsFailuresAfterItsWindow()
+    {
+        var catalog = new CatalogOptions { ModelGroups = [new ModelGroupOptions { Name = "short", AdaptiveWindow = TimeSpan.FromSeconds(30) }] };
+        var weights = new AdaptiveWeights(_time, catalog);
+        var shortFast = Deployment("short-fast", group: "short");
+        var shortSick = Deployment("short-sick", group: "short");
+        Healthy(weights, shortFast);
+        Healthy(weights, _fast);
+        weights.Record(shortSick, ErrorKind.ServerError, 100, 0);
+        weights.Record(_sick, ErrorKind.ServerError, 100, 0);
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+
+        weights.WeightOf(shortSick).ShouldBe(new AdaptiveWeight(1, 1, null, null), "its group's 30-second window has passed");
+        weights.WeightOf(_sick).Weight.ShouldBe(AdaptiveWeights.DefaultFloor, "a group without AdaptiveWindow keeps five minutes");
+    }
+
+    [Fact]
     public void WeightOf_HealedAfterTheWindow_WeighsOnlyItsNewOutcomes()
     {
         var weights = new AdaptiveWeights(_time, TimeSpan.FromMinutes(5));

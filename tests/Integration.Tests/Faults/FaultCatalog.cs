@@ -7,7 +7,8 @@ internal static class FaultCatalog
 
     /// <summary>
     /// A simulated deployment whose quotas never hold a job back (the faults, not the quotas, are
-    /// under test) and which logs every call it receives to <paramref name="callLog"/>.
+    /// under test) and which logs every call it receives to <paramref name="callLog"/>; in model
+    /// group <paramref name="group"/>, <see cref="Group"/> unless given.
     /// </summary>
     public static object Simulated(
         string id,
@@ -16,10 +17,11 @@ internal static class FaultCatalog
         int maxParallel = 4,
         double rateLimitRate = 0,
         double retryAfterSeconds = 0,
-        int priority = 0) => new
+        int priority = 0,
+        string group = Group) => new
         {
             Id = id,
-            ModelGroup = Group,
+            ModelGroup = group,
             Provider = "Simulated",
             MaxParallel = maxParallel,
             Rpm = 1_000_000,

@@ -174,6 +174,35 @@ public sealed class SimulatedProviderTests
     }
 
     [Fact]
+    public async Task CompleteAsync_PhasesAfterFirstCall_ChangeLatencyAndErrorsThenRestoreTheDeploymentsOwn()
+    {
+        var time = new FakeTimeProvider();
+        var options = new SimulationOptions
+        {
+            LatencyMs = 0,
+            LatencySigma = 0,
+            Seed = 1,
+            Phases = [new SimulationPhase { AfterSeconds = 10, LatencyMs = 200, ErrorRate = 1 }, new SimulationPhase { AfterSeconds = 20 }],
+        };
+        var provider = new SimulatedProvider(new DeploymentOptions { Id = "sim", ModelGroup = "m", Simulation = options }, time);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        (await provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default)).Error.ShouldBe(ErrorKind.None, "phases are timed from the first call");
+        time.Advance(TimeSpan.FromSeconds(10));
+        var degraded = provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+        degraded.IsCompleted.ShouldBeFalse("the phase's 200 ms latency holds the answer");
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        var failed = await degraded;
+        failed.StatusCode.ShouldBe(500);
+        failed.Error.ShouldBe(ErrorKind.ServerError);
+
+        time.Advance(TimeSpan.FromSeconds(9.8));
+        var recovered = provider.CompleteAsync(new ProviderRequest(Body, 10, 5), default);
+        recovered.IsCompleted.ShouldBeTrue("the last phase sets nothing, so the deployment's own zero latency is back");
+        (await recovered).Error.ShouldBe(ErrorKind.None);
+    }
+
+    [Fact]
     public async Task CompleteAsync_OutageStartsAtInstant_EveryProviderDownOverTheSameWindow()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));

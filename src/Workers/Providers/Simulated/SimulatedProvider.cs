@@ -8,7 +8,8 @@ namespace Dispatcher.Workers.Providers.Simulated;
 /// <summary>
 /// The built-in simulated provider: answers like OpenAI's endpoints (chat completions, completions,
 /// responses, embeddings, moderations: <see cref="SimulatedAnswers"/>) with a
-/// configured latency distribution, error rate, 429 rate with Retry-After, and token usage.
+/// configured latency distribution, error rate, 429 rate with Retry-After, and token usage,
+/// which may change over the run (<see cref="SimulationOptions.Phases"/>).
 /// It is how a pipeline is tried, load-tested and benchmarked without spending money.
 /// </summary>
 internal sealed class SimulatedProvider : IProviderClient
@@ -130,14 +131,49 @@ internal sealed class SimulatedProvider : IProviderClient
             return false;
         }
 
+        var elapsed = SinceFirstCall();
+        return elapsed >= after && elapsed < after + _options.OutageSeconds;
+    }
+
+    // Seconds since the deployment's first call in this process (0 for the first call itself).
+    private double SinceFirstCall()
+    {
         var now = _time.GetUtcNow().UtcTicks;
         Interlocked.CompareExchange(ref _firstCallTicks, now, long.MinValue);
-        var elapsed = TimeSpan.FromTicks(now - Interlocked.Read(ref _firstCallTicks)).TotalSeconds;
-        return elapsed >= after && elapsed < after + _options.OutageSeconds;
+        return TimeSpan.FromTicks(now - Interlocked.Read(ref _firstCallTicks)).TotalSeconds;
+    }
+
+    // The phase in force: the last whose start has passed (the validator keeps them in order).
+    private SimulationPhase? CurrentPhase()
+    {
+        if (_options.Phases.Count == 0)
+        {
+            return null;
+        }
+
+        var elapsed = SinceFirstCall();
+        SimulationPhase? current = null;
+        foreach (var phase in _options.Phases)
+        {
+            if (elapsed < phase.AfterSeconds)
+            {
+                break;
+            }
+
+            current = phase;
+        }
+
+        return current;
     }
 
     private Draw Draw(int maxTokens)
     {
+        var phase = CurrentPhase();
+        var latencyMs = phase?.LatencyMs ?? _options.LatencyMs;
+        var sigma = phase?.LatencySigma ?? _options.LatencySigma;
+        var msPerToken = phase?.MsPerOutputToken ?? _options.MsPerOutputToken;
+        var rateLimitRate = phase?.RateLimitRate ?? _options.RateLimitRate;
+        var errorRate = phase?.ErrorRate ?? _options.ErrorRate;
         lock (_randomGate)
         {
             var roll = _random.NextDouble();
@@ -146,11 +182,11 @@ internal sealed class SimulatedProvider : IProviderClient
             var tokens = _random.Next(lower, upper + 1);
             // Log-normal around the median: latency has a long right tail, like real providers.
             var normal = Math.Sqrt(-2.0 * Math.Log(1.0 - _random.NextDouble())) * Math.Cos(2.0 * Math.PI * _random.NextDouble());
-            var ms = (_options.LatencyMs * Math.Exp(_options.LatencySigma * normal)) + (_options.MsPerOutputToken * tokens);
+            var ms = (latencyMs * Math.Exp(sigma * normal)) + (msPerToken * tokens);
             return new Draw(
                 TimeSpan.FromMilliseconds(ms),
-                RateLimited: roll < _options.RateLimitRate,
-                Failed: roll >= _options.RateLimitRate && roll < _options.RateLimitRate + _options.ErrorRate,
+                RateLimited: roll < rateLimitRate,
+                Failed: roll >= rateLimitRate && roll < rateLimitRate + errorRate,
                 tokens);
         }
     }
