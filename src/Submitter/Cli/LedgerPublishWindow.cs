@@ -22,7 +22,7 @@ internal sealed class LedgerPublishWindow : IPublishWindow
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
 
-    private readonly SqliteLedger _ledger;
+    private readonly JobLedger _ledger;
     private readonly string _batchId;
     private readonly bool _resumed;
     private readonly TimeProvider _time;
@@ -36,7 +36,7 @@ internal sealed class LedgerPublishWindow : IPublishWindow
     /// <param name="size">The most jobs in flight at once.</param>
     /// <param name="resumed">Whether the batch was started by an earlier run, so some of its lines may be recorded already.</param>
     /// <param name="time">The clock of the waits between readings.</param>
-    public LedgerPublishWindow(SqliteLedger ledger, string batchId, int size, bool resumed, TimeProvider time)
+    public LedgerPublishWindow(JobLedger ledger, string batchId, int size, bool resumed, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         _ledger = ledger;
