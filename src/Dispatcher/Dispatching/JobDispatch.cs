@@ -145,7 +145,7 @@ public sealed class JobDispatch(
                     return true;
                 }
 
-                await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for quota", null, attempt - 1, context, ct);
+                await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for a deployment to take it (quota or an availability window)", null, attempt - 1, context, ct);
                 return false;
             }
         }
