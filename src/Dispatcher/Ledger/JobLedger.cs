@@ -882,7 +882,7 @@ public sealed class JobLedger : IAsyncDisposable
         foreach (var chunk in jobIds.Chunk(500))
         {
             states.AddRange(await c.QueryAsync<(string, string, long)>(new CommandDefinition(
-                "SELECT job_id, state, replays FROM jobs WHERE job_id IN @chunk",
+                $"SELECT job_id, state, replays FROM jobs WHERE {_dialect.InList("job_id", "@chunk")}",
                 new { chunk },
                 cancellationToken: ct)));
         }
@@ -917,7 +917,7 @@ public sealed class JobLedger : IAsyncDisposable
         foreach (var chunk in customIds.Chunk(500))
         {
             recorded.AddRange(await c.QueryAsync<string>(new CommandDefinition(
-                "SELECT custom_id FROM jobs WHERE batch_id = @batchId AND custom_id IN @chunk",
+                $"SELECT custom_id FROM jobs WHERE batch_id = @batchId AND {_dialect.InList("custom_id", "@chunk")}",
                 new { batchId, chunk },
                 cancellationToken: ct)));
         }

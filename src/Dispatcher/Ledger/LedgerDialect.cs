@@ -62,6 +62,13 @@ internal abstract class LedgerDialect : IAsyncDisposable
     /// </summary>
     public virtual bool LostTransaction(DbConnection connection) => false;
 
+    /// <summary>
+    /// A condition that <paramref name="column"/> is one of the values of the list parameter
+    /// <paramref name="parameter"/>: Dapper spreads a list into <c>IN (…)</c> on SQLite, and hands
+    /// it to Npgsql whole, as an array.
+    /// </summary>
+    public virtual string InList(string column, string parameter) => $"{column} IN {parameter}";
+
     /// <inheritdoc />
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -115,7 +115,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
                         {
                             if (_dialect.LostTransaction(connection))
                             {
-                                throw new SqliteException("the ledger's transaction was rolled back under a write; none of its writes were kept", 4);
+                                throw new LostLedgerTransactionException("the ledger's transaction was rolled back under a write; none of its writes were kept");
                             }
 
                             await UndoWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
@@ -129,26 +129,39 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 }
                 catch (Exception e)
                 {
+                    var failure = e;
                     if (connection is not null)
                     {
-                        try
+                        // Only on the connection that is still open: a closed one would be opened
+                        // afresh for the statement, outside any transaction.
+                        if (connection.State == ConnectionState.Open)
                         {
-                            await connection.ExecuteAsync("ROLLBACK").ConfigureAwait(false);
-                        }
-                        catch (DbException)
-                        {
-                            // No transaction was open (BEGIN itself failed), or the connection broke.
+                            try
+                            {
+                                await connection.ExecuteAsync("ROLLBACK").ConfigureAwait(false);
+                            }
+                            catch (Exception rollback) when (rollback is DbException or InvalidOperationException)
+                            {
+                                // No transaction was open (BEGIN itself failed), or the connection broke.
+                            }
                         }
 
                         if (connection.State != ConnectionState.Open)
                         {
-                            // A server connection lost: the next transaction opens another.
+                            // A server connection lost under the transaction: none of its writes was
+                            // kept, whatever the statement that met the loss reported, and the next
+                            // transaction opens another connection.
+                            if (!TransientLedgerError.IsMatch(e))
+                            {
+                                failure = new LostLedgerTransactionException("the ledger's connection was lost under its transaction; none of its writes were kept", e);
+                            }
+
                             await DisposeAsync(begin, connection).ConfigureAwait(false);
                             (begin, connection) = (null, null);
                         }
                     }
 
-                    batch.ForEach(w => w.Fail(e));
+                    batch.ForEach(w => w.Fail(failure));
                 }
 
                 batch.Clear();

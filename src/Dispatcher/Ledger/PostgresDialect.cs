@@ -117,6 +117,12 @@ internal sealed partial class PostgresDialect : LedgerDialect
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = SchemaLockKey }, cancellationToken: ct));
 
     /// <inheritdoc />
+    public override bool LostTransaction(DbConnection connection) => connection.State != System.Data.ConnectionState.Open;
+
+    /// <inheritdoc />
+    public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    /// <inheritdoc />
     public override ValueTask DisposeAsync() => _source.DisposeAsync();
 
     [GeneratedRegex(@"\b(INTEGER|REAL|TEXT)\b", RegexOptions.CultureInvariant)]

@@ -24,6 +24,7 @@ internal static class TransientLedgerError
     {
         // The low byte is the primary result code, whichever extended code SQLite gave.
         SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) is Abort or Busy or Locked or IoError,
+        LostLedgerTransactionException => true,
         // An administrator's or the server's shutdown ends the connection: the next one may find it up.
         PostgresException postgres => postgres.IsTransient || postgres.SqlState is "40001" or "40P01" or "57P01" or "57P02" or "57P03",
         NpgsqlException npgsql => npgsql.IsTransient,

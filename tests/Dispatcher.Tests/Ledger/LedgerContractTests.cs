@@ -76,6 +76,30 @@ public abstract class LedgerContractTests : IAsyncLifetime
         (await _timed.ListIdleUnfinishedJobsAsync(_time.GetUtcNow() + TimeSpan.FromHours(1), lanesKeptSince, lanes, 10, default)).Select(j => j.JobId);
 
     [Fact]
+    public async Task FindRecordedCustomIdsAsync_SomeRecordedInTheBatch_ReturnsOnlyThose()
+    {
+        await Ledger.AcceptJobAsync(Job("a"), default);
+        await Ledger.AcceptJobAsync(Job("c"), default);
+        await Ledger.AcceptJobAsync(Job("b", batch: "other"), default);
+
+        var recorded = await Ledger.FindRecordedCustomIdsAsync("b1", ["a", "b", "c", "d"], default);
+
+        recorded.Order(StringComparer.Ordinal).ShouldBe(["a", "c"]);
+    }
+
+    [Fact]
+    public async Task GetJobStatesAsync_KnownAndUnknownIds_ReturnsTheKnownOnesStates()
+    {
+        var first = (await Ledger.AcceptJobAsync(Job("a"), default)).Job;
+        var second = (await Ledger.AcceptJobAsync(Job("b"), default)).Job;
+
+        var states = await Ledger.GetJobStatesAsync([first.JobId, Guid.NewGuid().ToString(), second.JobId], default);
+
+        states.Select(s => s.JobId).Order(StringComparer.Ordinal).ShouldBe(new[] { first.JobId, second.JobId }.Order(StringComparer.Ordinal));
+        states.ShouldAllBe(s => s.State == "queued" && s.Replays == 0);
+    }
+
+    [Fact]
     public async Task AcceptJobAsync_SameBatchAndCustomId_KeepsTheFirstJob()
     {
         var first = await _ledger.AcceptJobAsync(Job("a"), default);

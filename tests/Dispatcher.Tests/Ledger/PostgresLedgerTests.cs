@@ -36,6 +36,25 @@ public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : Ledge
     }
 
     [Fact]
+    public async Task RunAsync_ConnectionLostUnderATransaction_WritesFailAsTransientThenTheNextWriteCommits()
+    {
+        await Ledger.AcceptJobAsync(Job("before"), default);
+        await using var writer = new LedgerWriter(PostgresDialect.ForOptions(new LedgerOptions { Provider = LedgerProvider.Postgres, ConnectionString = _connectionString }));
+
+        // The server ends the session while the writer's transaction is open, under a write.
+        var failure = await Record.ExceptionAsync(() => writer.RunAsync(
+            async (connection, ct) => await Dapper.SqlMapper.ExecuteScalarAsync<bool>(connection, "SELECT pg_terminate_backend(pg_backend_pid())"),
+            default));
+        var after = await writer.RunAsync(
+            async (connection, ct) => await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT COUNT(*) FROM jobs"),
+            default);
+
+        failure.ShouldNotBeNull("the session ended under the write");
+        TransientLedgerError.IsMatch(failure).ShouldBeTrue($"a lost connection is worth trying again: {failure}");
+        after.ShouldBe(1, "the writer opened a new connection");
+    }
+
+    [Fact]
     public async Task InitializeAsync_RoleWithAPassword_ConnectsWithThePasswordFromItsVariableOnly()
     {
         var id = Guid.NewGuid().ToString("N")[..12];
