@@ -9,6 +9,8 @@ public sealed class RoutingRule
 {
     // The rule as it applies inside each of its windows, by the window's index.
     private readonly RoutingRule[] _inWindow;
+    // For the rule as it applies inside one window, the rule it is of.
+    private readonly RoutingRule? _of;
 
     internal RoutingRule(string group, int index, RoutingRuleOptions options, RuleCondition condition)
     {
@@ -35,7 +37,8 @@ public sealed class RoutingRule
         Schedule = rule.Schedule;
         Window = window;
         Description = $"{rule.Description} in window {window.Index} ({window.Description})";
-        _inWindow = rule._inWindow;
+        _inWindow = [];
+        _of = rule;
     }
 
     /// <summary>The group the rule belongs to.</summary>
@@ -70,5 +73,5 @@ public sealed class RoutingRule
 
     /// <summary>The rule as it applies at <paramref name="now"/>, naming the window it applies in; null outside all its windows.</summary>
     public RoutingRule? At(DateTimeOffset now) =>
-        Schedule is null ? this : Schedule.OpenWindow(now) is { } window ? _inWindow[window.Index] : null;
+        Schedule is null ? this : Schedule.OpenWindow(now) is { } window ? (_of ?? this)._inWindow[window.Index] : null;
 }

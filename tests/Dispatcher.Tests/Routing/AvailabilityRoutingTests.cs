@@ -157,6 +157,7 @@ public sealed class AvailabilityRoutingTests
         var inside = router.Route(Request(tenant: "batch"));
         inside.Deployment!.Id.ShouldBe("cheap");
         inside.Reason.ShouldStartWith("rule 0 'off-peak' of g in window 0 (21:00–06:00 UTC) matched; ");
+        inside.Rule!.At(_time.GetUtcNow())!.Description.ShouldBe(inside.Rule.Description, "the rule as it applies in its window answers for the same window");
         Enumerable.Range(0, 4).Select(_ => router.Route(Request(tenant: "batch")).Deployment!.Id).Distinct().ShouldBe(["cheap"]);
     }
 
