@@ -5,6 +5,7 @@ using Dispatcher.Batches;
 using Dispatcher.Submitter.Hosting;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;
@@ -85,6 +86,17 @@ internal static class RunCommand
         var digest = await BatchFileDigest.ComputeAsync(file.FullName, ct);
         using var host = SubmitterHosts.Embedded(config, ledgerPath);
         var ledger = host.Services.GetRequiredService<JobLedger>();
+        // The run's lock is a file beside its ledger: a server's ledger, which other machines'
+        // programs share, would not be kept from a second run, which would take this one's jobs in
+        // flight (held in this process's memory) for abandoned and send them again.
+        if (host.Services.GetRequiredService<IOptions<LedgerOptions>>().Value.Provider != LedgerProvider.Sqlite)
+        {
+            await Console.Error.WriteLineAsync(
+                $"error: `run` keeps its jobs in flight in its own memory and needs a ledger file of its own, but Ledger:Provider is Postgres ({ledger.Location}); " +
+                "run it on a SQLite ledger (DISPATCHER_Ledger__Provider=Sqlite, --ledger FILE), or `submit` the file to dispatchers on the PostgreSQL ledger. Nothing was sent.");
+            return ExitCodes.InvalidInput;
+        }
+
         using var runLock = LedgerRunLock.TryTake(ledger.FilePath);
         if (runLock is null)
         {

@@ -89,6 +89,26 @@ public sealed class LedgerCommandsTests
     }
 
     [Fact]
+    public async Task Run_LedgerOnPostgres_RefusedNamingTheSettingAndNothingRuns()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("batch.jsonl");
+        File.WriteAllLines(file, [Line("a", "gpt-4o-mini")]);
+        var variables = new Dictionary<string, string>
+        {
+            ["DISPATCHER_Ledger__Provider"] = "Postgres",
+            // No server listens there: the refusal comes before any connection.
+            ["DISPATCHER_Ledger__ConnectionString"] = "Host=127.0.0.1;Port=1;Database=ledger;Username=dispatcher",
+        };
+
+        await using var run = ProgramProcess.Start("Submitter", variables, "run", file, "--out", dir.File("out"));
+
+        (await run.WaitForExitAsync(Timeout)).ShouldBe(2, run.Output);
+        run.Output.ShouldContain("Ledger:Provider is Postgres");
+        Directory.Exists(dir.File("out")).ShouldBeFalse(run.Output);
+    }
+
+    [Fact]
     public async Task Run_Tenant_BillsEveryJobOfTheFileToIt()
     {
         using var dir = new TempDirectory();
