@@ -31,7 +31,11 @@ internal static class BatchOutcome
     public static SqliteConnection Open(string ledgerPath) => new($"Data Source={ledgerPath};Mode=ReadOnly;Pooling=False");
 
     /// <summary>Waits until at least <paramref name="count"/> jobs have ended in the ledger.</summary>
-    public static async Task WaitForEndedAsync(string ledgerPath, int count, TimeSpan timeout, Func<string> diagnostics)
+    public static Task WaitForEndedAsync(string ledgerPath, int count, TimeSpan timeout, Func<string> diagnostics) =>
+        WaitForJobsAsync(ledgerPath, "state IN ('succeeded', 'failed')", count, timeout, diagnostics);
+
+    /// <summary>Until the ledger holds <paramref name="count"/> jobs matching <paramref name="where"/> (SQL on <c>jobs</c>).</summary>
+    public static async Task WaitForJobsAsync(string ledgerPath, string where, int count, TimeSpan timeout, Func<string> diagnostics)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -41,7 +45,7 @@ internal static class BatchOutcome
                 try
                 {
                     await using var c = Open(ledgerPath);
-                    if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state IN ('succeeded', 'failed')") >= count)
+                    if (await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM jobs WHERE {where}") >= count)
                     {
                         return;
                     }
@@ -55,6 +59,6 @@ internal static class BatchOutcome
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"fewer than {count} jobs ended within {timeout}; {diagnostics()}");
+        throw new TimeoutException($"fewer than {count} jobs where {where} within {timeout}; {diagnostics()}");
     }
 }

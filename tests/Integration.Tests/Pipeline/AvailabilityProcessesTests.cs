@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Dispatcher.Contracts;
+using Integration.Tests.Faults;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -41,7 +42,7 @@ public sealed class AvailabilityProcessesTests(RabbitNodeFixture rabbit)
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "night-batch", "--out", outDir, "--timeout", "00:03:00");
-        await WaitForJobsAsync(env.LedgerPath, 60, TimeSpan.FromSeconds(60));
+        await BatchOutcome.WaitForJobsAsync(env.LedgerPath, "1 = 1", 60, TimeSpan.FromSeconds(60), () => "");
         DateTimeOffset.UtcNow.ShouldBeLessThan(opens, "the whole batch was taken in before the window opened");
 
         var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(4));
@@ -58,25 +59,4 @@ public sealed class AvailabilityProcessesTests(RabbitNodeFixture rabbit)
     }
 
     private static string Clock(DateTimeOffset at) => at.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-
-    // Until the ledger holds every job of the batch, as the intake took them in.
-    private static async Task WaitForJobsAsync(string ledgerPath, int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (File.Exists(ledgerPath))
-            {
-                await using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly");
-                if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs") >= count)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"the ledger did not hold {count} jobs within {timeout}");
-    }
 }

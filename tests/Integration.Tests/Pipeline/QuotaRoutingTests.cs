@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Dispatcher.Contracts;
+using Integration.Tests.Faults;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -45,7 +46,7 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         await using var submitter = ProgramProcess.Start(
             "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "quota-batch", "--out", outDir, "--timeout", "00:04:00");
 
-        await WaitForFinishedAsync(env.LedgerPath, 60, TimeSpan.FromSeconds(90));
+        await BatchOutcome.WaitForEndedAsync(env.LedgerPath, 60, TimeSpan.FromSeconds(90), () => "");
         dispatcher.Kill(); // as kill -9 would
         await dispatcher.DisposeAsync();
         await using var restarted = ProgramProcess.Start("Dispatcher.Host", env.Variables);
@@ -65,25 +66,5 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         var pricey = await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE deployment_id = 'pricey' AND state = 'succeeded'");
         (cheap + pricey).ShouldBe(240);
         cheap.ShouldBeGreaterThan(45, "cost-based routing fills the cheap deployment's quota first");
-    }
-
-    private static async Task WaitForFinishedAsync(string ledgerPath, int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (File.Exists(ledgerPath))
-            {
-                await using var c = new SqliteConnection($"Data Source={ledgerPath};Mode=ReadOnly");
-                if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state IN ('succeeded', 'failed')") >= count)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"fewer than {count} jobs finished");
     }
 }
