@@ -11,7 +11,8 @@ namespace Dispatcher.Retries;
 /// Retry delays on RabbitMQ without the delayed-message plugin: one durable queue per delay step,
 /// whose <c>x-message-ttl</c> is the step and whose dead-letter exchange is the retries queue's
 /// exchange. A job sent there sits out its delay in the broker — surviving a dispatcher restart —
-/// and the broker moves it on when it expires.
+/// and the broker moves it on when it expires. With quorum queues configured they are quorum
+/// queues, which keep both the TTL and the dead-lettering.
 /// </summary>
 public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport, TimeProvider time) : IRetryScheduler, IAsyncDisposable
 {
@@ -62,11 +63,13 @@ public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport,
             durable: true,
             exclusive: false,
             autoDelete: false,
-            arguments: new Dictionary<string, object?>
-            {
-                ["x-message-ttl"] = (long)step.TotalMilliseconds,
-                ["x-dead-letter-exchange"] = QueueNames.Retries,
-            });
+            arguments: RabbitMqQueueArguments.ForDurableQueue(
+                transport.Value.RabbitMq.QueueType,
+                new Dictionary<string, object?>
+                {
+                    ["x-message-ttl"] = (long)step.TotalMilliseconds,
+                    ["x-dead-letter-exchange"] = QueueNames.Retries,
+                }));
         await channel.QueueBindAsync(name, name, routingKey: "");
     }
 
@@ -75,7 +78,7 @@ public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport,
         await _connecting.WaitAsync();
         try
         {
-            return _connection ??= await transport.Value.RabbitMq.CreateConnectionFactory("dispatcher retry delays").CreateConnectionAsync();
+            return _connection ??= await transport.Value.RabbitMq.ConnectAsync("dispatcher retry delays");
         }
         finally
         {
