@@ -57,20 +57,16 @@ public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport,
         await using var channel = await connection.CreateChannelAsync();
         // The retries exchange is MassTransit's for the retries endpoint, declared the same way.
         await channel.ExchangeDeclareAsync(QueueNames.Retries, ExchangeType.Fanout, durable: true, autoDelete: false);
-        await channel.ExchangeDeclareAsync(name, ExchangeType.Fanout, durable: true, autoDelete: false);
-        await channel.QueueDeclareAsync(
+        await RabbitMqQueueArguments.DeclareBoundQueueAsync(
+            channel,
             name,
-            durable: true,
-            exclusive: false,
-            autoDelete: false,
-            arguments: RabbitMqQueueArguments.ForDurableQueue(
+            RabbitMqQueueArguments.ForDurableQueue(
                 transport.Value.RabbitMq.QueueType,
                 new Dictionary<string, object?>
                 {
                     ["x-message-ttl"] = (long)step.TotalMilliseconds,
                     ["x-dead-letter-exchange"] = QueueNames.Retries,
                 }));
-        await channel.QueueBindAsync(name, name, routingKey: "");
     }
 
     private async Task<IConnection> ConnectAsync()

@@ -1,3 +1,5 @@
+using RabbitMQ.Client;
+
 namespace Dispatcher.ServiceDefaults.Messaging;
 
 /// <summary>What the configured <see cref="RabbitMqQueueType"/> means for one queue's declaration.</summary>
@@ -29,5 +31,17 @@ public static class RabbitMqQueueArguments
         }
 
         return declared;
+    }
+
+    /// <summary>
+    /// Declares a durable queue by hand the way MassTransit declares an endpoint's: a durable fanout
+    /// exchange of the same name, bound to the queue.
+    /// </summary>
+    public static async Task DeclareBoundQueueAsync(IChannel channel, string name, IDictionary<string, object?> arguments, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        await channel.ExchangeDeclareAsync(name, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct);
+        await channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false, arguments: arguments, cancellationToken: ct);
+        await channel.QueueBindAsync(name, name, routingKey: "", cancellationToken: ct);
     }
 }
