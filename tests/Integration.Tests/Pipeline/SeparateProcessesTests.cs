@@ -42,6 +42,40 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
         outputs.ShouldNotContain(password);
     }
 
+    [Fact]
+    public async Task Submit_QuorumQueuesAndAnUnreachableFirstNode_OneResultPerCustomIdAndEveryDurableQueueQuorum()
+    {
+        // A deployment failing now and then sends jobs through the retry delay queues too.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { PipelineEnvironment.Simulated("it-a", errorRate: 0.05), PipelineEnvironment.Simulated("it-b"), PipelineEnvironment.Simulated("it-c") },
+        });
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Transport__RabbitMq__QueueType"] = "quorum",
+            // The first node listed refuses connections: every program goes on to the second.
+            ["DISPATCHER_Transport__RabbitMq__Hosts__0"] = $"127.0.0.1:{ClosedPort()}",
+            ["DISPATCHER_Transport__RabbitMq__Hosts__1"] = $"127.0.0.1:{rabbit.Node.AmqpPort}",
+        };
+
+        await RunBatchAsync(env, variables, new LedgerOptions { Path = env.LedgerPath });
+
+        var types = await env.DurableQueueTypesAsync();
+        types.Keys.ShouldContain(QueueNames.Intake);
+        types.Keys.ShouldContain(QueueNames.Outcomes);
+        types.Keys.ShouldContain(QueueNames.Provider("it-a"));
+        types.Keys.ShouldContain(QueueNames.DeadLetters);
+        types.Keys.ShouldContain(q => q.StartsWith(QueueNames.DelayPrefix, StringComparison.Ordinal), "the failing deployment's jobs were retried through a delay queue");
+        types.Where(t => t.Value != "quorum").ShouldBeEmpty();
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static object Catalog() => new
     {
         Deployments = new[] { PipelineEnvironment.Simulated("it-a"), PipelineEnvironment.Simulated("it-b"), PipelineEnvironment.Simulated("it-c") },
