@@ -8,7 +8,8 @@ namespace Dispatcher.Consumers;
 
 /// <summary>
 /// The intake endpoint. It accepts MassTransit envelopes and plain JSON bodies (any AMQP
-/// client can submit a job), is a priority queue on RabbitMQ, and bounds prefetch so a large
+/// client can submit a job), is a priority queue on RabbitMQ (unless quorum queues are configured,
+/// which have no priorities: <c>Transport:RabbitMq:QueueType</c>), and bounds prefetch so a large
 /// backlog stays in the broker where it is visible as queue depth. On RabbitMQ it is also
 /// single-active: of several dispatcher processes one routes, the others stand by.
 /// </summary>

@@ -37,7 +37,8 @@ public sealed class JobDispatch(
     BatchControls controls,
     DispatchLanes lanes,
     RoutingRules rules,
-    JobRoutes routes)
+    JobRoutes routes,
+    IOptions<TransportOptions> transport)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -205,7 +206,7 @@ public sealed class JobDispatch(
                 reservations.ReleaseReplaced(AttemptReservation.For(job, replacedOn, replaced));
             }
 
-            await workSender.SendAsync(new Uri("queue:" + QueueNames.Provider(deployment.Id)), work, ct);
+            await workSender.SendAsync(transport.Value.SendAddress(QueueNames.Provider(deployment.Id)), work, ct);
         }
         catch (Exception) when (!claimed || !ct.IsCancellationRequested)
         {

@@ -5,6 +5,7 @@ using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Dispatching;
 
@@ -15,7 +16,7 @@ namespace Dispatcher.Dispatching;
 /// Events go out through the consume context of the message being handled, or through the bus
 /// when no message is (a retry timer that gives up).
 /// </summary>
-public sealed class ResultPublisher(JobLedger ledger, TimeProvider time, DispatcherInstrumentation instrumentation)
+public sealed class ResultPublisher(JobLedger ledger, TimeProvider time, DispatcherInstrumentation instrumentation, IOptions<TransportOptions> transport)
 {
     // Two reports of one job (a redelivered work item) can arrive together; a job's check,
     // publish and mark run under one of these locks so they cannot both publish.
@@ -165,7 +166,7 @@ public sealed class ResultPublisher(JobLedger ledger, TimeProvider time, Dispatc
             await publisher.Publish(failed, ct).ConfirmedWithin(time, $"the failed result of job {jobId}", ct);
 
             // The dead-letter queue keeps every terminal failure for operators to list and replay.
-            var deadLetters = await publisher.GetSendEndpoint(new Uri("queue:" + QueueNames.DeadLetters));
+            var deadLetters = await publisher.GetSendEndpoint(transport.Value.SendAddress(QueueNames.DeadLetters));
             await deadLetters.Send(failed, ct).ConfirmedWithin(time, $"the dead letter of job {jobId}", ct);
             instrumentation.JobDeadLettered(job.ModelGroup, failed.Error);
         }

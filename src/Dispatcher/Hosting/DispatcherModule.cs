@@ -53,7 +53,8 @@ public sealed class DispatcherModule : IBusModule
 
         // The dispatch lanes: jobs that would wait for capacity wait here, in the broker, each
         // lane's few at a time in the dispatcher taking their turn (FairShares). Priority queues,
-        // like the intake, so a lane hands over its backlog highest priority first.
+        // like the intake, so a lane hands over its backlog highest priority first (on classic
+        // queues: quorum queues have no priorities, and QueueTypeEndpointObserver drops it there).
         for (var lane = 0; lane < intake.Lanes; lane++)
         {
             bus.ReceiveEndpoint(QueueNames.Lane(lane), e =>

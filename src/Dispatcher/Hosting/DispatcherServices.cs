@@ -38,6 +38,7 @@ public static class DispatcherServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>());
         services.TryAddSingleton<JobLedger>();
         services.AddHostedService<LedgerInitializer>();
+        services.AddHostedService<QuorumQueueDeclaration>();
         return services;
     }
 

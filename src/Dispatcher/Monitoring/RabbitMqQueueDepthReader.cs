@@ -18,7 +18,7 @@ namespace Dispatcher.Monitoring;
 public sealed class RabbitMqQueueDepthReader : IQueueDepthReader, IAsyncDisposable
 {
     private readonly RabbitMqManagementClient _management;
-    private readonly ConnectionFactory _factory;
+    private readonly RabbitMqOptions _rabbit;
     private readonly IReadOnlyList<string> _systemQueues;
     private readonly ILogger<RabbitMqQueueDepthReader> _logger;
     private readonly SemaphoreSlim _connectionLock = new(1, 1);
@@ -38,7 +38,7 @@ public sealed class RabbitMqQueueDepthReader : IQueueDepthReader, IAsyncDisposab
         ArgumentNullException.ThrowIfNull(catalog);
         var rabbit = transport.Value.RabbitMq;
         _management = new RabbitMqManagementClient(http, RabbitMqManagementOptions.ForBroker(rabbit));
-        _factory = rabbit.CreateConnectionFactory("dispatcher-queue-depths");
+        _rabbit = rabbit;
         _systemQueues = SystemQueues.For(catalog.Value, intake.Value.Lanes);
         _logger = logger;
     }
@@ -127,7 +127,7 @@ public sealed class RabbitMqQueueDepthReader : IQueueDepthReader, IAsyncDisposab
                 await _connection.DisposeAsync();
             }
 
-            _connection = await _factory.CreateConnectionAsync(ct);
+            _connection = await _rabbit.ConnectAsync("dispatcher-queue-depths", ct);
             return _connection;
         }
         finally

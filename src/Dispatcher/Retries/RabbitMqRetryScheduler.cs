@@ -11,7 +11,8 @@ namespace Dispatcher.Retries;
 /// Retry delays on RabbitMQ without the delayed-message plugin: one durable queue per delay step,
 /// whose <c>x-message-ttl</c> is the step and whose dead-letter exchange is the retries queue's
 /// exchange. A job sent there sits out its delay in the broker — surviving a dispatcher restart —
-/// and the broker moves it on when it expires.
+/// and the broker moves it on when it expires. With quorum queues configured they are quorum
+/// queues, which keep both the TTL and the dead-lettering.
 /// </summary>
 public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport, TimeProvider time) : IRetryScheduler, IAsyncDisposable
 {
@@ -56,18 +57,16 @@ public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport,
         await using var channel = await connection.CreateChannelAsync();
         // The retries exchange is MassTransit's for the retries endpoint, declared the same way.
         await channel.ExchangeDeclareAsync(QueueNames.Retries, ExchangeType.Fanout, durable: true, autoDelete: false);
-        await channel.ExchangeDeclareAsync(name, ExchangeType.Fanout, durable: true, autoDelete: false);
-        await channel.QueueDeclareAsync(
+        await RabbitMqQueueArguments.DeclareBoundQueueAsync(
+            channel,
             name,
-            durable: true,
-            exclusive: false,
-            autoDelete: false,
-            arguments: new Dictionary<string, object?>
-            {
-                ["x-message-ttl"] = (long)step.TotalMilliseconds,
-                ["x-dead-letter-exchange"] = QueueNames.Retries,
-            });
-        await channel.QueueBindAsync(name, name, routingKey: "");
+            RabbitMqQueueArguments.ForDurableQueue(
+                transport.Value.RabbitMq.QueueType,
+                new Dictionary<string, object?>
+                {
+                    ["x-message-ttl"] = (long)step.TotalMilliseconds,
+                    ["x-dead-letter-exchange"] = QueueNames.Retries,
+                }));
     }
 
     private async Task<IConnection> ConnectAsync()
@@ -75,7 +74,7 @@ public sealed class RabbitMqRetryScheduler(IOptions<TransportOptions> transport,
         await _connecting.WaitAsync();
         try
         {
-            return _connection ??= await transport.Value.RabbitMq.CreateConnectionFactory("dispatcher retry delays").CreateConnectionAsync();
+            return _connection ??= await transport.Value.RabbitMq.ConnectAsync("dispatcher retry delays");
         }
         finally
         {

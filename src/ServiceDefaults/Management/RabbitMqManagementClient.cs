@@ -20,10 +20,11 @@ public sealed class RabbitMqManagementClient
     };
 
     private readonly HttpClient _httpClient;
-    private readonly Uri _queuesUri;
-    private readonly string _address;
+    private readonly Uri[] _queuesUris;
+    private readonly string[] _addresses;
     private readonly string _virtualHost;
     private readonly AuthenticationHeaderValue _authorization;
+    private int _current;
 
     public RabbitMqManagementClient(HttpClient httpClient, RabbitMqManagementOptions options)
     {
@@ -31,16 +32,19 @@ public sealed class RabbitMqManagementClient
         ArgumentNullException.ThrowIfNull(options);
 
         const string Section = RabbitMqManagementOptions.SectionName;
-        var baseAddress = options.BaseAddress;
-        if (baseAddress is null || !baseAddress.IsAbsoluteUri || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
+        Uri?[] baseAddresses = [options.BaseAddress, .. options.FallbackAddresses];
+        foreach (var baseAddress in baseAddresses)
         {
-            throw new ArgumentException($"{Section}:BaseAddress must be an absolute http or https address.", nameof(options));
-        }
+            if (baseAddress is null || !baseAddress.IsAbsoluteUri || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"{Section}:BaseAddress must be an absolute http or https address.", nameof(options));
+            }
 
-        // A password in the address would leak into every message that names the address.
-        if (!string.IsNullOrEmpty(baseAddress.UserInfo))
-        {
-            throw new ArgumentException($"{Section}:BaseAddress must not carry credentials; set {Section}:Username and {Section}:Password.", nameof(options));
+            // A password in the address would leak into every message that names the address.
+            if (!string.IsNullOrEmpty(baseAddress.UserInfo))
+            {
+                throw new ArgumentException($"{Section}:BaseAddress must not carry credentials; set {Section}:Username and {Section}:Password.", nameof(options));
+            }
         }
 
         if (string.IsNullOrEmpty(options.Username) || string.IsNullOrEmpty(options.Password) || string.IsNullOrEmpty(options.VirtualHost))
@@ -49,22 +53,46 @@ public sealed class RabbitMqManagementClient
         }
 
         _httpClient = httpClient;
-        _address = baseAddress.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
+        _addresses = baseAddresses.Select(a => a!.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)).ToArray();
         _virtualHost = options.VirtualHost;
-        var root = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
 
         // The default virtual host "/" must travel as %2F.
-        _queuesUri = new Uri(root, "api/queues/" + Uri.EscapeDataString(options.VirtualHost));
+        _queuesUris = baseAddresses
+            .Select(a => new Uri(a!.AbsoluteUri.EndsWith('/') ? a : new Uri(a.AbsoluteUri + "/"), "api/queues/" + Uri.EscapeDataString(options.VirtualHost)))
+            .ToArray();
         _authorization = new AuthenticationHeaderValue(
             "Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes(options.Username + ":" + options.Password)));
     }
 
-    /// <summary>Every queue in the virtual host, sorted by name (ordinal).</summary>
-    /// <exception cref="RabbitMqManagementException">The API is unreachable, refuses the credentials, or answers with something other than a queue list.</exception>
+    /// <summary>
+    /// Every queue in the virtual host, sorted by name (ordinal), from the first node that answers:
+    /// the one that answered last, then the others in order.
+    /// </summary>
+    /// <exception cref="RabbitMqManagementException">No node's API is reachable, or the one reached refuses the credentials or answers with something other than a queue list.</exception>
     public async Task<IReadOnlyList<QueueDepthSample>> GetQueueDepthsAsync(CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, _queuesUri);
+        var start = _current;
+        for (var i = 0; ; i++)
+        {
+            var node = (start + i) % _queuesUris.Length;
+            try
+            {
+                var queues = await GetQueueDepthsAsync(node, cancellationToken).ConfigureAwait(false);
+                _current = node;
+                return queues;
+            }
+            catch (RabbitMqManagementException e) when (i < _queuesUris.Length - 1 && e.InnerException is HttpRequestException or TaskCanceledException)
+            {
+                // This node's API is not there: the next one may be.
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<QueueDepthSample>> GetQueueDepthsAsync(int node, CancellationToken cancellationToken)
+    {
+        var address = _addresses[node];
+        using var request = new HttpRequestMessage(HttpMethod.Get, _queuesUris[node]);
         request.Headers.Authorization = _authorization;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 
@@ -72,7 +100,7 @@ public sealed class RabbitMqManagementClient
         try
         {
             using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            EnsureSuccess(response);
+            EnsureSuccess(response, address);
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
@@ -81,17 +109,17 @@ public sealed class RabbitMqManagementClient
         }
         catch (HttpRequestException ex)
         {
-            throw new RabbitMqManagementException($"management API at {_address} not reachable: enable the rabbitmq_management plugin", ex);
+            throw new RabbitMqManagementException($"management API at {address} not reachable: enable the rabbitmq_management plugin", ex);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new RabbitMqManagementException(
-                string.Create(CultureInfo.InvariantCulture, $"management API at {_address} did not answer within {_httpClient.Timeout.TotalSeconds:0} s"),
+                string.Create(CultureInfo.InvariantCulture, $"management API at {address} did not answer within {_httpClient.Timeout.TotalSeconds:0} s"),
                 ex);
         }
         catch (JsonException ex)
         {
-            throw new RabbitMqManagementException($"management API at {_address} answered with a body that is not a queue list", ex);
+            throw new RabbitMqManagementException($"management API at {address} answered with a body that is not a queue list", ex);
         }
 
         return (queues ?? [])
@@ -107,7 +135,7 @@ public sealed class RabbitMqManagementClient
             .ToList();
     }
 
-    private void EnsureSuccess(HttpResponseMessage response)
+    private void EnsureSuccess(HttpResponseMessage response, string address)
     {
         if (response.IsSuccessStatusCode)
         {
@@ -118,12 +146,12 @@ public sealed class RabbitMqManagementClient
         throw response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => new RabbitMqManagementException(
-                $"management API at {_address} rejected the credentials (401): check {Section}:Username and {Section}:Password"),
+                $"management API at {address} rejected the credentials (401): check {Section}:Username and {Section}:Password"),
             HttpStatusCode.NotFound => new RabbitMqManagementException(
-                $"management API at {_address} has no virtual host '{_virtualHost}' (404)"),
+                $"management API at {address} has no virtual host '{_virtualHost}' (404)"),
             _ => new RabbitMqManagementException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"management API at {_address} answered {(int)response.StatusCode} {response.ReasonPhrase}")),
+                $"management API at {address} answered {(int)response.StatusCode} {response.ReasonPhrase}")),
         };
     }
 

@@ -14,6 +14,9 @@ public sealed class RabbitMqManagementOptions
     [Required]
     public Uri? BaseAddress { get; set; }
 
+    /// <summary>The APIs of further nodes of the cluster, asked in order when <see cref="BaseAddress"/> does not answer.</summary>
+    public IReadOnlyList<Uri> FallbackAddresses { get; set; } = [];
+
     [Required]
     public string Username { get; set; } = string.Empty;
 
@@ -23,13 +26,21 @@ public sealed class RabbitMqManagementOptions
     [Required]
     public string VirtualHost { get; set; } = "/";
 
-    /// <summary>The management API of the broker the transport settings name, with the password from its environment variable.</summary>
+    /// <summary>
+    /// The management API of the broker the transport settings name (on each of its nodes, at the
+    /// management port, in the order the nodes are listed), with the password from its environment variable.
+    /// </summary>
     public static RabbitMqManagementOptions ForBroker(RabbitMqOptions rabbit)
     {
         ArgumentNullException.ThrowIfNull(rabbit);
+        var addresses = rabbit.Nodes()
+            .Select(n => new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{n.Host}:{rabbit.ManagementPort}/")))
+            .Distinct()
+            .ToList();
         return new RabbitMqManagementOptions
         {
-            BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{rabbit.Host}:{rabbit.ManagementPort}/")),
+            BaseAddress = addresses[0],
+            FallbackAddresses = addresses.Skip(1).ToList(),
             Username = rabbit.Username,
             Password = rabbit.ResolvePassword(),
             VirtualHost = rabbit.VirtualHost,

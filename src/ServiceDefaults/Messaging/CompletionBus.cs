@@ -25,7 +25,8 @@ public static class CompletionBus
         }
 
         var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
-        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section);
+        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TransportOptions>, TransportOptionsValidator>());
         services.AddOptions<MessageRetryOptions>().BindConfiguration(MessageRetryOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessageRetryOptions>, MessageRetryOptionsValidator>());
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
@@ -51,12 +52,26 @@ public static class CompletionBus
                 bus.UsingRabbitMq((context, cfg) =>
                 {
                     var rabbit = transport.RabbitMq;
-                    cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    var nodes = rabbit.Nodes();
+                    cfg.Host(nodes[0].Host, (ushort)nodes[0].Port, rabbit.VirtualHost, h =>
                     {
                         h.Username(rabbit.Username);
                         h.Password(rabbit.ResolvePassword());
                         h.PublisherConfirmation = true;
+                        if (nodes.Count > 1)
+                        {
+                            // Connects to the first node that answers and, when it is lost, to the next.
+                            h.UseCluster(c =>
+                            {
+                                foreach (var node in nodes)
+                                {
+                                    c.Node(node.ToString());
+                                }
+                            });
+                        }
                     });
+                    // Seen after each endpoint's own configuration (so after any priority it set).
+                    cfg.ConnectEndpointConfigurationObserver(new QueueTypeEndpointObserver(rabbit.QueueType));
                     Configure(context, cfg, modules);
                     // The result exchanges exist from the start, so a consumer can bind its queue
                     // to them before the first result is published (the broker would refuse it).

@@ -5,7 +5,9 @@ namespace Dispatcher.ServiceDefaults.Messaging;
 /// <summary>
 /// Job priority on the broker. The intake is a RabbitMQ priority queue with levels 0–9, so a
 /// backlog is handed to the dispatcher highest priority first; a job's priority above 9 still
-/// orders it ahead inside the dispatcher, below 0 it queues at the broker's lowest level.
+/// orders it ahead inside the dispatcher, below 0 it queues at the broker's lowest level. With
+/// quorum queues (<see cref="RabbitMqOptions.QueueType"/>) the broker ignores the level and
+/// only the dispatcher orders by priority.
 /// </summary>
 public static class IntakePriority
 {

@@ -14,6 +14,16 @@ public sealed class RabbitMqOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 5672;
 
+    /// <summary>
+    /// The nodes of a cluster, as <c>host:port</c> (or <c>host</c>, with <see cref="Port"/>), tried in
+    /// order: a client connects to the first that answers and, when its node goes away, reconnects
+    /// to the next. Empty (the default): the one node <see cref="Host"/>:<see cref="Port"/>.
+    /// </summary>
+    public List<string> Hosts { get; set; } = [];
+
+    /// <summary>Whether the durable queues the programs declare are classic (the default) or quorum queues.</summary>
+    public RabbitMqQueueType QueueType { get; set; } = RabbitMqQueueType.Classic;
+
     /// <summary>Virtual host.</summary>
     public string VirtualHost { get; set; } = "/";
 
@@ -37,6 +47,28 @@ public sealed class RabbitMqOptions
 
     /// <summary>The password, from the environment.</summary>
     public string ResolvePassword() => Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } p ? p : "guest";
+
+    /// <summary>
+    /// The nodes to connect to, in order: <see cref="Hosts"/>, or <see cref="Host"/>:<see cref="Port"/> when it is empty.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An entry of <see cref="Hosts"/> is malformed (start-up validation reports it first).</exception>
+    public IReadOnlyList<RabbitMqNode> Nodes()
+    {
+        if (Hosts.Count == 0)
+        {
+            return [new RabbitMqNode(Host, Port)];
+        }
+
+        return Hosts.Select((entry, i) => RabbitMqNode.TryParse(entry, Port, out var error)
+            ?? throw new InvalidOperationException($"{TransportOptions.Section}:{nameof(TransportOptions.RabbitMq)}:{nameof(Hosts)}:{i}: {error}")).ToList();
+    }
+
+    /// <summary>
+    /// A connection, beside MassTransit, to the first of <see cref="Nodes"/> that accepts it
+    /// (RabbitMQ.Client tries them in order, and recovers onto them in order too).
+    /// </summary>
+    public Task<IConnection> ConnectAsync(string clientName, CancellationToken ct = default) =>
+        CreateConnectionFactory(clientName).CreateConnectionAsync(Nodes().Select(n => n.ToEndpoint()).ToList(), ct);
 
     /// <summary>A connection factory for this broker, for the few things done beside MassTransit.</summary>
     public ConnectionFactory CreateConnectionFactory(string clientName) => new()

@@ -179,7 +179,7 @@ public sealed class ReceiveEndpointWatchdog(
                 }
 
                 _connection = null;
-                _connection = await _rabbit.CreateConnectionFactory("endpoint-watchdog").CreateConnectionAsync(ct);
+                _connection = await _rabbit.ConnectAsync("endpoint-watchdog", ct);
             }
 
             await using var channel = await _connection.CreateChannelAsync(cancellationToken: ct);

@@ -11,4 +11,13 @@ public sealed class TransportOptions
 
     /// <summary>Broker settings, used when <see cref="Kind"/> is RabbitMq.</summary>
     public RabbitMqOptions RabbitMq { get; set; } = new();
+
+    /// <summary>
+    /// Where to send to a queue no process here consumes from. A <c>queue:</c> address makes the
+    /// sender declare the queue, as a classic queue; with quorum queues that declaration would
+    /// clash with the quorum queue, so the message goes to the queue's exchange instead, and the
+    /// dispatcher declares the queue (with its exchange) at start-up.
+    /// </summary>
+    public Uri SendAddress(string queue) =>
+        new((Kind == TransportKind.RabbitMq && RabbitMq.QueueType == RabbitMqQueueType.Quorum ? "exchange:" : "queue:") + queue);
 }

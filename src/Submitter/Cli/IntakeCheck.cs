@@ -15,10 +15,10 @@ internal static class IntakeCheck
     public static async Task<string?> ProblemAsync(IConfiguration configuration, CancellationToken ct, string queue = QueueNames.Intake)
     {
         var rabbit = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.RabbitMq ?? new RabbitMqOptions();
-        var factory = rabbit.CreateConnectionFactory("submitter intake check");
+        var nodes = string.Join(", ", rabbit.Nodes());
         try
         {
-            await using var connection = await factory.CreateConnectionAsync(ct);
+            await using var connection = await rabbit.ConnectAsync("submitter intake check", ct);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: ct);
             await channel.QueueDeclarePassiveAsync(queue, ct);
             return null;
@@ -26,11 +26,11 @@ internal static class IntakeCheck
         catch (OperationInterruptedException)
         {
             var what = queue == QueueNames.Intake ? "the intake queue" : "the dispatcher's queue";
-            return $"{what} '{queue}' does not exist on {rabbit.Host}:{rabbit.Port} (virtual host '{rabbit.VirtualHost}'): start the dispatcher once, then try again. Nothing was published.";
+            return $"{what} '{queue}' does not exist on {nodes} (virtual host '{rabbit.VirtualHost}'): start the dispatcher once, then try again. Nothing was published.";
         }
         catch (BrokerUnreachableException)
         {
-            return $"RabbitMQ at {rabbit.Host}:{rabbit.Port} (virtual host '{rabbit.VirtualHost}', user '{rabbit.Username}') is not reachable or refused the login. Nothing was published.";
+            return $"RabbitMQ at {nodes} (virtual host '{rabbit.VirtualHost}', user '{rabbit.Username}') is not reachable or refused the login. Nothing was published.";
         }
     }
 }

@@ -7,6 +7,7 @@ using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
 using Dispatcher.Reservations;
 using Dispatcher.Routing;
+using Dispatcher.ServiceDefaults.Messaging;
 using Dispatcher.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +51,7 @@ public sealed class ResultPublisherTests : IAsyncLifetime
     {
         var job = (await _ledger.AcceptJobAsync(new NewJob(Guid.NewGuid().ToString(), "b", "a", "g", null, 0, null, null, "{}", 10, 20), default)).Job;
         await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, null, 1, null, null, null, 0m, "InvalidRequest", "bad", 400, null, null), default);
-        var publisher = new ResultPublisher(_ledger, _time, _instrumentation);
+        var publisher = new ResultPublisher(_ledger, _time, _instrumentation, Options.Create(new TransportOptions()));
 
         var stuck = publisher.PublishIfUnsentAsync(job.JobId, new Endpoints(confirms: false), default);
         for (var i = 0; i < 100 && !stuck.IsCompleted; i++)

@@ -42,6 +42,42 @@ public sealed class SeparateProcessesTests(RabbitNodeFixture rabbit)
         outputs.ShouldNotContain(password);
     }
 
+    [Fact]
+    public async Task Submit_QuorumQueuesAndAnUnreachableFirstNode_OneResultPerCustomIdAndEveryDurableQueueQuorum()
+    {
+        // Deployments failing now and then: a job failed on all three waits in a retry delay queue
+        // (about one in forty jobs), and enough attempts are allowed that none fails for good.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { "it-a", "it-b", "it-c" }.Select(id => PipelineEnvironment.Simulated(id, errorRate: 0.3)).ToArray(),
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 40, Retry = new { BaseDelaySeconds = 0.2, Jitter = 0.0 } } },
+        });
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Transport__RabbitMq__QueueType"] = "quorum",
+            // The first node listed refuses connections: every program goes on to the second.
+            ["DISPATCHER_Transport__RabbitMq__Hosts__0"] = $"127.0.0.1:{ClosedPort()}",
+            ["DISPATCHER_Transport__RabbitMq__Hosts__1"] = $"127.0.0.1:{rabbit.Node.AmqpPort}",
+        };
+
+        await RunBatchAsync(env, variables, new LedgerOptions { Path = env.LedgerPath });
+
+        var types = await env.DurableQueueTypesAsync();
+        types.Keys.ShouldContain(QueueNames.Intake);
+        types.Keys.ShouldContain(QueueNames.Outcomes);
+        types.Keys.ShouldContain(QueueNames.Provider("it-a"));
+        types.Keys.ShouldContain(QueueNames.DeadLetters);
+        types.Keys.ShouldContain(q => q.StartsWith(QueueNames.DelayPrefix, StringComparison.Ordinal), "jobs failed on every deployment were retried through a delay queue");
+        types.Where(t => t.Value != "quorum").ShouldBeEmpty();
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static object Catalog() => new
     {
         Deployments = new[] { PipelineEnvironment.Simulated("it-a"), PipelineEnvironment.Simulated("it-b"), PipelineEnvironment.Simulated("it-c") },

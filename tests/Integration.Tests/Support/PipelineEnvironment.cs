@@ -83,6 +83,16 @@ public sealed class PipelineEnvironment : IDisposable
         return doc.RootElement.EnumerateArray().Select(q => q.GetProperty("name").GetString()!).ToList();
     }
 
+    /// <summary>The type (<c>classic</c>, <c>quorum</c>) of every durable queue in this virtual host, by name.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> DurableQueueTypesAsync()
+    {
+        using var http = ManagementClient();
+        using var doc = JsonDocument.Parse(await http.GetStringAsync($"api/queues/{VirtualHost}?columns=name,type,durable"));
+        return doc.RootElement.EnumerateArray()
+            .Where(q => q.GetProperty("durable").GetBoolean())
+            .ToDictionary(q => q.GetProperty("name").GetString()!, q => q.GetProperty("type").GetString()!);
+    }
+
     /// <summary>A RabbitMQ.Client connection factory for this environment's virtual host.</summary>
     public ConnectionFactory ConnectionFactory() => new()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Dispatcher.ServiceDefaults.Management;
+using Dispatcher.ServiceDefaults.Messaging;
 
 namespace Dispatcher.ServiceDefaults.Tests.Management;
 
@@ -103,6 +104,41 @@ public sealed class RabbitMqManagementClientTests
         error.Message.ShouldNotContain(Password);
     }
 
+    [Fact]
+    public async Task GetQueueDepthsAsync_FirstNodeUnreachable_AsksTheNextAndStaysWithIt()
+    {
+        var handler = new NodesHandler(down: "rabbit-a");
+        var client = new RabbitMqManagementClient(new HttpClient(handler), ForBroker("rabbit-a:5672", "rabbit-b:5672"));
+
+        (await client.GetQueueDepthsAsync()).ShouldHaveSingleItem().Queue.ShouldBe("on-rabbit-b");
+        await client.GetQueueDepthsAsync();
+
+        handler.Hosts.ShouldBe(["rabbit-a", "rabbit-b", "rabbit-b"]);
+    }
+
+    [Fact]
+    public async Task GetQueueDepthsAsync_EveryNodeUnreachable_ThrowsNamingTheLast()
+    {
+        var client = new RabbitMqManagementClient(new HttpClient(new NodesHandler(down: "*")), ForBroker("rabbit-a", "rabbit-b"));
+
+        var error = await Should.ThrowAsync<RabbitMqManagementException>(() => client.GetQueueDepthsAsync());
+
+        error.Message.ShouldContain("rabbit-b:15672");
+    }
+
+    [Fact]
+    public async Task GetQueueDepthsAsync_FirstNodeRefusesTheCredentials_DoesNotHideItBehindTheNext()
+    {
+        var client = new RabbitMqManagementClient(new HttpClient(new NodesHandler(down: "", unauthorized: "rabbit-a")), ForBroker("rabbit-a", "rabbit-b"));
+
+        var error = await Should.ThrowAsync<RabbitMqManagementException>(() => client.GetQueueDepthsAsync());
+
+        error.Message.ShouldContain("401");
+    }
+
+    private static RabbitMqManagementOptions ForBroker(params string[] hosts) =>
+        RabbitMqManagementOptions.ForBroker(new RabbitMqOptions { Hosts = [.. hosts] });
+
     private static RabbitMqManagementClient CreateClient(CannedHandler handler, string virtualHost = "/") =>
         new(new HttpClient(handler), new RabbitMqManagementOptions
         {
@@ -111,6 +147,27 @@ public sealed class RabbitMqManagementClientTests
             Password = Password,
             VirtualHost = virtualHost,
         });
+
+    // Answers as a cluster would whose node "down" ("*": every node) has no API listening.
+    private sealed class NodesHandler(string down, string unauthorized = "") : HttpMessageHandler
+    {
+        public List<string> Hosts { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var host = request.RequestUri!.Host;
+            Hosts.Add(host);
+            if (down == "*" || host == down)
+            {
+                throw new HttpRequestException("Connection refused");
+            }
+
+            return Task.FromResult(new HttpResponseMessage(host == unauthorized ? HttpStatusCode.Unauthorized : HttpStatusCode.OK)
+            {
+                Content = new StringContent($$"""[{"name":"on-{{host}}"}]""", Encoding.UTF8, "application/json"),
+            });
+        }
+    }
 
     private sealed class CannedHandler(HttpStatusCode status, string body) : HttpMessageHandler
     {
