@@ -22,7 +22,8 @@ public static class MonitoringServices
         var kind = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>()?.Kind ?? TransportKind.InMemory;
         if (kind == TransportKind.RabbitMq)
         {
-            services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section);
+            // TransportOptions are bound (and validated) by AddCompletionBus, which every program
+            // calls first: binding them again would list each of Transport:RabbitMq:Hosts twice.
             services.AddHttpClient<IQueueDepthReader, RabbitMqQueueDepthReader>((sp, http) =>
                 http.Timeout = sp.GetRequiredService<IOptions<MonitoringOptions>>().Value.ManagementTimeout);
         }

@@ -93,6 +93,14 @@ public sealed class PipelineEnvironment : IDisposable
             .ToDictionary(q => q.GetProperty("name").GetString()!, q => q.GetProperty("type").GetString()!);
     }
 
+    /// <summary>The node leading quorum queue <paramref name="queue"/>, as the management API names it.</summary>
+    public async Task<string> QueueLeaderAsync(string queue)
+    {
+        using var http = ManagementClient();
+        using var doc = JsonDocument.Parse(await http.GetStringAsync($"api/queues/{VirtualHost}/{queue}"));
+        return doc.RootElement.GetProperty("leader").GetString()!;
+    }
+
     /// <summary>A RabbitMQ.Client connection factory for this environment's virtual host.</summary>
     public ConnectionFactory ConnectionFactory() => new()
     {

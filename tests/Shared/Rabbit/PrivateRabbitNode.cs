@@ -54,7 +54,7 @@ public sealed class PrivateRabbitNode : IAsyncDisposable
     private Process? _server;
     private bool _disposed;
 
-    private PrivateRabbitNode(string serverPath, string ctlPath, string epmdPath)
+    private PrivateRabbitNode(string serverPath, string ctlPath, string epmdPath, int? sharedEpmdPort)
     {
         _serverPath = serverPath;
         _ctlPath = ctlPath;
@@ -64,7 +64,7 @@ public sealed class PrivateRabbitNode : IAsyncDisposable
         AmqpPort = PickFreePort(AmqpPorts, taken);
         ManagementPort = PickFreePort(ManagementPorts, taken);
         DistributionPort = PickFreePort(DistributionPorts, taken);
-        EpmdPort = PickFreePort(EpmdPorts, taken);
+        EpmdPort = sharedEpmdPort ?? PickFreePort(EpmdPorts, taken);
         NodeName = string.Create(
             CultureInfo.InvariantCulture,
             $"test{Environment.ProcessId}{Random.Shared.Next(0x100000, 0xFFFFFF):x6}@localhost");
@@ -117,18 +117,53 @@ public sealed class PrivateRabbitNode : IAsyncDisposable
     /// Starts a node and returns once it accepts an AMQP login. Throws a clear exception when RabbitMQ is not
     /// installed, and one that carries the tail of the node's output when it does not come up.
     /// </summary>
-    public static async Task<PrivateRabbitNode> StartAsync(TimeSpan? startTimeout = null, CancellationToken cancellationToken = default)
+    public static Task<PrivateRabbitNode> StartAsync(TimeSpan? startTimeout = null, CancellationToken cancellationToken = default) =>
+        StartAsync(null, startTimeout, cancellationToken);
+
+    /// <summary>
+    /// Starts a node that joins the cluster of <paramref name="clusterWith"/> (sharing its epmd, so the
+    /// nodes find each other, and the Erlang cookie of the user running them), returning once the
+    /// node is a running member.
+    /// </summary>
+    public static async Task<PrivateRabbitNode> StartClusteredAsync(PrivateRabbitNode clusterWith, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(clusterWith);
+        var node = await StartAsync(clusterWith, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await node.StopAppAsync(cancellationToken).ConfigureAwait(false);
+            var result = await node.RunCtlAsync(["join_cluster", clusterWith.NodeName], CtlTimeout, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                throw node.Failure($"rabbitmqctl join_cluster {clusterWith.NodeName} exited with code {result.ExitCode}: {result.Output}");
+            }
+
+            await node.StartAppAsync(cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<PrivateRabbitNode> StartAsync(PrivateRabbitNode? clusterWith, TimeSpan? startTimeout, CancellationToken cancellationToken)
     {
         var serverPath = FindRabbitTool("rabbitmq-server") ?? throw new InvalidOperationException(NotInstalledMessage);
         var ctlPath = FindRabbitTool("rabbitmqctl") ?? throw new InvalidOperationException(NotInstalledMessage);
         var epmdPath = FindOnPath("epmd", "/usr/lib/erlang/bin")
             ?? throw new InvalidOperationException("epmd (part of Erlang) was not found. " + NotInstalledMessage);
 
-        var node = new PrivateRabbitNode(serverPath, ctlPath, epmdPath);
+        var node = new PrivateRabbitNode(serverPath, ctlPath, epmdPath, clusterWith?.EpmdPort);
         try
         {
             await node.WriteNodeFilesAsync(cancellationToken).ConfigureAwait(false);
-            await node.StartEpmdAsync(cancellationToken).ConfigureAwait(false);
+            if (clusterWith is null)
+            {
+                await node.StartEpmdAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await node.LaunchServerAsync(startTimeout ?? DefaultStartTimeout, cancellationToken).ConfigureAwait(false);
             return node;
         }
