@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
+using Dispatcher.Dispatching;
 using Dispatcher.Quotas;
+using Dispatcher.Tests.Support;
 using Integration.Tests.Support;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,6 +45,56 @@ public sealed class QuotaPipelineTests
         var kinds = await pipeline.AttemptKindsAsync();
         kinds.GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBe(0);
         kinds[nameof(ErrorKind.None)].ShouldBe(30);
+    }
+
+    [Theory]
+    [InlineData("cjk")]
+    [InlineData("tools")]
+    public async Task Batch_ProviderEnforcesItsOwnTokenCount_NoRequestIsRefused(string prompts)
+    {
+        // A gpt-4o deployment whose provider counts tokens with the model's tokenizer and refuses
+        // whatever crosses its per-window limit. Four characters a token would reserve about a
+        // third of what these prompts are (Chinese text, tool definitions), so the dispatcher
+        // would send three times what the provider admits.
+        const int Tpm = 4_000;
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            QuotaWindow = "00:00:01",
+            QuotaWindowPadding = 0.2,
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "counting",
+                    ModelGroup = "gpt-test",
+                    Provider = "Simulated",
+                    Model = "gpt-4o",
+                    MaxParallel = 8,
+                    Rpm = 100_000,
+                    Tpm,
+                    BurstFraction = 0.5,
+                    Simulation = new { LatencyMs = 1, LatencySigma = 0.0, EnforceTpm = Tpm, EnforceWindowSeconds = 1, MinCompletionTokens = 8, MaxCompletionTokens = 16, Seed = 1 },
+                },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var estimates = pipeline.Services.GetRequiredService<PromptEstimates>();
+        var intake = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        var expected = new Dictionary<string, int>();
+        for (var i = 1; i <= 40; i++)
+        {
+            var body = JsonSerializer.SerializeToElement(prompts == "cjk" ? CjkJobs.Body(i, "gpt-test") : ToolJobs.Body(i, "gpt-test"));
+            expected[$"{prompts}-{i}"] = estimates.Estimate("gpt-test", body, Endpoints.ChatCompletions);
+            await intake.Send(new SubmitCompletion($"{prompts}-{i}", "gpt-test", body, prompts, Guid.NewGuid()));
+        }
+
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 40, "40 results", TimeSpan.FromSeconds(90));
+
+        recorder.Succeeded.Count.ShouldBe(40);
+        var kinds = await pipeline.AttemptKindsAsync();
+        kinds.GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBe(0, "calls the provider refused");
+        kinds[nameof(ErrorKind.None)].ShouldBe(40);
+        recorder.Succeeded.ShouldAllBe(s => s.Usage!.PromptTokens == expected[s.CustomId], "the provider counted the prompt as the dispatcher did");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Dispatcher.Contracts;
+using Dispatcher.Tests.Support;
 using Integration.Tests.Faults;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
@@ -66,5 +67,59 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         var pricey = await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE deployment_id = 'pricey' AND state = 'succeeded'");
         (cheap + pricey).ShouldBe(240);
         cheap.ShouldBeGreaterThan(45, "cost-based routing fills the cheap deployment's quota first");
+    }
+
+    [Fact]
+    public async Task ChineseAndToolPrompts_ProviderCountsItsOwnTokens_NoCallRefusedAndEveryCountAsReserved()
+    {
+        // The provider counts each prompt with gpt-4o's tokenizer and enforces its tokens per
+        // window; the dispatcher, a separate process, counts them at intake.
+        const int Tpm = 6_000;
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:03",
+            QuotaWindowPadding = 1.0,
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "counting",
+                    ModelGroup = "gpt-test",
+                    Provider = "Simulated",
+                    Model = "gpt-4o",
+                    MaxParallel = 8,
+                    Rpm = 100_000,
+                    Tpm,
+                    BurstFraction = 0.5,
+                    Simulation = new { LatencyMs = 5, LatencySigma = 0.2, EnforceTpm = Tpm, EnforceWindowSeconds = 3, MinCompletionTokens = 8, MaxCompletionTokens = 16 },
+                },
+            },
+            ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 10 } },
+        });
+        var batch = Path.Combine(env.Folder, "tokens.jsonl");
+        File.WriteAllLines(batch, Enumerable.Range(1, 80).Select(i => JsonSerializer.Serialize(new
+        {
+            custom_id = $"req-{i}",
+            method = "POST",
+            url = "/v1/chat/completions",
+            body = i % 2 == 0 ? CjkJobs.Body(i, "gpt-test") : ToolJobs.Body(i, "gpt-test"),
+        })));
+        var outDir = Path.Combine(env.Folder, "out");
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", env.Variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", env.Variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake);
+
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", env.Variables, "submit", batch, "--wait", "--batch-id", "tokens", "--out", outDir, "--timeout", "00:04:00");
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(5));
+
+        exit.ShouldBe(0, $"{submitter.Output}\ndispatcher:\n{dispatcher.Output}");
+        File.ReadAllLines(Path.Combine(outDir, "tokens-output.jsonl")).Length.ShouldBe(80);
+        await using var ledger = new SqliteConnection($"Data Source={env.LedgerPath};Mode=ReadOnly");
+        (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attempts WHERE error_kind = 'RateLimited'")).ShouldBe(0, "calls the provider refused");
+        var mismatched = (await ledger.QueryAsync<string>(
+            "SELECT custom_id || ': reserved ' || est_prompt_tokens || ', provider counted ' || COALESCE(prompt_tokens, -1) FROM jobs WHERE batch_id = 'tokens' AND (prompt_tokens IS NULL OR prompt_tokens <> est_prompt_tokens)")).ToList();
+        mismatched.ShouldBeEmpty("the dispatcher reserves the prompt tokens the provider counts");
+        (await ledger.ExecuteScalarAsync<long>("SELECT MIN(est_prompt_tokens) FROM jobs WHERE batch_id = 'tokens'")).ShouldBeGreaterThan(40);
     }
 }

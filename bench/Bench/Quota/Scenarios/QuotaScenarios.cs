@@ -1,4 +1,5 @@
 using Dispatcher.Catalog.Tokens;
+using Dispatcher.Tests.Support;
 
 namespace Dispatcher.Bench.Quota.Scenarios;
 

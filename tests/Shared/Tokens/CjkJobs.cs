@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Dispatcher.Bench.Quota.Scenarios;
+namespace Dispatcher.Tests.Support;
 
 /// <summary>
 /// Chat jobs in Chinese, Japanese and Korean in turn: a system message and a request to summarise

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Dispatcher.Bench.Quota.Scenarios;
+namespace Dispatcher.Tests.Support;
 
 /// <summary>
 /// Chat jobs with function tools (JSON-schema parameters: enums, nested objects, arrays), one to
