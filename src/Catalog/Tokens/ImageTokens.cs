@@ -6,11 +6,12 @@ namespace Dispatcher.Catalog.Tokens;
 /// that its shortest side is 768, and costs 170 per 512-pixel tile plus 85.
 /// </summary>
 /// <remarks>
-/// A request names an image by URL (or a data URL), and its size is not read: fetching or
-/// decoding every image at intake would cost far more than the estimate is worth. An image whose
-/// detail is not <c>low</c> is therefore counted as a high-detail 1024 × 1024 image, 765 tokens
-/// (a larger image is scaled to a 768-pixel shortest side, so only a long, narrow one costs more;
-/// a smaller one costs less). The reservation is settled against the provider's usage either way.
+/// An inline image's size is read from its header (<see cref="ImageSize"/>). An image named by
+/// an http(s) URL is not fetched: fetching every image at intake would cost far more than the
+/// estimate is worth, so one whose detail is not <c>low</c> is counted as a high-detail
+/// 1024 × 1024 image, 765 tokens (a larger image is scaled to a 768-pixel shortest side, so only a
+/// long, narrow one costs more; a smaller one costs less). The reservation is settled against the
+/// provider's usage either way.
 /// </remarks>
 public static class ImageTokens
 {

@@ -196,15 +196,19 @@ public sealed class PromptCounter
             var image = Property(part, "image_url");
             if (image.ValueKind != JsonValueKind.Undefined || Property(part, "type") is { ValueKind: JsonValueKind.String } type && type.ValueEquals("input_image"))
             {
-                tokens += Image(Property(image, "detail").ValueKind == JsonValueKind.String ? Property(image, "detail") : Property(part, "detail"));
+                var url = image.ValueKind == JsonValueKind.String ? image : Property(image, "url");
+                tokens += Image(Property(image, "detail").ValueKind == JsonValueKind.String ? Property(image, "detail") : Property(part, "detail"), url);
             }
         }
 
         return tokens;
     }
 
-    private static int Image(JsonElement detail) =>
-        detail.ValueKind == JsonValueKind.String && detail.ValueEquals("low") ? ImageTokens.LowDetail : ImageTokens.ForDetail(default);
+    // An inline image's size is read from its header; one named by URL counts as ImageTokens assumes.
+    private static int Image(JsonElement detail, JsonElement url) =>
+        detail.ValueKind == JsonValueKind.String && detail.ValueEquals("low") ? ImageTokens.LowDetail
+        : ImageSize.TryRead(url, out var width, out var height) ? ImageTokens.HighDetail(width, height)
+        : ImageTokens.ForDetail(default);
 
     private long ResponsesInput(JsonElement input, ref TextBuffer buffer)
     {
