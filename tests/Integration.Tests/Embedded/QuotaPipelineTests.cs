@@ -98,6 +98,69 @@ public sealed class QuotaPipelineTests
     }
 
     [Fact]
+    public async Task AzureDeployment_OnlyTpmGiven_RequestsHeldToTheDerivedRpm()
+    {
+        // Azure allows 6 requests a minute per 1,000 TPM: 2,000 TPM gives 12 a window. The
+        // tokens (about 30 a job) never bind; the provider refuses a 13th request in a window.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            QuotaWindow = "00:00:01",
+            QuotaWindowPadding = 0.2,
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "azure",
+                    ModelGroup = "gpt-test",
+                    Provider = "Simulated",
+                    LimitModel = "Azure",
+                    Tpm = 2_000,
+                    MaxParallel = 8,
+                    BurstFraction = 0.5,
+                    Simulation = new { LatencyMs = 1, LatencySigma = 0.0, EnforceRpm = 12, EnforceTpm = 2_000, EnforceWindowSeconds = 1, Seed = 1 },
+                },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SubmitAsync(pipeline.Bus, "azure", 40);
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 40, "40 results", TimeSpan.FromSeconds(60));
+
+        recorder.Succeeded.Count.ShouldBe(40);
+        (await pipeline.AttemptKindsAsync()).GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBe(0, "calls the provider refused");
+    }
+
+    [Fact]
+    public async Task ConcurrencyDeployment_ServerWithTwoSlots_NeverSentMoreThanTwoAtOnce()
+    {
+        // A self-hosted server serving two calls at once refuses a third; the worker would run
+        // eight at once (MaxParallel) if the dispatcher sent them.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new
+        {
+            Deployments = new[]
+            {
+                new
+                {
+                    Id = "vllm",
+                    ModelGroup = "gpt-test",
+                    Provider = "Simulated",
+                    LimitModel = "Concurrency",
+                    MaxConcurrent = 2,
+                    MaxParallel = 8,
+                    Simulation = new { LatencyMs = 40, LatencySigma = 0.0, EnforceConcurrency = 2, RetryAfterSeconds = 0.1, Seed = 1 },
+                },
+            },
+        });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+
+        await SubmitAsync(pipeline.Bus, "slots", 30);
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count + recorder.Failed.Count >= 30, "30 results", TimeSpan.FromSeconds(60));
+
+        recorder.Succeeded.Count.ShouldBe(30);
+        (await pipeline.AttemptKindsAsync()).GetValueOrDefault(nameof(ErrorKind.RateLimited)).ShouldBe(0, "calls the server refused");
+    }
+
+    [Fact]
     public async Task Batch_CatalogOverstatesTheProviderLimit_ProviderRefusesAndRetriesFinishTheJobs()
     {
         // The opposite of the test above, showing the provider really enforces its limit.
