@@ -34,6 +34,49 @@ public sealed class BatchApiCliTests
     }))) + "\n";
 
     [Fact]
+    public async Task StatusAndWatch_BatchOlderThanTheRecentOnes_AskTheDispatcherNotALedger()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("east", latencyMs: 1) } });
+        await pipeline.SubmitBatchAsync("aged-batch", 5);
+        await pipeline.WaitForBatchAsync("aged-batch");
+        for (var i = 0; i < 20; i++)
+        {
+            await pipeline.SubmitBatchAsync($"later-{i:D2}", 1);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            await pipeline.WaitForBatchAsync($"later-{i:D2}");
+        }
+
+        using (var http = new HttpClient())
+        {
+            var recent = await http.GetStringAsync(new Uri(pipeline.BaseAddress, "api/status"));
+            recent.ShouldNotContain("aged-batch", customMessage: "the batch must be older than the dispatcher's recent ones");
+        }
+
+        var url = pipeline.BaseAddress.AbsoluteUri;
+
+        var (exit, output) = await RunAsync(Environment(), "status", "aged-batch", "--dispatcher", url);
+
+        exit.ShouldBe(0, output);
+        output.ShouldContain("from dispatcher at " + pipeline.BaseAddress.GetLeftPart(UriPartial.Authority));
+        output.Split('\n').ShouldContain(l => l.Contains("aged-batch", StringComparison.Ordinal) && l.Contains("completed", StringComparison.Ordinal), output);
+        output.ShouldContain("5 of 5 ended");
+
+        (exit, output) = await RunAsync(Environment(), "watch", "aged-batch", "--interval", "00:00:00.2", "--duration", "00:01:00", "--dispatcher", url);
+
+        exit.ShouldBe(0, output);
+        // The live view writes terminal control sequences between its words.
+        System.Text.RegularExpressions.Regex.Replace(output, @"\x1b\[[0-9;?]*[A-Za-z]", "").ShouldContain("batch aged-batch finished.");
+
+        (exit, output) = await RunAsync(Environment(), "status", "no-such-batch", "--dispatcher", url);
+
+        exit.ShouldBe(2, output);
+        output.ShouldContain("not known to the dispatcher at");
+    }
+
+    [Fact]
     public async Task SubmitWaitResultsPauseResumeCancel_AgainstTheDispatcherUrl_WorkThroughTheApi()
     {
         System.Environment.SetEnvironmentVariable(KeyVariable, Key);
