@@ -77,6 +77,38 @@ public sealed class BatchApiCliTests
     }
 
     [Fact]
+    public async Task Submit_TenantPriorityAndBatchId_CarriedOrRefusedBeforeAnythingIsSent()
+    {
+        System.Environment.SetEnvironmentVariable(KeyVariable, Key);
+        await using var pipeline = await MonitoredPipeline.StartAsync(
+            new { Deployments = new[] { EmbeddedPipeline.Simulated("east", latencyMs: 1) } },
+            new Dictionary<string, string?> { ["BatchApi:KeyVariable"] = KeyVariable });
+        var url = pipeline.BaseAddress.AbsoluteUri;
+        var file = pipeline.Directory.File("tenanted.jsonl");
+        await File.WriteAllTextAsync(file, Lines(6, "t"));
+
+        var (exit, output) = await RunAsync(Environment(), "submit", file, "--dispatcher", url, "--tenant", "team-b", "--priority", "3", "--wait", "--out", pipeline.Directory.File("out"));
+
+        exit.ShouldBe(0, output);
+        var batchId = output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("batch batch_", StringComparison.Ordinal)).Split(':')[0]["batch ".Length..];
+        RunLedger.JobIds(pipeline.LedgerPath, $"batch_id = '{batchId}' AND tenant = 'team-b' AND priority = 3").Count.ShouldBe(6);
+
+        (exit, output) = await RunAsync(Environment(), "submit", file, "--dispatcher", url, "--priority", "5000");
+
+        exit.ShouldBe(2, output);
+        output.ShouldContain("'priority' must be an integer from -1000 to 1000");
+
+        (exit, output) = await RunAsync(Environment(), "submit", file, "--dispatcher", url, "--batch-id", "mine");
+
+        exit.ShouldBe(2, output);
+        output.ShouldContain("--batch-id cannot be used with --dispatcher");
+        (await pipeline.Ledger.ListBatchesAsync(10, default)).Select(b => b.BatchId).ShouldBe([batchId]);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+        JsonDocument.Parse(await http.GetStringAsync("v1/files?purpose=batch")).RootElement.GetProperty("data").GetArrayLength().ShouldBe(2, "the refused --priority upload is kept, the --batch-id one never sent");
+    }
+
+    [Fact]
     public async Task SubmitWaitResultsPauseResumeCancel_AgainstTheDispatcherUrl_WorkThroughTheApi()
     {
         System.Environment.SetEnvironmentVariable(KeyVariable, Key);

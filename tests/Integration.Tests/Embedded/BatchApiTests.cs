@@ -252,6 +252,45 @@ public sealed class BatchApiTests
     }
 
     [Fact]
+    public async Task Create_WithTenantAndPriority_EveryJobOfTheBatchCarriesThem()
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 12).Select(i => ChatLine($"t-{i}"))), "t.jsonl", FileUploadPurpose.Batch);
+        var body = BinaryContent.Create(BinaryData.FromObjectAsJson(new
+        {
+            input_file_id = input.Id, endpoint = "/v1/chat/completions", completion_window = "24h", tenant = "team-a", priority = 7,
+        }));
+
+        var operation = await client.GetBatchClient().CreateBatchAsync(body, waitUntilCompleted: false);
+
+        await PollAsync(client.GetBatchClient(), operation.BatchId, b => b.GetProperty("status").GetString() == "completed");
+        RunLedger.JobIds(pipeline.LedgerPath, $"batch_id = '{operation.BatchId}' AND tenant = 'team-a' AND priority = 7").Count.ShouldBe(12);
+    }
+
+    [Theory]
+    [InlineData("tenant", "5", "'tenant' must be a string")]
+    [InlineData("tenant", "\"  \"", "'tenant' must not be blank")]
+    [InlineData("priority", "\"high\"", "'priority' must be an integer from -1000 to 1000")]
+    [InlineData("priority", "1001", "got 1001")]
+    [InlineData("priority", "2.5", "got 2.5")]
+    public async Task Create_TenantOrPriorityBad_400NamingTheParamAndNothingPublished(string field, string json, string expected)
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("b-1")]), "b.jsonl", FileUploadPurpose.Batch);
+        var body = $"{{\"input_file_id\": \"{input.Id}\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\", \"{field}\": {json}}}";
+
+        var refused = await Should.ThrowAsync<ClientResultException>(() => client.GetBatchClient().CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(body)), waitUntilCompleted: false));
+
+        refused.Status.ShouldBe(400);
+        var error = JsonDocument.Parse(refused.GetRawResponse()!.Content).RootElement.GetProperty("error");
+        error.GetProperty("param").GetString().ShouldBe(field);
+        error.GetProperty("message").GetString()!.ShouldContain(expected);
+        (await pipeline.Ledger.ListBatchesAsync(10, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task CancelPauseResume_ThroughTheApi_TheBatchFollows()
     {
         await using var pipeline = await StartAsync(Catalog(latencyMs: 50, maxParallel: 1));
@@ -416,6 +455,38 @@ public sealed class BatchApiTests
         (await Client(pipeline).GetOpenAIFileClient().GetFilesAsync()).Value.ShouldBeEmpty();
         var refused = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline).GetBatchClient().CreateBatchAsync(CreateBody(id), waitUntilCompleted: false));
         refused.Status.ShouldBe(400);
+    }
+
+    [Fact]
+    public async Task AnyCall_KeyVariableUnsetOnTheDispatcher_Is401NamingTheVariable()
+    {
+        const string unset = "BATCH_API_TEST_UNSET_KEY";
+        Environment.SetEnvironmentVariable(unset, null);
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog(), new Dictionary<string, string?> { ["BatchApi:KeyVariable"] = unset });
+        var refused = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline, "sk-anything").GetOpenAIFileClient().GetFilesAsync());
+        refused.Status.ShouldBe(401);
+
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        foreach (var (method, path) in new[] { ("GET", "v1/files"), ("POST", "v1/files"), ("GET", "v1/files/file-x"), ("GET", "v1/files/file-x/content"), ("DELETE", "v1/files/file-x"), ("POST", "v1/batches"), ("GET", "v1/batches"), ("GET", "v1/batches/batch_x"), ("POST", "v1/batches/batch_x/cancel"), ("POST", "v1/batches/batch_x/pause"), ("POST", "v1/batches/batch_x/resume") })
+        {
+            // No key at all, an empty one and some key: none opens a closed API.
+            foreach (var authorization in new[] { null, "Bearer ", "Bearer sk-anything" })
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (authorization is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                }
+
+                using var response = await http.SendAsync(request);
+                response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, $"{method} {path} with '{authorization}'");
+                var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+                error.GetProperty("code").GetString().ShouldBe("invalid_api_key");
+                error.GetProperty("message").GetString()!.ShouldContain(unset);
+            }
+        }
+
+        (await http.GetAsync("api/status")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
