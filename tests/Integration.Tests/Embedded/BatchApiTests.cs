@@ -146,6 +146,78 @@ public sealed class BatchApiTests
     }
 
     [Fact]
+    public async Task MixedChatAndEmbeddingsFile_ThroughTheSdk_CompletesAndBothFilesHoldEveryLine()
+    {
+        // gpt-test answers chat and embeddings; every call to the group "broken" fails, and it
+        // gives a job one attempt, so its lines end in the error file, as does the line of a
+        // group no deployment holds.
+        await using var pipeline = await StartAsync(new
+        {
+            Deployments = new object[]
+            {
+                EmbeddedPipeline.Simulated("east"),
+                EmbeddedPipeline.Simulated("west"),
+                EmbeddedPipeline.Simulated("broken-1", group: "broken", errorRate: 1.0),
+            },
+            ModelGroups = new[] { new { Name = "broken", MaxAttempts = 1 } },
+        });
+        var client = Client(pipeline);
+        var files = client.GetOpenAIFileClient();
+        var batches = client.GetBatchClient();
+        static string EmbeddingLine(string customId, string model = "gpt-test") => JsonSerializer.Serialize(new
+        {
+            custom_id = customId, method = "POST", url = "/v1/embeddings", body = new { model, input = new[] { "text " + customId, "shared" } },
+        });
+        var chats = Enumerable.Range(1, 20).Select(i => $"chat-{i}").ToList();
+        var embeddings = Enumerable.Range(1, 10).Select(i => $"emb-{i}").ToList();
+        var failing = new[] { "broken-chat-1", "broken-chat-2", "broken-emb-1", "lost-emb-1" };
+        var lines = chats.Select(id => ChatLine(id)).Concat(embeddings.Select(id => EmbeddingLine(id)))
+            .Append(ChatLine("broken-chat-1", "broken")).Append(ChatLine("broken-chat-2", "broken"))
+            .Append(EmbeddingLine("broken-emb-1", "broken")).Append(EmbeddingLine("lost-emb-1", "no-such-group"));
+        OpenAIFile input = await files.UploadFileAsync(Jsonl(lines), "mixed.jsonl", FileUploadPurpose.Batch);
+
+        var operation = await batches.CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        var batch = await PollAsync(batches, operation.BatchId, b => b.GetProperty("status").GetString() == "completed");
+
+        var counts = batch.GetProperty("request_counts");
+        counts.GetProperty("total").GetInt64().ShouldBe(34);
+        counts.GetProperty("completed").GetInt64().ShouldBe(30);
+        counts.GetProperty("failed").GetInt64().ShouldBe(4);
+        var output = (await files.DownloadFileAsync(batch.GetProperty("output_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(l => l.GetProperty("custom_id").GetString()!);
+        output.Keys.ShouldBe(chats.Concat(embeddings), ignoreOrder: true);
+        output.Values.ShouldAllBe(l => l.GetProperty("response").GetProperty("status_code").GetInt32() == 200 && l.GetProperty("error").ValueKind == JsonValueKind.Null);
+        foreach (var id in chats)
+        {
+            var body = output[id].GetProperty("response").GetProperty("body");
+            body.GetProperty("object").GetString().ShouldBe("chat.completion");
+            body.GetProperty("choices")[0].GetProperty("message").GetProperty("role").GetString().ShouldBe("assistant");
+            body.GetProperty("usage").GetProperty("completion_tokens").GetInt32().ShouldBeGreaterThan(0);
+        }
+
+        foreach (var id in embeddings)
+        {
+            var body = output[id].GetProperty("response").GetProperty("body");
+            body.GetProperty("object").GetString().ShouldBe("list");
+            body.GetProperty("data").GetArrayLength().ShouldBe(2);
+            body.GetProperty("data")[0].GetProperty("object").GetString().ShouldBe("embedding");
+            body.GetProperty("data")[0].GetProperty("embedding").GetArrayLength().ShouldBe(256);
+            body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32().ShouldBeGreaterThan(0);
+            body.GetProperty("usage").TryGetProperty("completion_tokens", out _).ShouldBeFalse("embeddings have only prompt tokens");
+        }
+
+        var errors = (await files.DownloadFileAsync(batch.GetProperty("error_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(l => l.GetProperty("custom_id").GetString()!);
+        errors.Keys.ShouldBe(failing, ignoreOrder: true);
+        errors.Values.ShouldAllBe(l => l.GetProperty("error").GetProperty("message").GetString()!.Length > 0);
+        errors["lost-emb-1"].GetProperty("error").GetProperty("code").GetString().ShouldBe("no_deployment");
+        foreach (var id in failing.SkipLast(1))
+        {
+            errors[id].GetProperty("error").GetProperty("code").GetString().ShouldNotBe("no_deployment", errors[id].GetRawText());
+        }
+    }
+
+    [Fact]
     public async Task Upload_InvalidLines_RefusedWithTheBatchApiErrorNamingTheLine()
     {
         await using var pipeline = await StartAsync();
