@@ -85,14 +85,14 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
         }
     }
 
-    private async Task<DispatcherStatus> FromLedgerAsync(JobLedger ledger, CancellationToken ct)
+    private async Task<DispatcherStatus> FromLedgerAsync(JobLedger local, CancellationToken ct)
     {
         var at = time.GetUtcNow();
         var catalog = configuration.GetSection(CatalogOptions.Section).Get<CatalogOptions>() ?? new CatalogOptions();
         var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
-        var breakers = (await ledger.ListBreakersAsync(ct)).ToDictionary(b => b.DeploymentId, StatusSnapshotBuilder.FromLedger, StringComparer.Ordinal);
-        var shares = (await ledger.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
-        var pauses = (await ledger.ListPausesAsync(at, ct)).ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "ledger"), StringComparer.Ordinal);
+        var breakers = (await local.ListBreakersAsync(ct)).ToDictionary(b => b.DeploymentId, StatusSnapshotBuilder.FromLedger, StringComparer.Ordinal);
+        var shares = (await local.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
+        var pauses = (await local.ListPausesAsync(at, ct)).ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "ledger"), StringComparer.Ordinal);
         var deployments = catalog.Deployments.Select(d => new DeploymentStatus(
             d.Id,
             d.ModelGroup,
@@ -102,8 +102,8 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
             shares.GetValueOrDefault(d.Id)?.Succeeded ?? 0,
             shares.GetValueOrDefault(d.Id)?.Failed ?? 0,
             pauses.GetValueOrDefault(d.Id))).ToList();
-        var batches = StatusSnapshotBuilder.Totals(await ledger.ListBatchesAsync(RecentBatches, ct), _previous, at);
-        return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0, await ledger.GetLooseJobsAsync(ct));
+        var batches = StatusSnapshotBuilder.Totals(await local.ListBatchesAsync(RecentBatches, ct), _previous, at);
+        return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0, await local.GetLooseJobsAsync(ct));
     }
 
     private async Task<QueueStatus> QueuesAsync(TransportOptions transport, CancellationToken ct)
