@@ -74,6 +74,8 @@ public sealed class BatchApiCliTests
 
         exit.ShouldBe(2, output);
         output.ShouldContain("not known to the dispatcher at");
+        // A ledger opened at the path the CLI was given would have created its folder.
+        Directory.Exists(Path.GetDirectoryName(Environment()["DISPATCHER_Ledger__Path"])).ShouldBeFalse("no local ledger was opened");
     }
 
     [Fact]
