@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Dispatcher.BatchApi;
 
@@ -19,6 +20,7 @@ public static class BatchApiEndpoints
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<BatchApiOptions>().BindConfiguration(BatchApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BatchApiOptions>, BatchLineLimitValidator>());
         services.TryAddSingleton<ApiKey>();
         services.TryAddSingleton<ApiFolder>();
         services.TryAddSingleton<FileStore>();

@@ -33,7 +33,8 @@ internal sealed class BatchBook(
 
     /// <summary>
     /// <c>POST /v1/batches</c>: validates the input file against this dispatcher's catalog (as
-    /// <c>run</c> does), then publishes its lines into the intake as <c>submit</c> does. A rejected
+    /// <c>run</c> does), then publishes its lines into the intake as <c>submit</c> does, each job
+    /// with the request's tenant and priority (<see cref="BatchTenancy"/>). A rejected
     /// file makes a <c>failed</c> batch whose <c>errors</c> name each line.
     /// </summary>
     public async Task<IResult> CreateAsync(CreateBatchRequest request, CancellationToken ct)
@@ -59,6 +60,12 @@ internal sealed class BatchBook(
             return ApiError.Result(StatusCodes.Status400BadRequest, $"{metadataProblem}.", "invalid_metadata", "metadata");
         }
 
+        var (tenant, priority, param, problem) = BatchTenancy.Read(request);
+        if (problem is not null)
+        {
+            return ApiError.Result(StatusCodes.Status400BadRequest, problem, "invalid_request", param);
+        }
+
         var id = "batch_" + NewId.NextGuid().ToString("N");
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var path = files.ContentPath(input.Id);
@@ -79,7 +86,7 @@ internal sealed class BatchBook(
         // Recorded here before its lines go out, so the batch is listed, with its metadata, from
         // the answer on; the announcement the publisher sends finds it recorded (the first wins).
         await ledger.UpsertBatchAsync(id, result.Lines, input.Filename, null, window, metadata, ct);
-        await new BatchPublisher(bus).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window, metadata: metadata);
+        await new BatchPublisher(bus, priority, tenant: tenant).PublishAsync(path, id, result.Lines, limits, progress: null, ct, completionWindow: window, metadata: metadata);
         return Results.Json(await GetAsync(id, ct), ApiJson.Options);
     }
 

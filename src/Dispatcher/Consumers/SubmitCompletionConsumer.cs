@@ -27,6 +27,9 @@ public sealed class SubmitCompletionConsumer(
     TimeProvider time,
     DispatcherInstrumentation instrumentation) : IConsumer<SubmitCompletion>, IConsumer<SubmitCompletions>
 {
+    /// <summary>The highest priority a job may carry; the lowest is its negation.</summary>
+    public const int MaxPriority = 1000;
+
     /// <inheritdoc />
     public Task Consume(ConsumeContext<SubmitCompletion> context)
     {
@@ -199,9 +202,9 @@ public sealed class SubmitCompletionConsumer(
             throw new InvalidSubmissionException($"{where}job {message.CustomId}, field url: '{message.Url}' is not supported; supported: {Endpoints.List(Endpoints.All)}");
         }
 
-        if (message.Priority is < -1000 or > 1000)
+        if (message.Priority is < -MaxPriority or > MaxPriority)
         {
-            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field priority: must be between -1000 and 1000");
+            throw new InvalidSubmissionException($"{where}job {message.CustomId}, field priority: must be between -{MaxPriority} and {MaxPriority}");
         }
     }
 

@@ -47,12 +47,16 @@ public static class MonitoringServices
 
     /// <summary>
     /// Maps <c>GET /api/status</c>, <c>GET /api/status/history</c> and the dashboard at <c>/</c>
-    /// and <c>/dashboard</c>.
+    /// and <c>/dashboard</c>. <c>GET /api/status?batch=ID</c> adds that batch to the recent ones
+    /// when it is older than them, so a client on another machine follows any batch without the ledger.
     /// </summary>
     public static IEndpointRouteBuilder MapDispatcherMonitoring(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/status", async (StatusHistory history, StatusSnapshotBuilder builder, CancellationToken ct) =>
-            Results.Json(history.Latest ?? await builder.BuildAsync(null, ct)));
+        endpoints.MapGet("/api/status", async (string? batch, StatusHistory history, StatusSnapshotBuilder builder, CancellationToken ct) =>
+        {
+            var status = history.Latest ?? await builder.BuildAsync(null, ct);
+            return Results.Json(string.IsNullOrEmpty(batch) ? status : await builder.IncludingAsync(status, batch, ct));
+        });
         endpoints.MapGet("/api/status/history", (StatusHistory history, IOptions<MonitoringOptions> options) =>
             Results.Json(new
             {

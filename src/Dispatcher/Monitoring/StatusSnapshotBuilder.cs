@@ -132,6 +132,29 @@ public sealed class StatusSnapshotBuilder(
         return progress with { ThroughputPerSecond = Math.Round(rate, 3), EtaSeconds = rate > 0 ? Math.Round(remaining / rate, 1) : null };
     }
 
+    /// <summary>
+    /// <paramref name="status"/> with batch <paramref name="batchId"/> among its recent batches,
+    /// read from the ledger when the snapshot lacks it (it is older than the recent ones); as it
+    /// was when the ledger knows no such batch.
+    /// </summary>
+    public async Task<DispatcherStatus> IncludingAsync(DispatcherStatus status, string batchId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return status.Batches.Recent.Any(b => b.Id == batchId) || await ledger.GetBatchStatusAsync(batchId, ct) is not { } row
+            ? status
+            : Including(status, row);
+    }
+
+    /// <summary><paramref name="status"/> with <paramref name="row"/>'s batch added to its recent batches, unless it is there already.</summary>
+    public static DispatcherStatus Including(DispatcherStatus status, BatchStatus row)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        ArgumentNullException.ThrowIfNull(row);
+        return status.Batches.Recent.Any(b => b.Id == row.BatchId)
+            ? status
+            : status with { Batches = status.Batches with { Recent = [.. status.Batches.Recent, Progress(row)] } };
+    }
+
     /// <summary>A ledger row as the status reports a batch.</summary>
     public static BatchProgress Progress(BatchStatus row)
     {

@@ -109,7 +109,7 @@ internal sealed class BatchCommand
         await ledgerHost.StartAsync(ct);
         var ledger = ledgerHost.Services.GetRequiredService<JobLedger>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        if (!StatusCommand.TryCreateReader(ledgerHost, http, dispatcherUrl, out var reader))
+        if (!StatusCommand.TryCreateReader(configuration, _ => Task.FromResult(ledger), http, dispatcherUrl, out var reader))
         {
             return ExitCodes.InvalidInput;
         }

@@ -3,15 +3,14 @@ using Dispatcher.Ledger;
 using Dispatcher.Submitter.Hosting;
 using Dispatcher.Submitter.Status;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace Dispatcher.Submitter.Cli;
 
 /// <summary>
 /// <c>status [BATCH]</c>: every queue, each deployment's quota use and breaker, budgets and batch
-/// progress, from the dispatcher's status API when it answers, else from the ledger and the broker.
+/// progress, from the dispatcher's status API when it answers (the local ledger is then not opened),
+/// else from the ledger and the broker.
 /// </summary>
 internal static class StatusCommand
 {
@@ -31,10 +30,9 @@ internal static class StatusCommand
         command.SetAction(async (parse, ct) =>
         {
             var output = console ?? AnsiConsole.Console;
-            using var host = SubmitterHosts.LedgerOnly(parse.GetValue(config), parse.GetValue(ledger));
-            await host.StartAsync(ct);
+            using var local = new LocalLedger(parse.GetValue(config), parse.GetValue(ledger));
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            if (!TryCreateReader(host, http, parse.GetValue(dispatcher), out var reader))
+            if (!TryCreateReader(SubmitterHosts.LoadConfiguration(parse.GetValue(config)), local.OpenAsync, http, parse.GetValue(dispatcher), out var reader))
             {
                 return ExitCodes.InvalidInput;
             }
@@ -43,7 +41,7 @@ internal static class StatusCommand
             var report = await reader.ReadAsync(id, ct);
             if (id is not null && report.Status.Batches.Recent.All(b => b.Id != id))
             {
-                await Console.Error.WriteLineAsync($"error: batch '{id}' is not in the ledger {host.Services.GetRequiredService<JobLedger>().Location}");
+                await Console.Error.WriteLineAsync($"error: batch '{id}' is not known to the {report.Origin}");
                 return ExitCodes.InvalidInput;
             }
 
@@ -53,17 +51,20 @@ internal static class StatusCommand
         return command;
     }
 
-    /// <summary>A reader for the ledger host's configuration; false, after saying why, when the dispatcher address is not usable.</summary>
-    public static bool TryCreateReader(IHost host, HttpClient http, string? dispatcherOption, out StatusReader reader)
+    /// <summary>
+    /// A reader for <paramref name="configuration"/>, falling back to the ledger <paramref name="ledger"/>
+    /// opens when no dispatcher answers; false, after saying why, when the dispatcher address is not usable.
+    /// </summary>
+    public static bool TryCreateReader(
+        IConfiguration configuration, Func<CancellationToken, Task<JobLedger>> ledger, HttpClient http, string? dispatcherOption, out StatusReader reader)
     {
-        var configuration = host.Services.GetRequiredService<IConfiguration>();
         try
         {
             reader = new StatusReader(
                 http,
                 StatusReader.ResolveDispatcher(dispatcherOption, configuration),
                 configuration,
-                host.Services.GetRequiredService<JobLedger>(),
+                ledger,
                 TimeProvider.System);
             return true;
         }

@@ -27,7 +27,7 @@ internal static class SubmitCommand
         var window = CompletionWindowOption.Create();
         var metadata = MetadataOption.Create();
         var wait = new Option<bool>("--wait") { Description = "Follow the batch until every job ended, then write its results (needs the ledger file)." };
-        var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one." };
+        var batchId = new Option<string?>("--batch-id") { Description = "Use this batch id instead of a new one (not with --dispatcher: the Batch API names its batches)." };
         var timeout = new Option<TimeSpan>("--timeout")
         {
             Description = "With --wait, give up after this long (hh:mm:ss).",
@@ -36,7 +36,7 @@ internal static class SubmitCommand
         var dispatcher = new Option<string?>("--dispatcher")
         {
             Description = "Submit through the Batch API of the dispatcher at this address (key in DISPATCHER_API_KEY) instead of the broker; " +
-                "--wait then follows it through the API and downloads its results, with no access to the ledger file. The batch id is the dispatcher's.",
+                "--wait then follows it through the API and downloads its results, with no access to the ledger file. --tenant and --priority go with the batch; the batch id is the dispatcher's.",
         };
         var command = new Command("submit", "Validate a JSONL batch file and publish its jobs to the dispatcher's intake queue.")
         {
@@ -49,7 +49,22 @@ internal static class SubmitCommand
             var configuration = SubmitterHosts.LoadConfiguration(configFile);
             if (parse.GetValue(dispatcher) is { } url)
             {
-                return await RemoteAsync(path, url, configuration, parse.GetValue(window), parse.GetValue(metadata), parse.GetValue(wait), parse.GetRequiredValue(output), parse.GetValue(timeout), ct);
+                if (parse.GetValue(batchId) is not null)
+                {
+                    // The Batch API names its batches itself; a batch id the user expects would silently differ.
+                    await Console.Error.WriteLineAsync("error: --batch-id cannot be used with --dispatcher: the dispatcher's Batch API names the batch (its id is printed); nothing was sent.");
+                    return ExitCodes.InvalidInput;
+                }
+
+                return await RemoteAsync(
+                    path,
+                    url,
+                    configuration,
+                    new RemoteSubmission(parse.GetValue(window), parse.GetValue(metadata), parse.GetValue(tenant), parse.GetValue(priority)),
+                    parse.GetValue(wait),
+                    parse.GetRequiredValue(output),
+                    parse.GetValue(timeout),
+                    ct);
             }
 
             if (!BrokerRequirement.Check(configuration, "submit"))
@@ -113,8 +128,7 @@ internal static class SubmitCommand
         FileInfo path,
         string url,
         Microsoft.Extensions.Configuration.IConfiguration configuration,
-        TimeSpan? window,
-        IReadOnlyDictionary<string, string>? metadata,
+        RemoteSubmission submission,
         bool wait,
         string folder,
         TimeSpan timeout,
@@ -138,8 +152,9 @@ internal static class SubmitCommand
         {
             var fileId = await api.UploadAsync(path, ct);
             // The Batch API names a window always; no --completion-window is its default, 24h.
-            var windowText = window is { } w ? $"{(long)Math.Ceiling(w.TotalSeconds)}s" : "24h";
-            batch = await api.CreateBatchAsync(fileId, Contracts.Endpoints.ChatCompletions, windowText, metadata, ct);
+            var windowText = submission.CompletionWindow is { } w ? $"{(long)Math.Ceiling(w.TotalSeconds)}s" : "24h";
+            batch = await api.CreateBatchAsync(
+                fileId, Contracts.Endpoints.ChatCompletions, windowText, submission.Metadata, submission.Tenant, submission.Priority, ct);
         }
         catch (BatchApiException e)
         {

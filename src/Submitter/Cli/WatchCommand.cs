@@ -39,10 +39,9 @@ internal static class WatchCommand
         command.SetAction(async (parse, ct) =>
         {
             var output = console ?? AnsiConsole.Console;
-            using var host = SubmitterHosts.LedgerOnly(parse.GetValue(config), parse.GetValue(ledger));
-            await host.StartAsync(ct);
+            using var local = new LocalLedger(parse.GetValue(config), parse.GetValue(ledger));
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            if (!StatusCommand.TryCreateReader(host, http, parse.GetValue(dispatcher), out var reader))
+            if (!StatusCommand.TryCreateReader(SubmitterHosts.LoadConfiguration(parse.GetValue(config)), local.OpenAsync, http, parse.GetValue(dispatcher), out var reader))
             {
                 return ExitCodes.InvalidInput;
             }

@@ -57,9 +57,18 @@ internal sealed class BatchApiClient : IDisposable
         return body.GetProperty("id").GetString()!;
     }
 
-    /// <summary>Creates a batch of an uploaded file, with <paramref name="metadata"/> kept with it (none when null).</summary>
-    public Task<JsonElement> CreateBatchAsync(string fileId, string endpoint, string completionWindow, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, "v1/batches", JsonContent(new { input_file_id = fileId, endpoint, completion_window = completionWindow, metadata }), ct);
+    /// <summary>
+    /// Creates a batch of an uploaded file, with <paramref name="metadata"/> kept with it (none when null)
+    /// and every job billed to <paramref name="tenant"/> (none when null) at <paramref name="priority"/>,
+    /// the dispatcher's extension of the call (sent only when given, so the body is OpenAI's otherwise).
+    /// </summary>
+    public Task<JsonElement> CreateBatchAsync(
+        string fileId, string endpoint, string completionWindow, IReadOnlyDictionary<string, string>? metadata, string? tenant, int priority, CancellationToken ct) =>
+        SendAsync(
+            HttpMethod.Post,
+            "v1/batches",
+            JsonContent(new { input_file_id = fileId, endpoint, completion_window = completionWindow, metadata, tenant, priority = priority == 0 ? (int?)null : priority }),
+            ct);
 
     /// <summary>The batch, or null when the dispatcher knows none of that id.</summary>
     public async Task<JsonElement?> GetBatchAsync(string batchId, CancellationToken ct)

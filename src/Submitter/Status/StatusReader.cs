@@ -10,13 +10,15 @@ using Microsoft.Extensions.Configuration;
 namespace Dispatcher.Submitter.Status;
 
 /// <summary>
-/// Reads the system's status: from a running dispatcher's <c>GET /api/status</c> when it answers,
-/// otherwise from the ledger (batches, jobs per deployment, breakers as last recorded, providers'
-/// pauses as last saved) and, on
+/// Reads the system's status: from a running dispatcher's <c>GET /api/status</c> when it answers
+/// (a batch asked for is looked up by the dispatcher in its own ledger, so the local ledger is
+/// never opened), otherwise from the ledger (batches, jobs per deployment, breakers as last
+/// recorded, providers' pauses as last saved) and, on
 /// RabbitMQ, the management API (queues). Live quota use and the jobs waiting for quota exist
 /// only inside the dispatcher, so the fallback leaves them out.
 /// </summary>
-internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfiguration configuration, JobLedger ledger, TimeProvider time)
+/// <param name="ledger">Opens the local ledger; called only when no dispatcher answers.</param>
+internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfiguration configuration, Func<CancellationToken, Task<JobLedger>> ledger, TimeProvider time)
 {
     /// <summary>The configuration key naming the dispatcher's address for <c>status</c> and <c>watch</c>.</summary>
     public const string DispatcherUrlKey = "Monitoring:DispatcherUrl";
@@ -45,29 +47,36 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
     /// <summary>The dispatcher's status API address.</summary>
     public Uri StatusUri { get; } = new(dispatcher, "api/status");
 
-    /// <summary>One reading; <paramref name="batchId"/>, when given, is looked up in the ledger if the dispatcher's recent list lacks it.</summary>
+    /// <summary>
+    /// One reading; <paramref name="batchId"/>, when given, is asked of the dispatcher (its
+    /// <c>?batch=</c> parameter), or looked up in the ledger when no dispatcher answers, should the
+    /// recent list lack it.
+    /// </summary>
     public async Task<StatusReport> ReadAsync(string? batchId, CancellationToken ct)
     {
-        var fromDispatcher = await TryDispatcherAsync(ct);
-        var report = fromDispatcher is not null
-            ? new StatusReport(fromDispatcher, $"dispatcher at {dispatcher.GetLeftPart(UriPartial.Authority)}")
-            : new StatusReport(await FromLedgerAsync(ct), $"ledger {ledger.Location} (no dispatcher answered at {dispatcher.GetLeftPart(UriPartial.Authority)})");
-        _previous = report.Status;
-        if (batchId is not null && report.Status.Batches.Recent.All(b => b.Id != batchId)
-            && await ledger.GetBatchStatusAsync(batchId, ct) is { } row)
+        if (await TryDispatcherAsync(batchId, ct) is { } fromDispatcher)
         {
-            var batches = report.Status.Batches with { Recent = [.. report.Status.Batches.Recent, StatusSnapshotBuilder.Progress(row)] };
-            report = report with { Status = report.Status with { Batches = batches } };
+            _previous = fromDispatcher;
+            return new StatusReport(fromDispatcher, $"dispatcher at {dispatcher.GetLeftPart(UriPartial.Authority)}");
         }
 
-        return report;
+        var local = await ledger(ct);
+        var status = await FromLedgerAsync(local, ct);
+        _previous = status;
+        if (batchId is not null && await local.GetBatchStatusAsync(batchId, ct) is { } row)
+        {
+            status = StatusSnapshotBuilder.Including(status, row);
+        }
+
+        return new StatusReport(status, $"ledger {local.Location} (no dispatcher answered at {dispatcher.GetLeftPart(UriPartial.Authority)})");
     }
 
-    private async Task<DispatcherStatus?> TryDispatcherAsync(CancellationToken ct)
+    private async Task<DispatcherStatus?> TryDispatcherAsync(string? batchId, CancellationToken ct)
     {
+        var uri = batchId is null ? StatusUri : new Uri(StatusUri, "?batch=" + Uri.EscapeDataString(batchId));
         try
         {
-            return await http.GetFromJsonAsync<DispatcherStatus>(StatusUri, Json, ct);
+            return await http.GetFromJsonAsync<DispatcherStatus>(uri, Json, ct);
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or NotSupportedException
             || (e is TaskCanceledException && !ct.IsCancellationRequested))
@@ -76,14 +85,14 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
         }
     }
 
-    private async Task<DispatcherStatus> FromLedgerAsync(CancellationToken ct)
+    private async Task<DispatcherStatus> FromLedgerAsync(JobLedger local, CancellationToken ct)
     {
         var at = time.GetUtcNow();
         var catalog = configuration.GetSection(CatalogOptions.Section).Get<CatalogOptions>() ?? new CatalogOptions();
         var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
-        var breakers = (await ledger.ListBreakersAsync(ct)).ToDictionary(b => b.DeploymentId, StatusSnapshotBuilder.FromLedger, StringComparer.Ordinal);
-        var shares = (await ledger.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
-        var pauses = (await ledger.ListPausesAsync(at, ct)).ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "ledger"), StringComparer.Ordinal);
+        var breakers = (await local.ListBreakersAsync(ct)).ToDictionary(b => b.DeploymentId, StatusSnapshotBuilder.FromLedger, StringComparer.Ordinal);
+        var shares = (await local.ListDeploymentSharesAsync(ct)).ToDictionary(s => s.DeploymentId, StringComparer.Ordinal);
+        var pauses = (await local.ListPausesAsync(at, ct)).ToDictionary(p => p.DeploymentId, p => PauseStatus.From(p, at, "ledger"), StringComparer.Ordinal);
         var deployments = catalog.Deployments.Select(d => new DeploymentStatus(
             d.Id,
             d.ModelGroup,
@@ -93,8 +102,8 @@ internal sealed class StatusReader(HttpClient http, Uri dispatcher, IConfigurati
             shares.GetValueOrDefault(d.Id)?.Succeeded ?? 0,
             shares.GetValueOrDefault(d.Id)?.Failed ?? 0,
             pauses.GetValueOrDefault(d.Id))).ToList();
-        var batches = StatusSnapshotBuilder.Totals(await ledger.ListBatchesAsync(RecentBatches, ct), _previous, at);
-        return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0, await ledger.GetLooseJobsAsync(ct));
+        var batches = StatusSnapshotBuilder.Totals(await local.ListBatchesAsync(RecentBatches, ct), _previous, at);
+        return new DispatcherStatus(at, transport.Kind.ToString(), await QueuesAsync(transport, ct), deployments, [], batches, 0, await local.GetLooseJobsAsync(ct));
     }
 
     private async Task<QueueStatus> QueuesAsync(TransportOptions transport, CancellationToken ct)

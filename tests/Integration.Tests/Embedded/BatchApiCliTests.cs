@@ -34,6 +34,83 @@ public sealed class BatchApiCliTests
     }))) + "\n";
 
     [Fact]
+    public async Task StatusAndWatch_BatchOlderThanTheRecentOnes_AskTheDispatcherNotALedger()
+    {
+        await using var pipeline = await MonitoredPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("east", latencyMs: 1) } });
+        await pipeline.SubmitBatchAsync("aged-batch", 5);
+        await pipeline.WaitForBatchAsync("aged-batch");
+        for (var i = 0; i < 20; i++)
+        {
+            await pipeline.SubmitBatchAsync($"later-{i:D2}", 1);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            await pipeline.WaitForBatchAsync($"later-{i:D2}");
+        }
+
+        using (var http = new HttpClient())
+        {
+            var recent = await http.GetStringAsync(new Uri(pipeline.BaseAddress, "api/status"));
+            recent.ShouldNotContain("aged-batch", customMessage: "the batch must be older than the dispatcher's recent ones");
+        }
+
+        var url = pipeline.BaseAddress.AbsoluteUri;
+
+        var (exit, output) = await RunAsync(Environment(), "status", "aged-batch", "--dispatcher", url);
+
+        exit.ShouldBe(0, output);
+        output.ShouldContain("from dispatcher at " + pipeline.BaseAddress.GetLeftPart(UriPartial.Authority));
+        output.Split('\n').ShouldContain(l => l.Contains("aged-batch", StringComparison.Ordinal) && l.Contains("completed", StringComparison.Ordinal), output);
+        output.ShouldContain("5 of 5 ended");
+
+        (exit, output) = await RunAsync(Environment(), "watch", "aged-batch", "--interval", "00:00:00.2", "--duration", "00:01:00", "--dispatcher", url);
+
+        exit.ShouldBe(0, output);
+        // The live view writes terminal control sequences between its words.
+        System.Text.RegularExpressions.Regex.Replace(output, @"\x1b\[[0-9;?]*[A-Za-z]", "").ShouldContain("batch aged-batch finished.");
+
+        (exit, output) = await RunAsync(Environment(), "status", "no-such-batch", "--dispatcher", url);
+
+        exit.ShouldBe(2, output);
+        output.ShouldContain("not known to the dispatcher at");
+        // A ledger opened at the path the CLI was given would have created its folder.
+        Directory.Exists(Path.GetDirectoryName(Environment()["DISPATCHER_Ledger__Path"])).ShouldBeFalse("no local ledger was opened");
+    }
+
+    [Fact]
+    public async Task Submit_TenantPriorityAndBatchId_CarriedOrRefusedBeforeAnythingIsSent()
+    {
+        System.Environment.SetEnvironmentVariable(KeyVariable, Key);
+        await using var pipeline = await MonitoredPipeline.StartAsync(
+            new { Deployments = new[] { EmbeddedPipeline.Simulated("east", latencyMs: 1) } },
+            new Dictionary<string, string?> { ["BatchApi:KeyVariable"] = KeyVariable });
+        var url = pipeline.BaseAddress.AbsoluteUri;
+        var file = pipeline.Directory.File("tenanted.jsonl");
+        await File.WriteAllTextAsync(file, Lines(6, "t"));
+
+        var (exit, output) = await RunAsync(Environment(), "submit", file, "--dispatcher", url, "--tenant", "team-b", "--priority", "3", "--wait", "--out", pipeline.Directory.File("out"));
+
+        exit.ShouldBe(0, output);
+        var batchId = output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("batch batch_", StringComparison.Ordinal)).Split(':')[0]["batch ".Length..];
+        RunLedger.JobIds(pipeline.LedgerPath, $"batch_id = '{batchId}' AND tenant = 'team-b' AND priority = 3").Count.ShouldBe(6);
+
+        (exit, output) = await RunAsync(Environment(), "submit", file, "--dispatcher", url, "--priority", "5000");
+
+        exit.ShouldBe(2, output);
+        output.ShouldContain("'priority' must be an integer from -1000 to 1000");
+
+        (exit, output) = await RunAsync(Environment(), "submit", file, "--dispatcher", url, "--batch-id", "mine");
+
+        exit.ShouldBe(2, output);
+        output.ShouldContain("--batch-id cannot be used with --dispatcher");
+        (await pipeline.Ledger.ListBatchesAsync(10, default)).Select(b => b.BatchId).ShouldBe([batchId]);
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+        JsonDocument.Parse(await http.GetStringAsync("v1/files?purpose=batch")).RootElement.GetProperty("data").GetArrayLength().ShouldBe(2, "the refused --priority upload is kept, the --batch-id one never sent");
+    }
+
+    [Fact]
     public async Task SubmitWaitResultsPauseResumeCancel_AgainstTheDispatcherUrl_WorkThroughTheApi()
     {
         System.Environment.SetEnvironmentVariable(KeyVariable, Key);

@@ -146,6 +146,78 @@ public sealed class BatchApiTests
     }
 
     [Fact]
+    public async Task MixedChatAndEmbeddingsFile_ThroughTheSdk_CompletesAndBothFilesHoldEveryLine()
+    {
+        // gpt-test answers chat and embeddings; every call to the group "broken" fails, and it
+        // gives a job one attempt, so its lines end in the error file, as does the line of a
+        // group no deployment holds.
+        await using var pipeline = await StartAsync(new
+        {
+            Deployments = new object[]
+            {
+                EmbeddedPipeline.Simulated("east"),
+                EmbeddedPipeline.Simulated("west"),
+                EmbeddedPipeline.Simulated("broken-1", group: "broken", errorRate: 1.0),
+            },
+            ModelGroups = new[] { new { Name = "broken", MaxAttempts = 1 } },
+        });
+        var client = Client(pipeline);
+        var files = client.GetOpenAIFileClient();
+        var batches = client.GetBatchClient();
+        static string EmbeddingLine(string customId, string model = "gpt-test") => JsonSerializer.Serialize(new
+        {
+            custom_id = customId, method = "POST", url = "/v1/embeddings", body = new { model, input = new[] { "text " + customId, "shared" } },
+        });
+        var chats = Enumerable.Range(1, 20).Select(i => $"chat-{i}").ToList();
+        var embeddings = Enumerable.Range(1, 10).Select(i => $"emb-{i}").ToList();
+        var failing = new[] { "broken-chat-1", "broken-chat-2", "broken-emb-1", "lost-emb-1" };
+        var lines = chats.Select(id => ChatLine(id)).Concat(embeddings.Select(id => EmbeddingLine(id)))
+            .Append(ChatLine("broken-chat-1", "broken")).Append(ChatLine("broken-chat-2", "broken"))
+            .Append(EmbeddingLine("broken-emb-1", "broken")).Append(EmbeddingLine("lost-emb-1", "no-such-group"));
+        OpenAIFile input = await files.UploadFileAsync(Jsonl(lines), "mixed.jsonl", FileUploadPurpose.Batch);
+
+        var operation = await batches.CreateBatchAsync(CreateBody(input.Id), waitUntilCompleted: false);
+        var batch = await PollAsync(batches, operation.BatchId, b => b.GetProperty("status").GetString() == "completed");
+
+        var counts = batch.GetProperty("request_counts");
+        counts.GetProperty("total").GetInt64().ShouldBe(34);
+        counts.GetProperty("completed").GetInt64().ShouldBe(30);
+        counts.GetProperty("failed").GetInt64().ShouldBe(4);
+        var output = (await files.DownloadFileAsync(batch.GetProperty("output_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(l => l.GetProperty("custom_id").GetString()!);
+        output.Keys.ShouldBe(chats.Concat(embeddings), ignoreOrder: true);
+        output.Values.ShouldAllBe(l => l.GetProperty("response").GetProperty("status_code").GetInt32() == 200 && l.GetProperty("error").ValueKind == JsonValueKind.Null);
+        foreach (var id in chats)
+        {
+            var body = output[id].GetProperty("response").GetProperty("body");
+            body.GetProperty("object").GetString().ShouldBe("chat.completion");
+            body.GetProperty("choices")[0].GetProperty("message").GetProperty("role").GetString().ShouldBe("assistant");
+            body.GetProperty("usage").GetProperty("completion_tokens").GetInt32().ShouldBeGreaterThan(0);
+        }
+
+        foreach (var id in embeddings)
+        {
+            var body = output[id].GetProperty("response").GetProperty("body");
+            body.GetProperty("object").GetString().ShouldBe("list");
+            body.GetProperty("data").GetArrayLength().ShouldBe(2);
+            body.GetProperty("data")[0].GetProperty("object").GetString().ShouldBe("embedding");
+            body.GetProperty("data")[0].GetProperty("embedding").GetArrayLength().ShouldBe(256);
+            body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32().ShouldBeGreaterThan(0);
+            body.GetProperty("usage").TryGetProperty("completion_tokens", out _).ShouldBeFalse("embeddings have only prompt tokens");
+        }
+
+        var errors = (await files.DownloadFileAsync(batch.GetProperty("error_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(l => l.GetProperty("custom_id").GetString()!);
+        errors.Keys.ShouldBe(failing, ignoreOrder: true);
+        errors.Values.ShouldAllBe(l => l.GetProperty("error").GetProperty("message").GetString()!.Length > 0);
+        errors["lost-emb-1"].GetProperty("error").GetProperty("code").GetString().ShouldBe("no_deployment");
+        foreach (var id in failing.SkipLast(1))
+        {
+            errors[id].GetProperty("error").GetProperty("code").GetString().ShouldNotBe("no_deployment", errors[id].GetRawText());
+        }
+    }
+
+    [Fact]
     public async Task Upload_InvalidLines_RefusedWithTheBatchApiErrorNamingTheLine()
     {
         await using var pipeline = await StartAsync();
@@ -247,6 +319,45 @@ public sealed class BatchApiTests
         refused.Status.ShouldBe(400);
         var error = JsonDocument.Parse(refused.GetRawResponse()!.Content).RootElement.GetProperty("error");
         error.GetProperty("param").GetString().ShouldBe("metadata");
+        error.GetProperty("message").GetString()!.ShouldContain(expected);
+        (await pipeline.Ledger.ListBatchesAsync(10, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Create_WithTenantAndPriority_EveryJobOfTheBatchCarriesThem()
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl(Enumerable.Range(1, 12).Select(i => ChatLine($"t-{i}"))), "t.jsonl", FileUploadPurpose.Batch);
+        var body = BinaryContent.Create(BinaryData.FromObjectAsJson(new
+        {
+            input_file_id = input.Id, endpoint = "/v1/chat/completions", completion_window = "24h", tenant = "team-a", priority = 7,
+        }));
+
+        var operation = await client.GetBatchClient().CreateBatchAsync(body, waitUntilCompleted: false);
+
+        await PollAsync(client.GetBatchClient(), operation.BatchId, b => b.GetProperty("status").GetString() == "completed");
+        RunLedger.JobIds(pipeline.LedgerPath, $"batch_id = '{operation.BatchId}' AND tenant = 'team-a' AND priority = 7").Count.ShouldBe(12);
+    }
+
+    [Theory]
+    [InlineData("tenant", "5", "'tenant' must be a string")]
+    [InlineData("tenant", "\"  \"", "'tenant' must not be blank")]
+    [InlineData("priority", "\"high\"", "'priority' must be an integer from -1000 to 1000")]
+    [InlineData("priority", "1001", "got 1001")]
+    [InlineData("priority", "2.5", "got 2.5")]
+    public async Task Create_TenantOrPriorityBad_400NamingTheParamAndNothingPublished(string field, string json, string expected)
+    {
+        await using var pipeline = await StartAsync();
+        var client = Client(pipeline);
+        OpenAIFile input = await client.GetOpenAIFileClient().UploadFileAsync(Jsonl([ChatLine("b-1")]), "b.jsonl", FileUploadPurpose.Batch);
+        var body = $"{{\"input_file_id\": \"{input.Id}\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\", \"{field}\": {json}}}";
+
+        var refused = await Should.ThrowAsync<ClientResultException>(() => client.GetBatchClient().CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(body)), waitUntilCompleted: false));
+
+        refused.Status.ShouldBe(400);
+        var error = JsonDocument.Parse(refused.GetRawResponse()!.Content).RootElement.GetProperty("error");
+        error.GetProperty("param").GetString().ShouldBe(field);
         error.GetProperty("message").GetString()!.ShouldContain(expected);
         (await pipeline.Ledger.ListBatchesAsync(10, default)).ShouldBeEmpty();
     }
@@ -416,6 +527,38 @@ public sealed class BatchApiTests
         (await Client(pipeline).GetOpenAIFileClient().GetFilesAsync()).Value.ShouldBeEmpty();
         var refused = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline).GetBatchClient().CreateBatchAsync(CreateBody(id), waitUntilCompleted: false));
         refused.Status.ShouldBe(400);
+    }
+
+    [Fact]
+    public async Task AnyCall_KeyVariableUnsetOnTheDispatcher_Is401NamingTheVariable()
+    {
+        const string unset = "BATCH_API_TEST_UNSET_KEY";
+        Environment.SetEnvironmentVariable(unset, null);
+        await using var pipeline = await MonitoredPipeline.StartAsync(Catalog(), new Dictionary<string, string?> { ["BatchApi:KeyVariable"] = unset });
+        var refused = await Should.ThrowAsync<ClientResultException>(() => Client(pipeline, "sk-anything").GetOpenAIFileClient().GetFilesAsync());
+        refused.Status.ShouldBe(401);
+
+        using var http = new HttpClient { BaseAddress = pipeline.BaseAddress };
+        foreach (var (method, path) in new[] { ("GET", "v1/files"), ("POST", "v1/files"), ("GET", "v1/files/file-x"), ("GET", "v1/files/file-x/content"), ("DELETE", "v1/files/file-x"), ("POST", "v1/batches"), ("GET", "v1/batches"), ("GET", "v1/batches/batch_x"), ("POST", "v1/batches/batch_x/cancel"), ("POST", "v1/batches/batch_x/pause"), ("POST", "v1/batches/batch_x/resume") })
+        {
+            // No key at all, an empty one and some key: none opens a closed API.
+            foreach (var authorization in new[] { null, "Bearer ", "Bearer sk-anything" })
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (authorization is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                }
+
+                using var response = await http.SendAsync(request);
+                response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, $"{method} {path} with '{authorization}'");
+                var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+                error.GetProperty("code").GetString().ShouldBe("invalid_api_key");
+                error.GetProperty("message").GetString()!.ShouldContain(unset);
+            }
+        }
+
+        (await http.GetAsync("api/status")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
