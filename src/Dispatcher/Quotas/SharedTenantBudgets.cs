@@ -41,6 +41,7 @@ public sealed class SharedTenantBudgets : BackgroundService
     private readonly Dictionary<string, BudgetOptions> _caps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeploymentOptions> _deployments;
     private readonly JobLedger _ledger;
+    private readonly SpendBook _spend;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly ILogger<SharedTenantBudgets> _logger;
@@ -51,6 +52,7 @@ public sealed class SharedTenantBudgets : BackgroundService
         IOptions<LedgerOptions> ledgerOptions,
         IOptions<ReconcilerOptions> reconciler,
         JobLedger ledger,
+        SpendBook spend,
         TimeProvider time,
         ILogger<SharedTenantBudgets> logger)
     {
@@ -64,6 +66,7 @@ public sealed class SharedTenantBudgets : BackgroundService
 
         _deployments = catalog.Value.Deployments.ToDictionary(d => d.Id, StringComparer.Ordinal);
         _ledger = ledger;
+        _spend = spend;
         _time = time;
         _interval = reconciler.Value.Interval;
         _logger = logger;
@@ -104,12 +107,18 @@ public sealed class SharedTenantBudgets : BackgroundService
         return new SpendSettlement(SpendBook.TenantKey(tenant), cap.PeriodStart(_time.GetUtcNow()), reservation.EstimatedCost, actual);
     }
 
-    /// <summary>Recomputes every tenant account of the current period from the ledger's jobs.</summary>
+    /// <summary>
+    /// Recomputes every tenant account of the current period from the ledger's jobs, and sets this
+    /// process's own account of each tenant to it: its fast check at routing, and what it reports
+    /// as spent, then count what every dispatcher sharing the ledger spent and holds.
+    /// </summary>
     public async Task RecomputeAsync(CancellationToken ct)
     {
         foreach (var (tenant, cap) in _caps)
         {
-            await _ledger.RecomputeSpendAccountAsync(SpendBook.TenantKey(tenant), tenant, cap.PeriodStart(_time.GetUtcNow()), Estimate, ct);
+            var key = SpendBook.TenantKey(tenant);
+            var account = await _ledger.RecomputeSpendAccountAsync(key, tenant, cap.PeriodStart(_time.GetUtcNow()), Estimate, ct);
+            _spend.Restore(key, account.Spent, account.Reserved);
         }
     }
 

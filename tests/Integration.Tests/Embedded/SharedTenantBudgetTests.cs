@@ -75,6 +75,10 @@ public sealed class SharedTenantBudgetTests : IAsyncLifetime
         var local = pipeline.Services.GetRequiredService<SpendBook>().Account(SpendBook.TenantKey("acme"));
         local.ShouldBe((0m, 0m), "the refused job's hold in this process was given back");
         (await pipeline.Ledger.GetSpendAccountAsync(SpendBook.TenantKey("acme"), period, default)).ShouldBe(new SpendAccount(0m, 0.19m));
+
+        // The periodic recompute brings this process's own account, its fast check, to the ledger's.
+        await pipeline.Services.GetRequiredService<SharedTenantBudgets>().RecomputeAsync(default);
+        pipeline.Services.GetRequiredService<SpendBook>().Account(SpendBook.TenantKey("acme")).ShouldBe((0m, 0.19m));
     }
 
     private static async Task SubmitAsync(IBus bus, string customId, string? tenant)
