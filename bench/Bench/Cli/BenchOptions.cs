@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dispatcher.Ledger;
 
 namespace Dispatcher.Bench.Cli;
 
@@ -45,6 +46,12 @@ internal static class BenchOptions
     {
         Description = "Jobs in the broker-less ledger profile; 0 skips it.",
         DefaultValueFactory = _ => 10_000,
+    };
+
+    public static Option<LedgerProvider> Ledger() => new("--ledger")
+    {
+        Description = "Where the pipeline's dispatcher keeps its ledger: sqlite (a file) or postgres (a private PostgreSQL cluster the bench starts).",
+        DefaultValueFactory = _ => LedgerProvider.Sqlite,
     };
 
     public static Option<string> Sizes() => new("--sizes")

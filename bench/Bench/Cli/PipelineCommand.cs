@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Dispatcher.Bench.Pipeline;
+using Dispatcher.Ledger;
+using Dispatcher.Testing;
 
 namespace Dispatcher.Bench.Cli;
 
@@ -13,6 +15,7 @@ internal sealed class PipelineCommand
     private readonly Option<int> _maxParallel = BenchOptions.MaxParallel();
     private readonly Option<bool> _noTmpfs = BenchOptions.NoTmpfs();
     private readonly Option<int> _ledgerProfileJobs = BenchOptions.LedgerProfileJobs();
+    private readonly Option<LedgerProvider> _ledger = BenchOptions.Ledger();
     private readonly Option<TimeSpan> _quietWait = BenchOptions.QuietWait();
 
     public static Command Create()
@@ -34,7 +37,7 @@ internal sealed class PipelineCommand
     /// <summary>Adds the pipeline options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _jobs, _warmup, _inFlight, _prefetch, _maxParallel, _noTmpfs, _ledgerProfileJobs, _quietWait })
+        foreach (var option in new Option[] { _jobs, _warmup, _inFlight, _prefetch, _maxParallel, _noTmpfs, _ledgerProfileJobs, _ledger, _quietWait })
         {
             command.Options.Add(option);
         }
@@ -58,7 +61,8 @@ internal sealed class PipelineCommand
         }
 
         return new PipelineSettings(
-            jobs, warmup, inFlight, (ushort)prefetch, maxParallel, !parse.GetValue(_noTmpfs), Math.Max(0, parse.GetValue(_ledgerProfileJobs)), timeout, parse.GetValue(_quietWait));
+            jobs, warmup, inFlight, (ushort)prefetch, maxParallel, !parse.GetValue(_noTmpfs), Math.Max(0, parse.GetValue(_ledgerProfileJobs)), timeout, parse.GetValue(_quietWait),
+            parse.GetValue(_ledger));
     }
 
     /// <summary>Runs the pipeline benchmark in an open session and prints its tables.</summary>
@@ -66,7 +70,16 @@ internal sealed class PipelineCommand
     {
         Console.WriteLine();
         Console.WriteLine("== pipeline ==");
-        var results = await new PipelineBenchmark(session.Node, session.Repo, settings, Console.Out).RunAsync(session.WorkFolder, ct);
+        await using var postgres = settings.Ledger == LedgerProvider.Postgres ? await StartPostgresAsync(ct) : null;
+        var results = await new PipelineBenchmark(session.Node, session.Repo, settings, postgres, Console.Out).RunAsync(session.WorkFolder, ct);
         PipelineReport.Print(results, Console.Out);
+    }
+
+    private static async Task<PrivatePostgresCluster> StartPostgresAsync(CancellationToken ct)
+    {
+        Console.WriteLine("starting a private PostgreSQL cluster for the ledger…");
+        var cluster = await PrivatePostgresCluster.StartAsync(ct);
+        Console.WriteLine($"  {cluster} ready");
+        return cluster;
     }
 }

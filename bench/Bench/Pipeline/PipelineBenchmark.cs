@@ -13,9 +13,14 @@ namespace Dispatcher.Bench.Pipeline;
 /// (b) the routing stage alone (the real Dispatcher program, no workers), (c) the whole
 /// pipeline (the real Dispatcher and Workers programs), and a broker-less profile of the
 /// ledger's share of a job. Jobs are published the way <c>Submitter submit</c> publishes them.
+/// With <paramref name="postgres"/> the programs keep their ledger in a database of that cluster
+/// (a fresh one per stage) and its server's processes are measured beside them.
 /// </summary>
-internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo, PipelineSettings settings, TextWriter log)
+internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo, PipelineSettings settings, PrivatePostgresCluster? postgres, TextWriter log)
 {
+    // The server's CPU is its postmaster's and that of every process the postmaster started.
+    private static readonly HashSet<string> Trees = ["postgres"];
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan DepthPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LedgerPoll = TimeSpan.FromMilliseconds(250);
@@ -41,8 +46,8 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
 
         log.WriteLine($"  (a) raw baseline: warm-up {settings.Warmup}, then {settings.Jobs} messages, {settings.RawInFlight} unconfirmed at most, prefetch {settings.RawPrefetch}");
         await RawBaseline.RunAsync(node, job, settings.Warmup, settings.RawInFlight, settings.RawPrefetch, settings.Timeout, ct);
-        await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
-        var rawCpu = CpuMeter.Start(Pids());
+        await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct, Trees);
+        var rawCpu = CpuMeter.Start(Pids(), Trees);
         var raw = await RawBaseline.RunAsync(node, job, settings.Jobs, settings.RawInFlight, settings.RawPrefetch, settings.Timeout, ct);
         var rawUsage = rawCpu.Stop();
         log.WriteLine($"      {raw.Rate:N0} msg/s");
@@ -51,17 +56,17 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         // consumers, each awaiting its own send's confirm; prefetch 64). The faster of the two raw runs
         // is the reference, so the ratios are to the broker's best effort whichever window that takes.
         log.WriteLine($"  (a') raw baseline with the dispatcher's window: {PipelineSettings.NarrowInFlight} unconfirmed at most, prefetch {PipelineSettings.NarrowPrefetch}");
-        await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
-        var narrowCpu = CpuMeter.Start(Pids());
+        await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct, Trees);
+        var narrowCpu = CpuMeter.Start(Pids(), Trees);
         var narrow = await RawBaseline.RunAsync(node, job, settings.Jobs, PipelineSettings.NarrowInFlight, PipelineSettings.NarrowPrefetch, settings.Timeout, ct);
         var narrowUsage = narrowCpu.Stop();
         log.WriteLine($"      {narrow.Rate:N0} msg/s");
 
         var routing = new List<StageResult>
         {
-            await RoutingAsync(broker, producer, mainFile, warmupFile, Path.GetTempPath(), "routing, ledger on disk", workFolder, ct),
+            await RoutingAsync(broker, producer, mainFile, warmupFile, Path.GetTempPath(), postgres is null ? "routing, ledger on disk" : "routing, ledger on PostgreSQL", workFolder, ct),
         };
-        if (settings.CompareTmpfs && Directory.Exists(PipelineSettings.TmpfsFolder))
+        if (postgres is null && settings.CompareTmpfs && Directory.Exists(PipelineSettings.TmpfsFolder))
         {
             routing.Add(await RoutingAsync(broker, producer, mainFile, warmupFile, PipelineSettings.TmpfsFolder, "routing, ledger on tmpfs", workFolder, ct));
         }
@@ -72,11 +77,11 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         if (settings.LedgerProfileJobs > 0)
         {
             log.WriteLine($"  ledger profile: {settings.LedgerProfileJobs} jobs, 32 concurrent callers, no broker");
-            await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
+            await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct, Trees);
             ledger.Add(await LedgerProfile.RunAsync(Path.GetTempPath(), "disk", settings.LedgerProfileJobs, 32, ct));
             if (Directory.Exists(PipelineSettings.TmpfsFolder))
             {
-                await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct);
+                await QuietMachine.WaitAsync(Pids(), settings.QuietWait, log, ct, Trees);
                 ledger.Add(await LedgerProfile.RunAsync(PipelineSettings.TmpfsFolder, "tmpfs", settings.LedgerProfileJobs, 32, ct));
             }
         }
@@ -105,18 +110,18 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         BrokerClient broker, JobProducer producer, string mainFile, string warmupFile, string ledgerRoot, string label, string workFolder, CancellationToken ct)
     {
         log.WriteLine($"  (b) {label}: the Dispatcher program alone, until {settings.Jobs} work items sit in the provider queues");
-        using var env = new ProductEnvironment(node, Path.Combine(workFolder, Slug(label)), ledgerRoot, settings.MaxParallel);
+        using var env = new ProductEnvironment(node, Path.Combine(workFolder, Slug(label)), ledgerRoot, settings.MaxParallel, await DatabaseAsync(Slug(label), ct));
         await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
         await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches], ct);
 
-        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
+        await using var ledger = new JobLedger(Options.Create(env.Ledger), _clock);
         await producer.PublishAsync(warmupFile, "warmup-" + Slug(label), settings.Warmup, ct);
         await WaitForRoutedAsync(broker, ledger, "warmup-" + Slug(label), settings.Warmup, dispatcher, ct);
         await PurgeProviderQueuesAsync(broker, ct);
 
         var pids = Pids(("dispatcher", dispatcher.Id));
-        await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct);
-        var cpu = CpuMeter.Start(pids);
+        await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct, Trees);
+        var cpu = CpuMeter.Start(pids, Trees);
         var started = _clock.GetTimestamp();
         await producer.PublishAsync(mainFile, Slug(label), settings.Jobs, ct);
         var published = _clock.GetElapsedTime(started);
@@ -134,7 +139,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         BrokerClient broker, JobProducer producer, string mainFile, string warmupFile, string workFolder, CancellationToken ct)
     {
         log.WriteLine($"  (c) full pipeline: the Dispatcher and Workers programs, until the ledger shows {settings.Jobs} jobs ended");
-        using var env = new ProductEnvironment(node, Path.Combine(workFolder, "pipeline"), Path.GetTempPath(), settings.MaxParallel);
+        using var env = new ProductEnvironment(node, Path.Combine(workFolder, "pipeline"), Path.GetTempPath(), settings.MaxParallel, await DatabaseAsync("pipeline", ct));
         await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
         await using var workers = ChildProgram.Start("Workers", repo.Program("Workers.Host"), env.Variables, [], Path.Combine(env.Folder, "workers.log"));
         await WaitForConsumersAsync(
@@ -143,13 +148,13 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches, .. ProductEnvironment.ProviderQueues],
             ct);
 
-        await using var ledger = new JobLedger(Options.Create(new LedgerOptions { Path = env.LedgerPath }), _clock);
+        await using var ledger = new JobLedger(Options.Create(env.Ledger), _clock);
         await producer.PublishAsync(warmupFile, "warmup-pipeline", settings.Warmup, ct);
         await WaitForBatchAsync(ledger, "warmup-pipeline", [dispatcher, workers], ct);
 
         var pids = Pids(("dispatcher", dispatcher.Id), ("workers", workers.Id));
-        await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct);
-        var cpu = CpuMeter.Start(pids);
+        await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct, Trees);
+        var cpu = CpuMeter.Start(pids, Trees);
         var started = _clock.GetTimestamp();
         await producer.PublishAsync(mainFile, "pipeline", settings.Jobs, ct);
         var published = _clock.GetElapsedTime(started);
@@ -231,6 +236,11 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             pids["broker"] = _beam;
         }
 
+        if (postgres?.ServerProcessId is { } server)
+        {
+            pids["postgres"] = server;
+        }
+
         foreach (var (name, pid) in programs)
         {
             pids[name] = pid;
@@ -238,6 +248,10 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
 
         return pids;
     }
+
+    // A fresh database of the cluster for a stage, so no stage reads another's jobs; null on SQLite.
+    private async Task<string?> DatabaseAsync(string stage, CancellationToken ct) =>
+        postgres is null ? null : await postgres.CreateDatabaseAsync("bench_" + stage.Replace('-', '_'), cancellationToken: ct);
 
     private static string Slug(string label) =>
         new([.. label.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]);

@@ -1,12 +1,16 @@
 using Dispatcher.Bench.Processes;
 using Dispatcher.Bench.Reporting;
+using Dispatcher.Ledger;
 
 namespace Dispatcher.Bench.Pipeline;
 
 /// <summary>Prints a pipeline run's figures as Markdown tables.</summary>
 internal static class PipelineReport
 {
-    private static readonly string[] Processes = ["bench", "dispatcher", "workers", "broker"];
+    private static readonly string[] SqliteProcesses = ["bench", "dispatcher", "workers", "broker"];
+
+    // On PostgreSQL the server's processes do part of the ledger's work: they are measured too.
+    private static readonly string[] PostgresProcesses = [.. SqliteProcesses, "postgres"];
 
     private static readonly string NarrowLabel =
         $"raw, {PipelineSettings.NarrowInFlight} unconfirmed, prefetch {PipelineSettings.NarrowPrefetch} (the dispatcher's window)";
@@ -17,6 +21,11 @@ internal static class PipelineReport
     /// <summary>Writes the throughput, CPU and ledger tables.</summary>
     public static void Print(PipelineResults r, TextWriter output)
     {
+        var processes = r.Settings.Ledger == LedgerProvider.Postgres ? PostgresProcesses : SqliteProcesses;
+        output.WriteLine();
+        output.WriteLine(r.Settings.Ledger == LedgerProvider.Postgres
+            ? "Ledger: PostgreSQL, a private cluster on this machine over loopback TCP (fsync, synchronous_commit and full_page_writes off), a fresh database per stage."
+            : "Ledger: a SQLite file per stage.");
         // The reference is the faster of the two raw runs: the broker's best effort on this machine.
         var raw = Math.Max(r.Raw.Rate, r.RawNarrow.Rate);
         var throughput = new MarkdownTable("stage", "jobs", "seconds", "published in s", "rate /s", "ratio to raw", "target", "met");
@@ -35,20 +44,20 @@ internal static class PipelineReport
         output.WriteLine();
         output.Write(throughput);
 
-        var cpu = new MarkdownTable(["stage", "wall s", .. Processes.Select(p => p + " % of a core"), "everything else % of a core", "machine busy"]);
-        cpu.Row(CpuRow(WideLabel(r.Settings), r.RawCpu));
-        cpu.Row(CpuRow(NarrowLabel, r.RawNarrowCpu));
+        var cpu = new MarkdownTable(["stage", "wall s", .. processes.Select(p => p + " % of a core"), "everything else % of a core", "machine busy"]);
+        cpu.Row(CpuRow(processes, WideLabel(r.Settings), r.RawCpu));
+        cpu.Row(CpuRow(processes, NarrowLabel, r.RawNarrowCpu));
         foreach (var stage in r.Routing.Append(r.Pipeline))
         {
-            cpu.Row(CpuRow(stage.Label, stage.Cpu));
+            cpu.Row(CpuRow(processes, stage.Label, stage.Cpu));
         }
 
-        var perJob = new MarkdownTable(["stage", .. Processes.Select(p => p + " ms"), "everything else ms", "all ms"]);
-        perJob.Row(PerJobRow(WideLabel(r.Settings) + " (per message)", r.RawCpu, r.Raw.Messages));
-        perJob.Row(PerJobRow(NarrowLabel + " (per message)", r.RawNarrowCpu, r.RawNarrow.Messages));
+        var perJob = new MarkdownTable(["stage", .. processes.Select(p => p + " ms"), "everything else ms", "all ms"]);
+        perJob.Row(PerJobRow(processes, WideLabel(r.Settings) + " (per message)", r.RawCpu, r.Raw.Messages));
+        perJob.Row(PerJobRow(processes, NarrowLabel + " (per message)", r.RawNarrowCpu, r.RawNarrow.Messages));
         foreach (var stage in r.Routing.Append(r.Pipeline))
         {
-            perJob.Row(PerJobRow(stage.Label, stage.Cpu, stage.Jobs));
+            perJob.Row(PerJobRow(processes, stage.Label, stage.Cpu, stage.Jobs));
         }
 
         output.WriteLine();
@@ -93,22 +102,22 @@ internal static class PipelineReport
         ];
     }
 
-    private static string[] PerJobRow(string label, CpuUsage usage, int jobs)
+    private static string[] PerJobRow(string[] processes, string label, CpuUsage usage, int jobs)
     {
         string Ms(double percentOfOneCore) =>
             (percentOfOneCore / 100.0 * usage.Wall.TotalMilliseconds / jobs).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
         return
         [
             label,
-            .. Processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Ms(v) : "-"),
+            .. processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Ms(v) : "-"),
             Ms(usage.OtherPercentOfOneCore), Ms(usage.MachineBusyPercent * Environment.ProcessorCount),
         ];
     }
 
-    private static string[] CpuRow(string label, CpuUsage usage) =>
+    private static string[] CpuRow(string[] processes, string label, CpuUsage usage) =>
     [
         label, Figures.Seconds(usage.Wall),
-        .. Processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Figures.Percent(v) : "-"),
+        .. processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Figures.Percent(v) : "-"),
         Figures.Percent(usage.OtherPercentOfOneCore), Figures.Percent(usage.MachineBusyPercent),
     ];
 }

@@ -1,3 +1,5 @@
+using Dispatcher.Ledger;
+
 namespace Dispatcher.Bench.Pipeline;
 
 /// <summary>How the pipeline benchmark runs.</summary>
@@ -10,6 +12,7 @@ namespace Dispatcher.Bench.Pipeline;
 /// <param name="LedgerProfileJobs">Jobs in the broker-less ledger profile; 0 skips it.</param>
 /// <param name="Timeout">The longest any one stage may take before the run fails.</param>
 /// <param name="QuietWait">How long to wait for other work on the machine to end before each measurement.</param>
+/// <param name="Ledger">Where the product's programs keep the ledger: a SQLite file, or a database of a private PostgreSQL cluster.</param>
 internal sealed record PipelineSettings(
     int Jobs,
     int Warmup,
@@ -19,7 +22,8 @@ internal sealed record PipelineSettings(
     bool CompareTmpfs,
     int LedgerProfileJobs,
     TimeSpan Timeout,
-    TimeSpan QuietWait)
+    TimeSpan QuietWait,
+    LedgerProvider Ledger)
 {
     /// <summary>The targets, as ratios to the raw baseline.</summary>
     public const double RoutingTarget = 0.5;

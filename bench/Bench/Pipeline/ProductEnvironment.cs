@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dispatcher.Contracts;
+using Dispatcher.Ledger;
 using Dispatcher.Testing;
 using Microsoft.Data.Sqlite;
 
@@ -8,8 +9,9 @@ namespace Dispatcher.Bench.Pipeline;
 
 /// <summary>
 /// What the product's processes get in a pipeline stage: the private node, a catalog of
-/// zero-latency simulated deployments (no errors, no 429s) and a ledger file of the stage's own,
-/// all passed as a configuration file and <c>DISPATCHER_*</c> variables as an operator would.
+/// zero-latency simulated deployments (no errors, no 429s) and a ledger of the stage's own (a
+/// SQLite file, or a PostgreSQL database when a connection string is given), all passed as a
+/// configuration file and <c>DISPATCHER_*</c> variables as an operator would.
 /// </summary>
 internal sealed class ProductEnvironment : IDisposable
 {
@@ -21,7 +23,7 @@ internal sealed class ProductEnvironment : IDisposable
 
     private readonly string _ledgerFolder;
 
-    public ProductEnvironment(PrivateRabbitNode node, string folder, string ledgerRoot, int maxParallel)
+    public ProductEnvironment(PrivateRabbitNode node, string folder, string ledgerRoot, int maxParallel, string? postgresConnectionString = null)
     {
         Folder = folder;
         Directory.CreateDirectory(Folder);
@@ -29,7 +31,7 @@ internal sealed class ProductEnvironment : IDisposable
         LedgerPath = Path.Combine(_ledgerFolder, "ledger.db");
         ConfigPath = Path.Combine(Folder, "config.json");
         File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new { Catalog = Catalog(maxParallel) }));
-        Variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["DISPATCHER_CONFIG"] = ConfigPath,
             ["DISPATCHER_Transport__Kind"] = "RabbitMq",
@@ -39,7 +41,20 @@ internal sealed class ProductEnvironment : IDisposable
             ["DISPATCHER_Ledger__Path"] = LedgerPath,
             ["DISPATCHER_Urls"] = "http://127.0.0.1:0",
         };
+        Ledger = new LedgerOptions { Path = LedgerPath };
+        if (postgresConnectionString is not null)
+        {
+            variables["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres);
+            variables["DISPATCHER_Ledger__ConnectionString"] = postgresConnectionString;
+            Ledger.Provider = LedgerProvider.Postgres;
+            Ledger.ConnectionString = postgresConnectionString;
+        }
+
+        Variables = variables;
     }
+
+    /// <summary>The ledger the stage's programs use, for the bench's own reads of it.</summary>
+    public LedgerOptions Ledger { get; }
 
     /// <summary>The stage's folder (configuration, logs).</summary>
     public string Folder { get; }

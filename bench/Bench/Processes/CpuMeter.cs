@@ -7,24 +7,29 @@ namespace Dispatcher.Bench.Processes;
 internal sealed class CpuMeter
 {
     private readonly IReadOnlyDictionary<string, int> _pids;
+    private readonly IReadOnlySet<string> _trees;
     private readonly Dictionary<string, long> _start = new(StringComparer.Ordinal);
     private readonly long _startTimestamp;
     private readonly (long Busy, long Total) _machineStart;
 
-    private CpuMeter(IReadOnlyDictionary<string, int> pids)
+    private CpuMeter(IReadOnlyDictionary<string, int> pids, IReadOnlySet<string>? trees)
     {
         _pids = pids;
+        _trees = trees ?? new HashSet<string>();
         foreach (var (name, pid) in pids)
         {
-            _start[name] = ProcFs.CpuTicks(pid) ?? 0;
+            _start[name] = Ticks(name, pid) ?? 0;
         }
 
         _machineStart = ProcFs.MachineTicks();
         _startTimestamp = TimeProvider.System.GetTimestamp();
     }
 
-    /// <summary>Starts measuring the processes given by name and pid.</summary>
-    public static CpuMeter Start(IReadOnlyDictionary<string, int> pids) => new(pids);
+    /// <summary>
+    /// Starts measuring the processes given by name and pid; for a name in <paramref name="trees"/>,
+    /// the process and every process it started (a database server's sessions and writers).
+    /// </summary>
+    public static CpuMeter Start(IReadOnlyDictionary<string, int> pids, IReadOnlySet<string>? trees = null) => new(pids, trees);
 
     /// <summary>CPU used since the start, per process in percent of one core, and the machine's busy share.</summary>
     public CpuUsage Stop()
@@ -34,7 +39,7 @@ internal sealed class CpuMeter
         var perProcess = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, pid) in _pids)
         {
-            var used = (ProcFs.CpuTicks(pid) ?? _start[name]) - _start[name];
+            var used = (Ticks(name, pid) ?? _start[name]) - _start[name];
             perProcess[name] = 100.0 * used / ProcFs.TicksPerSecond / wall.TotalSeconds;
         }
 
@@ -42,6 +47,8 @@ internal sealed class CpuMeter
         var busy = total == 0 ? 0 : 100.0 * (machine.Busy - _machineStart.Busy) / total;
         return new CpuUsage(wall, perProcess, busy);
     }
+
+    private long? Ticks(string name, int pid) => _trees.Contains(name) ? ProcFs.TreeCpuTicks(pid) : ProcFs.CpuTicks(pid);
 }
 
 /// <summary>What <see cref="CpuMeter"/> measured.</summary>

@@ -12,19 +12,32 @@ internal static class ProcFs
     public const double TicksPerSecond = 100.0;
 
     /// <summary>User plus system CPU ticks a process has used, all its threads together; null once it is gone.</summary>
-    public static long? CpuTicks(int pid)
+    public static long? CpuTicks(int pid) => Stat(pid) is { } fields ? Field(fields, 11) + Field(fields, 12) : null;
+
+    /// <summary>
+    /// CPU ticks of a process and of every child it started: its own, its children's still running,
+    /// and those of its children that ended (the kernel adds a reaped child's time to its parent's
+    /// cutime and cstime, so the sum never drops when one ends); null once the process is gone.
+    /// For a server that runs a process per session (PostgreSQL's postmaster and its backends).
+    /// </summary>
+    public static long? TreeCpuTicks(int pid)
     {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        if (Stat(pid) is not { } own)
         {
             return null;
         }
+
+        var total = Field(own, 11) + Field(own, 12) + Field(own, 13) + Field(own, 14);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child) && child != pid
+                && Stat(child) is { } fields && Field(fields, 1) == pid)
+            {
+                total += Field(fields, 11) + Field(fields, 12);
+            }
+        }
+
+        return total;
     }
 
     /// <summary>A <c>/proc/PID/status</c> memory field (VmHWM, VmRSS) in bytes; null once the process is gone.</summary>
@@ -47,6 +60,24 @@ internal static class ProcFs
 
         return null;
     }
+
+    // The fields of /proc/PID/stat after the command name (field 2, in parentheses, may hold
+    // spaces), so index 0 is the state, 1 the parent's pid, 11 utime, 12 stime, 13 cutime, 14 cstime.
+    private static string[]? Stat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static long Field(string[] fields, int index) =>
+        index < fields.Length && long.TryParse(fields[index], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : 0;
 
     /// <summary>Busy and total ticks of all CPUs together, from the first line of /proc/stat.</summary>
     public static (long Busy, long Total) MachineTicks()

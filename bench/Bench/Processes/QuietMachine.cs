@@ -12,15 +12,15 @@ internal static class QuietMachine
 
     /// <summary>
     /// Returns once a 2-second window shows less than 15 % of one core used outside <paramref name="ours"/>,
-    /// or after <paramref name="maxWait"/> with a warning.
+    /// or after <paramref name="maxWait"/> with a warning. A name in <paramref name="trees"/> counts with every process it started.
     /// </summary>
-    public static async Task WaitAsync(IReadOnlyDictionary<string, int> ours, TimeSpan maxWait, TextWriter log, CancellationToken ct)
+    public static async Task WaitAsync(IReadOnlyDictionary<string, int> ours, TimeSpan maxWait, TextWriter log, CancellationToken ct, IReadOnlySet<string>? trees = null)
     {
         var started = TimeProvider.System.GetTimestamp();
         var warned = false;
         while (true)
         {
-            var meter = CpuMeter.Start(ours);
+            var meter = CpuMeter.Start(ours, trees);
             await Task.Delay(Window, TimeProvider.System, ct);
             var other = meter.Stop().OtherPercentOfOneCore;
             if (other < QuietOtherPercentOfOneCore)

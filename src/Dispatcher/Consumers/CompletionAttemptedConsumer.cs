@@ -38,6 +38,7 @@ public sealed class CompletionAttemptedConsumer(
     TimeProvider time,
     BatchControls controls,
     JobRoutes routes,
+    SharedTenantBudgets sharedBudgets,
     ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
@@ -95,6 +96,7 @@ public sealed class CompletionAttemptedConsumer(
                 CompletionTokens = outcome.Usage?.CompletionTokens,
                 CachedTokens = outcome.Usage?.CachedPromptTokens,
             },
+            reservation is { } claimed ? sharedBudgets.SettlementFor(claimed, outcome) : null,
             ct);
 
         if (firstReport)

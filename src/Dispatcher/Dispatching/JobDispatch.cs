@@ -6,6 +6,7 @@ using Dispatcher.Fairness;
 using Dispatcher.Ledger;
 using Dispatcher.Lifecycle;
 using Dispatcher.Monitoring;
+using Dispatcher.Quotas;
 using Dispatcher.Reservations;
 using Dispatcher.Reconciling;
 using Dispatcher.Retries;
@@ -38,7 +39,8 @@ public sealed class JobDispatch(
     DispatchLanes lanes,
     RoutingRules rules,
     JobRoutes routes,
-    IOptions<TransportOptions> transport)
+    IOptions<TransportOptions> transport,
+    SharedTenantBudgets sharedBudgets)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -185,10 +187,31 @@ public sealed class JobDispatch(
         // is then redelivered or tried again, and its consumer sends the attempt again.
         var replacing = resend ? job.QuotaSeq ?? 0 : (long?)null;
         var reservation = AttemptReservation.For(job, deployment, decision.ReservationSequence);
+        var replacedReservation = replacing is { } replacedSequence && job.DeploymentId is { } previous
+            && catalog.Value.Deployments.FirstOrDefault(d => d.Id == previous) is { } replacedOn
+                ? AttemptReservation.For(job, replacedOn, replacedSequence)
+                : (AttemptReservation?)null;
         var claimed = false;
         try
         {
-            if (!await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct))
+            // A tenant cap several dispatchers share is held in the ledger, with the claim itself.
+            var claim = sharedBudgets.HoldFor(reservation, replacedReservation) is { } hold
+                ? await ledger.ClaimAttemptAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, hold, ct)
+                : await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct)
+                    ? AttemptClaim.Claimed
+                    : AttemptClaim.Refused;
+            if (claim == AttemptClaim.OverBudget)
+            {
+                // What every dispatcher sharing the ledger has spent and holds leaves no room for
+                // the job: it ends as one routing found over a cap would.
+                reservations.Release(reservation);
+                var reason = $"budget {SpendBook.TenantKey(job.Tenant!)} would be crossed (spend of every dispatcher sharing the ledger)";
+                logger.LogWarning("Job {JobId} ({CustomId}) cannot be sent: {Reason}", job.JobId, job.CustomId, reason);
+                await results.FailAsync(job, ErrorKind.BudgetExhausted, reason, null, attempt - 1, context, ct);
+                return false;
+            }
+
+            if (claim == AttemptClaim.Refused)
             {
                 // Another delivery claimed this attempt first, the job ended meanwhile, or its batch
                 // was paused, cancelled or expired since it was looked at: give back what routing
@@ -200,10 +223,9 @@ public sealed class JobDispatch(
             claimed = true;
 
             // The claim replaced holds a reservation that the attempt's outcome no longer settles.
-            if (replacing is { } replaced && job.DeploymentId is { } previous
-                && catalog.Value.Deployments.FirstOrDefault(d => d.Id == previous) is { } replacedOn)
+            if (replacedReservation is { } replaced)
             {
-                reservations.ReleaseReplaced(AttemptReservation.For(job, replacedOn, replaced));
+                reservations.ReleaseReplaced(replaced);
             }
 
             await workSender.SendAsync(transport.Value.SendAddress(QueueNames.Provider(deployment.Id)), work, ct);

@@ -73,6 +73,8 @@ public static class DispatcherServices
         services.TryAddSingleton<DispatchLanes>();
         services.TryAddSingleton<DispatchGate>();
         services.AddOptions<StandbyOptions>().BindConfiguration(StandbyOptions.Section);
+        services.TryAddSingleton<SharedTenantBudgets>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedTenantBudgets>());
         services.TryAddSingleton<QuotaPersistence>();
         services.AddHostedService(sp => sp.GetRequiredService<QuotaPersistence>());
         services.TryAddSingleton<DispatcherActivation>();

@@ -559,17 +559,125 @@ public sealed class JobLedger : IAsyncDisposable
             ct);
 
     /// <summary>
+    /// Claims an attempt as <see cref="MarkDispatchedAsync"/> does and, in the same write, reserves
+    /// its estimate on <paramref name="hold"/>'s account: one conditional statement adds it to the
+    /// account's reserved amount only while spent plus reserved plus the estimate stays within the
+    /// cap, and gives back what a replaced claim held. The account's row is locked by that
+    /// statement until the write commits, so dispatchers sharing a PostgreSQL ledger reserve on it
+    /// one after the other and two can never both pass the cap. Nothing changes unless both the
+    /// hold and the claim succeed.
+    /// </summary>
+    public Task<AttemptClaim> ClaimAttemptAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, SpendHold hold, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                var period = PeriodText(hold.PeriodStart);
+                await EnsureSpendAccountAsync(c, t, hold.CapKey, period);
+                var delta = hold.Estimate - hold.Replaced;
+                if (await c.ExecuteAsync(new CommandDefinition(ReserveSpendSql, new { key = hold.CapKey, period, delta, limit = hold.Limit }, cancellationToken: t)) == 0)
+                {
+                    return AttemptClaim.OverBudget;
+                }
+
+                if (await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now()) == 1)
+                {
+                    return AttemptClaim.Claimed;
+                }
+
+                await c.ExecuteAsync(new CommandDefinition(SettleSpendSql, new { key = hold.CapKey, period, estimate = delta, actual = 0m }, cancellationToken: t));
+                return AttemptClaim.Refused;
+            },
+            ct);
+
+    /// <summary>
     /// Records one attempt's outcome. Returns false, changing nothing, for a repeated report of
     /// the same attempt, so its quota is settled once however often the report is delivered.
     /// </summary>
-    public Task<bool> RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) =>
+    public Task<bool> RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) => RecordAttemptAsync(attempt, null, ct);
+
+    /// <summary>
+    /// Records one attempt's outcome and, when it is the attempt's first report, settles
+    /// <paramref name="settlement"/> on its cap's account in the same write (the estimate leaves
+    /// reserved, the real cost joins spent). Returns false, changing nothing, for a repeated report.
+    /// </summary>
+    public Task<bool> RecordAttemptAsync(AttemptRow attempt, SpendSettlement? settlement, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await InsertAttempt.ExecuteAsync(
-                c,
-                t,
-                attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1,
+            async (c, t) =>
+            {
+                var first = await InsertAttempt.ExecuteAsync(
+                    c,
+                    t,
+                    attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
+                    attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1;
+                if (first && settlement is { } s)
+                {
+                    var period = PeriodText(s.PeriodStart);
+                    await EnsureSpendAccountAsync(c, t, s.CapKey, period);
+                    await c.ExecuteAsync(new CommandDefinition(SettleSpendSql, new { key = s.CapKey, period, estimate = s.Estimate, actual = s.Actual }, cancellationToken: t));
+                }
+
+                return first;
+            },
             ct);
+
+    /// <summary>
+    /// Sets a tenant cap's account for the period from the ledger's jobs, in one write that first
+    /// locks the account: spent is the exact cost of the tenant's jobs that succeeded in the period,
+    /// reserved the estimate (<paramref name="estimateOf"/>: deployment, prompt estimate,
+    /// max_tokens) of each of its jobs whose latest attempt is under way. What a crashed process
+    /// held for attempts that will never report, or for an attempt a re-drive replaced, is so
+    /// dropped; holds that other dispatchers commit meanwhile wait for the lock and add to the
+    /// recomputed amounts.
+    /// </summary>
+    public Task<SpendAccount> RecomputeSpendAccountAsync(string capKey, string tenant, DateTimeOffset periodStart, Func<string, long, long, decimal> estimateOf, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) =>
+            {
+                var period = PeriodText(periodStart);
+                await EnsureSpendAccountAsync(c, t, capKey, period);
+                // Taking the row's lock before reading the jobs: every hold committed before it is in the read.
+                await c.ExecuteAsync(new CommandDefinition("UPDATE spend_accounts SET spent = spent WHERE cap_key = @key AND period_start = @period", new { key = capKey, period }, cancellationToken: t));
+                var jobs = await c.QueryAsync<SpendJob>(new CommandDefinition(
+                    """
+                    SELECT deployment_id AS DeploymentId, model_group AS ModelGroup, tenant AS Tenant, state AS State,
+                           cost_exact AS CostExact, cost AS CostReal, est_prompt_tokens AS EstPromptTokens, max_tokens AS MaxTokens
+                    FROM jobs
+                    WHERE tenant = @tenant AND deployment_id IS NOT NULL
+                      AND ((state = 'succeeded' AND completed_at >= @period)
+                           OR (state = 'dispatched' AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.job_id AND a.attempt = jobs.attempts)))
+                    """,
+                    new { tenant, period },
+                    cancellationToken: t));
+                decimal spent = 0m, reserved = 0m;
+                foreach (var job in jobs)
+                {
+                    if (job.State == JobState.Succeeded)
+                    {
+                        spent += StoredCost.Read(job.CostExact, job.CostReal) ?? 0m;
+                    }
+                    else
+                    {
+                        reserved += estimateOf(job.DeploymentId, job.EstPromptTokens, job.MaxTokens);
+                    }
+                }
+
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE spend_accounts SET spent = @spent, reserved = @reserved WHERE cap_key = @key AND period_start = @period",
+                    new { key = capKey, period, spent, reserved },
+                    cancellationToken: t));
+                return new SpendAccount(spent, reserved);
+            },
+            ct);
+
+    /// <summary>A cap's account for the period as the ledger holds it; null when none was opened.</summary>
+    public async Task<SpendAccount?> GetSpendAccountAsync(string capKey, DateTimeOffset periodStart, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<SpendAccount>(new CommandDefinition(
+            "SELECT spent AS Spent, reserved AS Reserved FROM spend_accounts WHERE cap_key = @key AND period_start = @period",
+            new { key = capKey, period = PeriodText(periodStart) },
+            cancellationToken: ct));
+    }
 
     /// <summary>
     /// Ends a job. Returns true only for the call that ended it; every later call (a redelivery,
@@ -1062,6 +1170,30 @@ public sealed class JobLedger : IAsyncDisposable
                CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) THEN 1 ELSE 0 END AS Reported
         FROM jobs j
         """;
+
+    // A hold passes only while the account stays within the cap; giving back (a resend onto a
+    // cheaper deployment) always passes.
+    private const string ReserveSpendSql = """
+        UPDATE spend_accounts SET reserved = reserved + CAST(@delta AS NUMERIC)
+        WHERE cap_key = @key AND period_start = @period
+          AND (CAST(@delta AS NUMERIC) <= 0 OR spent + reserved + CAST(@delta AS NUMERIC) <= CAST(@limit AS NUMERIC))
+        """;
+
+    // Never below zero: a hold made in an earlier period was settled against that period's account.
+    private const string SettleSpendSql = """
+        UPDATE spend_accounts
+        SET reserved = CASE WHEN reserved > CAST(@estimate AS NUMERIC) THEN reserved - CAST(@estimate AS NUMERIC) ELSE 0 END,
+            spent = spent + CAST(@actual AS NUMERIC)
+        WHERE cap_key = @key AND period_start = @period
+        """;
+
+    private static Task EnsureSpendAccountAsync(DbConnection c, CancellationToken t, string key, string period) =>
+        c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO spend_accounts(cap_key, period_start, spent, reserved) VALUES (@key, @period, 0, 0) ON CONFLICT(cap_key, period_start) DO NOTHING",
+            new { key, period },
+            cancellationToken: t));
+
+    private static string PeriodText(DateTimeOffset start) => start.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     private Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
         _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);

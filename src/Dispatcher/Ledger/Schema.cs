@@ -85,6 +85,16 @@ internal static class Schema
           applied_at   TEXT
         );
         CREATE INDEX IF NOT EXISTS batch_requests_pending ON batch_requests(applied_at, requested_at);
+        -- Spend against a cap shared by several dispatchers (a tenant's, on PostgreSQL), per period
+        -- (its start, round-trip UTC text): what ended calls cost and what attempts under way hold.
+        -- Holds are added by one conditional statement each, so the cap is never crossed.
+        CREATE TABLE IF NOT EXISTS spend_accounts (
+          cap_key      TEXT NOT NULL,
+          period_start TEXT NOT NULL,
+          spent        NUMERIC NOT NULL DEFAULT 0,
+          reserved     NUMERIC NOT NULL DEFAULT 0,
+          PRIMARY KEY (cap_key, period_start)
+        );
         """;
 
     // Columns added after the first release of a table: (table, column, declaration, and what

@@ -99,6 +99,97 @@ public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : Ledge
         ledger.Location.ShouldNotContain("s3cret-pw");
     }
 
+    [Fact]
+    public async Task ClaimAttemptAsync_TwoLedgersHoldOnOneTenantCapAtOnce_NeverCrossItAndExactlyThoseThatFitAreClaimed()
+    {
+        // 0.3 a claim against a cap of 10: 33 fit (9.9), the 34th would make 10.2.
+        const int Claims = 80;
+        var period = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+        var hold = new SpendHold("tenant:acme", period, 10m, 0.3m, 0m);
+        await using var other = Open(TimeProvider.System);
+        await other.InitializeAsync(default);
+        var jobs = new List<string>();
+        for (var i = 0; i < Claims; i++)
+        {
+            jobs.Add((await Ledger.AcceptJobAsync(Job("c" + i), default)).Job.JobId);
+        }
+
+        // Two processes' ledgers, each with its own writer connection, claim side by side.
+        var claims = await Task.WhenAll(jobs.Select((id, i) => Task.Run(() =>
+            (i % 2 == 0 ? Ledger : other).ClaimAttemptAsync(id, "d1", 1, i + 1, null, null, hold, default))));
+
+        claims.Count(c => c == AttemptClaim.Claimed).ShouldBe(33);
+        claims.Count(c => c == AttemptClaim.OverBudget).ShouldBe(Claims - 33);
+        var account = (await Ledger.GetSpendAccountAsync("tenant:acme", period, default)).ShouldNotBeNull();
+        (account.Spent, account.Reserved).ShouldBe((0m, 9.9m));
+        var dispatched = 0;
+        foreach (var id in jobs)
+        {
+            dispatched += (await Ledger.GetJobAsync(id, default))!.State == JobState.Dispatched ? 1 : 0;
+        }
+
+        dispatched.ShouldBe(33, "a claim over the cap leaves its job unclaimed");
+    }
+
+    [Fact]
+    public async Task ClaimAttemptAsync_AttemptAlreadyClaimed_RefusedAndItsHoldGivenBack()
+    {
+        var period = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+        var hold = new SpendHold("tenant:acme", period, 10m, 1m, 0m);
+        var id = (await Ledger.AcceptJobAsync(Job("once"), default)).Job.JobId;
+
+        var first = await Ledger.ClaimAttemptAsync(id, "d1", 1, 1, null, null, hold, default);
+        var second = await Ledger.ClaimAttemptAsync(id, "d1", 1, 2, null, null, hold, default);
+
+        (first, second).ShouldBe((AttemptClaim.Claimed, AttemptClaim.Refused));
+        (await Ledger.GetSpendAccountAsync("tenant:acme", period, default))!.Reserved.ShouldBe(1m);
+    }
+
+    [Fact]
+    public async Task RecordAttemptAsync_FirstReportSettlesTheHold_ARepeatedReportChangesNothing()
+    {
+        var period = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+        var id = (await Ledger.AcceptJobAsync(Job("settled"), default)).Job.JobId;
+        await Ledger.ClaimAttemptAsync(id, "d1", 1, 1, null, null, new SpendHold("tenant:acme", period, 10m, 1m, 0m), default);
+        var report = new AttemptRow { JobId = id, Attempt = 1, DeploymentId = "d1", ErrorKind = "None", LatencyMs = 1, PromptTokens = 10, CompletionTokens = 5 };
+        var settlement = new SpendSettlement("tenant:acme", period, 1m, 0.25m);
+
+        var first = await Ledger.RecordAttemptAsync(report, settlement, default);
+        var repeat = await Ledger.RecordAttemptAsync(report, settlement, default);
+
+        (first, repeat).ShouldBe((true, false));
+        (await Ledger.GetSpendAccountAsync("tenant:acme", period, default)).ShouldBe(new SpendAccount(0.25m, 0m));
+    }
+
+    [Fact]
+    public async Task RecomputeSpendAccountAsync_HoldsNothingWillSettle_DroppedWhileSpendAndAttemptsUnderWayStay()
+    {
+        var period = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var hold = new SpendHold("tenant:acme", period, 100m, 1m, 0m);
+        var (succeeded, underWay, ended) = (await TenantJobAsync("s"), await TenantJobAsync("u"), await TenantJobAsync("e"));
+        foreach (var (id, seq) in new[] { (succeeded, 1L), (underWay, 2L), (ended, 3L) })
+        {
+            await Ledger.ClaimAttemptAsync(id, "d1", 1, seq, null, null, hold, default);
+        }
+
+        await Ledger.RecordAttemptAsync(
+            new AttemptRow { JobId = succeeded, Attempt = 1, DeploymentId = "d1", ErrorKind = "None", LatencyMs = 1, PromptTokens = 10, CompletionTokens = 5 },
+            new SpendSettlement("tenant:acme", period, 1m, 0.25m),
+            default);
+        await Ledger.CompleteAsync(new JobCompletion(succeeded, true, "d1", 1, "{}", 10, 5, 0.25m, null, null, 200, "r1", 1), default);
+        // Ended by something other than its attempt's report (a cancel): nothing settles its hold.
+        await Ledger.CompleteAsync(new JobCompletion(ended, false, "d1", 1, null, null, null, 0m, "Cancelled", "cancelled", null, null, 0), default);
+        (await Ledger.GetSpendAccountAsync("tenant:acme", period, default)).ShouldBe(new SpendAccount(0.25m, 2m));
+
+        var recomputed = await Ledger.RecomputeSpendAccountAsync("tenant:acme", "acme", period, (deployment, prompt, max) => deployment == "d1" ? (prompt + max) / 100m : 0m, default);
+
+        recomputed.ShouldBe(new SpendAccount(0.25m, 0.3m), "the job under way holds its estimate, (10 + 20) / 100");
+        (await Ledger.GetSpendAccountAsync("tenant:acme", period, default)).ShouldBe(recomputed);
+    }
+
+    private async Task<string> TenantJobAsync(string customId) =>
+        (await Ledger.AcceptJobAsync(Job(customId) with { Tenant = "acme" }, default)).Job.JobId;
+
     // What a server restart or an administrator does to every session of this test's ledgers.
     private async Task TerminateTheLedgersConnectionsAsync()
     {

@@ -140,6 +140,111 @@ public sealed class DeploymentFilesTests
     }
 
     [Fact]
+    public void ComposeRabbitMqCluster_ThreeNodesOfOneCookieSecret_EveryProgramListsThemWithQuorumQueues()
+    {
+        var overlay = Map(ReadYaml(Path.Combine(Deploy, "compose", "rabbitmq-cluster.yml")).Single(), "deploy/compose/rabbitmq-cluster.yml");
+        var services = Map(overlay["services"], "services");
+        var nodes = new[] { "rabbitmq", "rabbitmq-2", "rabbitmq-3" };
+        var peers = File.ReadAllLines(Path.Combine(Deploy, "compose", "rabbitmq-cluster.conf"))
+            .Where(l => l.StartsWith("cluster_formation.classic_config.nodes.", StringComparison.Ordinal))
+            .Select(l => l.Split('=', 2)[1].Trim())
+            .ToList();
+        peers.ShouldBe(nodes.Select(n => "rabbit@" + n), "each node is named after its hostname");
+        foreach (var node in nodes)
+        {
+            Str(At(services, node, "hostname"), node).ShouldBe(node);
+            Seq(At(services, node, "secrets"), node).ShouldContain("rabbitmq_erlang_cookie");
+            Seq(At(services, node, "volumes"), node).ShouldContain("./deploy/compose/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro");
+            Str(Seq(At(services, node, "entrypoint"), node).Last(), node).ShouldContain("install -m 600 -o rabbitmq -g rabbitmq /run/secrets/rabbitmq_erlang_cookie /var/lib/rabbitmq/.erlang.cookie");
+        }
+
+        var dispatchers = Map(Map(ReadYaml(Path.Combine(Deploy, "compose", "dispatchers-cluster.yml")).Single(), "dispatchers-cluster.yml")["services"], "services");
+        foreach (var (name, service) in new[] { "dispatcher", "workers", "submitter" }.Select(n => (n, services[n])).Append(("dispatcher-2", dispatchers["dispatcher-2"])))
+        {
+            var environment = Map(At(service, "environment"), name);
+            nodes.Select((node, i) => environment.GetValueOrDefault($"DISPATCHER_Transport__RabbitMq__Hosts__{i}") as string).ShouldBe(nodes.Select(n => (string?)(n + ":5672")), name);
+            environment["DISPATCHER_Transport__RabbitMq__QueueType"].ShouldBe("quorum", name);
+        }
+
+        var file = Str(At(overlay, "secrets", "rabbitmq_erlang_cookie", "file"), "rabbitmq_erlang_cookie");
+        file.ShouldStartWith("./deploy/secrets/");
+        File.Exists(Path.Combine(RepoPaths.Root, file + ".example")).ShouldBeTrue(file + ".example");
+    }
+
+    [Fact]
+    public void ComposeDispatchers_TwoDispatchersPreferringDistinctSharesOnTheSharedPostgresLedger()
+    {
+        var overlay = Map(ReadYaml(Path.Combine(Deploy, "compose", "dispatchers.yml")).Single(), "deploy/compose/dispatchers.yml");
+        var services = Map(overlay["services"], "services");
+        var postgres = Map(Map(ReadYaml(Path.Combine(Deploy, "compose", "postgres.yml")).Single(), "postgres.yml")["services"], "services");
+        var shares = new[] { "dispatcher", "dispatcher-2" }.Select(n => Map(At(services, n, "environment"), n)).ToList();
+        shares.Select(e => e["DISPATCHER_Dispatcher__Shares"]).ShouldAllBe(v => (string?)v == "2");
+        shares.Select(e => e["DISPATCHER_Dispatcher__PreferredShares__0"]).ShouldBe(["0", "1"]);
+
+        var second = Map(services["dispatcher-2"], "dispatcher-2");
+        foreach (var key in new[] { "DISPATCHER_Ledger__Provider", "DISPATCHER_Ledger__ConnectionString" })
+        {
+            At(second, "environment", key).ShouldBe(At(postgres, "dispatcher", "environment", key), key);
+        }
+
+        Seq(second["secrets"], "dispatcher-2").Select(s => At(s, "target")).ShouldBe(["RABBITMQ_PASSWORD", "LEDGER_PASSWORD"], ignoreOrder: true);
+        Map(second["environment"], "dispatcher-2").Keys.ShouldAllBe(k => !IsSecretName(k));
+        At(second, "depends_on", "postgres", "condition").ShouldBe("service_healthy");
+        UrlPort(Str(At(second, "environment", "DISPATCHER_Urls"), "dispatcher-2 DISPATCHER_Urls")).ShouldBe(DispatcherPort);
+        Seq(second["ports"], "ports").ShouldBe(["127.0.0.1:5082:5080"]);
+    }
+
+    [Fact]
+    public void KubernetesScaleOut_DispatchersPreferTheShareOfTheirOrdinal_OnPostgresAndTheRabbitMqNodes()
+    {
+        var folder = Path.Combine(Deploy, "k8s");
+        var dispatcher = ReadYaml(Path.Combine(folder, "scale-out", "dispatcher.yaml")).Select(d => Map(d, "dispatcher.yaml")).Single(o => At(o, "kind") as string == "StatefulSet");
+        var rabbit = ReadYaml(Path.Combine(folder, "rabbitmq-cluster", "rabbitmq.yaml")).Select(d => Map(d, "rabbitmq.yaml")).ToList();
+        var nodes = rabbit.Single(o => At(o, "kind") as string == "StatefulSet");
+        var container = Map(Seq(At(dispatcher, "spec", "template", "spec", "containers"), "containers").Single(), "container");
+        var env = Seq(container["env"], "env").Select(e => Map(e, "env")).ToDictionary(e => Str(e["name"], "name"));
+
+        At(env["DISPATCHER_Dispatcher__Shares"], "value").ShouldBe(At(dispatcher, "spec", "replicas"), "one share per replica");
+        At(env["DISPATCHER_Dispatcher__PreferredShares__0"], "valueFrom", "fieldRef", "fieldPath").ShouldBe("metadata.labels['apps.kubernetes.io/pod-index']");
+        At(env["DISPATCHER_Ledger__Provider"], "value").ShouldBe("Postgres");
+        Str(At(env["DISPATCHER_Ledger__ConnectionString"], "value"), "connection string").ShouldNotContain("Password", Case.Insensitive);
+        At(env["LEDGER_PASSWORD"], "valueFrom", "secretKeyRef", "name").ShouldBe("ledger-postgres");
+        env.Values.Where(e => IsSecretName(Str(e["name"], "name"))).ShouldAllBe(e => At(e, "valueFrom", "secretKeyRef") != null);
+
+        // The nodes' stable names: <pod>.<headless service>.<namespace>.svc.cluster.local, both the
+        // peer discovery list and what every program connects to.
+        var count = int.Parse(Str(At(nodes, "spec", "replicas"), "replicas"), System.Globalization.CultureInfo.InvariantCulture);
+        var names = Enumerable.Range(0, count).Select(i => $"rabbitmq-{i}.{At(nodes, "spec", "serviceName")}.llm-dispatcher.svc.cluster.local").ToList();
+        var conf = Str(At(rabbit.Single(o => At(o, "kind") as string == "ConfigMap"), "data", "rabbitmq.conf"), "rabbitmq.conf");
+        names.ShouldAllBe(n => conf.Contains("= rabbit@" + n, StringComparison.Ordinal));
+        var workers = Map(Seq(At(ReadYaml(Path.Combine(folder, "scale-out", "workers-on-the-cluster.yaml")).Single(), "spec", "template", "spec", "containers"), "containers").Single(), "workers");
+        foreach (var (what, variables) in new[] { ("dispatcher", env), ("workers", Seq(workers["env"], "env").Select(e => Map(e, "env")).ToDictionary(e => Str(e["name"], "name"))) })
+        {
+            names.Select((n, i) => At(variables[$"DISPATCHER_Transport__RabbitMq__Hosts__{i}"], "value") as string).ShouldBe(names.Select(n => (string?)(n + ":5672")), what);
+            At(variables["DISPATCHER_Transport__RabbitMq__QueueType"], "value").ShouldBe("quorum", what);
+        }
+
+        var headless = rabbit.Single(o => At(o, "kind") as string == "Service" && At(o, "metadata", "name") as string == At(nodes, "spec", "serviceName") as string);
+        At(headless, "spec", "clusterIP").ShouldBe("None");
+        At(headless, "spec", "publishNotReadyAddresses").ShouldBe("true");
+
+        foreach (var overlay in new[] { "postgres", "rabbitmq-cluster", "scale-out" })
+        {
+            var kustomization = Map(ReadYaml(Path.Combine(folder, overlay, "kustomization.yaml")).Single(), overlay);
+            var paths = Seq(kustomization["resources"], "resources").Cast<string>()
+                .Concat((At(kustomization, "patches") as List<object?> ?? []).Select(p => Str(At(p, "path"), "patch")))
+                .ToList();
+            paths.ShouldNotContain("secret.example.yaml");
+            paths.ShouldAllBe(p => Path.Exists(Path.Combine(folder, overlay, p)), overlay);
+            var example = Path.Combine(folder, overlay, "secret.example.yaml");
+            if (File.Exists(example))
+            {
+                Map(At(ReadYaml(example).Single(), "stringData"), example).Values.ShouldAllBe(v => ((string)v!).StartsWith('<'));
+            }
+        }
+    }
+
+    [Fact]
     public void Prometheus_ScrapeTargets_MatchComposeServicesAndPorts()
     {
         var services = Map(Compose()["services"], "services");

@@ -60,6 +60,12 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
     /// <summary>The cluster's own directory: its data (<c>data/</c>), unix socket and log. Deleted on dispose.</summary>
     public string Directory { get; }
 
+    /// <summary>
+    /// The pid of the server's postmaster, the parent of every other process of the server (its
+    /// sessions' backends, its writers); null when it is not running.
+    /// </summary>
+    public int? ServerProcessId => ReadPostmasterPid();
+
     /// <summary>The server's log.</summary>
     public string LogFilePath => Path.Combine(Directory, "postgres.log");
 
