@@ -114,6 +114,12 @@ public sealed class DeploymentFilesTests
         {
             Seq(At(services, name, "secrets"), name).ShouldContain(s => At(s, "target") as string == "RABBITMQ_PASSWORD");
         }
+
+        // The Batch API is closed without its key: the dispatcher serves it, the submitter calls it.
+        foreach (var name in new[] { "dispatcher", "submitter" })
+        {
+            Seq(At(services, name, "secrets"), name).ShouldContain(s => At(s, "target") as string == "DISPATCHER_API_KEY");
+        }
     }
 
     [Fact]
@@ -187,7 +193,7 @@ public sealed class DeploymentFilesTests
             At(second, "environment", key).ShouldBe(At(postgres, "dispatcher", "environment", key), key);
         }
 
-        Seq(second["secrets"], "dispatcher-2").Select(s => At(s, "target")).ShouldBe(["RABBITMQ_PASSWORD", "LEDGER_PASSWORD"], ignoreOrder: true);
+        Seq(second["secrets"], "dispatcher-2").Select(s => At(s, "target")).ShouldBe(["RABBITMQ_PASSWORD", "LEDGER_PASSWORD", "DISPATCHER_API_KEY"], ignoreOrder: true);
         Map(second["environment"], "dispatcher-2").Keys.ShouldAllBe(k => !IsSecretName(k));
         At(second, "depends_on", "postgres", "condition").ShouldBe("service_healthy");
         UrlPort(Str(At(second, "environment", "DISPATCHER_Urls"), "dispatcher-2 DISPATCHER_Urls")).ShouldBe(DispatcherPort);
