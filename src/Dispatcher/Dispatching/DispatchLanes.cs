@@ -84,7 +84,9 @@ public sealed class DispatchLanes(IOptions<IntakeOptions> options, TimeProvider 
     /// <summary>The lane <paramref name="address"/> (a delivery's input address) is, or -1 when it is no dispatch lane.</summary>
     public static int LaneOf(Uri? address)
     {
-        var name = address?.AbsolutePath.TrimEnd('/').Split('/')[^1];
+        var queue = address?.AbsolutePath.TrimEnd('/').Split('/')[^1];
+        // A share's lane (dispatcher-lane-3.s1) is lane 3 of that share.
+        var name = queue is null ? null : Standby.DispatchShares.BaseName(queue);
         return name is not null && name.StartsWith(QueueNames.LanePrefix, StringComparison.Ordinal)
             && int.TryParse(name.AsSpan(QueueNames.LanePrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var lane)
             ? lane

@@ -1,6 +1,7 @@
 using Dispatcher.Ledger;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
+using MassTransit.Middleware;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -10,21 +11,40 @@ namespace Dispatcher.Standby;
 /// What every dispatcher receive endpoint shares: single-active consumption, the takeover step,
 /// a message of a type the endpoint does not consume going to its error queue with a reason, and
 /// a message whose handling met a transient failure (the ledger busy, a send unconfirmed) tried
-/// again before it goes there.
+/// again before it goes there. With several shares (<see cref="StandbyOptions.Shares"/>) only a
+/// share's own queues are single-active and taken over, per share, and a message of a share this
+/// process lost goes back to its queue; the queues every dispatcher shares (the intake, batch
+/// announcements and commands, replays) are consumed by all of them at once.
 /// </summary>
 internal static class DispatcherEndpoint
 {
     /// <summary>Applies all four to an endpoint the dispatcher consumes from.</summary>
     public static void Configure(IReceiveEndpointConfigurator endpoint, IServiceProvider services)
     {
+        var shares = services.GetRequiredService<DispatchShares>();
+        int? share = shares.Split ? DispatchShares.ShareOfQueue(endpoint.InputAddress.AbsolutePath.TrimEnd('/').Split('/')[^1]) : 0;
         endpoint.MoveUnconsumedToErrorQueue();
-        endpoint.UseFilter(new ActivationFilter(services.GetRequiredService<DispatcherActivation>()));
+        if (share is { } owned)
+        {
+            endpoint.UseFilter(new ActivationFilter(services.GetRequiredService<DispatcherActivation>(), owned));
+            if (shares.Split)
+            {
+                endpoint.ConfigureError(pipe =>
+                {
+                    pipe.UseFilter(new ShareLostFilter());
+                    pipe.UseFilter(new GenerateFaultFilter());
+                    pipe.UseFilter(new ErrorTransportFilter());
+                });
+            }
+        }
+
         // Every consumer here recognises work a failed try already did: the ledger records a job
         // and an attempt's report once, and a delivery's sends are remembered (SentAttempts).
         endpoint.UseTransientMessageRetry(
             services.GetRequiredService<IOptions<MessageRetryOptions>>().Value,
             ex => TransientFailure.IsMatch(ex, TransientLedgerError.IsMatch));
-        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit
+        if (share is not null
+            && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit
             && services.GetRequiredService<IOptions<StandbyOptions>>().Value.SingleActiveConsumer)
         {
             rabbit.SingleActiveConsumer = true;
