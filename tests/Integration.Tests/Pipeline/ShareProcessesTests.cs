@@ -1,0 +1,207 @@
+using System.Text.Json;
+using Dapper;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using Dispatcher.Testing;
+using Integration.Tests.RabbitMq;
+using Integration.Tests.Support;
+using Npgsql;
+
+namespace Integration.Tests.Pipeline;
+
+/// <summary>
+/// Two active dispatchers on one broker and a PostgreSQL ledger, each owning a share of the model
+/// groups (<c>Dispatcher:Shares</c>): they split the groups, and when one is killed the other takes
+/// its share over, without a provider ever refusing a call for a quota counted twice.
+/// </summary>
+[Collection(RabbitNodeFixture.Name)]
+public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
+{
+    private const int Jobs = 300;
+
+    // A provider that refuses more than 30 calls in three seconds: two dispatchers each counting
+    // the group's quota in full would send it twice that.
+    private static object Deployment(string id, string group) => new
+    {
+        Id = id,
+        ModelGroup = group,
+        Provider = "Simulated",
+        MaxParallel = 8,
+        Rpm = 30,
+        BurstFraction = 0.5,
+        InputPricePerMillion = 1.0,
+        OutputPricePerMillion = 2.0,
+        Simulation = new { LatencyMs = 5, LatencySigma = 0.2, EnforceRpm = 30, EnforceWindowSeconds = 3 },
+    };
+
+    [Fact]
+    public async Task TwoDispatchers_SplitTheGroupsAndOneIsKilled_TheOtherTakesItsShareAndEveryCustomIdEndsOnceWithoutProvider429s()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:03",
+            // As in the other quota tests on a loaded machine: the time between sending a call and
+            // the provider receiving it can be a good share of a three-second window.
+            QuotaWindowPadding = 1.0,
+            Deployments = new[] { Deployment("alpha-1", "alpha"), Deployment("beta-1", "beta") },
+            ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+            ["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08",
+        };
+        var batch = WriteBatch(env.Folder);
+        var outDir = Path.Combine(env.Folder, "out");
+
+        // Started together, each first on its preferred share's queues, then the other's standby.
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await WaitForStandbysAsync(env, first, second);
+
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", batch, "--wait", "--batch-id", "shares", "--out", outDir, "--timeout", "00:03:00");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 30 && await SucceededAsync(ledger, "beta") >= 30,
+            "both groups under way",
+            () => Outputs(submitter, first, second));
+
+        // Each dispatcher routes its own share: the groups landed in different shares, one each.
+        var firstShares = await OwnedSharesAsync(first);
+        var secondShares = await OwnedSharesAsync(second);
+        firstShares.ShouldBe([0], Outputs(submitter, first, second));
+        secondShares.ShouldBe([1], Outputs(submitter, first, second));
+        first.Output.ShouldContain("Took over share 0 (epoch 1): model groups alpha");
+        second.Output.ShouldContain("Took over share 1 (epoch 1): model groups beta");
+
+        second.Kill(); // as kill -9 would
+        var killedAt = DateTimeOffset.UtcNow;
+
+        // The broker hands the killed one's queues to the other, which takes the share over.
+        await WaitForAsync(
+            async () => await SucceededSinceAsync(ledger, "beta", killedAt) > 0,
+            "a beta job ended by the remaining dispatcher",
+            () => Outputs(submitter, first, second),
+            TimeSpan.FromSeconds(30));
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+        exit.ShouldBe(0, Outputs(submitter, first, second));
+        var lines = File.ReadAllLines(Path.Combine(outDir, "shares-output.jsonl"));
+        var customIds = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Count.ShouldBe(Jobs);
+        customIds.Distinct().Count().ShouldBe(Jobs);
+        File.ReadAllLines(Path.Combine(outDir, "shares-errors.jsonl")).ShouldBeEmpty();
+        var refusals = (await ledger.QueryAsync<string>(
+            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'")).ToList();
+        refusals.ShouldBeEmpty("no provider window went over its limit: no quota was counted by two dispatchers");
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner)>("SELECT share, epoch, owner FROM dispatch_shares ORDER BY share")).ToList();
+        owners.Select(o => (o.Share, o.Epoch)).ShouldBe([(0L, 1L), (1L, 2L)], "share 1 was taken over once");
+        owners[1].Owner.ShouldBe(owners[0].Owner, "the remaining dispatcher owns both shares");
+        (await OwnedSharesAsync(first)).ShouldBe([0, 1]);
+    }
+
+    // Alternating groups, so each dispatcher's intake chunks hold jobs of both shares.
+    private static string WriteBatch(string folder)
+    {
+        var path = Path.Combine(folder, "batch.jsonl");
+        File.WriteAllLines(path, Enumerable.Range(1, Jobs).Select(i => JsonSerializer.Serialize(new
+        {
+            custom_id = $"req-{i}",
+            method = "POST",
+            url = "/v1/chat/completions",
+            body = new { model = i % 2 == 0 ? "alpha" : "beta", messages = new[] { new { role = "user", content = $"question {i}" } }, max_tokens = 16 },
+        })));
+        return path;
+    }
+
+    // Each share's queues have both dispatchers as consumers: the preferred one active, the other waiting.
+    private static async Task WaitForStandbysAsync(PipelineEnvironment env, ProgramProcess first, ProgramProcess second)
+    {
+        await using var connection = await env.ConnectionFactory().CreateConnectionAsync();
+        string[] queues = [QueueNames.Outcomes + ".s0", QueueNames.Outcomes + ".s1", QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1", QueueNames.Intake];
+        await WaitForAsync(
+            async () =>
+            {
+                foreach (var queue in queues)
+                {
+                    await using var probe = await connection.CreateChannelAsync();
+                    try
+                    {
+                        if ((await probe.QueueDeclarePassiveAsync(queue)).ConsumerCount < 2)
+                        {
+                            return false;
+                        }
+                    }
+                    catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            "two consumers on each share's queues",
+            () => $"first:\n{first.Output}\nsecond:\n{second.Output}");
+    }
+
+    private static async Task<IReadOnlyList<int>> OwnedSharesAsync(ProgramProcess dispatcher)
+    {
+        using var http = new HttpClient { BaseAddress = await dispatcher.ListeningUrlAsync(), Timeout = TimeSpan.FromSeconds(10) };
+        // The status is a snapshot taken every two seconds: one taken after the latest take-over.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        int[] owned = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            using var status = JsonDocument.Parse(await http.GetStringAsync("api/status"));
+            owned = status.RootElement.GetProperty("ownedShares").EnumerateArray().Select(s => s.GetInt32()).ToArray();
+            if (owned.Length > 0 && DateTimeOffset.Parse(status.RootElement.GetProperty("at").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.AddSeconds(-1))
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return owned;
+    }
+
+    private static Task<long> SucceededAsync(NpgsqlConnection ledger, string group) =>
+        ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE model_group = @group AND state = 'succeeded'", new { group });
+
+    private static Task<long> SucceededSinceAsync(NpgsqlConnection ledger, string group, DateTimeOffset since) =>
+        ledger.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM jobs WHERE model_group = @group AND state = 'succeeded' AND completed_at > @since",
+            new { group, since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, Func<string> outputs, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (PostgresException)
+            {
+                // The schema is not there yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"no {what} within the time allowed; output:\n{outputs()}");
+    }
+
+    private static string Outputs(ProgramProcess submitter, ProgramProcess first, ProgramProcess second) =>
+        $"submitter:\n{submitter.Output}\nfirst dispatcher:\n{first.Output}\nsecond dispatcher:\n{second.Output}";
+}
