@@ -216,11 +216,20 @@ public sealed class JobDispatch(
             {
                 if (fence is { } lost && !await ledger.HoldsShareAsync(lost, ct))
                 {
-                    // Another process took the share over: nothing is sent, the message goes back
-                    // to its queue unacknowledged, for the new owner, and this process leaves the share.
+                    // Another process took the share over: nothing is sent, and this process leaves
+                    // the share. A message off one of the share's queues goes back to it
+                    // unacknowledged, for the new owner; a job off a queue every dispatcher shares
+                    // (the intake, replays) is handed on to the share's lane, as any job of a share
+                    // this process does not own.
                     reservations.Release(reservation);
                     activation.Drop(lost.Share);
-                    throw new ShareLostException(lost.Share);
+                    if (DispatchShares.ShareOfQueue(context.ReceiveContext.InputAddress?.AbsolutePath.TrimEnd('/').Split('/')[^1]) == lost.Share)
+                    {
+                        throw new ShareLostException(lost.Share);
+                    }
+
+                    await DeferAsync(job, attempt, excluded, chain, sent, context, ct, $"to the dispatcher of share {lost.Share}", resend);
+                    return false;
                 }
 
                 // Another delivery claimed this attempt first, the job ended meanwhile, or its batch

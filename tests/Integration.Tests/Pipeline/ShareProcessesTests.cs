@@ -55,7 +55,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
             ["DISPATCHER_Dispatcher__Shares"] = "2",
             ["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08",
         };
-        var batch = WriteBatch(env.Folder);
+        var batch = WriteBatch(env.Folder, Jobs, "batch.jsonl");
         var outDir = Path.Combine(env.Folder, "out");
 
         // Started together, each first on its preferred share's queues, then the other's standby.
@@ -106,11 +106,55 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         (await OwnedSharesAsync(first)).ShouldBe([0, 1]);
     }
 
-    // Alternating groups, so each dispatcher's intake chunks hold jobs of both shares.
-    private static string WriteBatch(string folder)
+    [Fact]
+    public async Task Dispatcher_ShareTakenFromItMeanwhile_ClaimsNothingUnderTheOldEpochAndTakesTheShareAgainAsItsOnlyConsumer()
     {
-        var path = Path.Combine(folder, "batch.jsonl");
-        File.WriteAllLines(path, Enumerable.Range(1, Jobs).Select(i => JsonSerializer.Serialize(new
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+        };
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1");
+        await RunAsync(env, variables, "before", dispatcher);
+        await using var ledger = new NpgsqlConnection(connectionString);
+
+        // Another process takes share 1 over, as if this one had been paused meanwhile.
+        await ledger.ExecuteAsync("UPDATE dispatch_shares SET epoch = epoch + 1, owner = 'another' WHERE share = 1");
+        await RunAsync(env, variables, "after", dispatcher);
+
+        dispatcher.Output.ShouldContain("Share 1 (epoch 1) was taken over by another dispatcher; leaving its queues");
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner)>("SELECT share, epoch, owner FROM dispatch_shares ORDER BY share")).ToList();
+        owners.Select(o => (o.Share, o.Epoch)).ShouldBe([(0L, 1L), (1L, 3L)], "the refused claim left the share, and joined again it was taken over anew");
+        owners[1].Owner.ShouldBe(owners[0].Owner);
+        (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'")).ShouldBe(0);
+    }
+
+    private static async Task RunAsync(PipelineEnvironment env, IReadOnlyDictionary<string, string> variables, string batchId, ProgramProcess dispatcher)
+    {
+        var outDir = Path.Combine(env.Folder, "out-" + batchId);
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, 20, batchId + ".jsonl"), "--wait", "--batch-id", batchId, "--out", outDir, "--timeout", "00:01:30");
+
+        (await submitter.WaitForExitAsync(TimeSpan.FromMinutes(2))).ShouldBe(0, $"submitter:\n{submitter.Output}\ndispatcher:\n{dispatcher.Output}");
+        var customIds = File.ReadAllLines(Path.Combine(outDir, batchId + "-output.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Count.ShouldBe(20);
+        customIds.Distinct().Count().ShouldBe(20);
+    }
+
+    // Alternating groups, so each dispatcher's intake chunks hold jobs of both shares.
+    private static string WriteBatch(string folder, int jobs, string name)
+    {
+        var path = Path.Combine(folder, name);
+        File.WriteAllLines(path, Enumerable.Range(1, jobs).Select(i => JsonSerializer.Serialize(new
         {
             custom_id = $"req-{i}",
             method = "POST",
