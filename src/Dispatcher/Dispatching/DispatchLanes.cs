@@ -23,9 +23,6 @@ public sealed class DispatchLanes(IOptions<IntakeOptions> options, TimeProvider 
     /// <summary>How many lanes there are.</summary>
     public int Count => _batches.Length;
 
-    /// <summary>Where jobs are sent to wait in lane <paramref name="lane"/>: its exchange, which the dispatcher declares with the lane.</summary>
-    public static Uri Address(int lane) => new("exchange:" + QueueNames.Lane(lane));
-
     /// <summary>The lane for a job of <paramref name="tenant"/> and <paramref name="batchId"/>.</summary>
     public int LaneOf(string? tenant, string? batchId)
     {

@@ -223,7 +223,7 @@ public sealed class JobDispatch(
                     // this process does not own.
                     reservations.Release(reservation);
                     activation.Drop(lost.Share);
-                    if (DispatchShares.ShareOfQueue(context.ReceiveContext.InputAddress?.AbsolutePath.TrimEnd('/').Split('/')[^1]) == lost.Share)
+                    if (context.ReceiveContext.InputAddress is { } input && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(input)) == lost.Share)
                     {
                         throw new ShareLostException(lost.Share);
                     }

@@ -22,7 +22,7 @@ internal static class DispatcherEndpoint
     public static void Configure(IReceiveEndpointConfigurator endpoint, IServiceProvider services)
     {
         var shares = services.GetRequiredService<DispatchShares>();
-        int? share = shares.Split ? DispatchShares.ShareOfQueue(endpoint.InputAddress.AbsolutePath.TrimEnd('/').Split('/')[^1]) : 0;
+        int? share = shares.Split ? DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(endpoint.InputAddress)) : 0;
         endpoint.MoveUnconsumedToErrorQueue();
         if (share is { } owned)
         {
