@@ -1,3 +1,4 @@
+using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.ServiceDefaults.Messaging;
 using MassTransit;
@@ -13,8 +14,8 @@ namespace Dispatcher.Standby;
 /// a message whose handling met a transient failure (the ledger busy, a send unconfirmed) tried
 /// again before it goes there. With several shares (<see cref="StandbyOptions.Shares"/>) only a
 /// share's own queues are single-active and taken over, per share, and a message of a share this
-/// process lost goes back to its queue; the queues every dispatcher shares (the intake, batch
-/// announcements and commands, replays) are consumed by all of them at once.
+/// process lost goes back to its queue; the intake, batch announcements and replays are consumed by
+/// every dispatcher at once, and batch commands by one at a time, in order.
 /// </summary>
 internal static class DispatcherEndpoint
 {
@@ -22,7 +23,8 @@ internal static class DispatcherEndpoint
     public static void Configure(IReceiveEndpointConfigurator endpoint, IServiceProvider services)
     {
         var shares = services.GetRequiredService<DispatchShares>();
-        int? share = shares.Split ? DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(endpoint.InputAddress)) : 0;
+        var queue = ReceiveEndpointWatchdog.QueueOf(endpoint.InputAddress);
+        int? share = shares.Split ? DispatchShares.ShareOfQueue(queue) : 0;
         endpoint.MoveUnconsumedToErrorQueue();
         if (share is { } owned)
         {
@@ -43,7 +45,9 @@ internal static class DispatcherEndpoint
         endpoint.UseTransientMessageRetry(
             services.GetRequiredService<IOptions<MessageRetryOptions>>().Value,
             ex => TransientFailure.IsMatch(ex, TransientLedgerError.IsMatch));
-        if (share is not null
+        // Commands on a batch apply in the order they were sent: one dispatcher takes them all,
+        // whatever the shares (they act on the batch's jobs in every share through the ledger).
+        if ((share is not null || queue == QueueNames.BatchControl)
             && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit
             && services.GetRequiredService<IOptions<StandbyOptions>>().Value.SingleActiveConsumer)
         {
