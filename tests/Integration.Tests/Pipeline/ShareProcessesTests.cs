@@ -138,6 +138,67 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'")).ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Cancel_BatchSpanningBothShares_EndsTheJobsOfEveryShareOnce()
+    {
+        // About four jobs a second in each group, so the batch is well under way in both shares when the cancel lands.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:01",
+            Deployments = new[] { Slow("alpha-1", "alpha"), Slow("beta-1", "beta") },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+        };
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await WaitForStandbysAsync(env, first, second);
+        var outDir = Path.Combine(env.Folder, "out");
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, 80, "cancel.jsonl"), "--wait", "--batch-id", "cancelled", "--out", outDir, "--timeout", "00:03:00");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 3 && await SucceededAsync(ledger, "beta") >= 3,
+            "both groups under way",
+            () => Outputs(submitter, first, second));
+
+        await using var cancel = ProgramProcess.Start("Submitter", variables, "cancel", "cancelled");
+        var cancelExit = await cancel.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+        cancelExit.ShouldBe(0, $"cancel:\n{cancel.Output}\n{Outputs(submitter, first, second)}");
+        exit.ShouldBe(4, "a cancelled batch exits 4\n" + Outputs(submitter, first, second));
+        var output = File.ReadAllLines(Path.Combine(outDir, "cancelled-output.jsonl"));
+        var errors = File.ReadAllLines(Path.Combine(outDir, "cancelled-errors.jsonl"));
+        output.Concat(errors).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).Distinct().Count().ShouldBe(80);
+        (output.Length + errors.Length).ShouldBe(80);
+        var ended = (await ledger.QueryAsync<(string Group, string State, string? Kind)>(
+            "SELECT model_group, state, error_kind FROM jobs WHERE batch_id = 'cancelled'")).ToList();
+        ended.ShouldAllBe(j => j.State == "succeeded" || (j.State == "failed" && j.Kind == "BatchCancelled"));
+        string.Join(", ", ended.Where(j => j.Kind == "BatchCancelled").Select(j => j.Group).Distinct().Order(StringComparer.Ordinal))
+            .ShouldBe("alpha, beta", "the cancel ended jobs of both shares");
+        (await ledger.ExecuteScalarAsync<string>("SELECT control FROM batches WHERE batch_id = 'cancelled'")).ShouldBe("cancelled");
+    }
+
+    private static object Slow(string id, string group) => new
+    {
+        Id = id,
+        ModelGroup = group,
+        Provider = "Simulated",
+        MaxParallel = 8,
+        Rpm = 4,
+        BurstFraction = 0.5,
+        InputPricePerMillion = 1.0,
+        OutputPricePerMillion = 2.0,
+        Simulation = new { LatencyMs = 300, LatencySigma = 0.0, Seed = 1 },
+    };
+
     private static async Task RunAsync(PipelineEnvironment env, IReadOnlyDictionary<string, string> variables, string batchId, ProgramProcess dispatcher)
     {
         var outDir = Path.Combine(env.Folder, "out-" + batchId);
