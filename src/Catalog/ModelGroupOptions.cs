@@ -29,6 +29,14 @@ public sealed class ModelGroupOptions
     /// </summary>
     public List<RoutingRuleOptions> Rules { get; set; } = [];
 
+    /// <summary>
+    /// With several active dispatchers (<c>Dispatcher:Shares</c> above 1), the share whose
+    /// dispatcher routes this group's jobs; unset, the groups are spread over the shares
+    /// (<see cref="ShareAssignment"/>). Groups a job can move between (fallbacks, context window
+    /// fallbacks, rules sending to another group) must be in one share.
+    /// </summary>
+    public int? Share { get; set; }
+
     /// <summary>How many attempts a job gets in all before it fails.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 4;

@@ -27,6 +27,10 @@ namespace Dispatcher.Contracts;
 /// replaced it in the ledger meanwhile.
 /// </param>
 /// <param name="Url">The endpoint to call (<see cref="Endpoints"/>); chat completions when null.</param>
+/// <param name="Outcomes">
+/// The queue the attempt's outcome goes to: that of the share of the model groups the job is in,
+/// when several dispatchers each own a share (<c>dispatcher-outcomes.s1</c>); <see cref="QueueNames.Outcomes"/> when null.
+/// </param>
 public sealed record CompletionWork(
     Guid JobId,
     string DeploymentId,
@@ -38,4 +42,5 @@ public sealed record CompletionWork(
     string? TraceParent = null,
     DateTimeOffset? StartBy = null,
     long? QuotaSeq = null,
-    string? Url = null);
+    string? Url = null,
+    string? Outcomes = null);

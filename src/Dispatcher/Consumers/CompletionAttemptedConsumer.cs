@@ -9,6 +9,7 @@ using Dispatcher.Reservations;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ public sealed class CompletionAttemptedConsumer(
     BatchControls controls,
     JobRoutes routes,
     SharedTenantBudgets sharedBudgets,
+    DispatchShares shares,
     ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
@@ -175,7 +177,7 @@ public sealed class CompletionAttemptedConsumer(
         {
             case NextStepKind.Fallback:
                 instrumentation.JobRetried(outcome.DeploymentId, job.ModelGroup, outcome.Error);
-                var fallbacks = await context.GetSendEndpoint(new Uri("exchange:" + QueueNames.Fallbacks));
+                var fallbacks = await context.GetSendEndpoint(shares.Address(QueueNames.Fallbacks, job.ModelGroup));
                 await fallbacks.Send(retry, ct).ConfirmedWithin(time, $"the fallback of job {jobId}", ct);
                 break;
             case NextStepKind.Retry:

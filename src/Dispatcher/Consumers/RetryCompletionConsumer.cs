@@ -31,7 +31,7 @@ public sealed class RetryCompletionConsumer(JobLedger ledger, JobDispatch dispat
         if (job.Attempts >= retry.Attempt)
         {
             // Already claimed: sent again only by this very message, handled before.
-            if (!await dispatch.MayResendAsync(job, retry.Attempt, context, ct))
+            if (!await dispatch.MayResendAsync(job, retry.Attempt, context, ct, handedOn: retry.Resend))
             {
                 return;
             }

@@ -23,9 +23,6 @@ public sealed class DispatchLanes(IOptions<IntakeOptions> options, TimeProvider 
     /// <summary>How many lanes there are.</summary>
     public int Count => _batches.Length;
 
-    /// <summary>Where jobs are sent to wait in lane <paramref name="lane"/>: its exchange, which the dispatcher declares with the lane.</summary>
-    public static Uri Address(int lane) => new("exchange:" + QueueNames.Lane(lane));
-
     /// <summary>The lane for a job of <paramref name="tenant"/> and <paramref name="batchId"/>.</summary>
     public int LaneOf(string? tenant, string? batchId)
     {
@@ -84,7 +81,9 @@ public sealed class DispatchLanes(IOptions<IntakeOptions> options, TimeProvider 
     /// <summary>The lane <paramref name="address"/> (a delivery's input address) is, or -1 when it is no dispatch lane.</summary>
     public static int LaneOf(Uri? address)
     {
-        var name = address?.AbsolutePath.TrimEnd('/').Split('/')[^1];
+        var queue = address?.AbsolutePath.TrimEnd('/').Split('/')[^1];
+        // A share's lane (dispatcher-lane-3.s1) is lane 3 of that share.
+        var name = queue is null ? null : Standby.DispatchShares.BaseName(queue);
         return name is not null && name.StartsWith(QueueNames.LanePrefix, StringComparison.Ordinal)
             && int.TryParse(name.AsSpan(QueueNames.LanePrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var lane)
             ? lane

@@ -12,6 +12,7 @@ using Dispatcher.Reconciling;
 using Dispatcher.Retries;
 using Dispatcher.Routing;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,11 @@ namespace Dispatcher.Dispatching;
 /// Sends a job's next attempt to the deployment routing picks, waiting for quota when every
 /// deployment is spent, or ends the job when no deployment can take it. Shared by intake and
 /// by the outcome flow (retries). A job whose batch is paused is put aside instead, and one whose
-/// batch is cancelled or expired is ended (<see cref="BatchControls"/>).
+/// batch is cancelled or expired is ended (<see cref="BatchControls"/>). With several shares
+/// (<see cref="DispatchShares"/>), a job of a share this process does not own is handed on to that
+/// share's dispatch lane, where its owner takes it, and an attempt is claimed under the share's
+/// epoch: a claim the ledger refuses because another process took the share over sends nothing,
+/// and the share is left (<see cref="ShareLostException"/>).
 /// </summary>
 public sealed class JobDispatch(
     DispatchGate gate,
@@ -40,7 +45,9 @@ public sealed class JobDispatch(
     RoutingRules rules,
     JobRoutes routes,
     IOptions<TransportOptions> transport,
-    SharedTenantBudgets sharedBudgets)
+    SharedTenantBudgets sharedBudgets,
+    DispatchShares shares,
+    DispatcherActivation activation)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -71,6 +78,21 @@ public sealed class JobDispatch(
             return;
         }
 
+        ShareFence? fence = null;
+        if (shares.Split)
+        {
+            var share = shares.ShareOf(job.ModelGroup);
+            if (activation.EpochOf(share) is not { } epoch)
+            {
+                // Not this process's share: its owner routes it, off the share's own lane. An attempt
+                // to send again goes with the right to do so (RetryCompletion.Resend).
+                await DeferAsync(job, attempt, excluded, groups ?? [job.ModelGroup, .. catalog.Value.Group(job.ModelGroup).Fallbacks], sent, context, ct, $"to the dispatcher of share {share}", resend);
+                return;
+            }
+
+            fence = new ShareFence(share, epoch);
+        }
+
         // A new attempt of a paused, cancelled or expired batch does not start: the job is put
         // aside (paused) or ended (cancelled, expired) instead. An attempt sent again (resend) was
         // claimed before any of that and goes out as claimed. The batch is looked at again, from
@@ -93,7 +115,7 @@ public sealed class JobDispatch(
                 }
             }
 
-            if (!await TryDispatchAsync(job, attempt, excluded, groups, resend, mayDefer && !resend, sent, context, ct, body))
+            if (!await TryDispatchAsync(job, attempt, excluded, groups, resend, mayDefer && !resend, sent, fence, context, ct, body))
             {
                 return;
             }
@@ -114,6 +136,7 @@ public sealed class JobDispatch(
         bool resend,
         bool mayDefer,
         SentAttempts sent,
+        ShareFence? fence,
         ConsumeContext context,
         CancellationToken ct,
         JsonElement? body)
@@ -155,7 +178,7 @@ public sealed class JobDispatch(
 
         if (routed is not { } decision)
         {
-            await DeferAsync(job, attempt, excluded, chain, sent, context, ct);
+            await DeferAsync(job, attempt, excluded, chain, sent, context, ct, "waiting for capacity", resend: false);
             return false;
         }
 
@@ -179,7 +202,8 @@ public sealed class JobDispatch(
             activity?.Id,
             time.GetUtcNow() + reconciler.Value.QueueAllowance,
             decision.ReservationSequence,
-            job.Endpoint);
+            job.Endpoint,
+            fence is { } f ? shares.Queue(QueueNames.Outcomes, f.Share) : null);
 
         // Mark, then send. The ledger then knows of every call that may have gone out, which a
         // restarted dispatcher counts against its quota windows. A crash or a failed send in
@@ -196,8 +220,8 @@ public sealed class JobDispatch(
         {
             // A tenant cap several dispatchers share is held in the ledger, with the claim itself.
             var claim = sharedBudgets.HoldFor(reservation, replacedReservation) is { } hold
-                ? await ledger.ClaimAttemptAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, hold, ct)
-                : await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, ct)
+                ? await ledger.ClaimAttemptAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, hold, fence, ct)
+                : await ledger.MarkDispatchedAsync(job.JobId, deployment.Id, attempt, decision.ReservationSequence, decision.Reason, replacing, fence, ct)
                     ? AttemptClaim.Claimed
                     : AttemptClaim.Refused;
             if (claim == AttemptClaim.OverBudget)
@@ -213,6 +237,24 @@ public sealed class JobDispatch(
 
             if (claim == AttemptClaim.Refused)
             {
+                if (fence is { } lost && !await ledger.HoldsShareAsync(lost, ct))
+                {
+                    // Another process took the share over: nothing is sent, and this process leaves
+                    // the share. A message off one of the share's queues goes back to it
+                    // unacknowledged, for the new owner; a job off a queue every dispatcher shares
+                    // (the intake, replays) is handed on to the share's lane, as any job of a share
+                    // this process does not own.
+                    reservations.Release(reservation);
+                    activation.Drop(lost.Share);
+                    if (context.ReceiveContext.InputAddress is { } input && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(input)) == lost.Share)
+                    {
+                        throw new ShareLostException(lost.Share);
+                    }
+
+                    await DeferAsync(job, attempt, excluded, chain, sent, context, ct, $"to the dispatcher of share {lost.Share}", resend);
+                    return false;
+                }
+
                 // Another delivery claimed this attempt first, the job ended meanwhile, or its batch
                 // was paused, cancelled or expired since it was looked at: give back what routing
                 // took for it, and in the last case let the caller see to the batch.
@@ -289,8 +331,8 @@ public sealed class JobDispatch(
     /// process after a failure), the attempt is still the job's latest, and no worker has reported
     /// it since. A new message for a claimed attempt (a republish, a duplicate) never sends it.
     /// </summary>
-    public async Task<bool> MayResendAsync(JobRow job, int attempt, ConsumeContext context, CancellationToken ct) =>
-        (context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
+    public async Task<bool> MayResendAsync(JobRow job, int attempt, ConsumeContext context, CancellationToken ct, bool handedOn = false) =>
+        (handedOn || context.ReceiveContext.Redelivered || context.GetRetryAttempt() > 0)
         && job.Attempts == attempt
         && !(await ledger.GetAttemptsAsync(job.JobId, ct)).Any(a => a.Attempt == attempt);
 
@@ -298,12 +340,15 @@ public sealed class JobDispatch(
     // notes it in the ledger so the reconciler leaves it there. Sent first: a crash in between
     // leaves a job the reconciler re-drives (and the lane's delivery finds claimed), never one
     // noted in a lane with nothing on its way there.
-    private async Task DeferAsync(JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, SentAttempts sent, ConsumeContext context, CancellationToken ct)
+    // A job handed on to another share's owner goes the same way, to that share's lane; one whose
+    // attempt is to be sent again (resend) carries the right to send it there.
+    private async Task DeferAsync(
+        JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, SentAttempts sent, ConsumeContext context, CancellationToken ct, string why, bool resend)
     {
         var lane = lanes.LaneOf(job.Tenant, job.BatchId);
-        var endpoint = await context.GetSendEndpoint(DispatchLanes.Address(lane));
+        var endpoint = await context.GetSendEndpoint(shares.Address(QueueNames.Lane(lane), job.ModelGroup));
         await endpoint.Send(
-                new RetryCompletion(Guid.Parse(job.JobId), attempt, "waiting for capacity", [.. excluded], chain),
+                new RetryCompletion(Guid.Parse(job.JobId), attempt, why, [.. excluded], chain, resend),
                 c => IntakePriority.Apply(c, (int)job.Priority),
                 ct)
             .ConfirmedWithin(time, $"job {job.JobId} to its dispatch lane", ct);

@@ -29,20 +29,44 @@ public sealed class DispatcherModule : IBusModule
     public void ConfigureEndpoints<TEndpoint>(IBusRegistrationContext context, IBusFactoryConfigurator<TEndpoint> bus)
         where TEndpoint : IReceiveEndpointConfigurator
     {
-        // The definitions own each endpoint's name, concurrency and serializer.
+        // The definitions own each endpoint's name, concurrency and serializer. With several shares
+        // the queues of one share's work (outcomes, retries, fallbacks, lanes) are the share's own,
+        // joined and left while running (ShareSubscriptions); the others every dispatcher shares.
+        var split = context.GetRequiredService<DispatchShares>().Split;
         bus.ConfigureEndpoints(context, f => f.Include(
-            typeof(SubmitCompletionConsumer),
-            typeof(SubmitBatchConsumer),
-            typeof(CompletionAttemptedConsumer),
-            typeof(ReplayCompletionConsumer),
-            typeof(BatchCommandConsumer)));
+            split
+                ? [typeof(SubmitCompletionConsumer), typeof(SubmitBatchConsumer), typeof(ReplayCompletionConsumer), typeof(BatchCommandConsumer)]
+                : [typeof(SubmitCompletionConsumer), typeof(SubmitBatchConsumer), typeof(CompletionAttemptedConsumer), typeof(ReplayCompletionConsumer), typeof(BatchCommandConsumer)]));
+        if (split)
+        {
+            return;
+        }
+
+        foreach (var (queue, configure) in ShareQueues(context, share: 0))
+        {
+            bus.ReceiveEndpoint(queue, e => configure(e));
+        }
+    }
+
+    /// <summary>
+    /// The queues holding the work of one share's jobs, each with how its endpoint is configured:
+    /// retries and fallbacks, the dispatch lanes and, with several shares, the outcomes.
+    /// </summary>
+    internal static IEnumerable<(string Queue, Action<IReceiveEndpointConfigurator> Configure)> ShareQueues(IBusRegistrationContext context, int share)
+    {
+        var shares = context.GetRequiredService<DispatchShares>();
+        var intake = context.GetRequiredService<IOptions<IntakeOptions>>().Value;
+        if (shares.Split)
+        {
+            // As CompletionAttemptedConsumerDefinition configures it with one share.
+            yield return (shares.Queue(QueueNames.Outcomes, share), e => e.ConfigureConsumer<CompletionAttemptedConsumer>(context));
+        }
 
         // Retries come back from the delay queues, re-routes come off the fallback queue; both
         // are routed the same way. Each waits for quota like the intake, so each is bounded like it.
-        var intake = context.GetRequiredService<IOptions<IntakeOptions>>().Value;
         foreach (var queue in new[] { QueueNames.Retries, QueueNames.Fallbacks })
         {
-            bus.ReceiveEndpoint(queue, e =>
+            yield return (shares.Queue(queue, share), e =>
             {
                 e.PrefetchCount = intake.PrefetchCount;
                 e.ConcurrentMessageLimit = intake.ConcurrentMessageLimit;
@@ -57,7 +81,7 @@ public sealed class DispatcherModule : IBusModule
         // queues: quorum queues have no priorities, and QueueTypeEndpointObserver drops it there).
         for (var lane = 0; lane < intake.Lanes; lane++)
         {
-            bus.ReceiveEndpoint(QueueNames.Lane(lane), e =>
+            yield return (shares.Queue(QueueNames.Lane(lane), share), e =>
             {
                 e.PrefetchCount = intake.LaneConcurrency;
                 e.ConcurrentMessageLimit = intake.LaneConcurrency;

@@ -18,6 +18,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.Hosting;
@@ -72,12 +73,16 @@ public static class DispatcherServices
         services.TryAddSingleton<FairShares>();
         services.TryAddSingleton<DispatchLanes>();
         services.TryAddSingleton<DispatchGate>();
-        services.AddOptions<StandbyOptions>().BindConfiguration(StandbyOptions.Section);
+        services.AddOptions<StandbyOptions>().BindConfiguration(StandbyOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StandbyOptions>, StandbyOptionsValidator>());
+        services.TryAddSingleton<DispatchShares>();
         services.TryAddSingleton<SharedTenantBudgets>();
         services.AddHostedService(sp => sp.GetRequiredService<SharedTenantBudgets>());
         services.TryAddSingleton<QuotaPersistence>();
         services.AddHostedService(sp => sp.GetRequiredService<QuotaPersistence>());
-        services.TryAddSingleton<DispatcherActivation>();
+        services.TryAddSingleton(sp => new DispatcherActivation(
+            sp.GetRequiredService<QuotaPersistence>(), sp.GetRequiredService<DispatchShares>(), sp.GetRequiredService<JobLedger>(), sp.GetRequiredService<ILogger<DispatcherActivation>>()));
+        services.AddHostedService<ShareSubscriptions>();
         services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Reconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());

@@ -61,8 +61,7 @@ public sealed class JobLedger : IAsyncDisposable
         $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
         "@jobId", "@batchId", "@customId");
 
-    private static readonly Statement MarkDispatched = new(
-        """
+    private const string MarkDispatchedSql = """
         UPDATE jobs SET state = 'dispatched', deployment_id = @deploymentId, attempts = @attempt,
           quota_seq = @quotaSeq, route_reason = @reason, dispatched_at = @now, updated_at = @now, parked_at = NULL, laned_at = NULL, lane = NULL
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
@@ -74,8 +73,10 @@ public sealed class JobLedger : IAsyncDisposable
                                   AND (b.control IS NOT NULL OR b.expires_at <= @now)))
             OR (CAST(@replacing AS BIGINT) IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
                 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = @jobId AND a.attempt = @attempt)))
-        """,
-        "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@replacing", "@now");
+          -- With several shares, only the share's current owner claims: a process whose epoch moved on is fenced off.
+          AND (CAST(@epoch AS BIGINT) IS NULL
+               OR EXISTS (SELECT 1 FROM dispatch_shares s WHERE s.share = @share AND s.epoch = @epoch{keepRow}))
+        """;
 
     private static readonly Statement InsertAttempt = new(
         """
@@ -110,6 +111,7 @@ public sealed class JobLedger : IAsyncDisposable
         "@jobId");
 
     private readonly LedgerDialect _dialect;
+    private readonly Statement _markDispatched;
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
     private readonly ReadConnections _readers;
@@ -119,6 +121,9 @@ public sealed class JobLedger : IAsyncDisposable
     public JobLedger(IOptions<LedgerOptions> options, TimeProvider time)
     {
         _dialect = LedgerDialect.Create(options.Value);
+        _markDispatched = new Statement(
+            MarkDispatchedSql.Replace("{keepRow}", _dialect.KeepRow, StringComparison.Ordinal),
+            "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@replacing", "@now", "@share", "@epoch");
         _time = time;
         FilePath = Path.GetFullPath(options.Value.Path);
         _writer = new LedgerWriter(_dialect);
@@ -554,12 +559,23 @@ public sealed class JobLedger : IAsyncDisposable
     /// Returns false, changing nothing, when the claim fails or the job already ended.
     /// </summary>
     public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, CancellationToken ct) =>
+        MarkDispatchedAsync(jobId, deploymentId, attempt, quotaSeq, reason, replacing, fence: null, ct);
+
+    /// <summary>
+    /// Claims an attempt as <see cref="MarkDispatchedAsync(string, string, int, long, string?, long?, CancellationToken)"/>
+    /// does, and with a <paramref name="fence"/> (several active dispatchers) only while the share's
+    /// epoch in the ledger is still the one the caller took it over with
+    /// (<see cref="ClaimShareAsync"/>): a process another has taken the share from claims nothing.
+    /// </summary>
+    public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, ShareFence? fence, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now()) == 1,
+            async (c, t) => await _markDispatched.ExecuteAsync(
+                c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now(), fence?.Share, fence?.Epoch) == 1,
             ct);
 
     /// <summary>
-    /// Claims an attempt as <see cref="MarkDispatchedAsync"/> does and, in the same write, reserves
+    /// Claims an attempt as <see cref="MarkDispatchedAsync(string, string, int, long, string?, long?, CancellationToken)"/>
+    /// does and, in the same write, reserves
     /// its estimate on <paramref name="hold"/>'s account: one conditional statement adds it to the
     /// account's reserved amount only while spent plus reserved plus the estimate stays within the
     /// cap, and gives back what a replaced claim held. The account's row is locked by that
@@ -568,6 +584,10 @@ public sealed class JobLedger : IAsyncDisposable
     /// hold and the claim succeed.
     /// </summary>
     public Task<AttemptClaim> ClaimAttemptAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, SpendHold hold, CancellationToken ct) =>
+        ClaimAttemptAsync(jobId, deploymentId, attempt, quotaSeq, reason, replacing, hold, fence: null, ct);
+
+    /// <summary>As <see cref="ClaimAttemptAsync(string, string, int, long, string?, long?, SpendHold, CancellationToken)"/>, under the share's <paramref name="fence"/>.</summary>
+    public Task<AttemptClaim> ClaimAttemptAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, SpendHold hold, ShareFence? fence, CancellationToken ct) =>
         WriteAsync(
             async (c, t) =>
             {
@@ -579,7 +599,7 @@ public sealed class JobLedger : IAsyncDisposable
                     return AttemptClaim.OverBudget;
                 }
 
-                if (await MarkDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now()) == 1)
+                if (await _markDispatched.ExecuteAsync(c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now(), fence?.Share, fence?.Epoch) == 1)
                 {
                     return AttemptClaim.Claimed;
                 }
@@ -588,6 +608,43 @@ public sealed class JobLedger : IAsyncDisposable
                 return AttemptClaim.Refused;
             },
             ct);
+
+    /// <summary>
+    /// Takes <paramref name="share"/> over for <paramref name="owner"/>: moves its epoch on (the first
+    /// owner's is 1) and returns the new epoch. From this write on, claims made under an earlier
+    /// epoch are refused (<see cref="MarkDispatchedAsync(string, string, int, long, string?, long?, ShareFence?, CancellationToken)"/>).
+    /// </summary>
+    public Task<long> ClaimShareAsync(int share, string owner, CancellationToken ct) =>
+        WriteAsync(
+            (c, t) => c.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                INSERT INTO dispatch_shares(share, epoch, owner, since) VALUES (@share, 1, @owner, @now)
+                ON CONFLICT(share) DO UPDATE SET epoch = dispatch_shares.epoch + 1, owner = excluded.owner, since = excluded.since
+                RETURNING epoch
+                """,
+                new { share, owner, now = Now() },
+                cancellationToken: t)),
+            ct);
+
+    /// <summary>Whether the share of <paramref name="fence"/> is still at the fence's epoch: no other process took it over since.</summary>
+    public async Task<bool> HoldsShareAsync(ShareFence fence, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT epoch FROM dispatch_shares WHERE share = @share",
+            new { share = fence.Share },
+            cancellationToken: ct)) == fence.Epoch;
+    }
+
+    /// <summary>Every share's owner and epoch as the ledger holds them, by share.</summary>
+    public async Task<IReadOnlyList<ShareOwner>> ListShareOwnersAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<ShareOwner>(new CommandDefinition(
+            "SELECT share AS Share, epoch AS Epoch, owner AS Owner, since AS Since FROM dispatch_shares ORDER BY share",
+            cancellationToken: ct));
+        return rows.AsList();
+    }
 
     /// <summary>
     /// Records one attempt's outcome. Returns false, changing nothing, for a repeated report of

@@ -41,6 +41,14 @@ internal abstract class LedgerDialect : IAsyncDisposable
     /// </summary>
     public abstract string InsertionOrder { get; }
 
+    /// <summary>
+    /// What a sub-query reading a share's epoch ends with so that its row stays as read until the
+    /// transaction ends (<c>FOR SHARE</c> on PostgreSQL): a take-over moving the epoch on waits for
+    /// the claims made under the old one, and is seen by those made after it. SQLite's writer holds
+    /// the whole file, which does the same.
+    /// </summary>
+    public virtual string KeepRow => "";
+
     /// <summary>Opens a connection to the ledger.</summary>
     public abstract Task<DbConnection> OpenAsync(CancellationToken ct);
 

@@ -101,6 +101,9 @@ internal sealed partial class PostgresDialect : LedgerDialect
     public override string InsertionOrder => "seq";
 
     /// <inheritdoc />
+    public override string KeepRow => " FOR SHARE";
+
+    /// <inheritdoc />
     public override async Task<DbConnection> OpenAsync(CancellationToken ct) => await _source.OpenConnectionAsync(ct);
 
     /// <inheritdoc />

@@ -95,6 +95,15 @@ internal static class Schema
           reserved     NUMERIC NOT NULL DEFAULT 0,
           PRIMARY KEY (cap_key, period_start)
         );
+        -- With several active dispatchers (Dispatcher:Shares), who owns each share of the model
+        -- groups and under which epoch: a process taking a share over moves its epoch on, and an
+        -- attempt is claimed only under its share's current epoch, which fences off the previous owner.
+        CREATE TABLE IF NOT EXISTS dispatch_shares (
+          share  INTEGER PRIMARY KEY,
+          epoch  INTEGER NOT NULL,
+          owner  TEXT NOT NULL,
+          since  TEXT NOT NULL
+        );
         """;
 
     // Columns added after the first release of a table: (table, column, declaration, and what

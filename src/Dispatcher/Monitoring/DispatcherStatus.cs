@@ -16,6 +16,11 @@ namespace Dispatcher.Monitoring;
 /// Each tenant's share of the capacity over the last minute, its jobs waiting and how long they
 /// waited (<see cref="Fairness.FairShares"/>); null when no dispatcher routes (read from the ledger).
 /// </param>
+/// <param name="OwnedShares">
+/// The shares of the model groups this dispatcher routes now (<c>Dispatcher:Shares</c>; share 0 is
+/// every group when there is one share), empty while it stands by; null when no dispatcher routes
+/// (read from the ledger).
+/// </param>
 public sealed record DispatcherStatus(
     DateTimeOffset At,
     string Transport,
@@ -25,4 +30,5 @@ public sealed record DispatcherStatus(
     BatchTotals Batches,
     int WaitingForQuota,
     LooseJobs? LooseJobs,
-    IReadOnlyList<Fairness.TenantShare>? Tenants = null);
+    IReadOnlyList<Fairness.TenantShare>? Tenants = null,
+    IReadOnlyList<int>? OwnedShares = null);

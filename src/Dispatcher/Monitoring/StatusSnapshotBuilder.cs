@@ -79,7 +79,8 @@ public sealed class StatusSnapshotBuilder(
             batches,
             gate.Waiting,
             await ledger.GetLooseJobsAsync(ct),
-            gate.Shares.Tenants());
+            gate.Shares.Tenants(),
+            services.GetService<Standby.DispatcherActivation>()?.OwnedShares);
     }
 
     /// <summary>Batch counts over the running batches, with throughput measured since the previous snapshot.</summary>

@@ -13,7 +13,9 @@ namespace Dispatcher.Quotas;
 /// last window, retries and fallbacks included, and those still under way. A restarted
 /// dispatcher neither hands out a fresh burst nor forgets calls its providers still count.
 /// A standby (a second dispatcher waiting on single-active queues) saves nothing until it takes
-/// over, and then reads the state the active process left before routing anything.
+/// over, and then reads the state the active process left before routing anything. With several
+/// shares, each share's deployments are taken over, saved and left on their own, so two active
+/// processes never overwrite each other's levels.
 /// </summary>
 internal sealed class QuotaPersistence(
     QuotaBook quotas,
@@ -27,14 +29,17 @@ internal sealed class QuotaPersistence(
     private const string OnStop = "on stop";
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    // Attempts sent or settled up to this instant are in the sliding windows already; a later seed
-    // adds only those sent or settled after it.
-    private DateTimeOffset _seededUntil = DateTimeOffset.MinValue;
-    private volatile bool _takenOver;
+    // Attempts sent or settled up to this instant are in the sliding windows already (per share:
+    // each is taken over on its own); a later seed adds only those sent or settled after it.
+    private readonly Dictionary<int, DateTimeOffset> _seededUntil = [];
+
+    // The shares taken over, and their deployments (null: every deployment, with one share).
+    private readonly Dictionary<int, IReadOnlySet<string>?> _owned = [];
+    private readonly Lock _lock = new();
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var levels = await RestoreAsync(cancellationToken);
+        var levels = await RestoreAsync(share: 0, deployments: null, cancellationToken);
         if (levels > 0)
         {
             logger.LogInformation("Restored quota levels of {Count} deployment(s) from the ledger", levels);
@@ -47,26 +52,46 @@ internal sealed class QuotaPersistence(
     /// Called once, before this process consumes its first message: reads again what the ledger
     /// holds (the active process may have routed jobs since this one started), then keeps saving.
     /// </summary>
-    public async Task TakeOverAsync(CancellationToken ct)
+    public Task TakeOverAsync(CancellationToken ct) => TakeOverAsync(share: 0, deployments: null, ct);
+
+    /// <summary>
+    /// Takes <paramref name="share"/> over: as <see cref="TakeOverAsync(CancellationToken)"/>, for the
+    /// levels and windows of <paramref name="deployments"/> alone (every deployment when null).
+    /// </summary>
+    public async Task TakeOverAsync(int share, IReadOnlySet<string>? deployments, CancellationToken ct)
     {
-        await RestoreAsync(ct);
-        _takenOver = true;
+        await RestoreAsync(share, deployments, ct);
+        lock (_lock)
+        {
+            _owned[share] = deployments;
+        }
+    }
+
+    /// <summary>Stops saving the levels of <paramref name="share"/>'s deployments: another process took it over.</summary>
+    public void Leave(int share)
+    {
+        lock (_lock)
+        {
+            _owned.Remove(share);
+        }
     }
 
     // Levels and spend are set, not added to, so restoring twice is safe; the windows are only
     // seeded with attempts sent or settled since the last seed, so none is counted twice: one
     // seeded while under way is settled by the later seed that reads its outcome.
-    private async Task<int> RestoreAsync(CancellationToken ct)
+    private async Task<int> RestoreAsync(int share, IReadOnlySet<string>? deployments, CancellationToken ct)
     {
-        var levels = await ledger.LoadQuotaLevelsAsync(ct);
+        var levels = (await ledger.LoadQuotaLevelsAsync(ct)).Where(l => deployments is null || deployments.Contains(l.DeploymentId)).ToList();
         quotas.Restore(levels);
         var readAt = time.GetUtcNow();
         // An outcome recorded a window ago was received before then; an attempt under way counts
         // until its open cap.
         var recordedAfter = readAt - quotas.Window - quotas.Padding;
         var sentAfter = readAt - quotas.OpenCap;
-        quotas.Seed(await ledger.RecentAttemptsAsync(Later(recordedAfter, _seededUntil), Later(sentAfter, _seededUntil), ct));
-        _seededUntil = readAt;
+        var seededUntil = _seededUntil.GetValueOrDefault(share, DateTimeOffset.MinValue);
+        var attempts = await ledger.RecentAttemptsAsync(Later(recordedAfter, seededUntil), Later(sentAfter, seededUntil), ct);
+        quotas.Seed(attempts.Where(a => deployments is null || deployments.Contains(a.DeploymentId)));
+        _seededUntil[share] = readAt;
         await RestoreSpendAsync(ct);
         return levels.Count;
     }
@@ -120,10 +145,7 @@ internal sealed class QuotaPersistence(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (_takenOver)
-        {
-            await TrySaveAsync(OnStop, cancellationToken);
-        }
+        await TrySaveAsync(OnStop, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -131,17 +153,19 @@ internal sealed class QuotaPersistence(
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            if (_takenOver)
-            {
-                // A locked ledger must not end the saving for good: the next tick tries again.
-                await TrySaveAsync("this time", stoppingToken);
-            }
+            // A locked ledger must not end the saving for good: the next tick tries again.
+            await TrySaveAsync("this time", stoppingToken);
         }
     }
 
     private async Task TrySaveAsync(string when, CancellationToken ct)
     {
-        var levels = quotas.Levels();
+        var levels = OwnedLevels();
+        if (levels.Count == 0)
+        {
+            return;
+        }
+
         try
         {
             await ledger.SaveQuotaLevelsAsync(levels, ct);
@@ -159,6 +183,21 @@ internal sealed class QuotaPersistence(
                 string.Join(", ", levels.Select(l => l.DeploymentId)),
                 when,
                 reason);
+        }
+    }
+
+    // The levels of the deployments of the shares taken over: none before the first take-over.
+    private List<QuotaLevel> OwnedLevels()
+    {
+        lock (_lock)
+        {
+            if (_owned.Count == 0)
+            {
+                return [];
+            }
+
+            var all = _owned.Values.Any(d => d is null);
+            return quotas.Levels().Where(l => all || _owned.Values.Any(d => d!.Contains(l.DeploymentId))).ToList();
         }
     }
 }

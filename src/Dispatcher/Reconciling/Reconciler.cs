@@ -6,6 +6,7 @@ using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Retries;
 using Dispatcher.ServiceDefaults.Messaging;
+using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,8 @@ namespace Dispatcher.Reconciling;
 /// from its first moment (a restarted dispatcher may have nothing else to consume): it only sends
 /// messages, which the active dispatcher consumes, and the ledger takes an attempt's first report
 /// and each claim of an attempt once, so two dispatchers re-driving one job cost nothing twice.
+/// With several shares of the model groups, a job's messages go to its share's queues, where the
+/// share's owner takes them.
 /// </remarks>
 internal sealed class Reconciler(
     JobLedger ledger,
@@ -44,7 +47,8 @@ internal sealed class Reconciler(
     TimeProvider time,
     ILogger<Reconciler> logger,
     IOptions<TransportOptions> transport,
-    IOptions<IntakeOptions> intake) : BackgroundService
+    IOptions<IntakeOptions> intake,
+    DispatchShares shares) : BackgroundService
 {
     // Most jobs looked at in one pass; the rest wait for the next.
     private const int PassLimit = 5_000;
@@ -114,7 +118,6 @@ internal sealed class Reconciler(
     public async Task<int> RedriveParkedAsync(string batchId, CancellationToken ct)
     {
         const int page = 500;
-        var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
         var after = "";
         var redriven = 0;
         while (true)
@@ -125,7 +128,7 @@ internal sealed class Reconciler(
                 return redriven;
             }
 
-            await Task.WhenAll(parked.Select(job => SendToRoutingAsync(retries, job.JobId, job.ModelGroup, (int)job.Attempts + 1, $"batch {batchId} resumed", ct)));
+            await Task.WhenAll(parked.Select(job => SendToRoutingAsync(job.JobId, job.ModelGroup, (int)job.Attempts + 1, $"batch {batchId} resumed", ct)));
             redriven += parked.Count;
             after = parked[^1].JobId;
         }
@@ -167,7 +170,7 @@ internal sealed class Reconciler(
             var reason = abandoned
                 ? $"attempt {job.Attempts} on {job.DeploymentId} abandoned: the run that sent it stopped before its outcome came back"
                 : $"no outcome of attempt {job.Attempts} on {job.DeploymentId} within its lease of {lease.TotalSeconds:0.#} s";
-            var outcomes = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Outcomes));
+            var outcomes = await bus.GetSendEndpoint(shares.Address(QueueNames.Outcomes, job.ModelGroup));
             await outcomes.Send(
                 new CompletionAttempted(Guid.Parse(job.JobId), job.DeploymentId, (int)job.Attempts, ErrorKind.Timeout, null, null, null, 0, reason, QuotaSeq: job.QuotaSeq),
                 ct).ConfirmedWithin(time, $"the timeout outcome of job {job.JobId}", ct);
@@ -191,15 +194,17 @@ internal sealed class Reconciler(
             (true, false) => $"accepted and never sent for {wait.TotalSeconds:0.#} s",
             (false, false) => $"attempt {job.Attempts} ended and no retry came for {wait.TotalSeconds:0.#} s",
         };
-        var retries = await bus.GetSendEndpoint(new Uri("exchange:" + QueueNames.Retries));
-        await SendToRoutingAsync(retries, job.JobId, job.ModelGroup, next, why, ct);
+        await SendToRoutingAsync(job.JobId, job.ModelGroup, next, why, ct);
         return (job.State == JobState.Queued ? "dispatch" : "retry", why);
     }
 
     // The job's next attempt, back to routing along its group and fallbacks, as a lost retry comes back.
-    private Task SendToRoutingAsync(ISendEndpoint retries, string jobId, string modelGroup, int attempt, string why, CancellationToken ct) =>
-        retries.Send(new RetryCompletion(Guid.Parse(jobId), attempt, why, [], [modelGroup, .. catalog.Value.Group(modelGroup).Fallbacks]), ct)
+    private async Task SendToRoutingAsync(string jobId, string modelGroup, int attempt, string why, CancellationToken ct)
+    {
+        var retries = await bus.GetSendEndpoint(shares.Address(QueueNames.Retries, modelGroup));
+        await retries.Send(new RetryCompletion(Guid.Parse(jobId), attempt, why, [], [modelGroup, .. catalog.Value.Group(modelGroup).Fallbacks]), ct)
             .ConfirmedWithin(time, $"the re-drive of job {jobId}", ct);
+    }
 
     // A job's current attempt: each is re-driven at most once per lease.
     private static string Key(UnfinishedJob job) => job.JobId + "#" + job.Attempts.ToString(CultureInfo.InvariantCulture);

@@ -9,4 +9,9 @@ namespace Dispatcher.Retries;
 /// <param name="Reason">Why the job is tried again, for logs and traces.</param>
 /// <param name="Excluded">Deployments the attempt must not go to.</param>
 /// <param name="ModelGroups">The groups to route along, in order.</param>
-public sealed record RetryCompletion(Guid JobId, int Attempt, string Reason, IReadOnlyList<string> Excluded, IReadOnlyList<string> ModelGroups);
+/// <param name="Resend">
+/// The attempt is claimed already and is to be sent again unless it has reported: handed on by a
+/// redelivered intake message to the dispatcher that owns the job's share, with that message's
+/// right to send it again (<see cref="Dispatching.JobDispatch.MayResendAsync"/>).
+/// </param>
+public sealed record RetryCompletion(Guid JobId, int Attempt, string Reason, IReadOnlyList<string> Excluded, IReadOnlyList<string> ModelGroups, bool Resend = false);

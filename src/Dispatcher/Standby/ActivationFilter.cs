@@ -2,12 +2,15 @@ using MassTransit;
 
 namespace Dispatcher.Standby;
 
-/// <summary>Runs ahead of every dispatcher consumer: the process takes over the ledger's state before its first message.</summary>
-internal sealed class ActivationFilter(DispatcherActivation activation) : IFilter<ConsumeContext>
+/// <summary>
+/// Runs ahead of every consumer of a dispatcher queue that one process consumes at a time: the
+/// process takes over the ledger's state (with several shares, the share's) before its first message.
+/// </summary>
+internal sealed class ActivationFilter(DispatcherActivation activation, int share) : IFilter<ConsumeContext>
 {
     public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
     {
-        await activation.EnsureActiveAsync(context.CancellationToken);
+        await activation.EnsureActiveAsync(share, context.CancellationToken);
         await next.Send(context);
     }
 

@@ -17,4 +17,25 @@ public sealed class StandbyOptions
     /// broker that already has the queues means deleting them first (when they are empty).
     /// </summary>
     public bool SingleActiveConsumer { get; set; } = true;
+
+    /// <summary>
+    /// How many shares the model groups are split into, each routed by one active dispatcher at a
+    /// time (<see cref="Catalog.ShareAssignment"/>); the same in every dispatcher process. 1 (the
+    /// default): one dispatcher routes every group. Above 1, each share has queues of its own
+    /// (lanes, outcomes, retries, fallbacks), single-active, and needs RabbitMQ and the ledger on
+    /// PostgreSQL, which fences a share's claims by the epoch of its owner.
+    /// </summary>
+    public int Shares { get; set; } = 1;
+
+    /// <summary>
+    /// The shares whose queues this process subscribes to as soon as it starts; it joins the others'
+    /// after <see cref="StandbyJoinDelay"/>, as their standby. Empty (the default): all of them.
+    /// </summary>
+    public List<int> PreferredShares { get; set; } = [];
+
+    /// <summary>
+    /// How long after start a process subscribes to the queues of the shares it does not prefer,
+    /// so processes started together split the shares before each joins the others' as standby.
+    /// </summary>
+    public TimeSpan StandbyJoinDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

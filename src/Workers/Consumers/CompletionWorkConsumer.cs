@@ -29,6 +29,10 @@ internal sealed class CompletionWorkConsumer(
     // declared two ways. The dispatcher declares and binds the queue.
     private static readonly Uri OutcomesAddress = new("exchange:" + QueueNames.Outcomes);
 
+    // With several dispatchers each owning a share of the model groups, the attempt names its
+    // share's outcomes queue; the worker need not know the shares.
+    private static Uri OutcomesOf(CompletionWork work) => work.Outcomes is { } queue && queue.StartsWith(QueueNames.Outcomes, StringComparison.Ordinal) ? new("exchange:" + queue) : OutcomesAddress;
+
     public Task Consume(ConsumeContext<CompletionWork> context) =>
         RunAsync(context.Message, ServedFor(context.Message), DeliveryOutcomes.Of(context), context.CancellationToken);
 
@@ -79,7 +83,7 @@ internal sealed class CompletionWorkConsumer(
         if (reported.TryGet(work, out var known))
         {
             // A try of this message ran the attempt already; only its report failed to go out.
-            await outcomes.SendAsync(OutcomesAddress, known, ct);
+            await outcomes.SendAsync(OutcomesOf(work), known, ct);
             return;
         }
 
@@ -142,7 +146,7 @@ internal sealed class CompletionWorkConsumer(
             trace,
             work.QuotaSeq);
         reported.Add(attempted);
-        await outcomes.SendAsync(OutcomesAddress, attempted, ct);
+        await outcomes.SendAsync(OutcomesOf(work), attempted, ct);
         confirmed.Add(attempted);
     }
 

@@ -605,6 +605,53 @@ public abstract class LedgerContractTests : IAsyncLifetime
 
         (await IdleAsync(DateTimeOffset.MinValue, lanes: 8)).ShouldBe([job], "sent, and no outcome since: the reconciler looks after it again");
     }
+
+    [Fact]
+    public async Task ClaimShareAsync_TakenOverAgain_MovesTheEpochOnAndRecordsTheNewOwner()
+    {
+        var first = await _ledger.ClaimShareAsync(1, "first", default);
+        var second = await _ledger.ClaimShareAsync(1, "second", default);
+        var other = await _ledger.ClaimShareAsync(0, "first", default);
+
+        first.ShouldBe(1);
+        second.ShouldBe(2);
+        other.ShouldBe(1, "each share has an epoch of its own");
+        (await _ledger.ListShareOwnersAsync(default)).Select(o => (o.Share, o.Epoch, o.Owner)).ShouldBe([(0L, 1L, "first"), (1L, 2L, "second")]);
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_StaleShareEpoch_RefusesTheClaim()
+    {
+        // A process took share 1 over, then paused; another took it over from it meanwhile.
+        var stale = new ShareFence(1, await _ledger.ClaimShareAsync(1, "paused", default));
+        await using var other = Open(TimeProvider.System);
+        var current = new ShareFence(1, await other.ClaimShareAsync(1, "new owner", default));
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+
+        var refused = await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 7, null, replacing: null, stale, default);
+        var held = await _ledger.HoldsShareAsync(stale, default);
+        var claimed = await other.MarkDispatchedAsync(job.JobId, "d2", 1, 8, null, replacing: null, current, default);
+
+        refused.ShouldBeFalse("the paused process's epoch moved on");
+        held.ShouldBeFalse();
+        claimed.ShouldBeTrue("the share's owner claims under its epoch");
+        var stored = (await _ledger.GetJobAsync(job.JobId, default))!;
+        (stored.State, stored.DeploymentId, stored.QuotaSeq).ShouldBe((JobState.Dispatched, "d2", 8L));
+        (await other.HoldsShareAsync(current, default)).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task MarkDispatchedAsync_ResendUnderStaleEpoch_RefusesTheReplacement()
+    {
+        var stale = new ShareFence(0, await _ledger.ClaimShareAsync(0, "paused", default));
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        (await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 3, null, replacing: null, stale, default)).ShouldBeTrue();
+        await _ledger.ClaimShareAsync(0, "new owner", default);
+
+        (await _ledger.MarkDispatchedAsync(job.JobId, "d1", 1, 4, null, replacing: 3, stale, default)).ShouldBeFalse();
+
+        (await _ledger.GetJobAsync(job.JobId, default))!.QuotaSeq.ShouldBe(3);
+    }
 }
 
 internal static class LedgerTestExtensions

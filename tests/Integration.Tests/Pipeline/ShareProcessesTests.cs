@@ -1,0 +1,312 @@
+using System.Text.Json;
+using Dapper;
+using Dispatcher.Contracts;
+using Dispatcher.Ledger;
+using Dispatcher.Testing;
+using Integration.Tests.RabbitMq;
+using Integration.Tests.Support;
+using Npgsql;
+
+namespace Integration.Tests.Pipeline;
+
+/// <summary>
+/// Two active dispatchers on one broker and a PostgreSQL ledger, each owning a share of the model
+/// groups (<c>Dispatcher:Shares</c>): they split the groups, and when one is killed the other takes
+/// its share over, without a provider ever refusing a call for a quota counted twice.
+/// </summary>
+[Collection(RabbitNodeFixture.Name)]
+public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
+{
+    private const int Jobs = 300;
+
+    // A provider that refuses more than 30 calls in three seconds: two dispatchers each counting
+    // the group's quota in full would send it twice that.
+    private static object Deployment(string id, string group) => new
+    {
+        Id = id,
+        ModelGroup = group,
+        Provider = "Simulated",
+        MaxParallel = 8,
+        Rpm = 30,
+        BurstFraction = 0.5,
+        InputPricePerMillion = 1.0,
+        OutputPricePerMillion = 2.0,
+        Simulation = new { LatencyMs = 5, LatencySigma = 0.2, EnforceRpm = 30, EnforceWindowSeconds = 3 },
+    };
+
+    [Fact]
+    public async Task TwoDispatchers_SplitTheGroupsAndOneIsKilled_TheOtherTakesItsShareAndEveryCustomIdEndsOnceWithoutProvider429s()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:03",
+            // As in the other quota tests on a loaded machine: the time between sending a call and
+            // the provider receiving it can be a good share of a three-second window.
+            QuotaWindowPadding = 1.0,
+            Deployments = new[] { Deployment("alpha-1", "alpha"), Deployment("beta-1", "beta") },
+            ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+            ["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08",
+        };
+        var batch = WriteBatch(env.Folder, Jobs, "batch.jsonl");
+        var outDir = Path.Combine(env.Folder, "out");
+
+        // Started together, each first on its preferred share's queues, then the other's standby.
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await WaitForStandbysAsync(env, first, second);
+
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", batch, "--wait", "--batch-id", "shares", "--out", outDir, "--timeout", "00:03:00");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 30 && await SucceededAsync(ledger, "beta") >= 30,
+            "both groups under way",
+            () => Outputs(submitter, first, second));
+
+        // Each dispatcher routes its own share: the groups landed in different shares, one each.
+        var firstShares = await OwnedSharesAsync(first);
+        var secondShares = await OwnedSharesAsync(second);
+        firstShares.ShouldBe([0], Outputs(submitter, first, second));
+        secondShares.ShouldBe([1], Outputs(submitter, first, second));
+        first.Output.ShouldContain("Took over share 0 (epoch 1): model groups alpha");
+        second.Output.ShouldContain("Took over share 1 (epoch 1): model groups beta");
+
+        second.Kill(); // as kill -9 would
+        var killedAt = DateTimeOffset.UtcNow;
+
+        // The broker hands the killed one's queues to the other, which takes the share over.
+        await WaitForAsync(
+            async () => await SucceededSinceAsync(ledger, "beta", killedAt) > 0,
+            "a beta job ended by the remaining dispatcher",
+            () => Outputs(submitter, first, second),
+            TimeSpan.FromSeconds(30));
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+        exit.ShouldBe(0, Outputs(submitter, first, second));
+        var lines = File.ReadAllLines(Path.Combine(outDir, "shares-output.jsonl"));
+        var customIds = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Count.ShouldBe(Jobs);
+        customIds.Distinct().Count().ShouldBe(Jobs);
+        File.ReadAllLines(Path.Combine(outDir, "shares-errors.jsonl")).ShouldBeEmpty();
+        var refusals = (await ledger.QueryAsync<string>(
+            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'")).ToList();
+        refusals.ShouldBeEmpty("no provider window went over its limit: no quota was counted by two dispatchers");
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner)>("SELECT share, epoch, owner FROM dispatch_shares ORDER BY share")).ToList();
+        owners.Select(o => (o.Share, o.Epoch)).ShouldBe([(0L, 1L), (1L, 2L)], "share 1 was taken over once");
+        owners[1].Owner.ShouldBe(owners[0].Owner, "the remaining dispatcher owns both shares");
+        (await OwnedSharesAsync(first)).ShouldBe([0, 1]);
+    }
+
+    [Fact]
+    public async Task Dispatcher_ShareTakenFromItMeanwhile_ClaimsNothingUnderTheOldEpochAndTakesTheShareAgainAsItsOnlyConsumer()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+        };
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1");
+        await RunAsync(env, variables, "before", dispatcher);
+        await using var ledger = new NpgsqlConnection(connectionString);
+
+        // Another process takes share 1 over, as if this one had been paused meanwhile.
+        await ledger.ExecuteAsync("UPDATE dispatch_shares SET epoch = epoch + 1, owner = 'another' WHERE share = 1");
+        await RunAsync(env, variables, "after", dispatcher);
+
+        dispatcher.Output.ShouldContain("Share 1 (epoch 1) was taken over by another dispatcher; leaving its queues");
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner)>("SELECT share, epoch, owner FROM dispatch_shares ORDER BY share")).ToList();
+        owners.Select(o => (o.Share, o.Epoch)).ShouldBe([(0L, 1L), (1L, 3L)], "the refused claim left the share, and joined again it was taken over anew");
+        owners[1].Owner.ShouldBe(owners[0].Owner);
+        (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Cancel_BatchSpanningBothShares_EndsTheJobsOfEveryShareOnce()
+    {
+        // About four jobs a second in each group, so the batch is well under way in both shares when the cancel lands.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:01",
+            Deployments = new[] { Slow("alpha-1", "alpha"), Slow("beta-1", "beta") },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+        };
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await WaitForStandbysAsync(env, first, second);
+        var outDir = Path.Combine(env.Folder, "out");
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, 80, "cancel.jsonl"), "--wait", "--batch-id", "cancelled", "--out", outDir, "--timeout", "00:03:00");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 3 && await SucceededAsync(ledger, "beta") >= 3,
+            "both groups under way",
+            () => Outputs(submitter, first, second));
+
+        await using var cancel = ProgramProcess.Start("Submitter", variables, "cancel", "cancelled");
+        var cancelExit = await cancel.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+        cancelExit.ShouldBe(0, $"cancel:\n{cancel.Output}\n{Outputs(submitter, first, second)}");
+        exit.ShouldBe(4, "a cancelled batch exits 4\n" + Outputs(submitter, first, second));
+        var output = File.ReadAllLines(Path.Combine(outDir, "cancelled-output.jsonl"));
+        var errors = File.ReadAllLines(Path.Combine(outDir, "cancelled-errors.jsonl"));
+        output.Concat(errors).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).Distinct().Count().ShouldBe(80);
+        (output.Length + errors.Length).ShouldBe(80);
+        var ended = (await ledger.QueryAsync<(string Group, string State, string? Kind)>(
+            "SELECT model_group, state, error_kind FROM jobs WHERE batch_id = 'cancelled'")).ToList();
+        ended.ShouldAllBe(j => j.State == "succeeded" || (j.State == "failed" && j.Kind == "BatchCancelled"));
+        string.Join(", ", ended.Where(j => j.Kind == "BatchCancelled").Select(j => j.Group).Distinct().Order(StringComparer.Ordinal))
+            .ShouldBe("alpha, beta", "the cancel ended jobs of both shares");
+        (await ledger.ExecuteScalarAsync<string>("SELECT control FROM batches WHERE batch_id = 'cancelled'")).ShouldBe("cancelled");
+    }
+
+    private static object Slow(string id, string group) => new
+    {
+        Id = id,
+        ModelGroup = group,
+        Provider = "Simulated",
+        MaxParallel = 8,
+        Rpm = 4,
+        BurstFraction = 0.5,
+        InputPricePerMillion = 1.0,
+        OutputPricePerMillion = 2.0,
+        Simulation = new { LatencyMs = 300, LatencySigma = 0.0, Seed = 1 },
+    };
+
+    private static async Task RunAsync(PipelineEnvironment env, IReadOnlyDictionary<string, string> variables, string batchId, ProgramProcess dispatcher)
+    {
+        var outDir = Path.Combine(env.Folder, "out-" + batchId);
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, 20, batchId + ".jsonl"), "--wait", "--batch-id", batchId, "--out", outDir, "--timeout", "00:01:30");
+
+        (await submitter.WaitForExitAsync(TimeSpan.FromMinutes(2))).ShouldBe(0, $"submitter:\n{submitter.Output}\ndispatcher:\n{dispatcher.Output}");
+        var customIds = File.ReadAllLines(Path.Combine(outDir, batchId + "-output.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Count.ShouldBe(20);
+        customIds.Distinct().Count().ShouldBe(20);
+    }
+
+    // Alternating groups, so each dispatcher's intake chunks hold jobs of both shares.
+    private static string WriteBatch(string folder, int jobs, string name)
+    {
+        var path = Path.Combine(folder, name);
+        File.WriteAllLines(path, Enumerable.Range(1, jobs).Select(i => JsonSerializer.Serialize(new
+        {
+            custom_id = $"req-{i}",
+            method = "POST",
+            url = "/v1/chat/completions",
+            body = new { model = i % 2 == 0 ? "alpha" : "beta", messages = new[] { new { role = "user", content = $"question {i}" } }, max_tokens = 16 },
+        })));
+        return path;
+    }
+
+    // Each share's queues have both dispatchers as consumers: the preferred one active, the other waiting.
+    private static async Task WaitForStandbysAsync(PipelineEnvironment env, ProgramProcess first, ProgramProcess second)
+    {
+        await using var connection = await env.ConnectionFactory().CreateConnectionAsync();
+        string[] queues = [QueueNames.Outcomes + ".s0", QueueNames.Outcomes + ".s1", QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1", QueueNames.Intake];
+        await WaitForAsync(
+            async () =>
+            {
+                foreach (var queue in queues)
+                {
+                    await using var probe = await connection.CreateChannelAsync();
+                    try
+                    {
+                        if ((await probe.QueueDeclarePassiveAsync(queue)).ConsumerCount < 2)
+                        {
+                            return false;
+                        }
+                    }
+                    catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            "two consumers on each share's queues",
+            () => $"first:\n{first.Output}\nsecond:\n{second.Output}");
+    }
+
+    private static async Task<IReadOnlyList<int>> OwnedSharesAsync(ProgramProcess dispatcher)
+    {
+        using var http = new HttpClient { BaseAddress = await dispatcher.ListeningUrlAsync(), Timeout = TimeSpan.FromSeconds(10) };
+        // The status is a snapshot taken every two seconds: one taken after the latest take-over.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        int[] owned = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            using var status = JsonDocument.Parse(await http.GetStringAsync("api/status"));
+            owned = status.RootElement.GetProperty("ownedShares").EnumerateArray().Select(s => s.GetInt32()).ToArray();
+            if (owned.Length > 0 && DateTimeOffset.Parse(status.RootElement.GetProperty("at").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.AddSeconds(-1))
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return owned;
+    }
+
+    private static Task<long> SucceededAsync(NpgsqlConnection ledger, string group) =>
+        ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE model_group = @group AND state = 'succeeded'", new { group });
+
+    private static Task<long> SucceededSinceAsync(NpgsqlConnection ledger, string group, DateTimeOffset since) =>
+        ledger.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM jobs WHERE model_group = @group AND state = 'succeeded' AND completed_at > @since",
+            new { group, since = since.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, Func<string> outputs, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (PostgresException)
+            {
+                // The schema is not there yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"no {what} within the time allowed; output:\n{outputs()}");
+    }
+
+    private static string Outputs(ProgramProcess submitter, ProgramProcess first, ProgramProcess second) =>
+        $"submitter:\n{submitter.Output}\nfirst dispatcher:\n{first.Output}\nsecond dispatcher:\n{second.Output}";
+}
