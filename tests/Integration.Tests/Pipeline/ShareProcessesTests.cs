@@ -186,6 +186,59 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         (await ledger.ExecuteScalarAsync<string>("SELECT control FROM batches WHERE batch_id = 'cancelled'")).ShouldBe("cancelled");
     }
 
+    [Fact]
+    public async Task TwoDispatchers_TenantCapSpanningBothShares_NeverCrossedByTheirSpendTogether()
+    {
+        // Every job costs about $0.03 (26 tokens at $1,000 a million); the tenant's $0.60 a day
+        // holds about twenty. Each dispatcher alone would let the tenant spend the whole cap in its
+        // share, twice the cap together, if the cap were not held in the ledger they share.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { Pricey("alpha-1", "alpha"), Pricey("beta-1", "beta") },
+            Tenants = new[] { new { Name = "acme", Budget = new { Limit = 0.6, Period = "Day" } } },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+        };
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await WaitForStandbysAsync(env, first, second);
+        var outDir = Path.Combine(env.Folder, "out");
+
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, 100, "capped.jsonl"), "--tenant", "acme", "--wait", "--batch-id", "capped", "--out", outDir, "--timeout", "00:03:00");
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(4));
+
+        exit.ShouldBe(4, "jobs over the cap end failed\n" + Outputs(submitter, first, second));
+        await using var ledger = new NpgsqlConnection(connectionString);
+        var ended = (await ledger.QueryAsync<(string Group, string State, string? Kind, string? Cost)>(
+            "SELECT model_group, state, error_kind, cost_exact FROM jobs WHERE batch_id = 'capped'")).ToList();
+        ended.Count.ShouldBe(100);
+        ended.ShouldAllBe(j => j.State == "succeeded" || j.Kind == "BudgetExhausted");
+        var spent = ended.Where(j => j.State == "succeeded").Sum(j => decimal.Parse(j.Cost!, System.Globalization.CultureInfo.InvariantCulture));
+        spent.ShouldBeLessThanOrEqualTo(0.6m, "the two dispatchers together never crossed the tenant's cap");
+        spent.ShouldBeGreaterThan(0.4m, "the cap was spent, not refused early");
+        string.Join(", ", ended.Where(j => j.State == "succeeded").Select(j => j.Group).Distinct().Order(StringComparer.Ordinal))
+            .ShouldBe("alpha, beta", "both shares spent against the one cap");
+    }
+
+    private static object Pricey(string id, string group) => new
+    {
+        Id = id,
+        ModelGroup = group,
+        Provider = "Simulated",
+        MaxParallel = 4,
+        InputPricePerMillion = 1000.0,
+        OutputPricePerMillion = 1000.0,
+        Simulation = new { LatencyMs = 20, LatencySigma = 0.0, MinCompletionTokens = 16, MaxCompletionTokens = 16, Seed = 1 },
+    };
+
     private static object Slow(string id, string group) => new
     {
         Id = id,
