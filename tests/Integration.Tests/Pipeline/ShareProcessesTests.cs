@@ -228,6 +228,74 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
             .ShouldBe("alpha, beta", "both shares spent against the one cap");
     }
 
+    [Fact]
+    public async Task ThreeNodeClusterTwoDispatchersTwoWorkers_IntakeLeaderNodeStoppedThenADispatcherKilled_EveryCustomIdEndsOnce()
+    {
+        await using var node1 = await PrivateRabbitNode.StartAsync();
+        await using var node2 = await PrivateRabbitNode.StartClusteredAsync(node1);
+        await using var node3 = await PrivateRabbitNode.StartClusteredAsync(node1);
+        PrivateRabbitNode[] nodes = [node1, node2, node3];
+        // Two calls at a time of 100 ms on each of four deployments: the batch takes several
+        // seconds, long enough to lose a node and then a dispatcher in the middle of it.
+        using var env = await PipelineEnvironment.CreateAsync(node1, new
+        {
+            Deployments = new[] { ("alpha-1", "alpha"), ("alpha-2", "alpha"), ("beta-1", "beta"), ("beta-2", "beta") }
+                .Select(d => PipelineEnvironment.Simulated(d.Item1, d.Item2, latencyMs: 100, maxParallel: 2)).ToArray(),
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = new Dictionary<string, string>(env.Variables)
+        {
+            ["DISPATCHER_Transport__RabbitMq__QueueType"] = "quorum",
+            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+            ["DISPATCHER_Dispatcher__Shares"] = "2",
+        };
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            variables[$"DISPATCHER_Transport__RabbitMq__Hosts__{i}"] = $"127.0.0.1:{nodes[i].AmqpPort}";
+        }
+
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers1 = ProgramProcess.Start("Workers.Host", variables);
+        await using var workers2 = ProgramProcess.Start("Workers.Host", variables);
+        // A quorum queue's declare-ok counts only its active consumer: each process says when it
+        // has joined a share's queues instead.
+        await WaitForAsync(
+            () => Task.FromResult(new[] { first, second }.All(d => d.Output.Contains("Subscribed to the queues of share 0") && d.Output.Contains("Subscribed to the queues of share 1"))),
+            "both dispatchers on both shares' queues",
+            () => $"first:\n{first.Output}\nsecond:\n{second.Output}");
+        var leader = await env.QueueLeaderAsync(QueueNames.Intake);
+        var outDir = Path.Combine(env.Folder, "out");
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, 400, "cluster.jsonl"), "--wait", "--batch-id", "cluster", "--out", outDir, "--timeout", "00:04:00");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 20 && await SucceededAsync(ledger, "beta") >= 20,
+            "both groups under way",
+            () => Outputs(submitter, first, second));
+
+        await nodes.Single(n => n.NodeName == leader).StopAppAsync();
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 60 && await SucceededAsync(ledger, "beta") >= 60,
+            "both groups going on without the node",
+            () => Outputs(submitter, first, second),
+            TimeSpan.FromSeconds(90));
+        second.Kill(); // as kill -9 would
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(4));
+
+        exit.ShouldBe(0, Outputs(submitter, first, second));
+        var customIds = File.ReadAllLines(Path.Combine(outDir, "cluster-output.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString())
+            .ToList();
+        customIds.Count.ShouldBe(400);
+        customIds.Distinct().Count().ShouldBe(400);
+        (await SucceededAsync(ledger, "alpha") + await SucceededAsync(ledger, "beta")).ShouldBe(400L);
+        (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE batch_id = 'cluster' AND result_published = 0"))
+            .ShouldBe(0L, "every job's result went out");
+    }
+
     private static object Pricey(string id, string group) => new
     {
         Id = id,
