@@ -563,12 +563,17 @@ public sealed class JobLedger : IAsyncDisposable
     /// the same attempt, so its quota is settled once however often the report is delivered.
     /// </summary>
     public Task<bool> RecordAttemptAsync(AttemptRow attempt, CancellationToken ct) =>
+        WriteAsync((c, t) => InsertAttemptAsync(c, t, attempt), ct);
+
+    /// <summary>
+    /// Records a successful attempt's outcome and ends its job with <paramref name="completion"/>, in
+    /// one write: what <see cref="RecordAttemptAsync"/> and then <see cref="CompleteAsync"/> do, at
+    /// the cost of one. Returns whether this was the attempt's first report and whether this call
+    /// ended the job; a repeated report, or a job already ended, changes nothing of that part.
+    /// </summary>
+    public Task<(bool FirstReport, bool Ended)> RecordSuccessAsync(AttemptRow attempt, JobCompletion completion, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await InsertAttempt.ExecuteAsync(
-                c,
-                t,
-                attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1,
+            async (c, t) => (await InsertAttemptAsync(c, t, attempt), await CompleteAsync(c, t, completion)),
             ct);
 
     /// <summary>
@@ -576,16 +581,7 @@ public sealed class JobLedger : IAsyncDisposable
     /// a duplicate outcome) returns false and changes nothing.
     /// </summary>
     public Task<bool> CompleteAsync(JobCompletion completion, CancellationToken ct) =>
-        WriteAsync(
-            async (c, t) => await Complete.ExecuteAsync(
-                c,
-                t,
-                completion.Succeeded ? JobState.Succeeded : JobState.Failed,
-                completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
-                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
-                completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
-                completion.LatencyMs, Now()) == 1,
-            ct);
+        WriteAsync((c, t) => CompleteAsync(c, t, completion), ct);
 
     /// <summary>
     /// Reopens a failed job for a replay: queued again, its error and result marker cleared, its
@@ -1062,6 +1058,23 @@ public sealed class JobLedger : IAsyncDisposable
                CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.job_id AND a.attempt = j.attempts) THEN 1 ELSE 0 END AS Reported
         FROM jobs j
         """;
+
+    private async Task<bool> InsertAttemptAsync(DbConnection c, CancellationToken t, AttemptRow attempt) =>
+        await InsertAttempt.ExecuteAsync(
+            c,
+            t,
+            attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
+            attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1;
+
+    private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion) =>
+        await Complete.ExecuteAsync(
+            c,
+            t,
+            completion.Succeeded ? JobState.Succeeded : JobState.Failed,
+            completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
+            completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
+            completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
+            completion.LatencyMs, Now()) == 1;
 
     private Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
         _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);
