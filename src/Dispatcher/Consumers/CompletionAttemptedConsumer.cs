@@ -83,52 +83,30 @@ public sealed class CompletionAttemptedConsumer(
             outcome = outcome with { Usage = held.Ceiling.Bound(reported) };
         }
 
-        var firstReport = await ledger.RecordAttemptAsync(
-            new AttemptRow
-            {
-                JobId = jobId,
-                Attempt = outcome.Attempt,
-                DeploymentId = outcome.DeploymentId,
-                ErrorKind = outcome.Error.ToString(),
-                StatusCode = outcome.StatusCode,
-                Message = outcome.ErrorMessage,
-                LatencyMs = outcome.LatencyMs,
-                ProviderMs = outcome.ProviderMs,
-                PromptTokens = outcome.Usage?.PromptTokens,
-                CompletionTokens = outcome.Usage?.CompletionTokens,
-                CachedTokens = outcome.Usage?.CachedPromptTokens,
-            },
-            reservation is { } claimed ? sharedBudgets.SettlementFor(claimed, outcome) : null,
-            ct);
-
-        if (firstReport)
+        var attempt = new AttemptRow
         {
-            if (!ReferenceEquals(reported, outcome.Usage))
-            {
-                UsageClamped(job, outcome, reported!);
-            }
+            JobId = jobId,
+            Attempt = outcome.Attempt,
+            DeploymentId = outcome.DeploymentId,
+            ErrorKind = outcome.Error.ToString(),
+            StatusCode = outcome.StatusCode,
+            Message = outcome.ErrorMessage,
+            LatencyMs = outcome.LatencyMs,
+            ProviderMs = outcome.ProviderMs,
+            PromptTokens = outcome.Usage?.PromptTokens,
+            CompletionTokens = outcome.Usage?.CompletionTokens,
+            CachedTokens = outcome.Usage?.CachedPromptTokens,
+        };
 
-            Settle(reservation, outcome);
-            instrumentation.AttemptReported(job.ModelGroup, outcome);
-        }
-        else if (reservation is { } resent && reservations.IsOpen(resent))
+        // A tenant cap several dispatchers share is settled in the ledger with the first report.
+        var settlement = reservation is { } claimed ? sharedBudgets.SettlementFor(claimed, outcome) : null;
+        if (outcome.Error == ErrorKind.None && !JobState.IsTerminal(job.State))
         {
-            // The attempt was sent twice (a redelivered message resent it under a reservation of its
-            // own) and the other send's report came first: this call happened too, and its
-            // reservation has no other report to wait for.
-            reservations.Settle(resent, outcome);
-        }
-
-        if (JobState.IsTerminal(job.State))
-        {
-            await results.PublishIfUnsentAsync(jobId, context, ct);
-            return;
-        }
-
-        if (outcome.Error == ErrorKind.None)
-        {
+            // The report is recorded and the job ended in one ledger write.
             await results.SucceedAsync(
                 job,
+                attempt,
+                settlement,
                 new JobCompletion(
                     jobId,
                     true,
@@ -144,8 +122,16 @@ public sealed class CompletionAttemptedConsumer(
                     outcome.RequestId,
                     outcome.LatencyMs),
                 outcome.Response,
+                firstReport => Recorded(firstReport, job, outcome, reported, reservation),
                 context,
                 ct);
+            return;
+        }
+
+        Recorded(await ledger.RecordAttemptAsync(attempt, settlement, ct), job, outcome, reported, reservation);
+        if (JobState.IsTerminal(job.State))
+        {
+            await results.PublishIfUnsentAsync(jobId, context, ct);
             return;
         }
 
@@ -193,6 +179,28 @@ public sealed class CompletionAttemptedConsumer(
             default:
                 await results.FailAsync(job, outcome.Error, next.Reason, outcome.StatusCode, outcome.Attempt, context, ct);
                 break;
+        }
+    }
+
+    // What the recorded report settles: the attempt's reservation, its latency and its counts, on its
+    // first report only. A repeated report settles nothing, unless the attempt was sent twice (a
+    // redelivered message resent it under a reservation of its own) and the other send's report
+    // came first: this call happened too, and its reservation has no other report to wait for.
+    private void Recorded(bool firstReport, JobRow job, CompletionAttempted outcome, TokenUsage? reported, AttemptReservation? reservation)
+    {
+        if (firstReport)
+        {
+            if (!ReferenceEquals(reported, outcome.Usage))
+            {
+                UsageClamped(job, outcome, reported!);
+            }
+
+            Settle(reservation, outcome);
+            instrumentation.AttemptReported(job.ModelGroup, outcome);
+        }
+        else if (reservation is { } resent && reservations.IsOpen(resent))
+        {
+            reservations.Settle(resent, outcome);
         }
     }
 

@@ -62,16 +62,23 @@ public sealed class ResultPublisher(JobLedger ledger, TimeProvider time, Dispatc
     }
 
     /// <summary>
-    /// Ends <paramref name="job"/> with its completion and publishes <see cref="CompletionSucceeded"/>.
-    /// The delivery that ends the job publishes from what it holds, without reading the job back.
+    /// Records <paramref name="attempt"/>, the successful attempt's report, ends <paramref name="job"/>
+    /// with its completion in the same ledger write (settling <paramref name="settlement"/>, a tenant
+    /// cap shared through the ledger, with a first report), and publishes <see cref="CompletionSucceeded"/>.
+    /// <paramref name="recorded"/> is told, once that write committed and before anything is
+    /// published, whether this was the attempt's first report (what is settled on it is settled then,
+    /// even when the publish fails). The delivery that ends the job publishes from what it holds,
+    /// without reading the job back.
     /// </summary>
-    public async Task SucceedAsync(JobRow job, JobCompletion completion, JsonElement? response, ConsumeContext publisher, CancellationToken ct)
+    public async Task SucceedAsync(JobRow job, AttemptRow attempt, SpendSettlement? settlement, JobCompletion completion, JsonElement? response, Action<bool> recorded, ConsumeContext publisher, CancellationToken ct)
     {
         var stripe = Stripe(completion.JobId);
         await stripe.WaitAsync(ct);
         try
         {
-            if (!await ledger.CompleteAsync(completion, ct))
+            var (firstReport, ended) = await ledger.RecordSuccessAsync(attempt, settlement, completion, ct);
+            recorded(firstReport);
+            if (!ended)
             {
                 // Another delivery ended it first; its event may still be unsent.
                 await PublishUnderLockAsync(completion.JobId, publisher, ct);

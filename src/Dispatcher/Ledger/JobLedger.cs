@@ -658,23 +658,22 @@ public sealed class JobLedger : IAsyncDisposable
     /// reserved, the real cost joins spent). Returns false, changing nothing, for a repeated report.
     /// </summary>
     public Task<bool> RecordAttemptAsync(AttemptRow attempt, SpendSettlement? settlement, CancellationToken ct) =>
-        WriteAsync(
-            async (c, t) =>
-            {
-                var first = await InsertAttempt.ExecuteAsync(
-                    c,
-                    t,
-                    attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-                    attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1;
-                if (first && settlement is { } s)
-                {
-                    var period = PeriodText(s.PeriodStart);
-                    await EnsureSpendAccountAsync(c, t, s.CapKey, period);
-                    await c.ExecuteAsync(new CommandDefinition(SettleSpendSql, new { key = s.CapKey, period, estimate = s.Estimate, actual = s.Actual }, cancellationToken: t));
-                }
+        WriteAsync((c, t) => InsertAttemptAsync(c, t, attempt, settlement), ct);
 
-                return first;
-            },
+    /// <summary>
+    /// Records a successful attempt's outcome and ends its job with <paramref name="completion"/>, in
+    /// one write: what <see cref="RecordAttemptAsync(AttemptRow, SpendSettlement?, CancellationToken)"/>
+    /// and then <see cref="CompleteAsync"/> do, at the cost of one. Returns whether this was the
+    /// attempt's first report and whether this call ended the job; a repeated report, or a job
+    /// already ended, changes nothing of that part.
+    /// </summary>
+    public Task<(bool FirstReport, bool Ended)> RecordSuccessAsync(AttemptRow attempt, JobCompletion completion, CancellationToken ct) =>
+        RecordSuccessAsync(attempt, null, completion, ct);
+
+    /// <summary>As <see cref="RecordSuccessAsync(AttemptRow, JobCompletion, CancellationToken)"/>, settling <paramref name="settlement"/> with a first report.</summary>
+    public Task<(bool FirstReport, bool Ended)> RecordSuccessAsync(AttemptRow attempt, SpendSettlement? settlement, JobCompletion completion, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => (await InsertAttemptAsync(c, t, attempt, settlement), await CompleteAsync(c, t, completion)),
             ct);
 
     /// <summary>
@@ -741,16 +740,7 @@ public sealed class JobLedger : IAsyncDisposable
     /// a duplicate outcome) returns false and changes nothing.
     /// </summary>
     public Task<bool> CompleteAsync(JobCompletion completion, CancellationToken ct) =>
-        WriteAsync(
-            async (c, t) => await Complete.ExecuteAsync(
-                c,
-                t,
-                completion.Succeeded ? JobState.Succeeded : JobState.Failed,
-                completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
-                completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
-                completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
-                completion.LatencyMs, Now()) == 1,
-            ct);
+        WriteAsync((c, t) => CompleteAsync(c, t, completion), ct);
 
     /// <summary>
     /// Reopens a failed job for a replay: queued again, its error and result marker cleared, its
@@ -1251,6 +1241,33 @@ public sealed class JobLedger : IAsyncDisposable
             cancellationToken: t));
 
     private static string PeriodText(DateTimeOffset start) => start.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<bool> InsertAttemptAsync(DbConnection c, CancellationToken t, AttemptRow attempt, SpendSettlement? settlement)
+    {
+        var first = await InsertAttempt.ExecuteAsync(
+            c,
+            t,
+            attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
+            attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1;
+        if (first && settlement is { } s)
+        {
+            var period = PeriodText(s.PeriodStart);
+            await EnsureSpendAccountAsync(c, t, s.CapKey, period);
+            await c.ExecuteAsync(new CommandDefinition(SettleSpendSql, new { key = s.CapKey, period, estimate = s.Estimate, actual = s.Actual }, cancellationToken: t));
+        }
+
+        return first;
+    }
+
+    private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion) =>
+        await Complete.ExecuteAsync(
+            c,
+            t,
+            completion.Succeeded ? JobState.Succeeded : JobState.Failed,
+            completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
+            completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
+            completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
+            completion.LatencyMs, Now()) == 1;
 
     private Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
         _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);

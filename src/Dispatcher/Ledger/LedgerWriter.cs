@@ -11,8 +11,11 @@ namespace Dispatcher.Ledger;
 /// committed are gathered into the next one, so the cost of a commit is shared by every
 /// concurrent consumer instead of paid by each. A write's task completes only after the
 /// transaction holding it has committed, which is what lets a consumer acknowledge its message
-/// only once the ledger has the change. Each write runs inside a savepoint of its own, so one
-/// that fails half-way leaves nothing behind while the others still commit; when the engine has
+/// only once the ledger has the change. A write that fails half-way leaves nothing behind while
+/// the others still commit: the writes run one after the other, and when one fails the
+/// transaction is rolled back and run again without it, each other write inside a savepoint of
+/// its own then (savepoints cost two statements a write, which the common transaction, where
+/// nothing fails, does without); when the engine has
 /// rolled the whole transaction back by itself (a full disk, an I/O error, a lost connection),
 /// every write of it is reported failed, since none of them is in the ledger, and a connection
 /// that broke is opened anew for the next transaction. While another process holds the file
@@ -26,6 +29,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
     // Another process's lock is waited out in real time, whatever clock the ledger stamps rows with.
     private static readonly TimeProvider Clock = TimeProvider.System;
     private static readonly Statement Commit = new("COMMIT");
+    private static readonly Statement Rollback = new("ROLLBACK");
     private static readonly Statement Savepoint = new("SAVEPOINT write");
     private static readonly Statement UndoWrite = new("ROLLBACK TO write");
     private static readonly Statement ReleaseWrite = new("RELEASE write");
@@ -108,20 +112,18 @@ internal sealed class LedgerWriter : IAsyncDisposable
                         continue;
                     }
 
-                    foreach (var write in batch)
+                    if (!await RunWritesAsync(connection, batch, savepoints: false).ConfigureAwait(false))
                     {
-                        await Savepoint.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
-                        if (!await write.RunAsync(connection).ConfigureAwait(false))
+                        // A write failed, perhaps half-way, among the others' changes: the
+                        // transaction starts again without it, each write in a savepoint.
+                        await Rollback.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                        if (!await BeginAsync(begin!, batch).ConfigureAwait(false))
                         {
-                            if (_dialect.LostTransaction(connection))
-                            {
-                                throw new LostLedgerTransactionException("the ledger's transaction was rolled back under a write; none of its writes were kept");
-                            }
-
-                            await UndoWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                            batch.Clear();
+                            continue;
                         }
 
-                        await ReleaseWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                        await RunWritesAsync(connection, batch, savepoints: true).ConfigureAwait(false);
                     }
 
                     await Commit.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
@@ -173,6 +175,47 @@ internal sealed class LedgerWriter : IAsyncDisposable
         }
     }
 
+    // Runs the writes that have not failed yet. Without savepoints, stops at the first that fails
+    // and returns false: the transaction holds whatever part of it ran. With them, a write that
+    // fails is undone alone and the others go on.
+    private async Task<bool> RunWritesAsync(DbConnection connection, List<IPendingWrite> batch, bool savepoints)
+    {
+        foreach (var write in batch)
+        {
+            if (write.Failed)
+            {
+                continue;
+            }
+
+            if (savepoints)
+            {
+                await Savepoint.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (!await write.RunAsync(connection).ConfigureAwait(false))
+            {
+                if (_dialect.LostTransaction(connection))
+                {
+                    throw new LostLedgerTransactionException("the ledger's transaction was rolled back under a write; none of its writes were kept");
+                }
+
+                if (!savepoints)
+                {
+                    return false;
+                }
+
+                await UndoWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (savepoints)
+            {
+                await ReleaseWrite.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return true;
+    }
+
     private static async Task DisposeAsync(DbCommand? begin, DbConnection? connection)
     {
         if (begin is not null)
@@ -216,6 +259,9 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
     private interface IPendingWrite
     {
+        /// <summary>Whether the write ran and failed; it is not run again in its transaction.</summary>
+        bool Failed { get; }
+
         /// <summary>Runs the write; false when it failed (and its statements must be undone).</summary>
         Task<bool> RunAsync(DbConnection connection);
 
@@ -235,6 +281,8 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
         public Task<T> Task => _done.Task;
 
+        public bool Failed { get; private set; }
+
         public async Task<bool> RunAsync(DbConnection connection)
         {
             if (ct.IsCancellationRequested)
@@ -252,6 +300,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
             {
                 // This write fails alone; the others in its transaction still commit.
                 _error = e;
+                Failed = true;
                 return false;
             }
         }

@@ -352,6 +352,37 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RecordSuccessAsync_ReportedTwice_RecordsTheAttemptAndEndsTheJobOnce()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        var attempt = new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "None", LatencyMs = 3, PromptTokens = 5, CompletionTokens = 7 };
+        var done = new JobCompletion(job.JobId, true, "d1", 1, """{"ok":1}""", 5, 7, 0.5m, null, null, 200, "r1", 3);
+
+        (await _ledger.RecordSuccessAsync(attempt, done, default)).ShouldBe((true, true));
+        (await _ledger.RecordSuccessAsync(attempt with { LatencyMs = 9 }, done with { Response = """{"ok":2}""" }, default)).ShouldBe((false, false));
+
+        var attempts = await _ledger.GetAttemptsAsync(job.JobId, default);
+        attempts.Count.ShouldBe(1);
+        attempts[0].LatencyMs.ShouldBe(3);
+        var stored = await _ledger.GetJobAsync(job.JobId, default);
+        stored!.State.ShouldBe(JobState.Succeeded);
+        stored.Response.ShouldBe("""{"ok":1}""");
+    }
+
+    [Fact]
+    public async Task RecordSuccessAsync_JobAlreadyEnded_RecordsTheAttemptOnlyAndLeavesTheJob()
+    {
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        await _ledger.CompleteAsync(new JobCompletion(job.JobId, false, "d1", 1, null, null, null, 0m, "Timeout", "slow", null, null, null), default);
+        var attempt = new AttemptRow { JobId = job.JobId, Attempt = 1, DeploymentId = "d1", ErrorKind = "None", LatencyMs = 3 };
+
+        (await _ledger.RecordSuccessAsync(attempt, new JobCompletion(job.JobId, true, "d1", 1, "{}", 5, 7, 0.5m, null, null, 200, null, 3), default)).ShouldBe((true, false));
+
+        (await _ledger.GetAttemptsAsync(job.JobId, default)).Count.ShouldBe(1);
+        (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
+    }
+
+    [Fact]
     public async Task ReadFinishedJobsAsync_SkipsUnfinishedJobs_InCustomIdOrder()
     {
         foreach (var id in new[] { "c", "a", "b" })

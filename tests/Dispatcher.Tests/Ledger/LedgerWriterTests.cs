@@ -53,6 +53,30 @@ public sealed class LedgerWriterTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RunAsync_WriteFailsAmongOthers_ItRunsOnceAndTheOthersCommitOnce()
+    {
+        var hold = await HoldTheWriterAsync();
+        var runs = 0;
+        var before = Insert("before");
+        var broken = _writer.RunAsync(
+            async (c, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                return await c.ExecuteAsync("INSERT INTO items VALUES ('before')"); // duplicate key
+            },
+            default);
+        var after = Insert("after");
+        _gate.SetResult();
+
+        await hold;
+        (await before).ShouldBe(1);
+        (await after).ShouldBe(1);
+        await Should.ThrowAsync<SqliteException>(broken);
+        runs.ShouldBe(1, "the transaction ran again without the write that failed");
+        Names().ShouldBe(["after", "before"]);
+    }
+
+    [Fact]
     public async Task RunAsync_TransactionRolledBackUnderAWrite_EveryWriteOfItIsReportedFailed()
     {
         var hold = await HoldTheWriterAsync();

@@ -43,7 +43,7 @@ public sealed class TransientFailureTests
         await using var pipeline = await EmbeddedPipeline.StartAsync(Catalog(), faults.Install);
         var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
         using var metrics = new MeasurementRecorder(pipeline.Services.GetRequiredService<DispatcherInstrumentation>().Meter);
-        faults.FailNext("RecordAttemptAsync");
+        faults.FailNext("RecordSuccessAsync");
 
         await SubmitAsync(pipeline.Bus, "b-busy-outcome");
         await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count == Jobs, "every result", TimeSpan.FromSeconds(20));
