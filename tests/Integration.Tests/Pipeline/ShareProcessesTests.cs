@@ -194,6 +194,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         // share, twice the cap together, if the cap were not held in the ledger they share.
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
         {
+            QuotaWindow = "00:00:01",
             Deployments = new[] { Pricey("alpha-1", "alpha"), Pricey("beta-1", "beta") },
             Tenants = new[] { new { Name = "acme", Budget = new { Limit = 0.6, Period = "Day" } } },
         });
@@ -301,7 +302,13 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         Id = id,
         ModelGroup = group,
         Provider = "Simulated",
+        // A job is held against the cap when it is sent: five a second per share, so the cap
+        // lasts about two seconds, time enough for the other share's jobs, handed on from
+        // whichever dispatcher took the chunk off the intake, to reach their dispatcher and be
+        // held against it too.
         MaxParallel = 4,
+        Rpm = 5,
+        BurstFraction = 0.5,
         InputPricePerMillion = 1000.0,
         OutputPricePerMillion = 1000.0,
         Simulation = new { LatencyMs = 20, LatencySigma = 0.0, MinCompletionTokens = 16, MaxCompletionTokens = 16, Seed = 1 },
