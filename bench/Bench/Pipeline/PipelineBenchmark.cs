@@ -16,9 +16,7 @@ namespace Dispatcher.Bench.Pipeline;
 /// </summary>
 internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo, PipelineSettings settings, TextWriter log)
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan DepthPoll = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan LedgerPoll = TimeSpan.FromMilliseconds(250);
 
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly int _beam = ProcFs.FindBeam(node.EpmdPort) ?? 0;
@@ -169,17 +167,8 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         return result;
     }
 
-    private Task WaitForConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
-        Processes.Polling.UntilAsync(
-            () =>
-            {
-                Array.ForEach(programs, p => p.ThrowIfExited());
-                return broker.AllConsumedAsync(queues, ct);
-            },
-            TimeSpan.FromMilliseconds(200),
-            StartTimeout,
-            "the programs to consume " + string.Join(", ", queues),
-            ct);
+    private static Task WaitForConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
+        ProgramWaits.ConsumersAsync(broker, programs, queues, ct);
 
     // Routed means the ledger has every job marked sent and the intake is empty: the dispatcher
     // acknowledges an intake message only once the packs holding its jobs are confirmed, so
@@ -198,22 +187,8 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             $"{jobs} jobs of batch {batchId} sent to the provider queues",
             ct);
 
-    private async Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct)
-    {
-        BatchStatus? status = null;
-        await Processes.Polling.UntilAsync(
-            async () =>
-            {
-                Array.ForEach(programs, p => p.ThrowIfExited());
-                status = await ledger.GetBatchStatusAsync(batchId, ct);
-                return status is { IsComplete: true };
-            },
-            LedgerPoll,
-            settings.Timeout,
-            $"batch {batchId} to end in the ledger",
-            ct);
-        return status!;
-    }
+    private Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct) =>
+        ProgramWaits.BatchEndedAsync(ledger, batchId, programs, settings.Timeout, ct);
 
     private static async Task PurgeProviderQueuesAsync(BrokerClient broker, CancellationToken ct)
     {
