@@ -7,6 +7,9 @@ var root = new RootCommand(
 {
     PipelineCommand.Create(),
     LatencyCommand.Create(),
+    RawCommand.Create(),
+    WorkerSdkCommand.Create(),
+    WorkerSdkCommand.Stub(),
     BulkCommand.Create(),
     EmbeddedCommand.Create(),
     QuotaCommand.Create(),

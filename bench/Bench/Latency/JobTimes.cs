@@ -6,10 +6,10 @@ namespace Dispatcher.Bench.Latency;
 /// </summary>
 /// <param name="Dispatch">Result received − submitted − the provider's own time: what the product added.</param>
 /// <param name="Intake">Submitted → recorded in the ledger (the intake queue, the dispatcher's accept write).</param>
-/// <param name="Routing">Recorded → marked sent (routing, the send to the provider queue and its confirm, the dispatch write).</param>
+/// <param name="Routing">Recorded → the attempt claimed in the ledger (routing, the claim's write; the dispatcher claims an attempt before it sends it).</param>
 /// <param name="Hops">
-/// Marked sent → the attempt recorded, less the worker's call time: the provider queue to the
-/// worker and the outcome back to the dispatcher, with the worker's own handling around the call.
+/// Claimed → the outcome recorded, less the worker's call time: the send to the provider queue,
+/// the worker's handling around the call, the outcome back to the dispatcher and its write.
 /// </param>
 /// <param name="WorkerCall">The worker's call time less the provider's own time (the worker's side of the call).</param>
 /// <param name="Result">Attempt recorded → result event received (the job's completion write, the result event's publish and delivery).</param>

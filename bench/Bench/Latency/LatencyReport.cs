@@ -31,7 +31,7 @@ internal static class LatencyReport
         output.WriteLine();
         output.WriteLine("Where it goes, p50 / p99 of each part in milliseconds (from the ledger's timestamps; the parts of one job add up to its latency):");
         output.WriteLine();
-        var parts = new MarkdownTable("offered", "submit → recorded", "recorded → marked sent", "sent → outcome recorded, less the call", "worker's call less the provider's", "outcome recorded → result received");
+        var parts = new MarkdownTable("offered", "submit → recorded", "recorded → attempt claimed", "claimed → outcome recorded, less the call", "worker's call less the provider's", "outcome recorded → result received");
         foreach (var run in r.Runs)
         {
             parts.Row(

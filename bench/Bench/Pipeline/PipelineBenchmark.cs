@@ -34,7 +34,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         await BatchFileWriter.WriteAsync(warmupFile, settings.Warmup, ProductEnvironment.ModelGroup, ct);
         await BatchFileWriter.WriteAsync(oneFile, 1, ProductEnvironment.ModelGroup, ct);
 
-        var job = await CaptureJobAsync(broker, producer, oneFile, ct);
+        var job = await CaptureChunkAsync(broker, producer, oneFile, 1, ct);
         log.WriteLine($"  a serialized job on the intake queue is {job.Length} bytes (MassTransit envelope, body included)");
 
         log.WriteLine($"  (a) raw baseline: warm-up {settings.Warmup}, then {settings.Jobs} messages, {settings.RawInFlight} unconfirmed at most, prefetch {settings.RawPrefetch}");
@@ -82,9 +82,11 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         return new PipelineResults(settings, job.Length, raw, rawUsage, narrow, narrowUsage, routing, pipeline, ledger);
     }
 
-    // Publishes one job with no dispatcher running and reads it back: the raw baseline then moves
-    // messages of exactly the product's size.
-    private static async Task<byte[]> CaptureJobAsync(BrokerClient broker, JobProducer producer, string oneFile, CancellationToken ct)
+    /// <summary>
+    /// Publishes a file of <paramref name="lines"/> jobs (at most one chunk) with no dispatcher running
+    /// and reads its intake message back, so the raw baseline moves messages of exactly the product's size.
+    /// </summary>
+    internal static async Task<byte[]> CaptureChunkAsync(BrokerClient broker, JobProducer producer, string file, int lines, CancellationToken ct)
     {
         await broker.DeclareIntakeAsync(ct);
         foreach (var queue in ProductEnvironment.ProductQueues)
@@ -92,9 +94,14 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             await broker.PurgeAsync(queue, ct);
         }
 
-        await producer.PublishAsync(oneFile, "size-probe", 1, ct);
+        await producer.PublishAsync(file, "size-probe-" + lines, lines, ct);
         var body = await broker.TakeOneAsync(QueueNames.Intake, ct)
-            ?? throw new InvalidOperationException("the probe job did not arrive on the intake queue");
+            ?? throw new InvalidOperationException("the probe chunk did not arrive on the intake queue");
+        if (await broker.DepthAsync([QueueNames.Intake], ct) != 0)
+        {
+            throw new InvalidOperationException($"the {lines} probe jobs took more than one intake message");
+        }
+
         await broker.PurgeAsync(QueueNames.Batches, ct);
         return body;
     }
