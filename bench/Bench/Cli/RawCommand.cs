@@ -16,7 +16,7 @@ internal static class RawCommand
         var largeMessages = new Option<int>("--raw-large-messages")
         {
             Description = "Chunk and pack messages in each run.",
-            DefaultValueFactory = _ => 2_000,
+            DefaultValueFactory = _ => 10_000,
         };
         var inFlight = BenchOptions.InFlight();
         var prefetch = BenchOptions.Prefetch();

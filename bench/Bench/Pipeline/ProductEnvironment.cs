@@ -7,8 +7,8 @@ using Microsoft.Data.Sqlite;
 namespace Dispatcher.Bench.Pipeline;
 
 /// <summary>
-/// What the product's processes get in a pipeline stage: the private node, a catalog of
-/// zero-latency simulated deployments (no errors, no 429s) and a ledger file of the stage's own,
+/// What the product's processes get in a pipeline stage: the private node, a catalog (by default
+/// zero-latency simulated deployments, no errors, no 429s) and a ledger file of the stage's own,
 /// all passed as a configuration file and <c>DISPATCHER_*</c> variables as an operator would.
 /// </summary>
 internal sealed class ProductEnvironment : IDisposable
