@@ -6,6 +6,10 @@ var root = new RootCommand(
     "routing under enforced quotas, a weighted-adaptive group through a deployment's degradation and recovery, reliability under crashes and a broker restart, a batch under random faults (chaos), micro-benchmarks, and prompt-token estimates against reference counts. Broker benchmarks start a private RabbitMQ node on loopback and stop it at the end.")
 {
     PipelineCommand.Create(),
+    LatencyCommand.Create(),
+    RawCommand.Create(),
+    WorkerSdkCommand.Create(),
+    WorkerSdkCommand.Stub(),
     BulkCommand.Create(),
     EmbeddedCommand.Create(),
     QuotaCommand.Create(),

@@ -21,9 +21,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     // The server's CPU is its postmaster's and that of every process the postmaster started.
     private static readonly HashSet<string> Trees = ["postgres"];
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan DepthPoll = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan LedgerPoll = TimeSpan.FromMilliseconds(250);
 
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly int _beam = ProcFs.FindBeam(node.EpmdPort) ?? 0;
@@ -41,7 +39,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         await BatchFileWriter.WriteAsync(warmupFile, settings.Warmup, ProductEnvironment.ModelGroup, ct);
         await BatchFileWriter.WriteAsync(oneFile, 1, ProductEnvironment.ModelGroup, ct);
 
-        var job = await CaptureJobAsync(broker, producer, oneFile, ct);
+        var job = await CaptureChunkAsync(broker, producer, oneFile, 1, ct);
         log.WriteLine($"  a serialized job on the intake queue is {job.Length} bytes (MassTransit envelope, body included)");
 
         log.WriteLine($"  (a) raw baseline: warm-up {settings.Warmup}, then {settings.Jobs} messages, {settings.RawInFlight} unconfirmed at most, prefetch {settings.RawPrefetch}");
@@ -89,9 +87,11 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         return new PipelineResults(settings, job.Length, raw, rawUsage, narrow, narrowUsage, routing, pipeline, ledger);
     }
 
-    // Publishes one job with no dispatcher running and reads it back: the raw baseline then moves
-    // messages of exactly the product's size.
-    private static async Task<byte[]> CaptureJobAsync(BrokerClient broker, JobProducer producer, string oneFile, CancellationToken ct)
+    /// <summary>
+    /// Publishes a file of <paramref name="lines"/> jobs (at most one chunk) with no dispatcher running
+    /// and reads its intake message back, so the raw baseline moves messages of exactly the product's size.
+    /// </summary>
+    internal static async Task<byte[]> CaptureChunkAsync(BrokerClient broker, JobProducer producer, string file, int lines, CancellationToken ct)
     {
         await broker.DeclareIntakeAsync(ct);
         foreach (var queue in ProductEnvironment.ProductQueues)
@@ -99,9 +99,14 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             await broker.PurgeAsync(queue, ct);
         }
 
-        await producer.PublishAsync(oneFile, "size-probe", 1, ct);
+        await producer.PublishAsync(file, "size-probe-" + lines, lines, ct);
         var body = await broker.TakeOneAsync(QueueNames.Intake, ct)
-            ?? throw new InvalidOperationException("the probe job did not arrive on the intake queue");
+            ?? throw new InvalidOperationException("the probe chunk did not arrive on the intake queue");
+        if (await broker.DepthAsync([QueueNames.Intake], ct) != 0)
+        {
+            throw new InvalidOperationException($"the {lines} probe jobs took more than one intake message");
+        }
+
         await broker.PurgeAsync(QueueNames.Batches, ct);
         return body;
     }
@@ -174,17 +179,8 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         return result;
     }
 
-    private Task WaitForConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
-        Processes.Polling.UntilAsync(
-            () =>
-            {
-                Array.ForEach(programs, p => p.ThrowIfExited());
-                return broker.AllConsumedAsync(queues, ct);
-            },
-            TimeSpan.FromMilliseconds(200),
-            StartTimeout,
-            "the programs to consume " + string.Join(", ", queues),
-            ct);
+    private static Task WaitForConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
+        ProgramWaits.ConsumersAsync(broker, programs, queues, ct);
 
     // Routed means the ledger has every job marked sent and the intake is empty: the dispatcher
     // acknowledges an intake message only once the packs holding its jobs are confirmed, so
@@ -203,22 +199,8 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
             $"{jobs} jobs of batch {batchId} sent to the provider queues",
             ct);
 
-    private async Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct)
-    {
-        BatchStatus? status = null;
-        await Processes.Polling.UntilAsync(
-            async () =>
-            {
-                Array.ForEach(programs, p => p.ThrowIfExited());
-                status = await ledger.GetBatchStatusAsync(batchId, ct);
-                return status is { IsComplete: true };
-            },
-            LedgerPoll,
-            settings.Timeout,
-            $"batch {batchId} to end in the ledger",
-            ct);
-        return status!;
-    }
+    private Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct) =>
+        ProgramWaits.BatchEndedAsync(ledger, batchId, programs, settings.Timeout, ct);
 
     private static async Task PurgeProviderQueuesAsync(BrokerClient broker, CancellationToken ct)
     {

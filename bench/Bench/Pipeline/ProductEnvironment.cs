@@ -8,8 +8,8 @@ using Microsoft.Data.Sqlite;
 namespace Dispatcher.Bench.Pipeline;
 
 /// <summary>
-/// What the product's processes get in a pipeline stage: the private node, a catalog of
-/// zero-latency simulated deployments (no errors, no 429s) and a ledger of the stage's own (a
+/// What the product's processes get in a pipeline stage: the private node, a catalog (by default
+/// zero-latency simulated deployments, no errors, no 429s) and a ledger of the stage's own (a
 /// SQLite file, or a PostgreSQL database when a connection string is given), all passed as a
 /// configuration file and <c>DISPATCHER_*</c> variables as an operator would.
 /// </summary>
@@ -24,13 +24,19 @@ internal sealed class ProductEnvironment : IDisposable
     private readonly string _ledgerFolder;
 
     public ProductEnvironment(PrivateRabbitNode node, string folder, string ledgerRoot, int maxParallel, string? postgresConnectionString = null)
+        : this(node, folder, ledgerRoot, SimulatedCatalog(maxParallel, latencyMs: 0), postgresConnectionString)
+    {
+    }
+
+    /// <summary>The same with another catalog (any object that serializes to the catalog's configuration shape).</summary>
+    public ProductEnvironment(PrivateRabbitNode node, string folder, string ledgerRoot, object catalog, string? postgresConnectionString = null)
     {
         Folder = folder;
         Directory.CreateDirectory(Folder);
         _ledgerFolder = Directory.CreateDirectory(Path.Combine(ledgerRoot, "dispatcher-bench-ledger-" + Guid.NewGuid().ToString("N"))).FullName;
         LedgerPath = Path.Combine(_ledgerFolder, "ledger.db");
         ConfigPath = Path.Combine(Folder, "config.json");
-        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new { Catalog = Catalog(maxParallel) }));
+        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new { Catalog = catalog }));
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["DISPATCHER_CONFIG"] = ConfigPath,
@@ -89,7 +95,11 @@ internal sealed class ProductEnvironment : IDisposable
         }
     }
 
-    private static object Catalog(int maxParallel) => new
+    /// <summary>
+    /// The catalog of <see cref="Deployments"/>: simulated, with a fixed latency per call of
+    /// <paramref name="latencyMs"/> (no spread, no errors, no 429s) and quotas no job waits for.
+    /// </summary>
+    public static object SimulatedCatalog(int maxParallel, int latencyMs) => new
     {
         Deployments = Deployments.Select(id => new
         {
@@ -105,7 +115,7 @@ internal sealed class ProductEnvironment : IDisposable
             TimeoutSeconds = 30,
             Simulation = new
             {
-                LatencyMs = 0, LatencySigma = 0, MsPerOutputToken = 0, ErrorRate = 0, RateLimitRate = 0,
+                LatencyMs = latencyMs, LatencySigma = 0, MsPerOutputToken = 0, ErrorRate = 0, RateLimitRate = 0,
                 MinCompletionTokens = 8, MaxCompletionTokens = 32, Seed = 7,
             },
         }).ToArray(),

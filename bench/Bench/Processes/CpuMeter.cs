@@ -62,4 +62,8 @@ internal sealed record CpuUsage(TimeSpan Wall, IReadOnlyDictionary<string, doubl
     /// running on the machine meanwhile (which takes cores from the measured processes), plus the kernel's own work.
     /// </summary>
     public double OtherPercentOfOneCore => Math.Max(0, (MachineBusyPercent * Environment.ProcessorCount) - PercentOfOneCore.Values.Sum());
+
+    /// <summary>Milliseconds of CPU the named process used per item, over <paramref name="items"/> items; null for a process not measured.</summary>
+    public double? MsPer(string process, long items) =>
+        PercentOfOneCore.TryGetValue(process, out var percent) ? percent / 100.0 * Wall.TotalMilliseconds / items : null;
 }
