@@ -61,21 +61,7 @@ public sealed class QuotaPipelineTests
         {
             QuotaWindow = "00:00:01",
             QuotaWindowPadding = 0.2,
-            Deployments = new[]
-            {
-                new
-                {
-                    Id = "counting",
-                    ModelGroup = "gpt-test",
-                    Provider = "Simulated",
-                    Model = "gpt-4o",
-                    MaxParallel = 8,
-                    Rpm = 100_000,
-                    Tpm,
-                    BurstFraction = 0.5,
-                    Simulation = new { LatencyMs = 1, LatencySigma = 0.0, EnforceTpm = Tpm, EnforceWindowSeconds = 1, MinCompletionTokens = 8, MaxCompletionTokens = 16, Seed = 1 },
-                },
-            },
+            Deployments = new[] { TokenCountingDeployment.Gpt4o(Tpm, windowSeconds: 1, latencyMs: 1, latencySigma: 0.0) },
         });
         var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
         var estimates = pipeline.Services.GetRequiredService<PromptEstimates>();

@@ -79,21 +79,7 @@ public sealed class QuotaRoutingTests(RabbitNodeFixture rabbit)
         {
             QuotaWindow = "00:00:03",
             QuotaWindowPadding = 1.0,
-            Deployments = new[]
-            {
-                new
-                {
-                    Id = "counting",
-                    ModelGroup = "gpt-test",
-                    Provider = "Simulated",
-                    Model = "gpt-4o",
-                    MaxParallel = 8,
-                    Rpm = 100_000,
-                    Tpm,
-                    BurstFraction = 0.5,
-                    Simulation = new { LatencyMs = 5, LatencySigma = 0.2, EnforceTpm = Tpm, EnforceWindowSeconds = 3, MinCompletionTokens = 8, MaxCompletionTokens = 16 },
-                },
-            },
+            Deployments = new[] { TokenCountingDeployment.Gpt4o(Tpm, windowSeconds: 3, latencyMs: 5, latencySigma: 0.2) },
             ModelGroups = new[] { new { Name = "gpt-test", MaxAttempts = 10 } },
         });
         var batch = Path.Combine(env.Folder, "tokens.jsonl");

@@ -48,13 +48,8 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         });
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
-        var variables = new Dictionary<string, string>(env.Variables)
-        {
-            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
-            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
-            ["DISPATCHER_Dispatcher__Shares"] = "2",
-            ["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08",
-        };
+        var variables = TwoShares(env, connectionString);
+        variables["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08";
         var batch = WriteBatch(env.Folder, Jobs, "batch.jsonl");
         var outDir = Path.Combine(env.Folder, "out");
 
@@ -115,12 +110,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         });
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
-        var variables = new Dictionary<string, string>(env.Variables)
-        {
-            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
-            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
-            ["DISPATCHER_Dispatcher__Shares"] = "2",
-        };
+        var variables = TwoShares(env, connectionString);
         await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
         await using var workers = ProgramProcess.Start("Workers.Host", variables);
         await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1");
@@ -149,12 +139,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         });
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
-        var variables = new Dictionary<string, string>(env.Variables)
-        {
-            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
-            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
-            ["DISPATCHER_Dispatcher__Shares"] = "2",
-        };
+        var variables = TwoShares(env, connectionString);
         await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
         await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
         await using var workers = ProgramProcess.Start("Workers.Host", variables);
@@ -200,12 +185,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         });
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
-        var variables = new Dictionary<string, string>(env.Variables)
-        {
-            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
-            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
-            ["DISPATCHER_Dispatcher__Shares"] = "2",
-        };
+        var variables = TwoShares(env, connectionString);
         await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
         await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
         await using var workers = ProgramProcess.Start("Workers.Host", variables);
@@ -241,17 +221,26 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         using var env = await PipelineEnvironment.CreateAsync(node1, new
         {
             Deployments = new[] { ("alpha-1", "alpha"), ("alpha-2", "alpha"), ("beta-1", "beta"), ("beta-2", "beta") }
-                .Select(d => PipelineEnvironment.Simulated(d.Item1, d.Item2, latencyMs: 100, maxParallel: 2)).ToArray(),
+                .Select(d => new
+                {
+                    Id = d.Item1,
+                    ModelGroup = d.Item2,
+                    Provider = "Simulated",
+                    MaxParallel = 2,
+                    TimeoutSeconds = 5,
+                    Simulation = new { LatencyMs = 100, LatencySigma = 0.2 },
+                })
+                .ToArray(),
         });
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
-        var variables = new Dictionary<string, string>(env.Variables)
-        {
-            ["DISPATCHER_Transport__RabbitMq__QueueType"] = "quorum",
-            ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
-            ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
-            ["DISPATCHER_Dispatcher__Shares"] = "2",
-        };
+        var variables = TwoShares(env, connectionString);
+        variables["DISPATCHER_Transport__RabbitMq__QueueType"] = "quorum";
+        // A work pack or outcome lost with the node (sent, not yet confirmed, when it stopped) leaves
+        // its job to the reconciler: within seconds here, rather than the minutes of the defaults.
+        variables["DISPATCHER_Reconciler__QueueAllowance"] = "00:00:15";
+        variables["DISPATCHER_Reconciler__ReportGrace"] = "00:00:05";
+        variables["DISPATCHER_Reconciler__Interval"] = "00:00:05";
         for (var i = 0; i < nodes.Length; i++)
         {
             variables[$"DISPATCHER_Transport__RabbitMq__Hosts__{i}"] = $"127.0.0.1:{nodes[i].AmqpPort}";
@@ -312,6 +301,14 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         InputPricePerMillion = 1000.0,
         OutputPricePerMillion = 1000.0,
         Simulation = new { LatencyMs = 20, LatencySigma = 0.0, MinCompletionTokens = 16, MaxCompletionTokens = 16, Seed = 1 },
+    };
+
+    // Two shares of the model groups on the PostgreSQL ledger at connectionString.
+    private static Dictionary<string, string> TwoShares(PipelineEnvironment env, string connectionString) => new(env.Variables)
+    {
+        ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
+        ["DISPATCHER_Ledger__ConnectionString"] = connectionString,
+        ["DISPATCHER_Dispatcher__Shares"] = "2",
     };
 
     private static object Slow(string id, string group) => new
