@@ -56,22 +56,23 @@ public static class ImageSize
         }
 
         var data = url[(comma + 1)..];
+        Span<byte> small = stackalloc byte[SmallHeaderBytes + 3];
+        var head = Decode(data, SmallHeaderBytes, small);
+        if (TryPng(head, out width, out height) || TryGif(head, out width, out height) || TryWebP(head, out width, out height))
+        {
+            return true;
+        }
+
+        if (head.Length < 2 || head[0] != 0xFF || head[1] != 0xD8)
+        {
+            return false;
+        }
+
+        // A JPEG's frame header usually sits in its first kilobytes; past large metadata (an
+        // embedded thumbnail) it may take more. Only a JPEG takes a buffer that large.
         var buffer = ArrayPool<byte>.Shared.Rent(MaxJpegHeaderBytes + 3);
         try
         {
-            var head = Decode(data, SmallHeaderBytes, buffer);
-            if (TryPng(head, out width, out height) || TryGif(head, out width, out height) || TryWebP(head, out width, out height))
-            {
-                return true;
-            }
-
-            if (head.Length < 2 || head[0] != 0xFF || head[1] != 0xD8)
-            {
-                return false;
-            }
-
-            // A JPEG's frame header usually sits in its first kilobytes; past large metadata
-            // (an embedded thumbnail) it may take more.
             return TryJpeg(Decode(data, 8 * 1024, buffer), out width, out height)
                 || TryJpeg(Decode(data, MaxJpegHeaderBytes, buffer), out width, out height);
         }
@@ -88,11 +89,11 @@ public static class ImageSize
         text.Length >= suffix.Length && Ascii.EqualsIgnoreCase(text[^suffix.Length..], suffix);
 
     // Decodes about `bytes` bytes from the start of the base64 text (whole 4-character groups).
-    private static ReadOnlySpan<byte> Decode(ReadOnlySpan<byte> base64, int bytes, byte[] buffer)
+    private static ReadOnlySpan<byte> Decode(ReadOnlySpan<byte> base64, int bytes, Span<byte> buffer)
     {
         var chars = Math.Min(base64.Length, ((bytes + 2) / 3) * 4);
         chars -= chars % 4;
-        return Base64.DecodeFromUtf8(base64[..chars], buffer, out _, out var written) == OperationStatus.Done ? buffer.AsSpan(0, written) : default;
+        return Base64.DecodeFromUtf8(base64[..chars], buffer, out _, out var written) == OperationStatus.Done ? buffer[..written] : default;
     }
 
     private static bool TryPng(ReadOnlySpan<byte> d, out int width, out int height)
