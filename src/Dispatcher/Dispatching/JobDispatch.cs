@@ -171,7 +171,7 @@ public sealed class JobDispatch(
                     return true;
                 }
 
-                await results.FailAsync(job, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for a deployment to take it (quota or an availability window)", null, attempt - 1, context, ct);
+                await EndAsync(job, attempt, ErrorKind.DeadlineExceeded, $"deadline {deadline:O} passed while waiting for a deployment to take it (quota or an availability window)", excluded, chain, sent, fence, resend, context, ct);
                 return false;
             }
         }
@@ -186,7 +186,7 @@ public sealed class JobDispatch(
         if (decision.Deployment is null)
         {
             logger.LogWarning("Job {JobId} ({CustomId}) cannot be routed: {Reason}", job.JobId, job.CustomId, decision.Reason);
-            await results.FailAsync(job, decision.RefusalKind, decision.Reason, null, attempt - 1, context, ct);
+            await EndAsync(job, attempt, decision.RefusalKind, decision.Reason, excluded, chain, sent, fence, resend, context, ct);
             return false;
         }
 
@@ -231,7 +231,7 @@ public sealed class JobDispatch(
                 reservations.Release(reservation);
                 var reason = $"budget {SpendBook.TenantKey(job.Tenant!)} would be crossed (spend of every dispatcher sharing the ledger)";
                 logger.LogWarning("Job {JobId} ({CustomId}) cannot be sent: {Reason}", job.JobId, job.CustomId, reason);
-                await results.FailAsync(job, ErrorKind.BudgetExhausted, reason, null, attempt - 1, context, ct);
+                await EndAsync(job, attempt, ErrorKind.BudgetExhausted, reason, excluded, chain, sent, fence, resend, context, ct);
                 return false;
             }
 
@@ -239,19 +239,9 @@ public sealed class JobDispatch(
             {
                 if (fence is { } lost && !await ledger.HoldsShareAsync(lost, ct))
                 {
-                    // Another process took the share over: nothing is sent, and this process leaves
-                    // the share. A message off one of the share's queues goes back to it
-                    // unacknowledged, for the new owner; a job off a queue every dispatcher shares
-                    // (the intake, replays) is handed on to the share's lane, as any job of a share
-                    // this process does not own.
+                    // Another process took the share over: nothing is sent.
                     reservations.Release(reservation);
-                    activation.Drop(lost.Share);
-                    if (context.ReceiveContext.InputAddress is { } input && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(input)) == lost.Share)
-                    {
-                        throw new ShareLostException(lost.Share);
-                    }
-
-                    await DeferAsync(job, attempt, excluded, chain, sent, context, ct, $"to the dispatcher of share {lost.Share}", resend);
+                    await LeaveShareAsync(job, attempt, excluded, chain, sent, lost, resend, context, ct);
                     return false;
                 }
 
@@ -295,6 +285,52 @@ public sealed class JobDispatch(
         }
 
         return false;
+    }
+
+    // Ends the job as routing decided, under the share's fence: a process another has taken the
+    // share from ends nothing (what it decided from, its quotas, budgets and breakers, is no longer
+    // the share's) and leaves the share.
+    private async Task EndAsync(
+        JobRow job,
+        int attempt,
+        ErrorKind kind,
+        string reason,
+        IReadOnlySet<string> excluded,
+        IReadOnlyList<string> chain,
+        SentAttempts sent,
+        ShareFence? fence,
+        bool resend,
+        ConsumeContext context,
+        CancellationToken ct)
+    {
+        if (!await results.FailAsync(job, kind, reason, null, attempt - 1, context, ct, fence) && fence is { } lost && !await ledger.HoldsShareAsync(lost, ct))
+        {
+            await LeaveShareAsync(job, attempt, excluded, chain, sent, lost, resend, context, ct);
+        }
+    }
+
+    // This process lost the share of the job in hand to another: it leaves the share. A message off
+    // one of the share's queues goes back to it unacknowledged, for the new owner; a job off a queue
+    // every dispatcher shares (the intake, replays) is handed on to the share's lane, as any job of a
+    // share this process does not own.
+    private async Task LeaveShareAsync(
+        JobRow job,
+        int attempt,
+        IReadOnlySet<string> excluded,
+        IReadOnlyList<string> chain,
+        SentAttempts sent,
+        ShareFence lost,
+        bool resend,
+        ConsumeContext context,
+        CancellationToken ct)
+    {
+        activation.Drop(lost.Share);
+        if (context.ReceiveContext.InputAddress is { } input && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(input)) == lost.Share)
+        {
+            throw new ShareLostException(lost.Share);
+        }
+
+        await DeferAsync(job, attempt, excluded, chain, sent, context, ct, $"to the dispatcher of share {lost.Share}", resend);
     }
 
     // A job whose batch holds it: put aside while the batch is paused, ended when it is cancelled or

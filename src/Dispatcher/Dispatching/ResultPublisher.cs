@@ -22,14 +22,21 @@ public sealed class ResultPublisher(JobLedger ledger, TimeProvider time, Dispatc
     // publish and mark run under one of these locks so they cannot both publish.
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
-    /// <summary>Ends a job as failed and publishes <see cref="CompletionFailed"/>.</summary>
-    public async Task FailAsync<TPublisher>(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, TPublisher publisher, CancellationToken ct)
+    /// <summary>
+    /// Ends a job as failed and publishes <see cref="CompletionFailed"/>; under a share's
+    /// <paramref name="fence"/> when routing decided the ending (<see cref="JobLedger.CompleteAsync(JobCompletion, ShareFence?, CancellationToken)"/>).
+    /// Returns whether this call ended the job: false when it had ended before (its result is
+    /// published if it was not yet) or the fence refused the ending.
+    /// </summary>
+    public async Task<bool> FailAsync<TPublisher>(JobRow job, ErrorKind error, string message, int? statusCode, int attempts, TPublisher publisher, CancellationToken ct, ShareFence? fence = null)
         where TPublisher : IPublishEndpoint, ISendEndpointProvider
     {
-        await ledger.CompleteAsync(
+        var ended = await ledger.CompleteAsync(
             new JobCompletion(job.JobId, false, job.DeploymentId, attempts, null, null, null, 0m, error.ToString(), message, statusCode, null, null),
+            fence,
             ct);
         await PublishIfUnsentAsync(job.JobId, publisher, ct);
+        return ended;
     }
 
     /// <summary>

@@ -74,7 +74,13 @@ public sealed class JobLedger : IAsyncDisposable
             OR (CAST(@replacing AS BIGINT) IS NOT NULL AND attempts = @attempt AND COALESCE(quota_seq, 0) = @replacing
                 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = @jobId AND a.attempt = @attempt)))
           -- With several shares, only the share's current owner claims: a process whose epoch moved on is fenced off.
-          AND (CAST(@epoch AS BIGINT) IS NULL
+          {fence}
+        """;
+
+    // A write under a share's fence (several active dispatchers): it changes nothing unless the
+    // share's epoch in the ledger is still the caller's. No fence given (null epoch), no condition.
+    private const string FenceSql = """
+        AND (CAST(@epoch AS BIGINT) IS NULL
                OR EXISTS (SELECT 1 FROM dispatch_shares s WHERE s.share = @share AND s.epoch = @epoch{keepRow}))
         """;
 
@@ -92,17 +98,16 @@ public sealed class JobLedger : IAsyncDisposable
         "@jobId", "@attempt", "@deploymentId", "@errorKind", "@statusCode", "@message", "@latencyMs", "@providerMs",
         "@promptTokens", "@completionTokens", "@cachedTokens", "@now");
 
-    private static readonly Statement Complete = new(
-        """
+    private const string CompleteSql = """
         UPDATE jobs SET state = @state, deployment_id = COALESCE(@deploymentId, deployment_id),
           attempts = CASE WHEN attempts > @attempts THEN attempts ELSE @attempts END, response = @response, prompt_tokens = @promptTokens,
           completion_tokens = @completionTokens, cost = @cost, cost_exact = @costExact, error_kind = @errorKind,
           error_message = @errorMessage, status_code = @statusCode, request_id = @requestId,
           latency_ms = @latencyMs, completed_at = @now, updated_at = @now
         WHERE job_id = @jobId AND state NOT IN ('succeeded', 'failed')
-        """,
-        "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost", "@costExact",
-        "@errorKind", "@errorMessage", "@statusCode", "@requestId", "@latencyMs", "@now");
+          -- An ending routing decided is fenced as its claim would be; a reported outcome is not.
+          {fence}
+        """;
 
     private static readonly Statement JobById = new($"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId", "@jobId");
 
@@ -112,6 +117,7 @@ public sealed class JobLedger : IAsyncDisposable
 
     private readonly LedgerDialect _dialect;
     private readonly Statement _markDispatched;
+    private readonly Statement _complete;
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
     private readonly ReadConnections _readers;
@@ -121,9 +127,14 @@ public sealed class JobLedger : IAsyncDisposable
     public JobLedger(IOptions<LedgerOptions> options, TimeProvider time)
     {
         _dialect = LedgerDialect.Create(options.Value);
+        var fenceSql = FenceSql.Replace("{keepRow}", _dialect.KeepRow, StringComparison.Ordinal);
         _markDispatched = new Statement(
-            MarkDispatchedSql.Replace("{keepRow}", _dialect.KeepRow, StringComparison.Ordinal),
+            MarkDispatchedSql.Replace("{fence}", fenceSql, StringComparison.Ordinal),
             "@jobId", "@deploymentId", "@attempt", "@quotaSeq", "@reason", "@replacing", "@now", "@share", "@epoch");
+        _complete = new Statement(
+            CompleteSql.Replace("{fence}", fenceSql, StringComparison.Ordinal),
+            "@state", "@jobId", "@deploymentId", "@attempts", "@response", "@promptTokens", "@completionTokens", "@cost", "@costExact",
+            "@errorKind", "@errorMessage", "@statusCode", "@requestId", "@latencyMs", "@now", "@share", "@epoch");
         _time = time;
         FilePath = Path.GetFullPath(options.Value.Path);
         _writer = new LedgerWriter(_dialect);
@@ -739,8 +750,16 @@ public sealed class JobLedger : IAsyncDisposable
     /// Ends a job. Returns true only for the call that ended it; every later call (a redelivery,
     /// a duplicate outcome) returns false and changes nothing.
     /// </summary>
-    public Task<bool> CompleteAsync(JobCompletion completion, CancellationToken ct) =>
-        WriteAsync((c, t) => CompleteAsync(c, t, completion), ct);
+    public Task<bool> CompleteAsync(JobCompletion completion, CancellationToken ct) => CompleteAsync(completion, fence: null, ct);
+
+    /// <summary>
+    /// Ends a job as <see cref="CompleteAsync(JobCompletion, CancellationToken)"/> does and, with a
+    /// <paramref name="fence"/> (an ending routing decided, with several active dispatchers), only
+    /// while the share's epoch is still the caller's: a process another has taken the share from
+    /// ends nothing, since what it decided from (its quotas, budgets, breakers) is no longer the share's.
+    /// </summary>
+    public Task<bool> CompleteAsync(JobCompletion completion, ShareFence? fence, CancellationToken ct) =>
+        WriteAsync((c, t) => CompleteAsync(c, t, completion, fence), ct);
 
     /// <summary>
     /// Reopens a failed job for a replay: queued again, its error and result marker cleared, its
@@ -1259,15 +1278,15 @@ public sealed class JobLedger : IAsyncDisposable
         return first;
     }
 
-    private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion) =>
-        await Complete.ExecuteAsync(
+    private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion, ShareFence? fence = null) =>
+        await _complete.ExecuteAsync(
             c,
             t,
             completion.Succeeded ? JobState.Succeeded : JobState.Failed,
             completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
             completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
             completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
-            completion.LatencyMs, Now()) == 1;
+            completion.LatencyMs, Now(), fence?.Share, fence?.Epoch) == 1;
 
     private Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
         _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);

@@ -672,6 +672,25 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CompleteAsync_StaleShareEpoch_EndsNothingWhileTheOwnersEndingEndsTheJob()
+    {
+        var stale = new ShareFence(1, await _ledger.ClaimShareAsync(1, "paused", default));
+        var current = new ShareFence(1, await _ledger.ClaimShareAsync(1, "new owner", default));
+        var job = (await _ledger.AcceptJobAsync(Job("a"), default)).Job;
+        var ending = new JobCompletion(job.JobId, false, null, 0, null, null, null, 0m, "BudgetExhausted", "over the cap", null, null, null);
+
+        var refused = await _ledger.CompleteAsync(ending, stale, default);
+        var stateAfterRefusal = (await _ledger.GetJobAsync(job.JobId, default))!.State;
+        var ended = await _ledger.CompleteAsync(ending, current, default);
+
+        refused.ShouldBeFalse("the paused process's epoch moved on");
+        stateAfterRefusal.ShouldBe(JobState.Queued);
+        ended.ShouldBeTrue();
+        var stored = (await _ledger.GetJobAsync(job.JobId, default))!;
+        (stored.State, stored.ErrorKind).ShouldBe((JobState.Failed, "BudgetExhausted"));
+    }
+
+    [Fact]
     public async Task MarkDispatchedAsync_ResendUnderStaleEpoch_RefusesTheReplacement()
     {
         var stale = new ShareFence(0, await _ledger.ClaimShareAsync(0, "paused", default));

@@ -129,6 +129,63 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     }
 
     [Fact]
+    public async Task Dispatcher_ShareTakenFromItMeanwhile_EndsNoJobByItsOwnRoutingUnderTheOldEpoch()
+    {
+        // Group beta's only deployment has a spend cap no job fits under: routing ends its jobs as
+        // over budget, an ending it decides from the share's state, which a process that lost the
+        // share no longer holds.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new object[]
+            {
+                PipelineEnvironment.Simulated("alpha-1", "alpha"),
+                new
+                {
+                    Id = "beta-1",
+                    ModelGroup = "beta",
+                    Provider = "Simulated",
+                    MaxParallel = 8,
+                    InputPricePerMillion = 1.0,
+                    OutputPricePerMillion = 2.0,
+                    Budget = new { Limit = 0.000001 },
+                    Simulation = new { LatencyMs = 2 },
+                },
+            },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = TwoShares(env, connectionString);
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables);
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1");
+        async Task<string> SubmitAsync(string batchId)
+        {
+            var outDir = Path.Combine(env.Folder, "out-" + batchId);
+            await using var submitter = ProgramProcess.Start(
+                "Submitter", variables, "submit", WriteBatch(env.Folder, 20, batchId + ".jsonl"), "--wait", "--batch-id", batchId, "--out", outDir, "--timeout", "00:01:30");
+            await submitter.WaitForExitAsync(TimeSpan.FromMinutes(2));
+            return outDir;
+        }
+
+        // The first batch has the process take both shares over (epoch 1).
+        await SubmitAsync("before");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dispatch_shares WHERE epoch = 1")).ShouldBe(2, dispatcher.Output);
+
+        // Another process takes share 1 over, as if this one had been paused meanwhile.
+        await ledger.ExecuteAsync("UPDATE dispatch_shares SET epoch = epoch + 1, owner = 'another' WHERE share = 1");
+        var outDir = await SubmitAsync("capped");
+
+        dispatcher.Output.ShouldContain("Share 1 (epoch 1) was taken over by another dispatcher; leaving its queues", customMessage: "the fenced ending was refused");
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch)>("SELECT share, epoch FROM dispatch_shares ORDER BY share")).ToList();
+        owners.ShouldBe([(0L, 1L), (1L, 3L)], "the process left share 1 and, joined again, took it over anew before ending its jobs");
+        var ended = (await ledger.QueryAsync<(string ModelGroup, string State, string? ErrorKind, long Jobs)>(
+            "SELECT model_group, state, error_kind, COUNT(*) FROM jobs WHERE batch_id = 'capped' GROUP BY model_group, state, error_kind ORDER BY model_group")).ToList();
+        ended.ShouldBe([("alpha", JobState.Succeeded, null, 10L), ("beta", JobState.Failed, nameof(ErrorKind.BudgetExhausted), 10L)], dispatcher.Output);
+        File.ReadAllLines(Path.Combine(outDir, "capped-errors.jsonl")).Length.ShouldBe(10);
+    }
+
+    [Fact]
     public async Task Cancel_BatchSpanningBothShares_EndsTheJobsOfEveryShareOnce()
     {
         // About four jobs a second in each group, so the batch is well under way in both shares when the cancel lands.
