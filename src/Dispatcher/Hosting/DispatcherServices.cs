@@ -83,6 +83,7 @@ public static class DispatcherServices
         services.TryAddSingleton(sp => new DispatcherActivation(
             sp.GetRequiredService<QuotaPersistence>(), sp.GetRequiredService<DispatchShares>(), sp.GetRequiredService<JobLedger>(), sp.GetRequiredService<ILogger<DispatcherActivation>>()));
         services.AddHostedService<ShareSubscriptions>();
+        services.AddHostedService<ShareBalancer>();
         services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Reconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<Reconciler>());

@@ -630,7 +630,7 @@ public sealed class JobLedger : IAsyncDisposable
             (c, t) => c.ExecuteScalarAsync<long>(new CommandDefinition(
                 """
                 INSERT INTO dispatch_shares(share, epoch, owner, since) VALUES (@share, 1, @owner, @now)
-                ON CONFLICT(share) DO UPDATE SET epoch = dispatch_shares.epoch + 1, owner = excluded.owner, since = excluded.since
+                ON CONFLICT(share) DO UPDATE SET epoch = dispatch_shares.epoch + 1, owner = excluded.owner, since = excluded.since, wanted_by = NULL
                 RETURNING epoch
                 """,
                 new { share, owner, now = Now() },
@@ -652,10 +652,23 @@ public sealed class JobLedger : IAsyncDisposable
     {
         await using var c = await OpenAsync(ct);
         var rows = await c.QueryAsync<ShareOwner>(new CommandDefinition(
-            "SELECT share AS Share, epoch AS Epoch, owner AS Owner, since AS Since FROM dispatch_shares ORDER BY share",
+            "SELECT share AS Share, epoch AS Epoch, owner AS Owner, since AS Since, wanted_by AS WantedBy FROM dispatch_shares ORDER BY share",
             cancellationToken: ct));
         return rows.AsList();
     }
+
+    /// <summary>
+    /// Asks the process routing <paramref name="share"/> to hand it to <paramref name="owner"/>, which
+    /// prefers it; the request is cleared when the share is taken over (<see cref="ClaimShareAsync"/>).
+    /// Returns false, changing nothing, when <paramref name="owner"/> owns the share or asked already.
+    /// </summary>
+    public Task<bool> WantShareAsync(int share, string owner, CancellationToken ct) =>
+        WriteAsync(
+            async (c, t) => await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE dispatch_shares SET wanted_by = @owner WHERE share = @share AND owner <> @owner AND (wanted_by IS NULL OR wanted_by <> @owner)",
+                new { share, owner },
+                cancellationToken: t)) == 1,
+            ct);
 
     /// <summary>
     /// Records one attempt's outcome. Returns false, changing nothing, for a repeated report of

@@ -169,6 +169,9 @@ internal static class Schema
         // written before rules read them.
         ("jobs", "body_traits", "INTEGER NOT NULL DEFAULT 0", null),
         ("jobs", "body_metadata", "TEXT", null),
+        // A dispatcher that prefers the share (Dispatcher:PreferredShares) while another process
+        // routes it, asking for it back; cleared whenever the share is taken over.
+        ("dispatch_shares", "wanted_by", "TEXT", null),
     ];
 
     /// <summary>Adds the columns of <see cref="AddedColumns"/> a table does not have yet, filling them as they need.</summary>

@@ -14,4 +14,7 @@ public sealed record ShareOwner
 
     /// <summary>When, as round-trip UTC text.</summary>
     public string Since { get; init; } = "";
+
+    /// <summary>A process that prefers the share and asks its owner for it back; null when none does.</summary>
+    public string? WantedBy { get; init; }
 }

@@ -102,7 +102,18 @@ public sealed class DispatcherActivation
     /// took it over. Its quota levels are no longer saved, its messages are handed back, and
     /// <see cref="Lost"/> tells the share's queues to be left.
     /// </summary>
-    public void Drop(int share)
+    public void Drop(int share) =>
+        Leave(share, epoch => _logger.LogWarning("Share {Share} (epoch {Epoch}) was taken over by another dispatcher; leaving its queues", share, epoch));
+
+    /// <summary>
+    /// Hands <paramref name="share"/> back to a process that prefers it and waits as its standby
+    /// (<see cref="ShareBalancer"/>): as <see cref="Drop"/>, with the share's queues left so the broker
+    /// gives them to that process, which takes the share over under the next epoch.
+    /// </summary>
+    public void Yield(int share) =>
+        Leave(share, epoch => _logger.LogInformation("Handing share {Share} (epoch {Epoch}) back to the dispatcher that prefers it; leaving its queues", share, epoch));
+
+    private void Leave(int share, Action<long> log)
     {
         lock (_lost)
         {
@@ -114,7 +125,7 @@ public sealed class DispatcherActivation
             _lost[share] = true;
             Volatile.Write(ref _owned[share], null);
             _persistence.Leave(share);
-            _logger.LogWarning("Share {Share} (epoch {Epoch}) was taken over by another dispatcher; leaving its queues", share, owned.Epoch);
+            log(owned.Epoch);
         }
 
         Lost?.Invoke(share);

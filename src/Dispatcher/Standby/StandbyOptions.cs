@@ -38,4 +38,11 @@ public sealed class StandbyOptions
     /// so processes started together split the shares before each joins the others' as standby.
     /// </summary>
     public TimeSpan StandbyJoinDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a process looks at who routes its preferred shares and at who asks for the shares
+    /// it routes without preferring them (<see cref="ShareBalancer"/>): a process that starts after
+    /// another took its preferred shares over gets them back within about twice this.
+    /// </summary>
+    public TimeSpan BalanceInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -38,6 +38,11 @@ public sealed class StandbyOptionsValidator(IOptions<CatalogOptions> catalog, IO
             errors.Add(Invariant($"{Section}:{nameof(StandbyOptions.StandbyJoinDelay)}: must not be negative, got {options.StandbyJoinDelay}"));
         }
 
+        if (options.BalanceInterval <= TimeSpan.Zero)
+        {
+            errors.Add(Invariant($"{Section}:{nameof(StandbyOptions.BalanceInterval)}: must be positive, got {options.BalanceInterval}"));
+        }
+
         if (options.Shares > 1)
         {
             if (transport.Value.Kind != TransportKind.RabbitMq)
@@ -55,7 +60,7 @@ public sealed class StandbyOptionsValidator(IOptions<CatalogOptions> catalog, IO
                 errors.Add(Invariant($"{Section}:{nameof(StandbyOptions.SingleActiveConsumer)}: must be true with {options.Shares} shares, as the broker's single-active consumers decide which process routes each share"));
             }
 
-                        ShareAssignment.Create(catalog.Value, options.Shares, errors);
+            ShareAssignment.Create(catalog.Value, options.Shares, errors);
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

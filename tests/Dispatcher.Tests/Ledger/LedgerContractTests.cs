@@ -672,6 +672,25 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WantShareAsync_AnotherOwnsTheShare_RecordedOnceAndClearedByTheNextTakeOver()
+    {
+        await _ledger.ClaimShareAsync(1, "first", default);
+
+        var own = await _ledger.WantShareAsync(1, "first", default);
+        var asked = await _ledger.WantShareAsync(1, "second", default);
+        var again = await _ledger.WantShareAsync(1, "second", default);
+        var whileAsked = (await _ledger.ListShareOwnersAsync(default)).Single().WantedBy;
+        await _ledger.ClaimShareAsync(1, "second", default);
+
+        own.ShouldBeFalse("the owner does not ask for its own share");
+        asked.ShouldBeTrue();
+        again.ShouldBeFalse("asked already");
+        whileAsked.ShouldBe("second");
+        var after = (await _ledger.ListShareOwnersAsync(default)).Single();
+        (after.Owner, after.Epoch, after.WantedBy).ShouldBe(("second", 2L, (string?)null));
+    }
+
+    [Fact]
     public async Task CompleteAsync_StaleShareEpoch_EndsNothingWhileTheOwnersEndingEndsTheJob()
     {
         var stale = new ShareFence(1, await _ledger.ClaimShareAsync(1, "paused", default));

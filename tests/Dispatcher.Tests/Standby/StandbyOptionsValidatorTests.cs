@@ -54,4 +54,10 @@ public sealed class StandbyOptionsValidatorTests
     [Fact]
     public void Validate_SeveralSharesWithoutSingleActiveConsumers_NamesTheKey() =>
         Errors(new StandbyOptions { Shares = 4, SingleActiveConsumer = false }).ShouldHaveSingleItem().ShouldStartWith("Dispatcher:SingleActiveConsumer: must be true");
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Validate_BalanceIntervalNotPositive_NamesTheKey(int seconds) =>
+        Errors(new StandbyOptions { Shares = 4, BalanceInterval = TimeSpan.FromSeconds(seconds) }).ShouldHaveSingleItem().ShouldStartWith("Dispatcher:BalanceInterval: must be positive");
 }

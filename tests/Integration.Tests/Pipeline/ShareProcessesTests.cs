@@ -102,6 +102,47 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     }
 
     [Fact]
+    public async Task SecondDispatcherStartedLater_TheFirstHandsItsPreferredShareBackAndEachRoutesItsOwn()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = TwoShares(env, connectionString);
+        variables["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:01";
+        variables["DISPATCHER_Dispatcher__BalanceInterval"] = "00:00:01";
+
+        // The first runs alone long enough to route both shares, as while the second was away.
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await env.WaitForConsumersAsync(first, QueueNames.Intake, QueueNames.Lane(0) + ".s0", QueueNames.Lane(0) + ".s1");
+        await RunAsync(env, variables, "alone", first);
+        (await OwnedSharesAsync(first)).ShouldBe([0, 1], first.Output);
+
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await WaitForAsync(
+            () => Task.FromResult(first.Output.Contains("Handing share 1 (epoch 1) back to the dispatcher that prefers it", StringComparison.Ordinal)),
+            "share 1 handed back",
+            () => $"first:\n{first.Output}\nsecond:\n{second.Output}",
+            TimeSpan.FromSeconds(30));
+        await RunAsync(env, variables, "together", first);
+
+        second.Output.ShouldContain("Took over share 1 (epoch 2): model groups beta");
+        (await OwnedSharesAsync(first)).ShouldBe([0], first.Output);
+        (await OwnedSharesAsync(second)).ShouldBe([1], second.Output);
+        await using var ledger = new NpgsqlConnection(connectionString);
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner, string? WantedBy)>(
+            "SELECT share, epoch, owner, wanted_by FROM dispatch_shares ORDER BY share")).ToList();
+        owners.Select(o => (o.Share, o.Epoch, o.WantedBy)).ShouldBe([(0L, 1L, (string?)null), (1L, 2L, (string?)null)]);
+        owners[0].Owner.ShouldContain($":{first.Id}:");
+        owners[1].Owner.ShouldContain($":{second.Id}:");
+        (await SucceededAsync(ledger, "beta")).ShouldBe(20);
+        (await ledger.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'")).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Dispatcher_ShareTakenFromItMeanwhile_ClaimsNothingUnderTheOldEpochAndTakesTheShareAgainAsItsOnlyConsumer()
     {
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
