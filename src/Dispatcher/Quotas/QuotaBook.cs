@@ -263,6 +263,12 @@ public sealed class QuotaBook
                     {
                         quota.Seed(tokens, ago - Padding.TotalSeconds, now);
                     }
+                    else if (sequence > _sequence)
+                    {
+                        // Held open under a sequence of a process that started after this one:
+                        // this book's next reservations come after it, as a window needs them to.
+                        _sequence = sequence;
+                    }
                 }
             }
         }

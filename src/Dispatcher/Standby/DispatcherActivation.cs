@@ -23,6 +23,7 @@ public sealed class DispatcherActivation
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Owned?[] _owned;
     private readonly bool[] _lost;
+    private readonly bool[] _joined;
 
     internal DispatcherActivation(QuotaPersistence persistence, DispatchShares shares, JobLedger ledger, ILogger<DispatcherActivation> logger)
     {
@@ -32,6 +33,7 @@ public sealed class DispatcherActivation
         _logger = logger;
         _owned = new Owned?[shares.Count];
         _lost = new bool[shares.Count];
+        _joined = new bool[shares.Count];
     }
 
     /// <summary>Raised with a share this process lost: its queues are to be left, and joined again as a standby.</summary>
@@ -123,6 +125,9 @@ public sealed class DispatcherActivation
             }
 
             _lost[share] = true;
+            // Its queues are about to be left: until they are joined again, this process is not the
+            // share's standby either.
+            Volatile.Write(ref _joined[share], false);
             Volatile.Write(ref _owned[share], null);
             _persistence.Leave(share);
             log(owned.Epoch);
@@ -139,6 +144,12 @@ public sealed class DispatcherActivation
             _lost[share] = false;
         }
     }
+
+    /// <summary>Whether this process is subscribed to <paramref name="share"/>'s queues: active on them, or waiting as their standby.</summary>
+    public bool IsJoined(int share) => share >= 0 && share < _joined.Length && Volatile.Read(ref _joined[share]);
+
+    /// <summary>Called once this process has subscribed to <paramref name="share"/>'s queues, and as it leaves them.</summary>
+    public void Joined(int share, bool joined) => Volatile.Write(ref _joined[share], joined);
 
     private IEnumerable<string> GroupsOf(int share) =>
         _shares.Assignment.Groups.Where(g => g.Value == share).Select(g => g.Key).Order(StringComparer.Ordinal);

@@ -74,6 +74,7 @@ internal sealed class ShareSubscriptions(
             while (_lost.Reader.TryRead(out var share))
             {
                 await LeaveAsync(share, stoppingToken);
+                logger.LogInformation("Left the queues of share {Share}; joining them again as a standby", share);
                 activation.Rejoined(share);
                 await JoinAsync(share, stoppingToken);
             }
@@ -101,11 +102,13 @@ internal sealed class ShareSubscriptions(
             await handle.Ready.WaitAsync(ct);
         }
 
+        activation.Joined(share, true);
         logger.LogInformation("Subscribed to the queues of share {Share}", share);
     }
 
     private async Task LeaveAsync(int share, CancellationToken ct)
     {
+        activation.Joined(share, false);
         if (_joined.Remove(share, out var handles))
         {
             await Task.WhenAll(handles.Select(h => h.StopAsync(ct)));

@@ -58,6 +58,7 @@ public static class CompletionBus
                         h.Username(rabbit.Username);
                         h.Password(rabbit.ResolvePassword());
                         h.PublisherConfirmation = true;
+                        h.Heartbeat(rabbit.Heartbeat);
                         if (nodes.Count > 1)
                         {
                             // Connects to the first node that answers and, when it is lost, to the next.

@@ -45,6 +45,14 @@ public sealed class RabbitMqOptions
     /// </summary>
     public TimeSpan EndpointRestartAfter { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The heartbeat timeout each program asks the broker for: a connection silent this long (a
+    /// process frozen, its host cut off) is closed by the broker, which hands what it held
+    /// unacknowledged and its single-active queues to the next consumer. Between 1 s and 10 min;
+    /// the broker uses the smaller of this and its own setting.
+    /// </summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The password, from the environment.</summary>
     public string ResolvePassword() => Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } p ? p : "guest";
 
@@ -78,6 +86,7 @@ public sealed class RabbitMqOptions
         VirtualHost = VirtualHost,
         UserName = Username,
         Password = ResolvePassword(),
+        RequestedHeartbeat = Heartbeat,
         ClientProvidedName = clientName,
     };
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Dispatcher.ServiceDefaults.Messaging;
 
-/// <summary>Checks the <c>Transport:RabbitMq</c> node list and queue type at start-up, naming the offending key.</summary>
+/// <summary>Checks the <c>Transport:RabbitMq</c> node list, queue type and heartbeat at start-up, naming the offending key.</summary>
 public sealed class TransportOptionsValidator : IValidateOptions<TransportOptions>
 {
     /// <inheritdoc />
@@ -24,6 +24,11 @@ public sealed class TransportOptionsValidator : IValidateOptions<TransportOption
         if (!Enum.IsDefined(rabbit.QueueType))
         {
             errors.Add($"{Prefix}:{nameof(RabbitMqOptions.QueueType)}: must be classic or quorum, got '{rabbit.QueueType}'");
+        }
+
+        if (rabbit.Heartbeat < TimeSpan.FromSeconds(1) || rabbit.Heartbeat > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{Prefix}:{nameof(RabbitMqOptions.Heartbeat)}: must be between 00:00:01 and 00:10:00, got {rabbit.Heartbeat}");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -265,6 +265,24 @@ public sealed class QuotaBookTests
     }
 
     [Fact]
+    public void Reserve_AfterSeedingAnAttemptOfAProcessStartedLater_HandsOutALaterSequence()
+    {
+        // Taking over from a process that started after this one: its sequences, seeded from its
+        // own start time, are above everything this book has handed out.
+        var time = new FakeTimeProvider();
+        var book = Book(time, rpm: 10);
+        var theirs = book.FirstSequence + 1_000_000;
+        book.Seed([new Dispatcher.Ledger.RecentAttempt { DeploymentId = "d", Sequence = theirs, DispatchedAt = time.GetUtcNow().ToString("O"), InputTokens = 10 }]);
+
+        var mine = book.Reserve("d", new QuotaTokens(10, 5));
+
+        mine.ShouldBeGreaterThan(theirs);
+        book["d"].InFlight.ShouldBe(2, "the seeded attempt is still held open beside the new one");
+        book.Settle("d", theirs, 10, 5, new CallTiming(TimeSpan.Zero, null), null, null);
+        book["d"].InFlight.ShouldBe(1);
+    }
+
+    [Fact]
     public void Seed_AttemptSettled_CountsFromWhenTheProviderReceivedIt()
     {
         // Recorded 10 s ago after a 25 s call of which the provider says it spent 15 s: received 25 s ago.

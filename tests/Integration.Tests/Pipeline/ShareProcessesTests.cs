@@ -102,6 +102,89 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     }
 
     [Fact]
+    public async Task Dispatcher_FrozenWhileItsShareIsTakenOverThenWoken_NothingLostDoubledOrOverALimitAndItGetsTheShareBack()
+    {
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            QuotaWindow = "00:00:03",
+            QuotaWindowPadding = 1.0,
+            Deployments = new[] { Deployment("alpha-1", "alpha"), Deployment("beta-1", "beta") },
+            ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = TwoShares(env, connectionString);
+        variables["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08";
+        variables["DISPATCHER_Dispatcher__BalanceInterval"] = "00:00:01";
+        // The broker closes a frozen process's connection after a few seconds instead of a minute or two.
+        variables["DISPATCHER_Transport__RabbitMq__Heartbeat"] = "00:00:03";
+        var batch = WriteBatch(env.Folder, Jobs, "batch.jsonl");
+        var outDir = Path.Combine(env.Folder, "out");
+        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await WaitForStandbysAsync(env, first, second);
+
+        await using var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", batch, "--wait", "--batch-id", "frozen", "--out", outDir, "--timeout", "00:03:00");
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "alpha") >= 30 && await SucceededAsync(ledger, "beta") >= 30,
+            "both groups under way",
+            () => Outputs(submitter, first, second));
+
+        // A long pause (a frozen VM, a stop-the-world collection): the process holds its share's
+        // messages and its view of the share, but the broker stops hearing from it.
+        await second.SignalAsync("STOP");
+        try
+        {
+            await WaitForAsync(
+                async () => await ledger.ExecuteScalarAsync<long>("SELECT epoch FROM dispatch_shares WHERE share = 1") == 2,
+                "share 1 taken over from the frozen dispatcher",
+                () => Outputs(submitter, first, second),
+                TimeSpan.FromSeconds(60));
+            var takenAt = DateTimeOffset.UtcNow;
+            await WaitForAsync(
+                async () => await SucceededSinceAsync(ledger, "beta", takenAt) > 0,
+                "a beta job ended by the other dispatcher",
+                () => Outputs(submitter, first, second),
+                TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await second.SignalAsync("CONT");
+        }
+
+        var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+        exit.ShouldBe(0, Outputs(submitter, first, second));
+        var customIds = File.ReadAllLines(Path.Combine(outDir, "frozen-output.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Count.ShouldBe(Jobs);
+        customIds.Distinct().Count().ShouldBe(Jobs);
+        File.ReadAllLines(Path.Combine(outDir, "frozen-errors.jsonl")).ShouldBeEmpty();
+        var refusals = (await ledger.QueryAsync<string>(
+            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'")).ToList();
+        refusals.ShouldBeEmpty("the woken process sent nothing under the share it lost");
+        await WaitForAsync(
+            () => Task.FromResult(second.Output.Contains("Share 1 (epoch 1) was taken over by another dispatcher; leaving its queues", StringComparison.Ordinal)),
+            "the woken dispatcher seeing its share was taken over",
+            () => Outputs(submitter, first, second),
+            TimeSpan.FromSeconds(30));
+
+        // Awake, it asks for its preferred share back and routes it again.
+        await WaitForAsync(
+            () => Task.FromResult(first.Output.Contains("Handing share 1 (epoch 2) back to the dispatcher that prefers it", StringComparison.Ordinal)),
+            "share 1 handed back",
+            () => Outputs(submitter, first, second),
+            TimeSpan.FromSeconds(30));
+        await RunAsync(env, variables, "after", first);
+        var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner)>("SELECT share, epoch, owner FROM dispatch_shares ORDER BY share")).ToList();
+        owners.Select(o => (o.Share, o.Epoch)).ShouldBe([(0L, 1L), (1L, 3L)], Outputs(submitter, first, second));
+        owners[1].Owner.ShouldContain($":{second.Id}:");
+    }
+
+    [Fact]
     public async Task SecondDispatcherStartedLater_TheFirstHandsItsPreferredShareBackAndEachRoutesItsOwn()
     {
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new

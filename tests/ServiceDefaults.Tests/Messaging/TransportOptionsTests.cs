@@ -107,4 +107,16 @@ public sealed class TransportOptionsTests
 
         RabbitMqQueueArguments.ForDurableQueue(RabbitMqQueueType.Classic, arguments).ShouldBe(arguments, ignoreOrder: true);
     }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("00:00:00.500")]
+    [InlineData("00:10:01")]
+    public void Validate_HeartbeatOutOfRange_NamesTheKey(string heartbeat) =>
+        Validator.Validate(null, Bind(("Transport:RabbitMq:Heartbeat", heartbeat))).Failures!.ShouldHaveSingleItem()
+            .ShouldStartWith("Transport:RabbitMq:Heartbeat: must be between 00:00:01 and 00:10:00");
+
+    [Fact]
+    public void CreateConnectionFactory_Heartbeat_AskedForByTheConnection() =>
+        Bind(("Transport:RabbitMq:Heartbeat", "00:00:04")).RabbitMq.CreateConnectionFactory("test").RequestedHeartbeat.ShouldBe(TimeSpan.FromSeconds(4));
 }
