@@ -94,13 +94,28 @@ internal sealed class FolderApiStore(ApiFolder folder) : IApiStore
             }
 
             var finalized = await finalize(stored, ct);
-            foreach (var (file, contentPath) in finalized.Files)
+            var added = new List<string>();
+            try
             {
-                await AddFileAsync(file, contentPath, ct);
-            }
+                foreach (var (file, contentPath) in finalized.Files)
+                {
+                    await AddFileAsync(file, contentPath, ct);
+                    added.Add(file.Id);
+                }
 
-            await SaveBatchAsync(finalized.Batch, ct);
-            return finalized.Batch;
+                await SaveBatchAsync(finalized.Batch, ct);
+                return finalized.Batch;
+            }
+            catch
+            {
+                // None of a failed try's files stays: the next try writes them all again.
+                foreach (var id in added)
+                {
+                    Delete(id);
+                }
+
+                throw;
+            }
         }
         finally
         {
