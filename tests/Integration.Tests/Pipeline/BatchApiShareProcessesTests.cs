@@ -27,11 +27,21 @@ public sealed class BatchApiShareProcessesTests(RabbitNodeFixture rabbit)
     private const int Lines = 40;
 
     [Fact]
-    public async Task TwoDispatchers_UploadThroughOneCreateThroughTheOther_EitherFollowsAndDownloadsOneOutputFileWithEveryCustomIdOnce()
+    public async Task TwoDispatchers_UploadThroughOneCreateAndCancelThroughTheOther_EitherFollowsAndDownloadsEachResultFileWrittenOnce()
     {
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
         {
-            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
+            Deployments = new[]
+            {
+                PipelineEnvironment.Simulated("alpha-1", "alpha"),
+                PipelineEnvironment.Simulated("beta-1", "beta"),
+                // Two calls, then four a minute: a batch of it is still under way when it is cancelled.
+                new
+                {
+                    Id = "slow-1", ModelGroup = "slow", Provider = "Simulated", MaxParallel = 2, Rpm = 4, BurstFraction = 0.5,
+                    InputPricePerMillion = 1.0, OutputPricePerMillion = 2.0, Simulation = new { LatencyMs = 50, LatencySigma = 0.0, Seed = 1 },
+                },
+            },
         });
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
@@ -55,7 +65,7 @@ public sealed class BatchApiShareProcessesTests(RabbitNodeFixture rabbit)
         var operation = await clientB.GetBatchClient().CreateBatchAsync(
             BinaryContent.Create(BinaryData.FromObjectAsJson(new { input_file_id = input.Id, endpoint = "/v1/chat/completions", completion_window = "24h" })),
             waitUntilCompleted: false);
-        var batch = await PollAsync(clientA.GetBatchClient(), operation.BatchId, Outputs);
+        var batch = await PollAsync(clientA.GetBatchClient(), operation.BatchId, "completed", Outputs);
         batch.GetProperty("request_counts").GetProperty("completed").GetInt64().ShouldBe(Lines, Outputs());
         batch.GetProperty("error_file_id").ValueKind.ShouldBe(JsonValueKind.Null);
 
@@ -78,6 +88,28 @@ public sealed class BatchApiShareProcessesTests(RabbitNodeFixture rabbit)
         var outputs = (await clientA.GetOpenAIFileClient().GetFilesAsync()).Value.Where(f => f.Filename == operation.BatchId + "_output.jsonl").ToList();
         outputs.Select(f => f.Id).ShouldBe([outputId], "one output file, whichever dispatcher wrote it");
 
+        // A batch created through A is cancelled through B while under way; A sees it end, B serves its error file.
+        OpenAIFile slowInput = await clientA.GetOpenAIFileClient().UploadFileAsync(Jsonl(customIds, "slow"), "slow.jsonl", FileUploadPurpose.Batch);
+        var slow = await clientA.GetBatchClient().CreateBatchAsync(
+            BinaryContent.Create(BinaryData.FromObjectAsJson(new { input_file_id = slowInput.Id, endpoint = "/v1/chat/completions", completion_window = "24h" })),
+            waitUntilCompleted: false);
+        await PollAsync(clientB.GetBatchClient(), slow.BatchId, b => b.GetProperty("request_counts").GetProperty("completed").GetInt64() > 0, Outputs);
+        var throughB = await CreateBatchOperation.RehydrateAsync(clientB.GetBatchClient(), slow.BatchId);
+        var cancelling = Json(await throughB.CancelAsync(new RequestOptions()));
+        cancelling.GetProperty("status").GetString().ShouldBeOneOf("cancelling", "cancelled");
+        var cancelled = await PollAsync(clientA.GetBatchClient(), slow.BatchId, "cancelled", Outputs);
+        var errors = (await clientB.GetOpenAIFileClient().DownloadFileAsync(cancelled.GetProperty("error_file_id").GetString()!)).Value.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .ToList();
+        errors.ShouldNotBeEmpty();
+        errors.ShouldAllBe(l => l.GetProperty("error").GetProperty("code").GetString() == "batch_cancelled");
+        var succeeded = cancelled.GetProperty("output_file_id").GetString() is { } slowOutput
+            ? (await clientA.GetOpenAIFileClient().DownloadFileAsync(slowOutput)).Value.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length
+            : 0;
+        succeeded.ShouldBeGreaterThan(0);
+        (succeeded + errors.Count).ShouldBe(Lines, "one line per custom id across the two files");
+
         // Neither kept a file in its own folder: they are in the database they share.
         foreach (var process in new[] { "a", "b" })
         {
@@ -98,29 +130,36 @@ public sealed class BatchApiShareProcessesTests(RabbitNodeFixture rabbit)
         new(new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = new Uri(dispatcher, "v1") });
 
     // Alternating groups, so the batch's jobs are routed by both dispatchers.
-    private static BinaryData Jsonl(IEnumerable<string> customIds) => BinaryData.FromString(string.Join('\n', customIds.Select((id, i) => JsonSerializer.Serialize(new
+    private static BinaryData Jsonl(IEnumerable<string> customIds, string? model = null) => BinaryData.FromString(string.Join('\n', customIds.Select((id, i) => JsonSerializer.Serialize(new
     {
         custom_id = id,
         method = "POST",
         url = "/v1/chat/completions",
-        body = new { model = i % 2 == 0 ? "alpha" : "beta", messages = new[] { new { role = "user", content = "hello " + id } }, max_tokens = 16 },
+        body = new { model = model ?? (i % 2 == 0 ? "alpha" : "beta"), messages = new[] { new { role = "user", content = "hello " + id } }, max_tokens = 16 },
     }))) + "\n");
 
     private static JsonElement Json(ClientResult result) => JsonDocument.Parse(result.GetRawResponse().Content).RootElement.Clone();
 
-    private static async Task<JsonElement> PollAsync(BatchClient batches, string batchId, Func<string> outputs)
+    // Until the batch ends, which must be in status.
+    private static async Task<JsonElement> PollAsync(BatchClient batches, string batchId, string status, Func<string> outputs)
+    {
+        var batch = await PollAsync(batches, batchId, b => b.GetProperty("status").GetString() is "completed" or "failed" or "cancelled" or "expired", outputs);
+        batch.GetProperty("status").GetString().ShouldBe(status, $"{batch}\n{outputs()}");
+        return batch;
+    }
+
+    private static async Task<JsonElement> PollAsync(BatchClient batches, string batchId, Func<JsonElement, bool> done, Func<string> outputs)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
         {
             var batch = Json(await batches.GetBatchAsync(batchId, new RequestOptions()));
-            if (batch.GetProperty("status").GetString() is "completed" or "failed" or "cancelled" or "expired")
+            if (done(batch))
             {
-                batch.GetProperty("status").GetString().ShouldBe("completed", $"{batch}\n{outputs()}");
                 return batch;
             }
 
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"batch {batchId} did not complete: {batch}\n{outputs()}");
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"batch {batchId} did not get there: {batch}\n{outputs()}");
             await Task.Delay(250);
         }
     }
