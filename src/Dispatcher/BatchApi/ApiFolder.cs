@@ -41,6 +41,9 @@ internal sealed class ApiFolder
 
     public string BatchPath(string batchId) => Path.Combine(Root, "batches", batchId + ".json");
 
+    /// <summary>The file the processes sharing the folder lock while one finalizes a batch (<see cref="FolderApiStore"/>).</summary>
+    public string FinalizingLockPath() => Path.Combine(Root, "batches", ".finalizing");
+
     public static async Task<T?> ReadAsync<T>(string path, CancellationToken ct)
         where T : class
     {

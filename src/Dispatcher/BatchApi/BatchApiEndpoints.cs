@@ -29,7 +29,7 @@ public static class BatchApiEndpoints
         // SQLite ledger's processes are those of one machine, which share the folder.
         services.TryAddSingleton<IApiStore>(sp => sp.GetRequiredService<IOptions<LedgerOptions>>().Value is { Provider: LedgerProvider.Postgres } ledger
             ? PostgresApiStore.ForOptions(ledger)
-            : new FolderApiStore(sp.GetRequiredService<ApiFolder>()));
+            : new FolderApiStore(sp.GetRequiredService<ApiFolder>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<ApiStoreInitializer>();
         services.TryAddSingleton<FileStore>();
         services.TryAddSingleton<FileUpload>();

@@ -4,8 +4,12 @@ namespace Dispatcher.BatchApi;
 /// The Batch API's files and batch records in its folder on disk (<see cref="ApiFolder"/>), beside a
 /// SQLite ledger: what the processes of one machine share.
 /// </summary>
-internal sealed class FolderApiStore(ApiFolder folder) : IApiStore
+internal sealed class FolderApiStore(ApiFolder folder, TimeProvider time) : IApiStore
 {
+    // How often a process waiting for another's finalizing looks again, and for how long at most.
+    private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxLockWait = TimeSpan.FromMinutes(5);
+
     // One batch's results are written once: a second caller waits and finds them registered.
     private readonly SemaphoreSlim _finalizing = new(1, 1);
 
@@ -81,12 +85,16 @@ internal sealed class FolderApiStore(ApiFolder folder) : IApiStore
     public Task SaveBatchAsync(StoredBatch batch, CancellationToken ct) => folder.WriteAsync(folder.BatchPath(batch.Id), batch, ct);
 
     /// <inheritdoc />
-    /// <remarks>Once within this process; the folder's processes are those of one machine.</remarks>
+    /// <remarks>
+    /// Once across the processes sharing the folder: each finalizes holding an exclusive lock on the
+    /// folder's <c>batches/.finalizing</c> file (released by the system when a process dies).
+    /// </remarks>
     public async Task<StoredBatch> FinalizeOnceAsync(string batchId, Func<StoredBatch?, CancellationToken, Task<FinalizedBatch>> finalize, CancellationToken ct)
     {
         await _finalizing.WaitAsync(ct);
         try
         {
+            await using var held = await LockAsync(ct);
             var stored = await GetBatchAsync(batchId, ct);
             if (stored?.FinalizedAt is not null)
             {
@@ -120,6 +128,25 @@ internal sealed class FolderApiStore(ApiFolder folder) : IApiStore
         finally
         {
             _finalizing.Release();
+        }
+    }
+
+    // The lock file stays in place: deleting it on release would let a waiter that opened the old
+    // file and one that created a new one both hold "the" lock.
+    private async Task<FileStream> LockAsync(CancellationToken ct)
+    {
+        var path = folder.FinalizingLockPath();
+        for (var waited = TimeSpan.Zero; ; waited += LockPoll)
+        {
+            try
+            {
+                // FileShare.None: an exclusive lock (flock on Unix) that another process's open fails on.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited < MaxLockWait)
+            {
+                await Task.Delay(LockPoll, time, ct);
+            }
         }
     }
 

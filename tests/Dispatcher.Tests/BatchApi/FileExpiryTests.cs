@@ -19,7 +19,7 @@ public sealed class FileExpiryTests : IDisposable
     public FileExpiryTests()
     {
         _folder = new ApiFolder(Options.Create(new BatchApiOptions()), Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }));
-        _files = new FileStore(new FolderApiStore(_folder), _folder, _time);
+        _files = new FileStore(new FolderApiStore(_folder, _time), _folder, _time);
     }
 
     public void Dispose() => _dir.Dispose();
