@@ -191,29 +191,7 @@ internal sealed class BatchBook(
         var scratch = Path.Combine(folder.Root, "tmp", Guid.NewGuid().ToString("N"));
         try
         {
-            return await store.FinalizeOnceAsync(
-                batchId,
-                async (kept, t) =>
-                {
-                    var createdAt = Seconds(status.CreatedAt) ?? time.GetUtcNow().ToUnixTimeSeconds();
-                    var batch = kept ?? stored ?? new StoredBatch(batchId, "", Endpoints.ChatCompletions, Window(status, createdAt), null, createdAt, status.TotalJobs ?? 0);
-                    var written = await new BatchResultWriter(ledger).WriteAsync(batchId, scratch, t);
-                    var output = written.OutputLines > 0 ? files.NewFile(written.OutputPath, batchId + "_output.jsonl", FileObject.BatchOutputPurpose) : null;
-                    var error = written.ErrorLines > 0 ? files.NewFile(written.ErrorPath, batchId + "_error.jsonl", FileObject.BatchOutputPurpose) : null;
-                    var produced = new List<(FileObject, string)>();
-                    if (output is not null)
-                    {
-                        produced.Add((output, written.OutputPath));
-                    }
-
-                    if (error is not null)
-                    {
-                        produced.Add((error, written.ErrorPath));
-                    }
-
-                    return new FinalizedBatch(batch with { OutputFileId = output?.Id, ErrorFileId = error?.Id, FinalizedAt = time.GetUtcNow().ToUnixTimeSeconds() }, produced);
-                },
-                ct);
+            return await store.FinalizeOnceAsync(batchId, (kept, t) => WriteResultsAsync(batchId, kept ?? stored, status, scratch, t), ct);
         }
         finally
         {
@@ -223,6 +201,29 @@ internal sealed class BatchBook(
                 Directory.Delete(scratch, recursive: true);
             }
         }
+    }
+
+    private async Task<FinalizedBatch> WriteResultsAsync(string batchId, StoredBatch? stored, BatchStatus status, string scratch, CancellationToken ct)
+    {
+        var createdAt = Seconds(status.CreatedAt) ?? time.GetUtcNow().ToUnixTimeSeconds();
+        stored ??= new StoredBatch(batchId, "", Endpoints.ChatCompletions, Window(status, createdAt), null, createdAt, status.TotalJobs ?? 0);
+        var written = await new BatchResultWriter(ledger).WriteAsync(batchId, scratch, ct);
+        var produced = new List<(FileObject File, string ContentPath)>();
+        FileObject? Produce(long lines, string path, string filename)
+        {
+            if (lines == 0)
+            {
+                return null;
+            }
+
+            var file = files.NewFile(path, filename, FileObject.BatchOutputPurpose);
+            produced.Add((file, path));
+            return file;
+        }
+
+        var output = Produce(written.OutputLines, written.OutputPath, batchId + "_output.jsonl");
+        var error = Produce(written.ErrorLines, written.ErrorPath, batchId + "_error.jsonl");
+        return new FinalizedBatch(stored with { OutputFileId = output?.Id, ErrorFileId = error?.Id, FinalizedAt = time.GetUtcNow().ToUnixTimeSeconds() }, produced);
     }
 
     // The Batch API's codes for a rejected line, from the field at fault.
