@@ -6,8 +6,9 @@ namespace Dispatcher.BatchApi;
 
 /// <summary>
 /// The Batch API's folder on disk (<see cref="BatchApiOptions.FilesPath"/>, beside the ledger):
-/// each file's bytes (<c>ID.jsonl</c>) with its <see cref="FileObject"/> beside it (<c>ID.json</c>),
-/// each batch's <see cref="StoredBatch"/> under <c>batches/</c>, uploads in progress under <c>tmp/</c>.
+/// uploads in progress and results being written under <c>tmp/</c>; and, with a SQLite ledger
+/// (<see cref="FolderApiStore"/>), each file's bytes (<c>ID.jsonl</c>) with its <see cref="FileObject"/>
+/// beside it (<c>ID.json</c>) and each batch's <see cref="StoredBatch"/> under <c>batches/</c>.
 /// Records are written to a temporary file and renamed over the old one, so a reader never sees
 /// half a record and a crash leaves the old one.
 /// </summary>
@@ -39,6 +40,9 @@ internal sealed class ApiFolder
     public string FilePath(string fileId) => Path.Combine(Root, fileId + ".json");
 
     public string BatchPath(string batchId) => Path.Combine(Root, "batches", batchId + ".json");
+
+    /// <summary>The file the processes sharing the folder lock while one finalizes a batch (<see cref="FolderApiStore"/>).</summary>
+    public string FinalizingLockPath() => Path.Combine(Root, "batches", ".finalizing");
 
     public static async Task<T?> ReadAsync<T>(string path, CancellationToken ct)
         where T : class

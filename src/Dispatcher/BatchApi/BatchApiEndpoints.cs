@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Dispatcher.Ledger;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Dispatcher.BatchApi;
@@ -23,6 +25,12 @@ public static class BatchApiEndpoints
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BatchApiOptions>, BatchLineLimitValidator>());
         services.TryAddSingleton<ApiKey>();
         services.TryAddSingleton<ApiFolder>();
+        // With the PostgreSQL ledger every dispatcher on it answers for every file and batch; a
+        // SQLite ledger's processes are those of one machine, which share the folder.
+        services.TryAddSingleton<IApiStore>(sp => sp.GetRequiredService<IOptions<LedgerOptions>>().Value is { Provider: LedgerProvider.Postgres } ledger
+            ? PostgresApiStore.ForOptions(ledger)
+            : new FolderApiStore(sp.GetRequiredService<ApiFolder>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<ApiStoreInitializer>();
         services.TryAddSingleton<FileStore>();
         services.TryAddSingleton<FileUpload>();
         services.TryAddSingleton<BatchBook>();
@@ -44,11 +52,9 @@ public static class BatchApiEndpoints
         api.MapGet("/files/{id}", async (string id, FileStore files, CancellationToken ct) =>
             await files.GetAsync(id, ct) is { } file ? Results.Json(file, ApiJson.Options) : ApiError.NotFound("file", id));
         api.MapGet("/files/{id}/content", async (string id, FileStore files, CancellationToken ct) =>
-            await files.GetAsync(id, ct) is { } file
-                ? Results.File(files.ContentPath(file.Id), "application/jsonl", file.Filename)
-                : ApiError.NotFound("file", id));
-        api.MapDelete("/files/{id}", (string id, FileStore files) =>
-            files.Delete(id) ? Results.Json(new FileDeleted(id, true), ApiJson.Options) : ApiError.NotFound("file", id));
+            await files.GetAsync(id, ct) is { } file ? files.Download(file, ct) : ApiError.NotFound("file", id));
+        api.MapDelete("/files/{id}", async (string id, FileStore files, CancellationToken ct) =>
+            await files.DeleteAsync(id, ct) ? Results.Json(new FileDeleted(id, true), ApiJson.Options) : ApiError.NotFound("file", id));
 
         api.MapPost("/batches", async (HttpRequest request, BatchBook batches, CancellationToken ct) =>
         {
@@ -80,5 +86,13 @@ public static class BatchApiEndpoints
         api.MapPost("/batches/{id}/pause", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Pause, ct));
         api.MapPost("/batches/{id}/resume", (string id, BatchBook batches, CancellationToken ct) => batches.ControlAsync(id, BatchCommandKind.Resume, ct));
         return endpoints;
+    }
+
+    /// <summary>Prepares the store (its tables, on PostgreSQL) before the API and the expiry sweep use it.</summary>
+    private sealed class ApiStoreInitializer(IApiStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

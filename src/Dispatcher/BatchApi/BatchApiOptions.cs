@@ -17,9 +17,11 @@ public sealed class BatchApiOptions
     public string KeyVariable { get; set; } = "DISPATCHER_API_KEY";
 
     /// <summary>
-    /// The folder uploaded and generated files are kept in; relative paths are taken from the
-    /// ledger's folder. Default: <c>files</c> beside the ledger, so dispatchers sharing a ledger
-    /// (an active one and its standbys) share the files too.
+    /// The folder uploaded and generated files are kept in with a SQLite ledger; relative paths are
+    /// taken from the ledger's folder. Default: <c>files</c> beside the ledger, so dispatchers sharing
+    /// a ledger file (an active one and its standbys) share the files too. With the PostgreSQL ledger
+    /// the files and batch records are kept in the database, shared by every dispatcher on it, and
+    /// this folder holds only uploads in progress and results being written.
     /// </summary>
     [Required]
     public string FilesPath { get; set; } = "files";

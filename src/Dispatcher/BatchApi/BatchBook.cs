@@ -14,11 +14,13 @@ namespace Dispatcher.BatchApi;
 /// <summary>
 /// The batches of the Batch API. The ledger holds each batch's jobs, state and metadata, as for a
 /// batch the CLI submitted (so every batch the dispatcher runs is listed here, whoever submitted
-/// it); a <see cref="StoredBatch"/> beside it holds what the ledger does not: the request, a
-/// rejected file's errors, and the output and error files, written from the ledger once the batch ends.
+/// it); a <see cref="StoredBatch"/> in the <see cref="IApiStore"/> holds what the ledger does not: the
+/// request, a rejected file's errors, and the output and error files, written from the ledger once
+/// the batch ends, by whichever caller first finds it ended (<see cref="IApiStore.FinalizeOnceAsync"/>).
 /// </summary>
 internal sealed class BatchBook(
     ApiFolder folder,
+    IApiStore store,
     FileStore files,
     JobLedger ledger,
     IBus bus,
@@ -27,9 +29,6 @@ internal sealed class BatchBook(
     TimeProvider time)
 {
     private static readonly TimeSpan CommandWait = TimeSpan.FromSeconds(10);
-
-    // One batch's results are written once: a second reader waits and finds them registered.
-    private readonly SemaphoreSlim _finalizing = new(1, 1);
 
     /// <summary>
     /// <c>POST /v1/batches</c>: validates the input file against this dispatcher's catalog (as
@@ -68,7 +67,8 @@ internal sealed class BatchBook(
 
         var id = "batch_" + NewId.NextGuid().ToString("N");
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var path = files.ContentPath(input.Id);
+        using var content = await files.LocalAsync(input, ct);
+        var path = content.Path;
         var limits = BatchFileLimits.From(configuration);
         var result = await BatchFileValidator.ValidateAsync(path, limits, new EndpointCoverage(catalog.Value), ct);
         var stored = new StoredBatch(id, input.Id, endpoint, windowText, null, now, result.Lines);
@@ -77,12 +77,12 @@ internal sealed class BatchBook(
         {
             // The errors beside the ledger, the batch in it: listed as failed, as OpenAI lists it.
             var errors = result.Errors.Select(e => new BatchError(Code(e), e.Message, e.Line == 0 ? null : e.Field, e.Line == 0 ? null : e.Line)).ToList();
-            await folder.WriteAsync(folder.BatchPath(id), stored with { Errors = errors, FailedAt = now }, ct);
+            await store.SaveBatchAsync(stored with { Errors = errors, FailedAt = now }, ct);
             await ledger.RecordFailedBatchAsync(id, input.Filename, metadata, ct);
             return Results.Json(await GetAsync(id, ct), ApiJson.Options);
         }
 
-        await folder.WriteAsync(folder.BatchPath(id), stored, ct);
+        await store.SaveBatchAsync(stored, ct);
         // Recorded here before its lines go out, so the batch is listed, with its metadata, from
         // the answer on; the announcement the publisher sends finds it recorded (the first wins).
         await ledger.UpsertBatchAsync(id, result.Lines, input.Filename, null, window, metadata, ct);
@@ -98,7 +98,7 @@ internal sealed class BatchBook(
             return null;
         }
 
-        var stored = await ApiFolder.ReadAsync<StoredBatch>(folder.BatchPath(batchId), ct);
+        var stored = await store.GetBatchAsync(batchId, ct);
         var status = await ledger.GetBatchStatusAsync(batchId, ct);
         return stored is null && status is null ? null : await ViewAsync(batchId, stored, status, ct);
     }
@@ -110,7 +110,7 @@ internal sealed class BatchBook(
         var page = new List<BatchObject>(Math.Min(limit, rows.Count));
         foreach (var status in rows.Take(limit))
         {
-            page.Add(await ViewAsync(status.BatchId, await ApiFolder.ReadAsync<StoredBatch>(folder.BatchPath(status.BatchId), ct), status, ct));
+            page.Add(await ViewAsync(status.BatchId, await store.GetBatchAsync(status.BatchId, ct), status, ct));
         }
 
         return new ListPage<BatchObject>(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, rows.Count > limit);
@@ -188,36 +188,42 @@ internal sealed class BatchBook(
     // The output and error files, written from the ledger once; each registered as a file when it has lines.
     private async Task<StoredBatch> FinalizeAsync(string batchId, StoredBatch? stored, BatchStatus status, CancellationToken ct)
     {
-        await _finalizing.WaitAsync(ct);
+        var scratch = Path.Combine(folder.Root, "tmp", Guid.NewGuid().ToString("N"));
         try
         {
-            stored = await ApiFolder.ReadAsync<StoredBatch>(folder.BatchPath(batchId), ct) ?? stored;
-            if (stored?.FinalizedAt is not null)
-            {
-                return stored;
-            }
-
-            var createdAt = Seconds(status.CreatedAt) ?? time.GetUtcNow().ToUnixTimeSeconds();
-            stored ??= new StoredBatch(batchId, "", Endpoints.ChatCompletions, Window(status, createdAt), null, createdAt, status.TotalJobs ?? 0);
-            var scratch = Path.Combine(folder.Root, "tmp", Guid.NewGuid().ToString("N"));
-            try
-            {
-                var written = await new BatchResultWriter(ledger).WriteAsync(batchId, scratch, ct);
-                var output = written.OutputLines > 0 ? await files.AddAsync(written.OutputPath, batchId + "_output.jsonl", FileObject.BatchOutputPurpose, ct) : null;
-                var error = written.ErrorLines > 0 ? await files.AddAsync(written.ErrorPath, batchId + "_error.jsonl", FileObject.BatchOutputPurpose, ct) : null;
-                stored = stored with { OutputFileId = output?.Id, ErrorFileId = error?.Id, FinalizedAt = time.GetUtcNow().ToUnixTimeSeconds() };
-                await folder.WriteAsync(folder.BatchPath(batchId), stored, ct);
-                return stored;
-            }
-            finally
+            return await store.FinalizeOnceAsync(batchId, (kept, t) => WriteResultsAsync(batchId, kept ?? stored, status, scratch, t), ct);
+        }
+        finally
+        {
+            // Nothing was written here when another caller had finalized the batch already.
+            if (Directory.Exists(scratch))
             {
                 Directory.Delete(scratch, recursive: true);
             }
         }
-        finally
+    }
+
+    private async Task<FinalizedBatch> WriteResultsAsync(string batchId, StoredBatch? stored, BatchStatus status, string scratch, CancellationToken ct)
+    {
+        var createdAt = Seconds(status.CreatedAt) ?? time.GetUtcNow().ToUnixTimeSeconds();
+        stored ??= new StoredBatch(batchId, "", Endpoints.ChatCompletions, Window(status, createdAt), null, createdAt, status.TotalJobs ?? 0);
+        var written = await new BatchResultWriter(ledger).WriteAsync(batchId, scratch, ct);
+        var produced = new List<(FileObject File, string ContentPath)>();
+        FileObject? Produce(long lines, string path, string filename)
         {
-            _finalizing.Release();
+            if (lines == 0)
+            {
+                return null;
+            }
+
+            var file = files.NewFile(path, filename, FileObject.BatchOutputPurpose);
+            produced.Add((file, path));
+            return file;
         }
+
+        var output = Produce(written.OutputLines, written.OutputPath, batchId + "_output.jsonl");
+        var error = Produce(written.ErrorLines, written.ErrorPath, batchId + "_error.jsonl");
+        return new FinalizedBatch(stored with { OutputFileId = output?.Id, ErrorFileId = error?.Id, FinalizedAt = time.GetUtcNow().ToUnixTimeSeconds() }, produced);
     }
 
     // The Batch API's codes for a rejected line, from the field at fault.

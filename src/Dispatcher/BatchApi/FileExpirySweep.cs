@@ -38,10 +38,10 @@ internal sealed class FileExpirySweep(FileStore files, IOptions<BatchApiOptions>
                 {
                     await SweepAsync(stoppingToken);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or System.Data.Common.DbException)
                 {
-                    // A file another dispatcher sharing the folder deletes at the same moment, or a
-                    // full disk: the next pass tries again.
+                    // A file another process sharing the folder deletes at the same moment, a full
+                    // disk, or the ledger's database out of reach for a moment: the next pass tries again.
                     logger.LogWarning(e, "Sweeping the Batch API's expired files failed; the next pass tries again");
                 }
             }

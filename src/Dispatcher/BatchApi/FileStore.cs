@@ -1,11 +1,13 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Dispatcher.BatchApi;
 
 /// <summary>
-/// The files of the Files API: uploads and the batches' output and error files. A file past its
-/// <see cref="FileObject.ExpiresAt"/> is gone from the moment it expires (not listed, not found);
-/// <see cref="FileExpirySweep"/> deletes its bytes and record later.
+/// The files of the Files API: uploads and the batches' output and error files, kept in the
+/// <see cref="IApiStore"/>. A file past its <see cref="FileObject.ExpiresAt"/> is gone from the moment
+/// it expires (not listed, not found); <see cref="FileExpirySweep"/> deletes its bytes and record later.
 /// </summary>
-internal sealed class FileStore(ApiFolder folder, TimeProvider time)
+internal sealed class FileStore(IApiStore store, ApiFolder folder, TimeProvider time)
 {
     /// <summary>
     /// Takes the file at <paramref name="temporaryPath"/> (in the folder) as a new file; returns it.
@@ -13,13 +15,20 @@ internal sealed class FileStore(ApiFolder folder, TimeProvider time)
     /// </summary>
     public async Task<FileObject> AddAsync(string temporaryPath, string filename, string purpose, CancellationToken ct, TimeSpan? expiresAfter = null)
     {
-        var createdAt = time.GetUtcNow().ToUnixTimeSeconds();
-        var expiresAt = expiresAfter is { } after ? createdAt + (long)after.TotalSeconds : (long?)null;
-        var file = new FileObject("file-" + Guid.NewGuid().ToString("N"), new FileInfo(temporaryPath).Length, createdAt, filename, purpose, expiresAt);
-        File.Move(temporaryPath, folder.ContentPath(file.Id));
-        // The record last: a file is listed only once its bytes are in place.
-        await folder.WriteAsync(folder.FilePath(file.Id), file, ct);
+        var file = NewFile(temporaryPath, filename, purpose, expiresAfter);
+        await store.AddFileAsync(file, temporaryPath, ct);
         return file;
+    }
+
+    /// <summary>
+    /// The record of a new file of the bytes at <paramref name="contentPath"/>, created now, for the
+    /// caller to keep; it expires <paramref name="expiresAfter"/> after now, when given.
+    /// </summary>
+    public FileObject NewFile(string contentPath, string filename, string purpose, TimeSpan? expiresAfter = null)
+    {
+        var createdAt = Now();
+        var expiresAt = expiresAfter is { } after ? createdAt + (long)after.TotalSeconds : (long?)null;
+        return new FileObject("file-" + Guid.NewGuid().ToString("N"), new FileInfo(contentPath).Length, createdAt, filename, purpose, expiresAt);
     }
 
     /// <summary>The file; null when there is none of that id, or it has expired.</summary>
@@ -30,7 +39,7 @@ internal sealed class FileStore(ApiFolder folder, TimeProvider time)
             return null;
         }
 
-        var file = await ApiFolder.ReadAsync<FileObject>(folder.FilePath(fileId), ct);
+        var file = await store.FindFileAsync(fileId, ct);
         return file is null || file.IsExpiredAt(Now()) ? null : file;
     }
 
@@ -38,67 +47,49 @@ internal sealed class FileStore(ApiFolder folder, TimeProvider time)
     public async Task<IReadOnlyList<FileObject>> ListAsync(string? purpose, CancellationToken ct)
     {
         var now = Now();
-        var files = new List<FileObject>();
-        await foreach (var file in RecordsAsync(ct))
-        {
-            if (!file.IsExpiredAt(now) && (purpose is null || file.Purpose == purpose))
-            {
-                files.Add(file);
-            }
-        }
-
-        return [.. files.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id, StringComparer.Ordinal)];
+        var files = await store.ListFilesAsync(purpose, ct);
+        return [.. files.Where(f => !f.IsExpiredAt(now)).OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id, StringComparer.Ordinal)];
     }
 
-    /// <summary>
-    /// Deletes the files expired by now, at most <paramref name="limit"/> of them; returns how many
-    /// it deleted. One pass reads every record, so it is bounded by the count of files, not their size.
-    /// </summary>
-    public async Task<int> DeleteExpiredAsync(int limit, CancellationToken ct)
-    {
-        var now = Now();
-        var deleted = 0;
-        await foreach (var file in RecordsAsync(ct))
-        {
-            if (deleted >= limit)
-            {
-                break;
-            }
-
-            if (file.IsExpiredAt(now) && Delete(file.Id))
-            {
-                deleted++;
-            }
-        }
-
-        return deleted;
-    }
-
-    /// <summary>The path of a file's bytes.</summary>
-    public string ContentPath(string fileId) => folder.ContentPath(fileId);
+    /// <summary>Deletes the files expired by now, at most <paramref name="limit"/> of them; returns how many it deleted.</summary>
+    public Task<int> DeleteExpiredAsync(int limit, CancellationToken ct) => store.DeleteExpiredFilesAsync(Now(), limit, ct);
 
     /// <summary>Deletes a file; false when there was none.</summary>
-    public bool Delete(string fileId)
+    public async Task<bool> DeleteAsync(string fileId, CancellationToken ct) =>
+        ApiFolder.IsId(fileId) && await store.DeleteFileAsync(fileId, ct);
+
+    /// <summary>The answer to <c>GET /v1/files/{id}/content</c>: the file's bytes, streamed.</summary>
+    public IResult Download(FileObject file, CancellationToken ct) =>
+        store.LocalContentPath(file.Id) is { } path
+            ? Results.File(path, "application/jsonl", file.Filename)
+            : Results.Stream(target => store.CopyContentAsync(file.Id, target, ct), "application/jsonl", file.Filename);
+
+    /// <summary>
+    /// The file's bytes at a path on this machine, for reading them as a file (validating and
+    /// publishing a batch's input): its own path when the store keeps it on disk here, else a
+    /// temporary copy, deleted when the result is disposed.
+    /// </summary>
+    public async Task<LocalContent> LocalAsync(FileObject file, CancellationToken ct)
     {
-        if (!ApiFolder.IsId(fileId) || !File.Exists(folder.FilePath(fileId)))
+        if (store.LocalContentPath(file.Id) is { } path)
         {
-            return false;
+            return new LocalContent(path, temporary: false);
         }
 
-        // The record first: a file half deleted is no longer listed.
-        File.Delete(folder.FilePath(fileId));
-        File.Delete(folder.ContentPath(fileId));
-        return true;
-    }
-
-    private async IAsyncEnumerable<FileObject> RecordsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        foreach (var path in Directory.EnumerateFiles(folder.Root, "file-*.json"))
+        var copy = new LocalContent(folder.TemporaryPath(), temporary: true);
+        try
         {
-            if (await ApiFolder.ReadAsync<FileObject>(path, ct) is { } file)
+            await using (var target = new FileStream(copy.Path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
-                yield return file;
+                await store.CopyContentAsync(file.Id, target, ct);
             }
+
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
         }
     }
 

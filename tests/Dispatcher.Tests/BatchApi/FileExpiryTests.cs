@@ -19,7 +19,7 @@ public sealed class FileExpiryTests : IDisposable
     public FileExpiryTests()
     {
         _folder = new ApiFolder(Options.Create(new BatchApiOptions()), Options.Create(new LedgerOptions { Path = _dir.File("ledger.db") }));
-        _files = new FileStore(_folder, _time);
+        _files = new FileStore(new FolderApiStore(_folder, _time), _folder, _time);
     }
 
     public void Dispose() => _dir.Dispose();
@@ -47,7 +47,7 @@ public sealed class FileExpiryTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(1));
         (await _files.GetAsync(file.Id, default)).ShouldBeNull();
         (await _files.ListAsync(null, default)).Select(f => f.Id).ShouldBe([kept.Id]);
-        File.Exists(_files.ContentPath(file.Id)).ShouldBeTrue("the sweep deletes the bytes");
+        File.Exists(_folder.ContentPath(file.Id)).ShouldBeTrue("the sweep deletes the bytes");
     }
 
     [Fact]
@@ -61,10 +61,10 @@ public sealed class FileExpiryTests : IDisposable
 
         (await sweep.SweepAsync(default)).ShouldBe(1);
 
-        File.Exists(_files.ContentPath(soon.Id)).ShouldBeFalse();
+        File.Exists(_folder.ContentPath(soon.Id)).ShouldBeFalse();
         File.Exists(_folder.FilePath(soon.Id)).ShouldBeFalse();
-        File.Exists(_files.ContentPath(later.Id)).ShouldBeTrue();
-        File.Exists(_files.ContentPath(kept.Id)).ShouldBeTrue();
+        File.Exists(_folder.ContentPath(later.Id)).ShouldBeTrue();
+        File.Exists(_folder.ContentPath(kept.Id)).ShouldBeTrue();
         (await sweep.SweepAsync(default)).ShouldBe(0);
     }
 
@@ -94,7 +94,7 @@ public sealed class FileExpiryTests : IDisposable
             _time.Advance(Hour + TimeSpan.FromMinutes(1));
 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (File.Exists(_files.ContentPath(file.Id)))
+            while (File.Exists(_folder.ContentPath(file.Id)))
             {
                 DateTime.UtcNow.ShouldBeLessThan(deadline, "the sweep did not delete the expired file");
                 await Task.Delay(20);
