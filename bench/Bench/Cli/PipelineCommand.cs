@@ -31,12 +31,14 @@ internal sealed class PipelineCommand
         command.Options.Add(dispatchers);
         command.Validators.Add(result =>
         {
-            var count = result.GetValue(dispatchers);
+            // While the command is validated an option not given has no result yet, nor its default.
+            var count = result.GetResult(dispatchers)?.GetValueOrDefault<int>() ?? 1;
+            var ledger = result.GetResult(options._ledger)?.GetValueOrDefault<LedgerProvider>() ?? LedgerProvider.Sqlite;
             if (count < 1)
             {
                 result.AddError($"--dispatchers must be at least 1, got {count}");
             }
-            else if (count > 1 && result.GetValue(options._ledger) != LedgerProvider.Postgres)
+            else if (count > 1 && ledger != LedgerProvider.Postgres)
             {
                 result.AddError(
                     $"--dispatchers {count} needs --ledger postgres: several active dispatchers share one ledger in PostgreSQL, " +
