@@ -31,7 +31,8 @@ internal sealed class PipelineCommand
         command.Options.Add(dispatchers);
         command.Validators.Add(result =>
         {
-            // While the command is validated an option not given has no result yet, nor its default.
+            // The command's GetValue does not apply an option's default while it is validated (an
+            // option not given reads 0): one not given counts as its default here.
             var count = result.GetResult(dispatchers)?.GetValueOrDefault<int>() ?? 1;
             var ledger = result.GetResult(options._ledger)?.GetValueOrDefault<LedgerProvider>() ?? LedgerProvider.Sqlite;
             if (count < 1)
