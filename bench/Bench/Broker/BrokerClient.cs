@@ -68,12 +68,15 @@ internal sealed class BrokerClient : IAsyncDisposable
         return total;
     }
 
-    /// <summary>Whether every queue exists and has at least one consumer.</summary>
-    public async Task<bool> AllConsumedAsync(IEnumerable<string> queues, CancellationToken ct)
+    /// <summary>
+    /// Whether every queue exists and has at least <paramref name="consumers"/> consumers (a
+    /// single-active queue counts its waiting consumers too).
+    /// </summary>
+    public async Task<bool> AllConsumedAsync(IEnumerable<string> queues, int consumers, CancellationToken ct)
     {
         foreach (var queue in queues)
         {
-            if ((await TryInspectAsync(queue, ct))?.ConsumerCount is null or 0)
+            if (((await TryInspectAsync(queue, ct))?.ConsumerCount ?? 0) < consumers)
             {
                 return false;
             }
@@ -95,20 +98,23 @@ internal sealed class BrokerClient : IAsyncDisposable
     /// Declares the intake exactly as the dispatcher does (a durable, single-active priority queue
     /// bound to its fanout exchange), so a submitter can publish with no dispatcher running.
     /// </summary>
-    public async Task DeclareIntakeAsync(CancellationToken ct)
+    public Task DeclareIntakeAsync(CancellationToken ct) => DeclareIntakeAsync(singleActive: true, ct);
+
+    /// <summary>
+    /// Declares the intake as dispatchers with the given setting declare it: single-active with one
+    /// share of the model groups, consumed by every dispatcher at once with several
+    /// (<c>Dispatcher:Shares</c> above 1). The broker refuses to declare a queue again with other arguments.
+    /// </summary>
+    public async Task DeclareIntakeAsync(bool singleActive, CancellationToken ct)
     {
         await _channel.ExchangeDeclareAsync(QueueNames.Intake, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct);
-        await _channel.QueueDeclareAsync(
-            QueueNames.Intake,
-            durable: true,
-            exclusive: false,
-            autoDelete: false,
-            arguments: new Dictionary<string, object?>
-            {
-                ["x-max-priority"] = (int)Dispatcher.ServiceDefaults.Messaging.IntakePriority.MaxLevel,
-                ["x-single-active-consumer"] = true,
-            },
-            cancellationToken: ct);
+        var arguments = new Dictionary<string, object?> { ["x-max-priority"] = (int)Dispatcher.ServiceDefaults.Messaging.IntakePriority.MaxLevel };
+        if (singleActive)
+        {
+            arguments["x-single-active-consumer"] = true;
+        }
+
+        await _channel.QueueDeclareAsync(QueueNames.Intake, durable: true, exclusive: false, autoDelete: false, arguments: arguments, cancellationToken: ct);
         await _channel.QueueBindAsync(QueueNames.Intake, QueueNames.Intake, "", cancellationToken: ct);
     }
 

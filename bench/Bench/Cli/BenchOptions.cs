@@ -54,6 +54,12 @@ internal static class BenchOptions
         DefaultValueFactory = _ => LedgerProvider.Sqlite,
     };
 
+    public static Option<int> Dispatchers() => new("--dispatchers")
+    {
+        Description = "Active dispatcher processes in each pipeline stage, each owning one share of the model groups (one group per share); above 1 needs --ledger postgres.",
+        DefaultValueFactory = _ => 1,
+    };
+
     public static Option<string> Sizes() => new("--sizes")
     {
         Description = "Comma-separated line counts of the bulk submit files.",

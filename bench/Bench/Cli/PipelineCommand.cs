@@ -22,13 +22,34 @@ internal sealed class PipelineCommand
     {
         var options = new PipelineCommand();
         var timeout = BenchOptions.Timeout();
+        // Only here, not in `all`: the bulk run that follows the pipeline there declares the intake
+        // single-active, which the broker refuses once several dispatchers have declared it shared.
+        var dispatchers = BenchOptions.Dispatchers();
         var command = new Command("pipeline", "Throughput of the routing stage and the whole pipeline, as ratios to a raw RabbitMQ.Client baseline measured in the same run.");
         options.AddTo(command);
         command.Options.Add(timeout);
+        command.Options.Add(dispatchers);
+        command.Validators.Add(result =>
+        {
+            // The command's GetValue does not apply an option's default while it is validated (an
+            // option not given reads 0): one not given counts as its default here.
+            var count = result.GetResult(dispatchers)?.GetValueOrDefault<int>() ?? 1;
+            var ledger = result.GetResult(options._ledger)?.GetValueOrDefault<LedgerProvider>() ?? LedgerProvider.Sqlite;
+            if (count < 1)
+            {
+                result.AddError($"--dispatchers must be at least 1, got {count}");
+            }
+            else if (count > 1 && ledger != LedgerProvider.Postgres)
+            {
+                result.AddError(
+                    $"--dispatchers {count} needs --ledger postgres: several active dispatchers share one ledger in PostgreSQL, " +
+                    "which fences each dispatcher's share (Dispatcher:Shares above 1 refuses a SQLite ledger)");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             await using var session = await BenchSession.StartAsync(Console.Out, ct);
-            await RunAsync(session, options.Read(parse, parse.GetValue(timeout)), ct);
+            await RunAsync(session, options.Read(parse, parse.GetValue(timeout), parse.GetValue(dispatchers)), ct);
             return 0;
         });
         return command;
@@ -43,8 +64,11 @@ internal sealed class PipelineCommand
         }
     }
 
-    /// <summary>The settings the command line gives.</summary>
-    public PipelineSettings Read(ParseResult parse, TimeSpan timeout)
+    /// <summary>The settings the command line gives, with one dispatcher.</summary>
+    public PipelineSettings Read(ParseResult parse, TimeSpan timeout) => Read(parse, timeout, dispatchers: 1);
+
+    /// <summary>The settings the command line gives, with <paramref name="dispatchers"/> active dispatchers.</summary>
+    public PipelineSettings Read(ParseResult parse, TimeSpan timeout, int dispatchers)
     {
         var jobs = parse.GetValue(_jobs);
         var warmup = parse.GetValue(_warmup);
@@ -62,7 +86,7 @@ internal sealed class PipelineCommand
 
         return new PipelineSettings(
             jobs, warmup, inFlight, (ushort)prefetch, maxParallel, !parse.GetValue(_noTmpfs), Math.Max(0, parse.GetValue(_ledgerProfileJobs)), timeout, parse.GetValue(_quietWait),
-            parse.GetValue(_ledger));
+            parse.GetValue(_ledger), dispatchers);
     }
 
     /// <summary>Runs the pipeline benchmark in an open session and prints its tables.</summary>

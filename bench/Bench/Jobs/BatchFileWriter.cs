@@ -30,15 +30,22 @@ internal static class BatchFileWriter
     private static readonly int[] MaxTokens = [32, 64, 128];
 
     /// <summary>Writes <paramref name="lines"/> requests for model group <paramref name="model"/>; returns the file's size in bytes.</summary>
-    public static async Task<long> WriteAsync(string path, int lines, string model, CancellationToken ct)
+    public static Task<long> WriteAsync(string path, int lines, string model, CancellationToken ct) => WriteAsync(path, lines, [model], ct);
+
+    /// <summary>
+    /// Writes <paramref name="lines"/> requests whose model groups take turns through
+    /// <paramref name="models"/> (the first line the first group's, the next line the next group's),
+    /// so each group gets an even share of the file; returns the file's size in bytes.
+    /// </summary>
+    public static async Task<long> WriteAsync(string path, int lines, IReadOnlyList<string> models, CancellationToken ct)
     {
-        var modelJson = JsonSerializer.Serialize(model);
+        var modelJsons = models.Select(m => JsonSerializer.Serialize(m)).ToArray();
         await using (var writer = new StreamWriter(path, append: false, new UTF8Encoding(false), bufferSize: 1 << 16))
         {
             writer.NewLine = "\n";
             for (var i = 1; i <= lines; i++)
             {
-                await writer.WriteLineAsync(Line(i, modelJson).AsMemory(), ct);
+                await writer.WriteLineAsync(Line(i, modelJsons[(i - 1) % modelJsons.Length]).AsMemory(), ct);
             }
         }
 

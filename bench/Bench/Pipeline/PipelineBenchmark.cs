@@ -1,4 +1,5 @@
 using Dispatcher.Bench.Broker;
+using Dispatcher.Bench.Faults;
 using Dispatcher.Bench.Jobs;
 using Dispatcher.Bench.Processes;
 using Dispatcher.Contracts;
@@ -14,7 +15,9 @@ namespace Dispatcher.Bench.Pipeline;
 /// pipeline (the real Dispatcher and Workers programs), and a broker-less profile of the
 /// ledger's share of a job. Jobs are published the way <c>Submitter submit</c> publishes them.
 /// With <paramref name="postgres"/> the programs keep their ledger in a database of that cluster
-/// (a fresh one per stage) and its server's processes are measured beside them.
+/// (a fresh one per stage) and its server's processes are measured beside them; with several
+/// dispatchers (<see cref="PipelineSettings.Dispatchers"/>) each stage runs that many, each owning
+/// one share of the model groups, and the jobs take turns through the groups.
 /// </summary>
 internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo, PipelineSettings settings, PrivatePostgresCluster? postgres, TextWriter log)
 {
@@ -35,11 +38,11 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         var mainFile = Path.Combine(workFolder, "pipeline-jobs.jsonl");
         var warmupFile = Path.Combine(workFolder, "pipeline-warmup.jsonl");
         var oneFile = Path.Combine(workFolder, "pipeline-one.jsonl");
-        await BatchFileWriter.WriteAsync(mainFile, settings.Jobs, ProductEnvironment.ModelGroup, ct);
-        await BatchFileWriter.WriteAsync(warmupFile, settings.Warmup, ProductEnvironment.ModelGroup, ct);
-        await BatchFileWriter.WriteAsync(oneFile, 1, ProductEnvironment.ModelGroup, ct);
+        await BatchFileWriter.WriteAsync(mainFile, settings.Jobs, settings.ModelGroups, ct);
+        await BatchFileWriter.WriteAsync(warmupFile, settings.Warmup, settings.ModelGroups, ct);
+        await BatchFileWriter.WriteAsync(oneFile, 1, settings.ModelGroups, ct);
 
-        var job = await CaptureChunkAsync(broker, producer, oneFile, 1, ct);
+        var job = await CaptureChunkAsync(broker, producer, oneFile, 1, singleActiveIntake: settings.Dispatchers == 1, ct);
         log.WriteLine($"  a serialized job on the intake queue is {job.Length} bytes (MassTransit envelope, body included)");
 
         log.WriteLine($"  (a) raw baseline: warm-up {settings.Warmup}, then {settings.Jobs} messages, {settings.RawInFlight} unconfirmed at most, prefetch {settings.RawPrefetch}");
@@ -62,7 +65,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
 
         var routing = new List<StageResult>
         {
-            await RoutingAsync(broker, producer, mainFile, warmupFile, Path.GetTempPath(), postgres is null ? "routing, ledger on disk" : "routing, ledger on PostgreSQL", workFolder, ct),
+            await RoutingAsync(broker, producer, mainFile, warmupFile, Path.GetTempPath(), WithDispatchers(postgres is null ? "routing, ledger on disk" : "routing, ledger on PostgreSQL"), workFolder, ct),
         };
         if (postgres is null && settings.CompareTmpfs && Directory.Exists(PipelineSettings.TmpfsFolder))
         {
@@ -91,9 +94,16 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     /// Publishes a file of <paramref name="lines"/> jobs (at most one chunk) with no dispatcher running
     /// and reads its intake message back, so the raw baseline moves messages of exactly the product's size.
     /// </summary>
-    internal static async Task<byte[]> CaptureChunkAsync(BrokerClient broker, JobProducer producer, string file, int lines, CancellationToken ct)
+    internal static Task<byte[]> CaptureChunkAsync(BrokerClient broker, JobProducer producer, string file, int lines, CancellationToken ct) =>
+        CaptureChunkAsync(broker, producer, file, lines, singleActiveIntake: true, ct);
+
+    /// <summary>
+    /// The same, declaring the intake as the dispatchers that follow will: single-active with one
+    /// dispatcher, shared by every one with several (the broker refuses a declaration with other arguments).
+    /// </summary>
+    internal static async Task<byte[]> CaptureChunkAsync(BrokerClient broker, JobProducer producer, string file, int lines, bool singleActiveIntake, CancellationToken ct)
     {
-        await broker.DeclareIntakeAsync(ct);
+        await broker.DeclareIntakeAsync(singleActiveIntake, ct);
         foreach (var queue in ProductEnvironment.ProductQueues)
         {
             await broker.PurgeAsync(queue, ct);
@@ -115,22 +125,24 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         BrokerClient broker, JobProducer producer, string mainFile, string warmupFile, string ledgerRoot, string label, string workFolder, CancellationToken ct)
     {
         log.WriteLine($"  (b) {label}: the Dispatcher program alone, until {settings.Jobs} work items sit in the provider queues");
-        using var env = new ProductEnvironment(node, Path.Combine(workFolder, Slug(label)), ledgerRoot, settings.MaxParallel, await DatabaseAsync(Slug(label), ct));
-        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
-        await WaitForConsumersAsync(broker, [dispatcher], [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches], ct);
+        using var env = new ProductEnvironment(node, Path.Combine(workFolder, Slug(label)), ledgerRoot, settings.MaxParallel, await DatabaseAsync(Slug(label), ct), settings.Dispatchers);
+        await using var programs = new ProgramSet(env.Variables, env.Folder, repo);
+        var dispatchers = StartDispatchers(programs);
+        await WaitForDispatchersAsync(broker, dispatchers, ct);
 
         await using var ledger = new JobLedger(Options.Create(env.Ledger), _clock);
         await producer.PublishAsync(warmupFile, "warmup-" + Slug(label), settings.Warmup, ct);
-        await WaitForRoutedAsync(broker, ledger, "warmup-" + Slug(label), settings.Warmup, dispatcher, ct);
+        await WaitForRoutedAsync(broker, ledger, "warmup-" + Slug(label), settings.Warmup, dispatchers, ct);
+        await CheckSharesAsync(ledger, dispatchers, ct);
         await PurgeProviderQueuesAsync(broker, ct);
 
-        var pids = Pids(("dispatcher", dispatcher.Id));
+        var pids = Pids(DispatcherPids(dispatchers));
         await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct, Trees);
         var cpu = CpuMeter.Start(pids, Trees);
         var started = _clock.GetTimestamp();
         await producer.PublishAsync(mainFile, Slug(label), settings.Jobs, ct);
         var published = _clock.GetElapsedTime(started);
-        await WaitForRoutedAsync(broker, ledger, Slug(label), settings.Jobs, dispatcher, ct);
+        await WaitForRoutedAsync(broker, ledger, Slug(label), settings.Jobs, dispatchers, ct);
         var elapsed = _clock.GetElapsedTime(started);
         var usage = cpu.Stop();
 
@@ -144,26 +156,26 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
         BrokerClient broker, JobProducer producer, string mainFile, string warmupFile, string workFolder, CancellationToken ct)
     {
         log.WriteLine($"  (c) full pipeline: the Dispatcher and Workers programs, until the ledger shows {settings.Jobs} jobs ended");
-        using var env = new ProductEnvironment(node, Path.Combine(workFolder, "pipeline"), Path.GetTempPath(), settings.MaxParallel, await DatabaseAsync("pipeline", ct));
-        await using var dispatcher = ChildProgram.Start("Dispatcher", repo.Program("Dispatcher.Host"), env.Variables, [], Path.Combine(env.Folder, "dispatcher.log"));
-        await using var workers = ChildProgram.Start("Workers", repo.Program("Workers.Host"), env.Variables, [], Path.Combine(env.Folder, "workers.log"));
-        await WaitForConsumersAsync(
-            broker,
-            [dispatcher, workers],
-            [QueueNames.Intake, QueueNames.Outcomes, QueueNames.Batches, .. ProductEnvironment.ProviderQueues],
-            ct);
+        using var env = new ProductEnvironment(node, Path.Combine(workFolder, "pipeline"), Path.GetTempPath(), settings.MaxParallel, await DatabaseAsync("pipeline", ct), settings.Dispatchers);
+        await using var programs = new ProgramSet(env.Variables, env.Folder, repo);
+        var dispatchers = StartDispatchers(programs);
+        var workers = programs.Start("Workers", "Workers.Host");
+        ChildProgram[] all = [.. dispatchers, workers];
+        await WaitForConsumersAsync(broker, all, [.. ProductEnvironment.ProviderQueuesOf(settings.Dispatchers)], ct);
+        await WaitForDispatchersAsync(broker, all, ct);
 
         await using var ledger = new JobLedger(Options.Create(env.Ledger), _clock);
         await producer.PublishAsync(warmupFile, "warmup-pipeline", settings.Warmup, ct);
-        await WaitForBatchAsync(ledger, "warmup-pipeline", [dispatcher, workers], ct);
+        await WaitForBatchAsync(ledger, "warmup-pipeline", all, ct);
+        await CheckSharesAsync(ledger, dispatchers, ct);
 
-        var pids = Pids(("dispatcher", dispatcher.Id), ("workers", workers.Id));
+        var pids = Pids([.. DispatcherPids(dispatchers), ("workers", workers.Id)]);
         await QuietMachine.WaitAsync(pids, settings.QuietWait, log, ct, Trees);
         var cpu = CpuMeter.Start(pids, Trees);
         var started = _clock.GetTimestamp();
         await producer.PublishAsync(mainFile, "pipeline", settings.Jobs, ct);
         var published = _clock.GetElapsedTime(started);
-        var status = await WaitForBatchAsync(ledger, "pipeline", [dispatcher, workers], ct);
+        var status = await WaitForBatchAsync(ledger, "pipeline", all, ct);
         var elapsed = _clock.GetElapsedTime(started);
         var usage = cpu.Stop();
 
@@ -174,7 +186,7 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
                 "with error-free simulated deployments every job should succeed");
         }
 
-        var result = new StageResult("full pipeline", settings.Jobs, elapsed, published, usage);
+        var result = new StageResult(WithDispatchers("full pipeline"), settings.Jobs, elapsed, published, usage);
         log.WriteLine($"      {result.Rate:N0} jobs/s");
         return result;
     }
@@ -182,15 +194,60 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     private static Task WaitForConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
         ProgramWaits.ConsumersAsync(broker, programs, queues, ct);
 
+    // One dispatcher, or one per share, each preferring its own share's queues (processes started
+    // together split the shares that way and join the others' queues as standbys later).
+    private ChildProgram[] StartDispatchers(ProgramSet programs) =>
+        settings.Dispatchers == 1
+            ? [programs.Start("Dispatcher", "Dispatcher.Host")]
+            : [.. Enumerable.Range(0, settings.Dispatchers).Select(k => programs.Start("Dispatcher", "Dispatcher.Host", $"--Dispatcher:PreferredShares:0={k}"))];
+
+    // Every dispatcher on the intake and batch announcements, and with several, on every share's
+    // queues, its own as the active consumer and the others' as standby: so no dispatcher joins a
+    // queue during the measurement.
+    private Task WaitForDispatchersAsync(BrokerClient broker, ChildProgram[] programs, CancellationToken ct) =>
+        ProgramWaits.ConsumersAsync(broker, programs, ProductEnvironment.DispatcherQueues(settings.Dispatchers), settings.Dispatchers, ct);
+
+    private (string Name, int Pid)[] DispatcherPids(ChildProgram[] dispatchers) =>
+        [.. dispatchers.Select((d, k) => (settings.DispatcherNames[k], d.Id))];
+
+    // With several dispatchers, the warm-up had jobs of every share: each share has been taken
+    // over, and it must be by the dispatcher that prefers it, so each routes one share while
+    // measured. The ledger names each share's owner by host, process id and a random tag.
+    private async Task CheckSharesAsync(JobLedger ledger, ChildProgram[] dispatchers, CancellationToken ct)
+    {
+        if (dispatchers.Length == 1)
+        {
+            return;
+        }
+
+        var owners = await ledger.ListShareOwnersAsync(ct);
+        var held = Enumerable.Range(0, dispatchers.Length)
+            .All(k => owners.Any(o => o.Share == k && o.Owner.Contains($":{dispatchers[k].Id}:", StringComparison.Ordinal)));
+        var described = string.Join("; ", owners.Select(o => $"share {o.Share} epoch {o.Epoch} by {o.Owner}"));
+        if (!held)
+        {
+            throw new InvalidOperationException(
+                $"after the warm-up the shares are not one per dispatcher (pids {string.Join(", ", dispatchers.Select(d => d.Id))}, " +
+                $"share k preferred by the k-th): {described}");
+        }
+
+        log.WriteLine($"      each dispatcher holds its own share: {described}");
+    }
+
+    private string WithDispatchers(string label) =>
+        settings.Dispatchers == 1 ? label : $"{label}, {settings.Dispatchers} dispatchers";
+
     // Routed means the ledger has every job marked sent and the intake is empty: the dispatcher
     // acknowledges an intake message only once the packs holding its jobs are confirmed, so
     // what is left then is at most the confirmation of the last packs, a millisecond or two.
-    // (The provider queues' depth counts packs of attempts, not jobs.)
-    private Task WaitForRoutedAsync(BrokerClient broker, JobLedger ledger, string batchId, int jobs, ChildProgram dispatcher, CancellationToken ct) =>
+    // (The provider queues' depth counts packs of attempts, not jobs.) With several dispatchers, a
+    // job taken off the intake by a dispatcher that does not own its share crosses that share's
+    // lane first, and only the owner marks it sent.
+    private Task WaitForRoutedAsync(BrokerClient broker, JobLedger ledger, string batchId, int jobs, ChildProgram[] dispatchers, CancellationToken ct) =>
         Processes.Polling.UntilAsync(
             async () =>
             {
-                dispatcher.ThrowIfExited();
+                Array.ForEach(dispatchers, d => d.ThrowIfExited());
                 var status = await ledger.GetBatchStatusAsync(batchId, ct);
                 return status is not null && status.Dispatched >= jobs && await broker.DepthAsync([QueueNames.Intake], ct) == 0;
             },
@@ -202,9 +259,9 @@ internal sealed class PipelineBenchmark(PrivateRabbitNode node, RepoLayout repo,
     private Task<BatchStatus> WaitForBatchAsync(JobLedger ledger, string batchId, ChildProgram[] programs, CancellationToken ct) =>
         ProgramWaits.BatchEndedAsync(ledger, batchId, programs, settings.Timeout, ct);
 
-    private static async Task PurgeProviderQueuesAsync(BrokerClient broker, CancellationToken ct)
+    private async Task PurgeProviderQueuesAsync(BrokerClient broker, CancellationToken ct)
     {
-        foreach (var queue in ProductEnvironment.ProviderQueues)
+        foreach (var queue in ProductEnvironment.ProviderQueuesOf(settings.Dispatchers))
         {
             await broker.PurgeAsync(queue, ct);
         }

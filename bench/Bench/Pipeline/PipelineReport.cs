@@ -7,10 +7,6 @@ namespace Dispatcher.Bench.Pipeline;
 /// <summary>Prints a pipeline run's figures as Markdown tables.</summary>
 internal static class PipelineReport
 {
-    private static readonly string[] SqliteProcesses = ["bench", "dispatcher", "workers", "broker"];
-
-    // On PostgreSQL the server's processes do part of the ledger's work: they are measured too.
-    private static readonly string[] PostgresProcesses = [.. SqliteProcesses, "postgres"];
 
     private static readonly string NarrowLabel =
         $"raw, {PipelineSettings.NarrowInFlight} unconfirmed, prefetch {PipelineSettings.NarrowPrefetch} (the dispatcher's window)";
@@ -21,11 +17,18 @@ internal static class PipelineReport
     /// <summary>Writes the throughput, CPU and ledger tables.</summary>
     public static void Print(PipelineResults r, TextWriter output)
     {
-        var processes = r.Settings.Ledger == LedgerProvider.Postgres ? PostgresProcesses : SqliteProcesses;
+        var processes = Columns(r.Settings);
         output.WriteLine();
         output.WriteLine(r.Settings.Ledger == LedgerProvider.Postgres
             ? "Ledger: PostgreSQL, a private cluster on this machine over loopback TCP (fsync, synchronous_commit and full_page_writes off), a fresh database per stage."
             : "Ledger: a SQLite file per stage.");
+        if (r.Settings.Dispatchers > 1)
+        {
+            output.WriteLine(
+                $"{r.Settings.Dispatchers} active dispatchers (Dispatcher:Shares {r.Settings.Dispatchers}), each owning one share: one model group of 3 simulated deployments; " +
+                "the jobs take turns through the groups. 'dispatchers' is their sum.");
+        }
+
         // The reference is the faster of the two raw runs: the broker's best effort on this machine.
         var raw = Math.Max(r.Raw.Rate, r.RawNarrow.Rate);
         var throughput = new MarkdownTable("stage", "jobs", "seconds", "published in s", "rate /s", "ratio to raw", "target", "met");
@@ -39,12 +42,12 @@ internal static class PipelineReport
         throughput.Row(Row(r.Pipeline, raw, PipelineSettings.PipelineTarget));
         output.WriteLine();
         output.WriteLine(
-            $"Throughput ({Figures.Count(r.Settings.Jobs)} jobs per stage, {r.JobBytes}-byte messages, 3 simulated deployments with zero latency, " +
+            $"Throughput ({Figures.Count(r.Settings.Jobs)} jobs per stage, {r.JobBytes}-byte messages, {ProductEnvironment.DeploymentsOf(r.Settings.Dispatchers).Count} simulated deployments with zero latency, " +
             $"MaxParallel {r.Settings.MaxParallel}; ratios are to the faster raw run, the reference):");
         output.WriteLine();
         output.Write(throughput);
 
-        var cpu = new MarkdownTable(["stage", "wall s", .. processes.Select(p => p + " % of a core"), "everything else % of a core", "machine busy"]);
+        var cpu = new MarkdownTable(["stage", "wall s", .. processes.Select(p => p.Name + " % of a core"), "everything else % of a core", "machine busy"]);
         cpu.Row(CpuRow(processes, WideLabel(r.Settings), r.RawCpu));
         cpu.Row(CpuRow(processes, NarrowLabel, r.RawNarrowCpu));
         foreach (var stage in r.Routing.Append(r.Pipeline))
@@ -52,7 +55,7 @@ internal static class PipelineReport
             cpu.Row(CpuRow(processes, stage.Label, stage.Cpu));
         }
 
-        var perJob = new MarkdownTable(["stage", .. processes.Select(p => p + " ms"), "everything else ms", "all ms"]);
+        var perJob = new MarkdownTable(["stage", .. processes.Select(p => p.Name + " ms"), "everything else ms", "all ms"]);
         perJob.Row(PerJobRow(processes, WideLabel(r.Settings) + " (per message)", r.RawCpu, r.Raw.Messages));
         perJob.Row(PerJobRow(processes, NarrowLabel + " (per message)", r.RawNarrowCpu, r.RawNarrow.Messages));
         foreach (var stage in r.Routing.Append(r.Pipeline))
@@ -102,22 +105,49 @@ internal static class PipelineReport
         ];
     }
 
-    private static string[] PerJobRow(string[] processes, string label, CpuUsage usage, int jobs)
+    private static string[] PerJobRow(Column[] processes, string label, CpuUsage usage, int jobs)
     {
         string Ms(double percentOfOneCore) =>
             (percentOfOneCore / 100.0 * usage.Wall.TotalMilliseconds / jobs).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
         return
         [
             label,
-            .. processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Ms(v) : "-"),
+            .. processes.Select(p => p.PercentOfOneCore(usage) is { } v ? Ms(v) : "-"),
             Ms(usage.OtherPercentOfOneCore), Ms(usage.MachineBusyPercent * Environment.ProcessorCount),
         ];
     }
 
-    private static string[] CpuRow(string[] processes, string label, CpuUsage usage) =>
+    private static string[] CpuRow(Column[] processes, string label, CpuUsage usage) =>
     [
         label, Figures.Seconds(usage.Wall),
-        .. processes.Select(p => usage.PercentOfOneCore.TryGetValue(p, out var v) ? Figures.Percent(v) : "-"),
+        .. processes.Select(p => p.PercentOfOneCore(usage) is { } v ? Figures.Percent(v) : "-"),
         Figures.Percent(usage.OtherPercentOfOneCore), Figures.Percent(usage.MachineBusyPercent),
     ];
+
+    // The measured processes by name; with several dispatchers each one, then their sum. On
+    // PostgreSQL the server's processes do part of the ledger's work: they are measured too.
+    private static Column[] Columns(PipelineSettings settings)
+    {
+        var dispatchers = settings.DispatcherNames;
+        return
+        [
+            new("bench", ["bench"]),
+            .. dispatchers.Select(d => new Column(d, [d])),
+            .. dispatchers.Count > 1 ? [new Column("dispatchers", dispatchers)] : Array.Empty<Column>(),
+            new("workers", ["workers"]),
+            new("broker", ["broker"]),
+            .. settings.Ledger == LedgerProvider.Postgres ? [new Column("postgres", ["postgres"])] : Array.Empty<Column>(),
+        ];
+    }
+
+    /// <summary>A column of the CPU tables: one process, or the sum of several.</summary>
+    private sealed record Column(string Name, IReadOnlyList<string> Processes)
+    {
+        /// <summary>The processes' CPU together, in percent of one core; null when none of them ran in the measurement.</summary>
+        public double? PercentOfOneCore(CpuUsage usage)
+        {
+            var measured = Processes.Where(usage.PercentOfOneCore.ContainsKey).Select(p => usage.PercentOfOneCore[p]).ToList();
+            return measured.Count == 0 ? null : measured.Sum();
+        }
+    }
 }

@@ -13,6 +13,10 @@ namespace Dispatcher.Bench.Pipeline;
 /// <param name="Timeout">The longest any one stage may take before the run fails.</param>
 /// <param name="QuietWait">How long to wait for other work on the machine to end before each measurement.</param>
 /// <param name="Ledger">Where the product's programs keep the ledger: a SQLite file, or a database of a private PostgreSQL cluster.</param>
+/// <param name="Dispatchers">
+/// Active dispatcher processes in each stage. Above 1 (PostgreSQL only) each owns one share of the
+/// model groups (<c>Dispatcher:Shares</c>), and the catalog has one group per share.
+/// </param>
 internal sealed record PipelineSettings(
     int Jobs,
     int Warmup,
@@ -23,7 +27,8 @@ internal sealed record PipelineSettings(
     int LedgerProfileJobs,
     TimeSpan Timeout,
     TimeSpan QuietWait,
-    LedgerProvider Ledger)
+    LedgerProvider Ledger,
+    int Dispatchers)
 {
     /// <summary>The targets, as ratios to the raw baseline.</summary>
     public const double RoutingTarget = 0.5;
@@ -39,4 +44,11 @@ internal sealed record PipelineSettings(
 
     /// <summary>Where tmpfs is mounted on Linux.</summary>
     public const string TmpfsFolder = "/dev/shm";
+
+    /// <summary>The model groups the stages' jobs take turns through: one per dispatcher's share.</summary>
+    public IReadOnlyList<string> ModelGroups => ProductEnvironment.ModelGroups(Dispatchers);
+
+    /// <summary>The names the CPU figures give the dispatcher processes: <c>dispatcher</c>, or <c>dispatcher 0</c>, <c>dispatcher 1</c>, … with several.</summary>
+    public IReadOnlyList<string> DispatcherNames =>
+        Dispatchers == 1 ? ["dispatcher"] : [.. Enumerable.Range(0, Dispatchers).Select(k => "dispatcher " + k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 }

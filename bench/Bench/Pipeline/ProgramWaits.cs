@@ -14,15 +14,22 @@ internal static class ProgramWaits
 
     /// <summary>Waits until every queue has a consumer; fails when a program exits first.</summary>
     public static Task ConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, CancellationToken ct) =>
+        ConsumersAsync(broker, programs, queues, 1, ct);
+
+    /// <summary>
+    /// Waits until every queue has at least <paramref name="consumers"/> consumers (several
+    /// dispatchers each on the intake, and on every share's queues, active or standby); fails when a program exits first.
+    /// </summary>
+    public static Task ConsumersAsync(BrokerClient broker, ChildProgram[] programs, string[] queues, int consumers, CancellationToken ct) =>
         Polling.UntilAsync(
             () =>
             {
                 Array.ForEach(programs, p => p.ThrowIfExited());
-                return broker.AllConsumedAsync(queues, ct);
+                return broker.AllConsumedAsync(queues, consumers, ct);
             },
             TimeSpan.FromMilliseconds(200),
             StartTimeout,
-            "the programs to consume " + string.Join(", ", queues),
+            (consumers == 1 ? "the programs to consume " : $"{consumers} consumers on each of ") + string.Join(", ", queues),
             ct);
 
     /// <summary>Waits until the ledger shows the batch complete (polled every 250 ms); fails when a program exits first.</summary>
