@@ -9,7 +9,10 @@ namespace Dispatcher.Ledger;
 /// <summary>
 /// The ledger's one writer, with group commit: writes that arrive while a transaction is being
 /// committed are gathered into the next one, so the cost of a commit is shared by every
-/// concurrent consumer instead of paid by each. A write's task completes only after the
+/// concurrent consumer instead of paid by each. On a server (PostgreSQL), where each statement is
+/// a round trip, the writes whose statements are known before they run are sent together, with
+/// the transaction's BEGIN and COMMIT, in one round trip (<see cref="RunAsync{T}(StatementCall[], Func{object?[], T}, CancellationToken)"/>).
+/// A write's task completes only after the
 /// transaction holding it has committed, which is what lets a consumer acknowledge its message
 /// only once the ledger has the change. A write that fails half-way leaves nothing behind while
 /// the others still commit: the writes run one after the other, and when one fails the
@@ -467,7 +470,18 @@ internal sealed class LedgerWriter : IAsyncDisposable
 
         public Func<object?[], T>? Result { get; init; }
 
-        public void Ran(object?[] results) => _result = Result!(results);
+        public void Ran(object?[] results)
+        {
+            try
+            {
+                _result = Result!(results);
+            }
+            catch (Exception e) when (e is InvalidOperationException or InvalidCastException)
+            {
+                // As a write run alone that throws: it fails, and no other write with it.
+                _error = e;
+            }
+        }
 
         public void FailWith(Exception e)
         {
