@@ -57,8 +57,18 @@ public sealed class JobLedger : IAsyncDisposable
         "@jobId", "@batchId", "@customId", "@modelGroup", "@tenant", "@priority", "@sessionKey", "@deadline", "@body",
         "@estPromptTokens", "@maxTokens", "@now", "@url", "@bodyTraits", "@bodyMetadata");
 
+    // The job by its id, else by its batch and custom id: each part a lookup in its own unique index,
+    // whatever the table's size when the statement was planned. Asked as one condition with OR,
+    // PostgreSQL plans a prepared statement once for a small table, as a sequential scan under the
+    // LIMIT, and keeps that plan while the table grows (until it is next analyzed): every job's intake
+    // then read every job.
     private static readonly Statement StoredJob = new(
-        $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
+        $"""
+        SELECT {JobColumns} FROM jobs WHERE job_id = @jobId
+        UNION ALL
+        SELECT {JobColumns} FROM jobs WHERE batch_id = @batchId AND custom_id = @customId
+        LIMIT 1
+        """,
         "@jobId", "@batchId", "@customId");
 
     private const string MarkDispatchedSql = """
