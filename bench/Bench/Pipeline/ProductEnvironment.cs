@@ -199,6 +199,10 @@ internal sealed class ProductEnvironment : IDisposable
 
     private static string DeploymentOf(string deployment, int share) => deployment + "-" + share.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The dispatchers' outcome queues: the one, or one per share with several dispatchers.</summary>
+    public static IReadOnlyList<string> OutcomeQueuesOf(int dispatchers) =>
+        dispatchers == 1 ? [QueueNames.Outcomes] : [.. Enumerable.Range(0, dispatchers).Select(k => ShareQueue(QueueNames.Outcomes, k))];
+
     // A share's own queue: the dispatcher names it with the share's suffix (DispatchShares.Queue).
     private static string ShareQueue(string queue, int share) => queue + ".s" + share.ToString(CultureInfo.InvariantCulture);
 }

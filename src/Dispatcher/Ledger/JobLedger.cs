@@ -57,8 +57,18 @@ public sealed class JobLedger : IAsyncDisposable
         "@jobId", "@batchId", "@customId", "@modelGroup", "@tenant", "@priority", "@sessionKey", "@deadline", "@body",
         "@estPromptTokens", "@maxTokens", "@now", "@url", "@bodyTraits", "@bodyMetadata");
 
+    // The job by its id, else by its batch and custom id: each part a lookup in its own unique index,
+    // whatever the table's size when the statement was planned. Asked as one condition with OR,
+    // PostgreSQL plans a prepared statement once for a small table, as a sequential scan under the
+    // LIMIT, and keeps that plan while the table grows (until it is next analyzed): every job's intake
+    // then read every job.
     private static readonly Statement StoredJob = new(
-        $"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId OR (batch_id = @batchId AND custom_id = @customId) LIMIT 1",
+        $"""
+        SELECT {JobColumns} FROM jobs WHERE job_id = @jobId
+        UNION ALL
+        SELECT {JobColumns} FROM jobs WHERE batch_id = @batchId AND custom_id = @customId
+        LIMIT 1
+        """,
         "@jobId", "@batchId", "@customId");
 
     private const string MarkDispatchedSql = """
@@ -536,27 +546,22 @@ public sealed class JobLedger : IAsyncDisposable
     /// stopped, and whether this call recorded it. A blank batch id is none: such a job belongs to
     /// no batch (<see cref="GetLooseJobsAsync"/>).
     /// </summary>
-    public Task<AcceptedJob> AcceptJobAsync(NewJob job, CancellationToken ct) =>
-        WriteAsync(
-            async (c, t) =>
-            {
-                var now = Now();
-                var batchId = string.IsNullOrWhiteSpace(job.BatchId) ? null : job.BatchId;
-                if (batchId is not null)
-                {
-                    await InsertBatch.ExecuteAsync(c, t, batchId, now);
-                }
-
-                var recorded = await InsertJob.ExecuteAsync(
-                    c,
-                    t,
-                    job.JobId, batchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
-                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now, job.Url, job.BodyTraits, job.BodyMetadata) == 1;
-                var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, batchId, job.CustomId)
-                    ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
-                return new AcceptedJob(stored, recorded);
-            },
+    public Task<AcceptedJob> AcceptJobAsync(NewJob job, CancellationToken ct)
+    {
+        var now = Now();
+        var batchId = string.IsNullOrWhiteSpace(job.BatchId) ? null : job.BatchId;
+        var insertJob = StatementCall.Execute(
+            InsertJob,
+            job.JobId, batchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
+            job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now, job.Url, job.BodyTraits, job.BodyMetadata);
+        var storedJob = StatementCall.Query<JobRow>(StoredJob, job.JobId, batchId, job.CustomId);
+        return WriteAsync(
+            batchId is null ? [insertJob, storedJob] : [StatementCall.Execute(InsertBatch, batchId, now), insertJob, storedJob],
+            r => new AcceptedJob(
+                r[^1] as JobRow ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found"),
+                Changed(r[^2]) == 1),
             ct);
+    }
 
     /// <summary>
     /// Claims attempt <paramref name="attempt"/> of a job for a deployment: marks it sent, with the
@@ -580,8 +585,8 @@ public sealed class JobLedger : IAsyncDisposable
     /// </summary>
     public Task<bool> MarkDispatchedAsync(string jobId, string deploymentId, int attempt, long quotaSeq, string? reason, long? replacing, ShareFence? fence, CancellationToken ct) =>
         WriteAsync(
-            async (c, t) => await _markDispatched.ExecuteAsync(
-                c, t, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now(), fence?.Share, fence?.Epoch) == 1,
+            [StatementCall.Execute(_markDispatched, jobId, deploymentId, attempt, quotaSeq, reason, replacing, Now(), fence?.Share, fence?.Epoch)],
+            r => Changed(r[0]) == 1,
             ct);
 
     /// <summary>
@@ -682,7 +687,9 @@ public sealed class JobLedger : IAsyncDisposable
     /// reserved, the real cost joins spent). Returns false, changing nothing, for a repeated report.
     /// </summary>
     public Task<bool> RecordAttemptAsync(AttemptRow attempt, SpendSettlement? settlement, CancellationToken ct) =>
-        WriteAsync((c, t) => InsertAttemptAsync(c, t, attempt, settlement), ct);
+        settlement is null
+            ? WriteAsync([InsertAttemptCall(attempt)], r => Changed(r[0]) == 1, ct)
+            : WriteAsync((c, t) => InsertAttemptAsync(c, t, attempt, settlement), ct);
 
     /// <summary>
     /// Records a successful attempt's outcome and ends its job with <paramref name="completion"/>, in
@@ -696,9 +703,9 @@ public sealed class JobLedger : IAsyncDisposable
 
     /// <summary>As <see cref="RecordSuccessAsync(AttemptRow, JobCompletion, CancellationToken)"/>, settling <paramref name="settlement"/> with a first report.</summary>
     public Task<(bool FirstReport, bool Ended)> RecordSuccessAsync(AttemptRow attempt, SpendSettlement? settlement, JobCompletion completion, CancellationToken ct) =>
-        WriteAsync(
-            async (c, t) => (await InsertAttemptAsync(c, t, attempt, settlement), await CompleteAsync(c, t, completion)),
-            ct);
+        settlement is null
+            ? WriteAsync([InsertAttemptCall(attempt), CompleteCall(completion)], r => (Changed(r[0]) == 1, Changed(r[1]) == 1), ct)
+            : WriteAsync(async (c, t) => (await InsertAttemptAsync(c, t, attempt, settlement), await CompleteAsync(c, t, completion)), ct);
 
     /// <summary>
     /// Sets a tenant cap's account for the period from the ledger's jobs, in one write that first
@@ -772,7 +779,7 @@ public sealed class JobLedger : IAsyncDisposable
     /// ends nothing, since what it decided from (its quotas, budgets, breakers) is no longer the share's.
     /// </summary>
     public Task<bool> CompleteAsync(JobCompletion completion, ShareFence? fence, CancellationToken ct) =>
-        WriteAsync((c, t) => CompleteAsync(c, t, completion, fence), ct);
+        WriteAsync([CompleteCall(completion, fence)], r => Changed(r[0]) == 1, ct);
 
     /// <summary>
     /// Reopens a failed job for a replay: queued again, its error and result marker cleared, its
@@ -800,7 +807,7 @@ public sealed class JobLedger : IAsyncDisposable
 
     /// <summary>Notes that the job's result event went out, so a redelivery does not send it again.</summary>
     public Task MarkResultPublishedAsync(string jobId, CancellationToken ct) =>
-        WriteAsync((c, t) => MarkResultPublished.ExecuteAsync(c, t, jobId), ct);
+        WriteAsync([StatementCall.Execute(MarkResultPublished, jobId)], r => Changed(r[0]), ct);
 
     /// <summary>
     /// Saves every deployment's bucket levels, so a restarted dispatcher does not start with full
@@ -1276,11 +1283,7 @@ public sealed class JobLedger : IAsyncDisposable
 
     private async Task<bool> InsertAttemptAsync(DbConnection c, CancellationToken t, AttemptRow attempt, SpendSettlement? settlement)
     {
-        var first = await InsertAttempt.ExecuteAsync(
-            c,
-            t,
-            attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
-            attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now()) == 1;
+        var first = Changed(await InsertAttemptCall(attempt).RunAsync(c, t)) == 1;
         if (first && settlement is { } s)
         {
             var period = PeriodText(s.PeriodStart);
@@ -1291,18 +1294,35 @@ public sealed class JobLedger : IAsyncDisposable
         return first;
     }
 
-    private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion, ShareFence? fence = null) =>
-        await _complete.ExecuteAsync(
-            c,
-            t,
+    private StatementCall InsertAttemptCall(AttemptRow attempt) =>
+        StatementCall.Execute(
+            InsertAttempt,
+            attempt.JobId, attempt.Attempt, attempt.DeploymentId, attempt.ErrorKind, attempt.StatusCode,
+            attempt.Message, attempt.LatencyMs, attempt.ProviderMs, attempt.PromptTokens, attempt.CompletionTokens, attempt.CachedTokens, Now());
+
+    private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion) =>
+        Changed(await CompleteCall(completion).RunAsync(c, t)) == 1;
+
+    private StatementCall CompleteCall(JobCompletion completion, ShareFence? fence = null) =>
+        StatementCall.Execute(
+            _complete,
             completion.Succeeded ? JobState.Succeeded : JobState.Failed,
             completion.JobId, completion.DeploymentId, completion.Attempts, completion.Response,
             completion.PromptTokens, completion.CompletionTokens, (double)completion.Cost, StoredCost.ToText(completion.Cost),
             completion.ErrorKind, completion.ErrorMessage, completion.StatusCode, completion.RequestId,
-            completion.LatencyMs, Now(), fence?.Share, fence?.Epoch) == 1;
+            completion.LatencyMs, Now(), fence?.Share, fence?.Epoch);
+
+    // The rows a statement of a StatementCall changed.
+    private static int Changed(object? result) => (int)result!;
 
     private Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct, [CallerMemberName] string name = "") =>
         _writer.RunAsync(_faults is not { } faults ? write : (c, t) => faults(name) is { } fault ? Task.FromException<T>(fault) : write(c, t), ct);
+
+    // A write whose statements are known before it runs: the writer may send it in a batch with others.
+    private Task<T> WriteAsync<T>(StatementCall[] calls, Func<object?[], T> result, CancellationToken ct, [CallerMemberName] string name = "") =>
+        _faults is null
+            ? _writer.RunAsync(calls, result, ct)
+            : WriteAsync(async (c, t) => result(await StatementCall.RunAllAsync(c, calls, t)), ct, name);
 
     private Task<DbConnection> OpenAsync(CancellationToken ct) => _dialect.OpenAsync(ct);
 

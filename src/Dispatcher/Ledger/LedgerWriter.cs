@@ -9,7 +9,10 @@ namespace Dispatcher.Ledger;
 /// <summary>
 /// The ledger's one writer, with group commit: writes that arrive while a transaction is being
 /// committed are gathered into the next one, so the cost of a commit is shared by every
-/// concurrent consumer instead of paid by each. A write's task completes only after the
+/// concurrent consumer instead of paid by each. On a server (PostgreSQL), where each statement is
+/// a round trip, the writes whose statements are known before they run are sent together, with
+/// the transaction's BEGIN and COMMIT, in one round trip (<see cref="RunAsync{T}(StatementCall[], Func{object?[], T}, CancellationToken)"/>).
+/// A write's task completes only after the
 /// transaction holding it has committed, which is what lets a consumer acknowledge its message
 /// only once the ledger has the change. A write that fails half-way leaves nothing behind while
 /// the others still commit: the writes run one after the other, and when one fails the
@@ -25,6 +28,9 @@ namespace Dispatcher.Ledger;
 internal sealed class LedgerWriter : IAsyncDisposable
 {
     private const int MaxWritesPerTransaction = 512;
+
+    // Writes whose statements go to the server in one round trip, at most.
+    private const int BatchedWrites = 64;
 
     // Another process's lock is waited out in real time, whatever clock the ledger stamps rows with.
     private static readonly TimeProvider Clock = TimeProvider.System;
@@ -56,6 +62,29 @@ internal sealed class LedgerWriter : IAsyncDisposable
     public Task<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> write, CancellationToken ct)
     {
         var pending = new PendingWrite<T>(write, ct);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(LedgerWriter), "the ledger is closed");
+        }
+
+        return pending.Task;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="calls"/>, a write whose statements are known before it runs, in the next
+    /// transaction, and completes with <paramref name="result"/> of their results (in order: the rows
+    /// each changed, or a query's row) once that transaction committed. On a connection that takes
+    /// batches (PostgreSQL) such writes are sent together, in one round trip with the transaction's
+    /// BEGIN and COMMIT; otherwise, and whenever a write of the transaction failed, each runs as
+    /// <see cref="RunAsync{T}(Func{DbConnection, CancellationToken, Task{T}}, CancellationToken)"/> runs a write.
+    /// </summary>
+    public Task<T> RunAsync<T>(StatementCall[] calls, Func<object?[], T> result, CancellationToken ct)
+    {
+        var pending = new PendingWrite<T>(async (c, t) => result(await StatementCall.RunAllAsync(c, calls, t).ConfigureAwait(false)), ct)
+        {
+            Calls = calls,
+            Result = result,
+        };
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(LedgerWriter), "the ledger is closed");
@@ -104,29 +133,33 @@ internal sealed class LedgerWriter : IAsyncDisposable
                         begin.CommandTimeout = _dialect.BeginTimeoutSeconds;
                     }
 
-                    // Plain BEGIN/COMMIT statements: the writes run their own commands on the
-                    // connection and need no transaction object.
-                    if (!await BeginAsync(begin!, batch).ConfigureAwait(false))
+                    if (!(connection.CanCreateBatch && await RunBatchedAsync(connection, batch).ConfigureAwait(false)))
                     {
-                        batch.Clear();
-                        continue;
-                    }
-
-                    if (!await RunWritesAsync(connection, batch, savepoints: false).ConfigureAwait(false))
-                    {
-                        // A write failed, perhaps half-way, among the others' changes: the
-                        // transaction starts again without it, each write in a savepoint.
-                        await Rollback.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                        // Plain BEGIN/COMMIT statements: the writes run their own commands on the
+                        // connection and need no transaction object.
                         if (!await BeginAsync(begin!, batch).ConfigureAwait(false))
                         {
                             batch.Clear();
                             continue;
                         }
 
-                        await RunWritesAsync(connection, batch, savepoints: true).ConfigureAwait(false);
+                        if (!await RunWritesAsync(connection, batch, savepoints: false).ConfigureAwait(false))
+                        {
+                            // A write failed, perhaps half-way, among the others' changes: the
+                            // transaction starts again without it, each write in a savepoint.
+                            await Rollback.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                            if (!await BeginAsync(begin!, batch).ConfigureAwait(false))
+                            {
+                                batch.Clear();
+                                continue;
+                            }
+
+                            await RunWritesAsync(connection, batch, savepoints: true).ConfigureAwait(false);
+                        }
+
+                        await Commit.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                     }
 
-                    await Commit.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
                     batch.ForEach(w => w.Complete());
                 }
                 catch (Exception e)
@@ -173,6 +206,147 @@ internal sealed class LedgerWriter : IAsyncDisposable
         {
             await DisposeAsync(begin, connection).ConfigureAwait(false);
         }
+    }
+
+    // The transaction with its writes made of statements sent in batches, BEGIN in the first and
+    // COMMIT in the last when no other write is in the transaction (those run one by one after the
+    // batches, then COMMIT): one round trip for the whole group where each statement would take one.
+    // A statement that fails aborts the transaction; it is rolled back and run again without the
+    // write that statement belongs to, which fails alone. True once the transaction committed, or
+    // when nothing is left to commit; false (nothing committed) when the one-by-one path must run
+    // it: it holds no such write, a write run one by one failed, or what failed is no write's.
+    private async Task<bool> RunBatchedAsync(DbConnection connection, List<IPendingWrite> batch)
+    {
+        while (true)
+        {
+            batch.RemoveAll(w => w.TryGiveUp());
+            var batched = batch.FindAll(w => !w.Failed && w.Calls is not null);
+            var others = batch.FindAll(w => !w.Failed && w.Calls is null);
+            if (batched.Count == 0)
+            {
+                return others.Count == 0;
+            }
+
+            var failed = await RunBatchesAsync(connection, batched, commit: others.Count == 0).ConfigureAwait(false);
+            if (failed is null)
+            {
+                if (others.Count == 0)
+                {
+                    return true;
+                }
+
+                if (!await RunWritesAsync(connection, others, savepoints: false).ConfigureAwait(false))
+                {
+                    await Rollback.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                    return false;
+                }
+
+                await Commit.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }
+
+            await Rollback.ExecuteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+            if (failed.Value.Write is not { } culprit)
+            {
+                return false;
+            }
+
+            // Each time round one write fewer: the loop ends.
+            culprit.FailWith(failed.Value.Error);
+        }
+    }
+
+    // Sends the writes' statements, at most BatchedWrites writes a round trip so that neither side's
+    // buffers fill while the other still sends. Null when every statement ran; else the statement's
+    // error and the write it belongs to (null when it is BEGIN's or COMMIT's), the transaction aborted.
+    private static async Task<(IPendingWrite? Write, DbException Error)?> RunBatchesAsync(DbConnection connection, List<IPendingWrite> writes, bool commit)
+    {
+        for (var first = 0; first < writes.Count; first += BatchedWrites)
+        {
+            var chunk = writes.GetRange(first, Math.Min(BatchedWrites, writes.Count - first));
+            await using var batch = connection.CreateBatch();
+            if (first == 0)
+            {
+                AddText(batch, "BEGIN");
+            }
+
+            var owners = new List<IPendingWrite?>();
+            owners.AddRange(Enumerable.Repeat<IPendingWrite?>(null, batch.BatchCommands.Count));
+            foreach (var write in chunk)
+            {
+                foreach (var call in write.Calls!)
+                {
+                    call.Statement.AddTo(batch, call.Values);
+                    owners.Add(write);
+                }
+            }
+
+            if (commit && first + chunk.Count == writes.Count)
+            {
+                AddText(batch, "COMMIT");
+            }
+
+            try
+            {
+                var results = chunk.Select(w => new object?[w.Calls!.Length]).ToList();
+                await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    // Only queries return result sets, in the order they were sent.
+                    var onFirst = true;
+                    for (var w = 0; w < chunk.Count; w++)
+                    {
+                        var calls = chunk[w].Calls!;
+                        for (var i = 0; i < calls.Length; i++)
+                        {
+                            if (calls[i].IsQuery)
+                            {
+                                if (!onFirst)
+                                {
+                                    await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+                                }
+
+                                onFirst = false;
+                                results[w][i] = await calls[i].ReadAsync(reader, CancellationToken.None).ConfigureAwait(false);
+                            }
+                        }
+                    }
+
+                    while (await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false))
+                    {
+                        // Past the last query: what is left reports errors, if any.
+                    }
+                }
+
+                var index = first == 0 ? 1 : 0;
+                for (var w = 0; w < chunk.Count; w++)
+                {
+                    var calls = chunk[w].Calls!;
+                    for (var i = 0; i < calls.Length; i++, index++)
+                    {
+                        if (!calls[i].IsQuery)
+                        {
+                            results[w][i] = batch.BatchCommands[index].RecordsAffected;
+                        }
+                    }
+
+                    chunk[w].Ran(results[w]);
+                }
+            }
+            catch (DbException e) when (connection.State == ConnectionState.Open)
+            {
+                var at = e.BatchCommand is { } command ? batch.BatchCommands.IndexOf(command) : -1;
+                return (at >= 0 && at < owners.Count ? owners[at] : null, e);
+            }
+        }
+
+        return null;
+    }
+
+    private static void AddText(DbBatch batch, string sql)
+    {
+        var command = batch.CreateBatchCommand();
+        command.CommandText = sql;
+        batch.BatchCommands.Add(command);
     }
 
     // Runs the writes that have not failed yet. Without savepoints, stops at the first that fails
@@ -262,6 +436,15 @@ internal sealed class LedgerWriter : IAsyncDisposable
         /// <summary>Whether the write ran and failed; it is not run again in its transaction.</summary>
         bool Failed { get; }
 
+        /// <summary>The write's statements when they are known before it runs, so they can be sent in a batch; else null.</summary>
+        StatementCall[]? Calls { get; }
+
+        /// <summary>Takes the results of <see cref="Calls"/>, run in a batch.</summary>
+        void Ran(object?[] results);
+
+        /// <summary>Notes that the write failed with <paramref name="e"/>: it fails alone, and is not run again in its transaction.</summary>
+        void FailWith(Exception e);
+
         /// <summary>Runs the write; false when it failed (and its statements must be undone).</summary>
         Task<bool> RunAsync(DbConnection connection);
 
@@ -282,6 +465,29 @@ internal sealed class LedgerWriter : IAsyncDisposable
         public Task<T> Task => _done.Task;
 
         public bool Failed { get; private set; }
+
+        public StatementCall[]? Calls { get; init; }
+
+        public Func<object?[], T>? Result { get; init; }
+
+        public void Ran(object?[] results)
+        {
+            try
+            {
+                _result = Result!(results);
+            }
+            catch (Exception e) when (e is InvalidOperationException or InvalidCastException)
+            {
+                // As a write run alone that throws: it fails, and no other write with it.
+                _error = e;
+            }
+        }
+
+        public void FailWith(Exception e)
+        {
+            _error = e;
+            Failed = true;
+        }
 
         public async Task<bool> RunAsync(DbConnection connection)
         {

@@ -37,6 +37,13 @@ internal sealed class Statement
         where T : class
     {
         await using var reader = await Bind(connection, values).ExecuteReaderAsync(ct);
+        return await ReadFirstOrDefaultAsync<T>(reader, ct);
+    }
+
+    /// <summary>Maps the first row of the result set <paramref name="reader"/> is on, or returns null when it has none.</summary>
+    public async Task<T?> ReadFirstOrDefaultAsync<T>(DbDataReader reader, CancellationToken ct)
+        where T : class
+    {
         if (!await reader.ReadAsync(ct))
         {
             return null;
@@ -51,13 +58,26 @@ internal sealed class Statement
         return parser(reader);
     }
 
-    private DbCommand Bind(DbConnection connection, object?[] values)
+    /// <summary>Adds a run of the statement with <paramref name="values"/> to <paramref name="batch"/>.</summary>
+    public void AddTo(DbBatch batch, object?[] values)
     {
-        if (values.Length != _parameters.Length)
+        CheckCount(values);
+        var command = batch.CreateBatchCommand();
+        command.CommandText = _sql;
+        for (var i = 0; i < values.Length; i++)
         {
-            throw new ArgumentException($"the statement takes {_parameters.Length} values, got {values.Length}", nameof(values));
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = _parameters[i];
+            parameter.Value = values[i] ?? DBNull.Value;
+            command.Parameters.Add(parameter);
         }
 
+        batch.BatchCommands.Add(command);
+    }
+
+    private DbCommand Bind(DbConnection connection, object?[] values)
+    {
+        CheckCount(values);
         var command = _commands.GetValue(connection, Prepare);
         for (var i = 0; i < values.Length; i++)
         {
@@ -65,6 +85,14 @@ internal sealed class Statement
         }
 
         return command;
+    }
+
+    private void CheckCount(object?[] values)
+    {
+        if (values.Length != _parameters.Length)
+        {
+            throw new ArgumentException($"the statement takes {_parameters.Length} values, got {values.Length}", nameof(values));
+        }
     }
 
     private DbCommand Prepare(DbConnection connection)

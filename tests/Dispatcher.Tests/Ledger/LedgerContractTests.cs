@@ -127,6 +127,19 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcceptJobAsync_IdOfOneJobWithTheCustomIdOfAnother_ReturnsTheJobOfThatId()
+    {
+        var (a, b) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        await _ledger.AcceptJobAsync(Job("first", jobId: a), default);
+        await _ledger.AcceptJobAsync(Job("second", jobId: b), default);
+
+        var again = await _ledger.AcceptJobAsync(Job("second", jobId: a), default);
+
+        again.Recorded.ShouldBeFalse();
+        (again.Job.JobId, again.Job.CustomId).ShouldBe((a, "first"));
+    }
+
+    [Fact]
     public async Task AcceptJobAsync_SameCustomIdOtherBatch_RecordsBoth()
     {
         var first = (await _ledger.AcceptJobAsync(Job("a", "b1"), default)).Job;

@@ -77,6 +77,23 @@ public sealed class LedgerWriterTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RunAsync_StatementWriteFailsAmongOthers_ItFailsAloneAndTheOthersCommitWithTheirResults()
+    {
+        await Insert("taken");
+        var hold = await HoldTheWriterAsync();
+        var first = _writer.RunAsync([StatementCall.Execute(InsertItem, "a"), StatementCall.Query<Item>(ReadItem, "a")], r => ((int)r[0]!, (r[1] as Item)?.Name), default);
+        var broken = _writer.RunAsync([StatementCall.Execute(InsertItem, "b"), StatementCall.Execute(InsertItem, "taken")], r => r[1], default);
+        var last = _writer.RunAsync([StatementCall.Execute(InsertItem, "c")], r => (int)r[0]!, default);
+        _gate.SetResult();
+
+        await hold;
+        (await first).ShouldBe((1, "a"));
+        (await last).ShouldBe(1);
+        await Should.ThrowAsync<SqliteException>(broken);
+        Names().ShouldBe(["a", "c", "taken"]);
+    }
+
+    [Fact]
     public async Task RunAsync_TransactionRolledBackUnderAWrite_EveryWriteOfItIsReportedFailed()
     {
         var hold = await HoldTheWriterAsync();
@@ -190,6 +207,9 @@ public sealed class LedgerWriterTests : IAsyncDisposable
         return hold;
     }
 
+    private static readonly Statement InsertItem = new("INSERT INTO items VALUES (@name)", "@name");
+    private static readonly Statement ReadItem = new("SELECT name AS Name FROM items WHERE name = @name", "@name");
+
     private Task<int> Insert(string name, CancellationToken cancellationToken = default) =>
         _writer.RunAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("INSERT INTO items VALUES (@name)", new { name }, cancellationToken: ct)), cancellationToken);
 
@@ -200,4 +220,9 @@ public sealed class LedgerWriterTests : IAsyncDisposable
     }
 
     private SqliteConnection Open() => new($"Data Source={_path};Pooling=False");
+
+    private sealed class Item
+    {
+        public string Name { get; init; } = "";
+    }
 }

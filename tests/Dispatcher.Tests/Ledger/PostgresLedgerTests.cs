@@ -55,6 +55,50 @@ public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : Ledge
     }
 
     [Fact]
+    public async Task RunAsync_StatementWritesSentTogetherAndOneFails_ItFailsAloneAndTheOthersCommitWithTheirResults()
+    {
+        await using var writer = await ItemsWriterAsync();
+        await writer.RunAsync([StatementCall.Execute(InsertItem, "taken")], r => r[0], default);
+        var (hold, gate) = await HoldAsync(writer);
+
+        // Queued while the writer is held, the three share its next transaction and its batch.
+        var first = writer.RunAsync([StatementCall.Execute(InsertItem, "a"), StatementCall.Query<Item>(ReadItem, "a")], r => ((int)r[0]!, (r[1] as Item)?.Name), default);
+        var broken = writer.RunAsync([StatementCall.Execute(InsertItem, "b"), StatementCall.Execute(InsertItem, "taken")], r => r[1], default);
+        var last = writer.RunAsync([StatementCall.Execute(InsertItem, "c"), StatementCall.Query<Item>(ReadItem, "taken")], r => ((int)r[0]!, (r[1] as Item)?.Name), default);
+        gate.SetResult();
+        await hold;
+
+        (await first).ShouldBe((1, "a"));
+        (await last).ShouldBe((1, "taken"));
+        (await Should.ThrowAsync<PostgresException>(broken)).SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
+        (await ItemsAsync(writer)).ShouldBe(["a", "c", "taken"], "the failed write's first statement was undone with it");
+    }
+
+    [Fact]
+    public async Task RunAsync_StatementWritesBesideAWriteThatFails_TheWriteFailsAloneAndTheOthersCommit()
+    {
+        await using var writer = await ItemsWriterAsync();
+        var (hold, gate) = await HoldAsync(writer);
+
+        var first = writer.RunAsync([StatementCall.Execute(InsertItem, "a")], r => (int)r[0]!, default);
+        var broken = writer.RunAsync(
+            async (c, ct) =>
+            {
+                await Dapper.SqlMapper.ExecuteAsync(c, "INSERT INTO items VALUES ('half')");
+                return await Dapper.SqlMapper.ExecuteAsync(c, "INSERT INTO items VALUES ('a')"); // duplicate key
+            },
+            default);
+        var last = writer.RunAsync([StatementCall.Execute(InsertItem, "c")], r => (int)r[0]!, default);
+        gate.SetResult();
+        await hold;
+
+        (await first).ShouldBe(1);
+        (await last).ShouldBe(1);
+        await Should.ThrowAsync<PostgresException>(broken);
+        (await ItemsAsync(writer)).ShouldBe(["a", "c"]);
+    }
+
+    [Fact]
     public async Task InitializeAsync_RoleWithAPassword_ConnectsWithThePasswordFromItsVariableOnly()
     {
         var id = Guid.NewGuid().ToString("N")[..12];
@@ -185,6 +229,42 @@ public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : Ledge
 
         recomputed.ShouldBe(new SpendAccount(0.25m, 0.3m), "the job under way holds its estimate, (10 + 20) / 100");
         (await Ledger.GetSpendAccountAsync("tenant:acme", period, default)).ShouldBe(recomputed);
+    }
+
+    private static readonly Statement InsertItem = new("INSERT INTO items(name) VALUES (@name)", "@name");
+    private static readonly Statement ReadItem = new("SELECT name AS Name FROM items WHERE name = @name", "@name");
+
+    // A writer on the test's schema, with a table of its own.
+    private async Task<LedgerWriter> ItemsWriterAsync()
+    {
+        var writer = new LedgerWriter(PostgresDialect.ForOptions(new LedgerOptions { Provider = LedgerProvider.Postgres, ConnectionString = _connectionString }));
+        await writer.RunAsync((c, ct) => Dapper.SqlMapper.ExecuteAsync(c, "CREATE TABLE items (name TEXT COLLATE \"C\" PRIMARY KEY)"), default);
+        return writer;
+    }
+
+    // A write that keeps the writer's transaction open until the gate opens; returned once it runs,
+    // so the writes queued after it form the next transaction together.
+    private static async Task<(Task<int> Hold, TaskCompletionSource Gate)> HoldAsync(LedgerWriter writer)
+    {
+        var (running, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var hold = writer.RunAsync(
+            async (c, ct) =>
+            {
+                running.SetResult();
+                await gate.Task;
+                return 0;
+            },
+            default);
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return (hold, gate);
+    }
+
+    private static async Task<List<string>> ItemsAsync(LedgerWriter writer) =>
+        await writer.RunAsync(async (c, ct) => (await Dapper.SqlMapper.QueryAsync<string>(c, "SELECT name FROM items ORDER BY name")).ToList(), default);
+
+    private sealed class Item
+    {
+        public string Name { get; init; } = "";
     }
 
     private async Task<string> TenantJobAsync(string customId) =>
