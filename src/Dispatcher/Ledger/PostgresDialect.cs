@@ -20,6 +20,9 @@ internal sealed partial class PostgresDialect : LedgerDialect
     // Statements every job runs; Npgsql prepares them on the server once they recur.
     private const int AutoPrepared = 32;
 
+    private const string IdleInTransaction = "idle_in_transaction_session_timeout";
+    private const string IdleInTransactionLimit = "15s";
+
     private readonly NpgsqlDataSource _source;
 
     private PostgresDialect(NpgsqlDataSource source, string location)
@@ -47,6 +50,15 @@ internal sealed partial class PostgresDialect : LedgerDialect
         if (builder.MaxAutoPrepare == 0)
         {
             builder.MaxAutoPrepare = AutoPrepared;
+        }
+
+        // A process frozen in the middle of a transaction (a paused VM) would hold its row locks,
+        // among them the share locks a take-over of its shares waits on, for as long as it stays
+        // frozen; the server ends such a session instead. The writer's transactions never wait
+        // between their statements, so no live process comes near the limit.
+        if (builder.Options?.Contains(IdleInTransaction, StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c {IdleInTransaction}={IdleInTransactionLimit}".TrimStart();
         }
 
         var location = $"PostgreSQL database {builder.Database ?? builder.Username ?? "(default)"} on {builder.Host}:{builder.Port}";

@@ -20,6 +20,24 @@ public sealed class PostgresLedgerTests(PostgresClusterFixture postgres) : Ledge
         return new LedgerOptions { Provider = LedgerProvider.Postgres, ConnectionString = _connectionString };
     }
 
+    [Theory]
+    [InlineData(null, "15s")]
+    [InlineData("-c idle_in_transaction_session_timeout=1min", "1min")]
+    public async Task ForOptions_IdleInTransactionTimeout_SetUnlessTheConnectionStringSetsIt(string? options, string expected)
+    {
+        await NewStoreAsync();
+        await using var dialect = PostgresDialect.ForOptions(new LedgerOptions
+        {
+            Provider = LedgerProvider.Postgres,
+            ConnectionString = new NpgsqlConnectionStringBuilder(_connectionString) { Options = options }.ConnectionString,
+        });
+
+        await using var connection = (NpgsqlConnection)await dialect.OpenAsync(default);
+        await using var show = new NpgsqlCommand("SHOW idle_in_transaction_session_timeout", connection);
+
+        (await show.ExecuteScalarAsync()).ShouldBe(expected);
+    }
+
     [Fact]
     public async Task AcceptJobAsync_ServerDroppedTheWritersConnection_FailsAsTransientThenTheNextWriteCommits()
     {
