@@ -534,13 +534,18 @@ public sealed class JobLedger : IAsyncDisposable
                     await InsertBatch.ExecuteAsync(c, t, batchId, now);
                 }
 
+                var deadline = job.Deadline?.ToString("O");
                 var recorded = await InsertJob.ExecuteAsync(
                     c,
                     t,
                     job.JobId, batchId, job.CustomId, job.ModelGroup, job.Tenant, job.Priority, job.SessionKey,
-                    job.Deadline?.ToString("O"), job.Body, job.EstPromptTokens, job.MaxTokens, now, job.Url, job.BodyTraits, job.BodyMetadata) == 1;
-                var stored = await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, batchId, job.CustomId)
-                    ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
+                    deadline, job.Body, job.EstPromptTokens, job.MaxTokens, now, job.Url, job.BodyTraits, job.BodyMetadata) == 1;
+
+                // A job this call recorded is the row it wrote; only one recorded before is read.
+                var stored = recorded
+                    ? Inserted(job, batchId, deadline)
+                    : await StoredJob.QueryFirstOrDefaultAsync<JobRow>(c, t, job.JobId, batchId, job.CustomId)
+                        ?? throw new InvalidOperationException($"job {job.JobId} was neither recorded nor found");
                 return new AcceptedJob(stored, recorded);
             },
             ct);
@@ -1259,6 +1264,26 @@ public sealed class JobLedger : IAsyncDisposable
 
         return first;
     }
+
+    // The row InsertJob writes for a new job, as reading it back would return it.
+    private static JobRow Inserted(NewJob job, string? batchId, string? deadline) => new()
+    {
+        JobId = job.JobId,
+        BatchId = batchId,
+        CustomId = job.CustomId,
+        ModelGroup = job.ModelGroup,
+        Tenant = job.Tenant,
+        Priority = job.Priority,
+        SessionKey = job.SessionKey,
+        Deadline = deadline,
+        Body = job.Body,
+        State = JobState.Queued,
+        EstPromptTokens = job.EstPromptTokens,
+        MaxTokens = job.MaxTokens,
+        Url = job.Url,
+        BodyTraits = job.BodyTraits,
+        BodyMetadata = job.BodyMetadata,
+    };
 
     private async Task<bool> CompleteAsync(DbConnection c, CancellationToken t, JobCompletion completion) =>
         await Complete.ExecuteAsync(

@@ -103,6 +103,20 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AcceptJobAsync_NewJob_ReturnsTheJobAsAReadOfItReturnsIt()
+    {
+        var job = new NewJob(
+            Guid.NewGuid().ToString(), "b1", "every-field", "g", "tenant-1", 3, "session-1",
+            new DateTimeOffset(2026, 1, 5, 12, 30, 0, TimeSpan.FromHours(2)), """{"model":"g","input":"x"}""", 11, 0,
+            "/v1/embeddings", 5, """{"k":"v"}""");
+
+        var accepted = await _ledger.AcceptJobAsync(job, default);
+
+        accepted.Recorded.ShouldBeTrue();
+        accepted.Job.ShouldBe(await _ledger.GetJobAsync(job.JobId, default));
+    }
+
+    [Fact]
     public async Task AcceptJobAsync_SameBatchAndCustomId_KeepsTheFirstJob()
     {
         var first = await _ledger.AcceptJobAsync(Job("a"), default);
