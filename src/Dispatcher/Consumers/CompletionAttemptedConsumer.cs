@@ -23,7 +23,8 @@ namespace Dispatcher.Consumers;
 /// re-route it now (the fallback queue), retry it after a delay (the retry delay queues), or end
 /// it as failed. Usage the provider reports beyond what the request allows (see
 /// <see cref="UsageCeiling"/>) is bounded first, so the ledger, the result, its cost, the quota
-/// and the spend caps all see the bounded figures.
+/// and the spend caps all see the bounded figures. A success of a job this process sent is ended
+/// from what <see cref="InFlightJobs"/> holds of it, without reading it back.
 /// </summary>
 public sealed class CompletionAttemptedConsumer(
     JobLedger ledger,
@@ -41,6 +42,7 @@ public sealed class CompletionAttemptedConsumer(
     JobRoutes routes,
     SharedTenantBudgets sharedBudgets,
     DispatchShares shares,
+    InFlightJobs inFlight,
     ILogger<CompletionAttemptedConsumer> logger) : IConsumer<CompletionAttempted>, IConsumer<CompletionAttemptedPack>
 {
     /// <inheritdoc />
@@ -69,7 +71,7 @@ public sealed class CompletionAttemptedConsumer(
         var ct = context.CancellationToken;
         using var activity = instrumentation.StartOutcome(outcome);
         var jobId = outcome.JobId.ToString();
-        var job = await ledger.GetJobAsync(jobId, ct)
+        var job = SentJob(outcome, jobId) ?? await ledger.GetJobAsync(jobId, ct)
             ?? throw new InvalidSubmissionException($"outcome for unknown job {jobId}");
 
         // A deployment no longer in the catalog holds nothing to settle and prices nothing. The
@@ -125,10 +127,12 @@ public sealed class CompletionAttemptedConsumer(
                 firstReport => Recorded(firstReport, job, outcome, reported, reservation),
                 context,
                 ct);
+            inFlight.Remove(jobId, outcome.Attempt);
             return;
         }
 
         Recorded(await ledger.RecordAttemptAsync(attempt, settlement, ct), job, outcome, reported, reservation);
+        inFlight.Remove(jobId, outcome.Attempt);
         if (JobState.IsTerminal(job.State))
         {
             await results.PublishIfUnsentAsync(jobId, context, ct);
@@ -181,6 +185,15 @@ public sealed class CompletionAttemptedConsumer(
                 break;
         }
     }
+
+    // The job as this process sent it, for a success: its ending is the ledger's conditional write
+    // to decide, so what is held is enough, and nothing is read back. Not for usage above the
+    // completion tokens reserved, whose bound reads the body (UsageCeiling), nor for a failure,
+    // whose next step depends on the job's state and history in the ledger.
+    private JobRow? SentJob(CompletionAttempted outcome, string jobId) =>
+        outcome.Error == ErrorKind.None && inFlight.Find(jobId) is { } sent && (outcome.Usage is not { } usage || usage.CompletionTokens <= sent.MaxTokens)
+            ? sent
+            : null;
 
     // What the recorded report settles: the attempt's reservation, its latency and its counts, on its
     // first report only. A repeated report settles nothing, unless the attempt was sent twice (a

@@ -47,7 +47,8 @@ public sealed class JobDispatch(
     IOptions<TransportOptions> transport,
     SharedTenantBudgets sharedBudgets,
     DispatchShares shares,
-    DispatcherActivation activation)
+    DispatcherActivation activation,
+    InFlightJobs inFlight)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -260,6 +261,8 @@ public sealed class JobDispatch(
                 reservations.ReleaseReplaced(replaced);
             }
 
+            // Held before the send, whose outcome may come back before the send returns.
+            inFlight.Add(job, attempt, deployment.Id, decision.ReservationSequence);
             await workSender.SendAsync(transport.Value.SendAddress(QueueNames.Provider(deployment.Id)), work, ct);
         }
         catch (Exception) when (!claimed || !ct.IsCancellationRequested)
@@ -272,6 +275,7 @@ public sealed class JobDispatch(
             // its send is left to what the ledger shows: the redelivered message's resend replaces
             // it and gives it back, and if the send did go out, the attempt's outcome settles it.
             reservations.Release(reservation);
+            inFlight.Remove(job.JobId, attempt);
             throw;
         }
 

@@ -95,6 +95,7 @@ public static class DispatcherServices
         services.AddHostedService(sp => sp.GetRequiredService<BatchExpiry>());
         services.TryAddSingleton<BatchRequestApplier>();
         services.AddHostedService(sp => sp.GetRequiredService<BatchRequestApplier>());
+        services.TryAddSingleton<InFlightJobs>();
         services.TryAddSingleton<JobDispatch>();
         services.TryAddSingleton<PromptEstimates>();
         // Attempts for a busy deployment go out in packs of up to 64 while two sends to its

@@ -121,16 +121,13 @@ public sealed class JobLedger : IAsyncDisposable
 
     private static readonly Statement JobById = new($"SELECT {JobColumns} FROM jobs WHERE job_id = @jobId", "@jobId");
 
-    private static readonly Statement MarkResultPublished = new(
-        "UPDATE jobs SET result_published = 1 WHERE job_id = @jobId",
-        "@jobId");
-
     private readonly LedgerDialect _dialect;
     private readonly Statement _markDispatched;
     private readonly Statement _complete;
     private readonly TimeProvider _time;
     private readonly LedgerWriter _writer;
     private readonly ReadConnections _readers;
+    private readonly ResultMarks _marks;
     private readonly Func<string, Exception?>? _faults;
 
     /// <summary>Opens (and, a SQLite file, creates when missing) the ledger named by the options.</summary>
@@ -149,6 +146,7 @@ public sealed class JobLedger : IAsyncDisposable
         FilePath = Path.GetFullPath(options.Value.Path);
         _writer = new LedgerWriter(_dialect);
         _readers = new ReadConnections(_dialect.OpenAsync, ReadConnectionCount);
+        _marks = new ResultMarks(write => WriteAsync(write, CancellationToken.None, nameof(MarkResultPublishedAsync)));
     }
 
     /// <summary>
@@ -805,9 +803,12 @@ public sealed class JobLedger : IAsyncDisposable
             },
             ct);
 
-    /// <summary>Notes that the job's result event went out, so a redelivery does not send it again.</summary>
-    public Task MarkResultPublishedAsync(string jobId, CancellationToken ct) =>
-        WriteAsync([StatementCall.Execute(MarkResultPublished, jobId)], r => Changed(r[0]), ct);
+    /// <summary>
+    /// Notes that the job's result event went out, so a redelivery does not send it again. The marks
+    /// asked for together are written together, one statement for many jobs, in the writer's next
+    /// transaction (<see cref="ResultMarks"/>); the task completes once this one is committed.
+    /// </summary>
+    public Task MarkResultPublishedAsync(string jobId, CancellationToken ct) => _marks.MarkAsync(jobId, ct);
 
     /// <summary>
     /// Saves every deployment's bucket levels, so a restarted dispatcher does not start with full

@@ -41,6 +41,9 @@ public abstract class LedgerContractTests : IAsyncLifetime
     /// <summary>Another ledger on the test's store (as another process would open it), for the caller to dispose.</summary>
     protected JobLedger Open(TimeProvider time) => new(Options.Create(_store), time);
 
+    /// <summary>Another ledger on the test's store that asks <paramref name="faults"/> before each write, by the writing method's name.</summary>
+    protected JobLedger Open(Func<string, Exception?> faults) => new(Options.Create(_store), TimeProvider.System, faults);
+
     protected static NewJob Job(string customId, string? batch = "b1", string? jobId = null) =>
         new(jobId ?? Guid.NewGuid().ToString(), batch, customId, "g", null, 0, null, null, """{"model":"g","messages":[]}""", 10, 20);
 
@@ -97,6 +100,20 @@ public abstract class LedgerContractTests : IAsyncLifetime
 
         states.Select(s => s.JobId).Order(StringComparer.Ordinal).ShouldBe(new[] { first.JobId, second.JobId }.Order(StringComparer.Ordinal));
         states.ShouldAllBe(s => s.State == "queued" && s.Replays == 0);
+    }
+
+    [Fact]
+    public async Task AcceptJobAsync_NewJob_ReturnsTheJobAsAReadOfItReturnsIt()
+    {
+        var job = new NewJob(
+            Guid.NewGuid().ToString(), "b1", "every-field", "g", "tenant-1", 3, "session-1",
+            new DateTimeOffset(2026, 1, 5, 12, 30, 0, TimeSpan.FromHours(2)), """{"model":"g","input":"x"}""", 11, 0,
+            "/v1/embeddings", 5, """{"k":"v"}""");
+
+        var accepted = await _ledger.AcceptJobAsync(job, default);
+
+        accepted.Recorded.ShouldBeTrue();
+        accepted.Job.ShouldBe(await _ledger.GetJobAsync(job.JobId, default));
     }
 
     [Fact]
@@ -393,6 +410,91 @@ public abstract class LedgerContractTests : IAsyncLifetime
 
         (await _ledger.GetAttemptsAsync(job.JobId, default)).Count.ShouldBe(1);
         (await _ledger.GetJobAsync(job.JobId, default))!.State.ShouldBe(JobState.Failed);
+    }
+
+    [Fact]
+    public async Task MarkResultPublishedAsync_ManyJobsWhileTheWriterIsBusy_MarksThemAllInOneWrite()
+    {
+        // More jobs than one statement marks, asked for while the writer holds the first.
+        var jobs = await EndedJobsAsync(ResultMarks.StatementSize * 2 + 3);
+        var writes = 0;
+        using var writing = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        await using var ledger = Open(name =>
+        {
+            if (name == nameof(JobLedger.MarkResultPublishedAsync) && Interlocked.Increment(ref writes) == 1)
+            {
+                writing.Set();
+                release.Wait(TimeSpan.FromSeconds(10));
+            }
+
+            return null;
+        });
+
+        var first = ledger.MarkResultPublishedAsync(jobs[0], default);
+        writing.Wait(TimeSpan.FromSeconds(10)).ShouldBeTrue();
+        var rest = jobs.Skip(1).Select(j => ledger.MarkResultPublishedAsync(j, default)).ToList();
+        release.Set();
+        await Task.WhenAll(rest.Append(first));
+
+        writes.ShouldBe(1);
+        (await _ledger.ListUnpublishedEndedJobsAsync("b1", "", 1000, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task MarkResultPublishedAsync_WriteFailsOnce_IsTriedAgainAndCommits()
+    {
+        var jobs = await EndedJobsAsync(2);
+        var writes = 0;
+        await using var ledger = Open(name =>
+            name == nameof(JobLedger.MarkResultPublishedAsync) && Interlocked.Increment(ref writes) == 1
+                ? new Microsoft.Data.Sqlite.SqliteException("SQLite Error 5: 'database is locked'.", 5)
+                : null);
+
+        await Task.WhenAll(jobs.Select(j => ledger.MarkResultPublishedAsync(j, default)));
+
+        writes.ShouldBe(2);
+        (await _ledger.ListUnpublishedEndedJobsAsync("b1", "", 10, default)).ShouldBeEmpty();
+        (await _ledger.GetJobAsync(jobs[1], default))!.ResultPublished.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task MarkResultPublishedAsync_WriteFailsEveryTry_FailsAndARestartedLedgerListsTheJobUnpublished()
+    {
+        var jobs = await EndedJobsAsync(2);
+        var writes = 0;
+        Exception? Busy(string name)
+        {
+            if (name != nameof(JobLedger.MarkResultPublishedAsync))
+            {
+                return null;
+            }
+
+            Interlocked.Increment(ref writes);
+            return new Microsoft.Data.Sqlite.SqliteException("SQLite Error 5: 'database is locked'.", 5);
+        }
+
+        await using (var ledger = Open(Busy))
+        {
+            await Should.ThrowAsync<Microsoft.Data.Sqlite.SqliteException>(ledger.MarkResultPublishedAsync(jobs[0], default));
+        }
+
+        writes.ShouldBe(ResultMarks.Tries);
+        await using var restarted = Open(TimeProvider.System);
+        (await restarted.ListUnpublishedEndedJobsAsync("b1", "", 10, default)).ShouldBe(jobs, ignoreOrder: true);
+    }
+
+    private async Task<List<string>> EndedJobsAsync(int count)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var job = (await _ledger.AcceptJobAsync(Job("ended-" + i), default)).Job;
+            await _ledger.CompleteAsync(new JobCompletion(job.JobId, true, "d", 1, "{}", 1, 1, 0, null, null, 200, null, 1), default);
+            ids.Add(job.JobId);
+        }
+
+        return ids;
     }
 
     [Fact]

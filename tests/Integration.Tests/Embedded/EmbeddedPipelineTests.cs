@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dispatcher.Contracts;
+using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Quotas;
@@ -284,6 +285,56 @@ public sealed class EmbeddedPipelineTests
         recorder.Succeeded.Count.ShouldBe(1);
         recorder.Failed.ShouldBeEmpty();
         (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!.State.ShouldBe(JobState.Succeeded);
+    }
+
+    [Fact]
+    public async Task CompletionAttempted_SameSuccessTwiceAtOnceWhileHeldInMemory_EndsTheJobOncePublishingOneResult()
+    {
+        // The simulated provider answers after 10 min; the reports below are the only ones.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("slow", latencyMs: 600_000) } });
+        using var metrics = new MeasurementRecorder(pipeline.Services.GetRequiredService<DispatcherInstrumentation>().Meter);
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobId = Guid.NewGuid();
+        await SendAsync(pipeline.Bus, new SubmitCompletion("twice-at-once", "gpt-test", Body(), "b-twice-at-once", jobId));
+        var inFlight = pipeline.Services.GetRequiredService<InFlightJobs>();
+        await EventRecorder.EventuallyAsync(() => inFlight.Find(jobId.ToString()) is not null, "the job held as sent");
+
+        var outcomes = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        var success = new CompletionAttempted(jobId, "slow", 1, ErrorKind.None, 200, Body(), new TokenUsage(5, 7), 1);
+        await Task.WhenAll(outcomes.Send(success), outcomes.Send(success));
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
+        await Task.Delay(500);
+
+        var result = recorder.Succeeded.ShouldHaveSingleItem();
+        (result.CustomId, result.BatchId, result.DeploymentId, result.Usage).ShouldBe(("twice-at-once", "b-twice-at-once", "slow", new TokenUsage(5, 7)));
+        var job = (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!;
+        (job.State, job.ResultPublished, job.CompletionTokens).ShouldBe((JobState.Succeeded, 1L, 7L));
+        metrics.Count("dispatcher.provider.latency").ShouldBe(1, "the attempt is settled once");
+        inFlight.Find(jobId.ToString()).ShouldBeNull("the job ended");
+    }
+
+    [Fact]
+    public async Task CompletionAttempted_SuccessOfAJobNotHeldInMemory_EndsItFromTheLedgerOnceAndARedeliveryPublishesNothing()
+    {
+        // As after a restart, or on a dispatcher that took the share over: nothing of the job is held.
+        await using var pipeline = await EmbeddedPipeline.StartAsync(new { Deployments = new[] { EmbeddedPipeline.Simulated("slow", latencyMs: 600_000) } });
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var jobId = Guid.NewGuid();
+        await SendAsync(pipeline.Bus, new SubmitCompletion("not-held", "gpt-test", Body(), "b-not-held", jobId));
+        var inFlight = pipeline.Services.GetRequiredService<InFlightJobs>();
+        await EventRecorder.EventuallyAsync(() => inFlight.Find(jobId.ToString()) is not null, "the job held as sent");
+        inFlight.Remove(jobId.ToString(), 1);
+
+        var outcomes = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Outcomes));
+        var success = new CompletionAttempted(jobId, "slow", 1, ErrorKind.None, 200, Body(), new TokenUsage(5, 7), 1);
+        await outcomes.Send(success);
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the result");
+        await outcomes.Send(success);
+        await Task.Delay(500);
+
+        var result = recorder.Succeeded.ShouldHaveSingleItem();
+        (result.CustomId, result.BatchId, result.DeploymentId, result.Usage).ShouldBe(("not-held", "b-not-held", "slow", new TokenUsage(5, 7)));
+        (await pipeline.Ledger.GetJobAsync(jobId.ToString(), default))!.ResultPublished.ShouldBe(1);
     }
 
     [Fact]

@@ -59,6 +59,23 @@ public sealed class TransientFailureTests
     }
 
     [Fact]
+    public async Task CompletionAttemptedPack_LedgerBusyOnceMarkingResultsSent_EveryJobHasOneResultAndIsMarked()
+    {
+        var faults = new LedgerFaults();
+        await using var pipeline = await EmbeddedPipeline.StartAsync(Catalog(), faults.Install);
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        faults.FailNext("MarkResultPublishedAsync");
+
+        await SubmitAsync(pipeline.Bus, "b-busy-mark");
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Count == Jobs, "every result", TimeSpan.FromSeconds(20));
+        await Task.Delay(300);
+
+        faults.Injected.ShouldBe(1);
+        recorder.Succeeded.Count.ShouldBe(Jobs, "the marks are written again, not the results published again");
+        (await pipeline.Ledger.ListUnpublishedEndedJobsAsync("b-busy-mark", "", 100, default)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task SubmitCompletions_WorkSendFailsOnce_EveryJobCalledOnceAndEnds()
     {
         var sends = new SendFaults();
