@@ -457,6 +457,24 @@ public sealed class JobLedger : IAsyncDisposable
     }
 
     /// <summary>
+    /// Jobs that ended before <paramref name="endedBefore"/> and whose result event was never marked
+    /// sent, the longest ended first, at most <paramref name="limit"/>, each with its model group.
+    /// </summary>
+    public async Task<IReadOnlyList<(string JobId, string ModelGroup)>> ListUnpublishedEndedJobsAsync(DateTimeOffset endedBefore, int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<(string, string)>(new CommandDefinition(
+            """
+            SELECT job_id, model_group FROM jobs
+            WHERE state IN ('succeeded', 'failed') AND result_published = 0 AND completed_at < @before
+            ORDER BY completed_at LIMIT @limit
+            """,
+            new { before = endedBefore.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture), limit },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>
     /// Batches whose completion window ended at or before <paramref name="now"/> and that have not
     /// ended: not cancelled or expired yet, and with jobs unfinished or still to arrive.
     /// </summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dispatcher.Catalog;
 using Dispatcher.Consumers;
 using Dispatcher.Contracts;
+using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Retries;
@@ -30,6 +31,9 @@ namespace Dispatcher.Reconciling;
 /// <item>A job accepted but never sent, or waiting for a retry that never came back (longer than
 /// the group's longest backoff), is sent back to routing (<see cref="RetryCompletion"/>); the
 /// ledger's claim of the attempt keeps a second delivery from sending it twice.</item>
+/// <item>A job that ended longer than <see cref="ReconcilerOptions.ReportGrace"/> ago without its
+/// result event sent (the message that ended it was parked in an <c>_error</c> queue before the
+/// event went out) gets its event published here, by the process routing its share.</item>
 /// </list>
 /// Each job is re-driven at most once per lease by each dispatcher. A standby reconciles too, and
 /// from its first moment (a restarted dispatcher may have nothing else to consume): it only sends
@@ -48,7 +52,9 @@ internal sealed class Reconciler(
     ILogger<Reconciler> logger,
     IOptions<TransportOptions> transport,
     IOptions<IntakeOptions> intake,
-    DispatchShares shares) : BackgroundService
+    DispatchShares shares,
+    DispatcherActivation activation,
+    ResultPublisher results) : BackgroundService
 {
     // Most jobs looked at in one pass; the rest wait for the next.
     private const int PassLimit = 5_000;
@@ -81,7 +87,29 @@ internal sealed class Reconciler(
             logger.LogWarning("Job {JobId} re-driven: {Reason}", job.JobId, reason);
         }
 
-        return redriven;
+        return redriven + await PublishUnsentResultsAsync(now - settings.ReportGrace, ct);
+    }
+
+    // Ended jobs whose result event never went out: published by the process acting on the job's
+    // share (the active dispatcher, with one share), under the publisher's own check that the event
+    // is still unsent, so a standby never publishes beside it.
+    private async Task<int> PublishUnsentResultsAsync(DateTimeOffset endedBefore, CancellationToken ct)
+    {
+        var published = 0;
+        foreach (var (jobId, modelGroup) in await ledger.ListUnpublishedEndedJobsAsync(endedBefore, PassLimit, ct))
+        {
+            if (activation.EpochOf(shares.ShareOf(modelGroup)) is null)
+            {
+                continue;
+            }
+
+            await results.PublishIfUnsentAsync(jobId, bus, ct);
+            published++;
+            instrumentation.JobRedriven(modelGroup, "result");
+            logger.LogWarning("Job {JobId} ended without its result sent; sent now", jobId);
+        }
+
+        return published;
     }
 
     /// <summary>

@@ -127,6 +127,35 @@ public sealed class ReconcilerTests
         recorder.Succeeded.Single().JobId.ToString().ShouldBe(jobId);
     }
 
+    [Fact]
+    public async Task Job_EndedWithoutItsResultSent_GetsItsResultPublishedOnceAfterTheReportGrace()
+    {
+        await using var pipeline = await EmbeddedPipeline.StartAsync(
+            new { Deployments = new[] { EmbeddedPipeline.Simulated("d1") } },
+            services => services.Configure<ReconcilerOptions>(o =>
+            {
+                o.Interval = TimeSpan.FromMilliseconds(200);
+                o.ReportGrace = TimeSpan.FromMilliseconds(500);
+            }));
+        var recorder = await EventRecorder.ConnectAsync(pipeline.Bus);
+        var intake = await pipeline.Bus.GetSendEndpoint(new Uri("queue:" + QueueNames.Intake));
+        await intake.Send(new SubmitCompletion("first", "gpt-test", Body, "b-unsent", Guid.NewGuid()));
+        await EventRecorder.EventuallyAsync(() => !recorder.Succeeded.IsEmpty, "the first job's result", TimeSpan.FromSeconds(30));
+
+        // Ended in the ledger by a delivery whose message was then parked in an _error queue before
+        // its result event went out.
+        var jobId = Guid.NewGuid().ToString();
+        await pipeline.Ledger.AcceptJobAsync(new NewJob(jobId, "b-unsent", "stranded", "gpt-test", null, 0, null, null, Body.GetRawText(), 4, 8), default);
+        await pipeline.Ledger.CompleteAsync(new JobCompletion(jobId, true, "d1", 1, "{}", 4, 2, 0.001m, null, null, 200, "req-1", 5), default);
+
+        await EventRecorder.EventuallyAsync(() => recorder.Succeeded.Any(e => e.JobId.ToString() == jobId), "the stranded job's result", TimeSpan.FromSeconds(30));
+        await pipeline.Services.GetRequiredService<Reconciler>().ReconcileAsync(default);
+        await Task.Delay(500);
+
+        recorder.Succeeded.Count(e => e.JobId.ToString() == jobId).ShouldBe(1);
+        (await pipeline.Ledger.GetJobAsync(jobId, default))!.ResultPublished.ShouldBe(1);
+    }
+
     private static object Deployment(string id, int priority) => new
     {
         Id = id,
