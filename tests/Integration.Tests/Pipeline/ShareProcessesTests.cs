@@ -19,8 +19,18 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
 {
     private const int Jobs = 300;
 
-    // A provider that refuses more than 30 calls in three seconds: two dispatchers each counting
-    // the group's quota in full would send it twice that.
+    // Two groups, each on a provider that refuses more than 30 calls in three seconds: two
+    // dispatchers each counting a group's quota in full would send it twice that. As in the other
+    // quota tests on a loaded machine, the time between sending a call and the provider receiving
+    // it can be a good share of a three-second window.
+    private static readonly object LimitedCatalog = new
+    {
+        QuotaWindow = "00:00:03",
+        QuotaWindowPadding = 1.0,
+        Deployments = new[] { Deployment("alpha-1", "alpha"), Deployment("beta-1", "beta") },
+        ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
+    };
+
     private static object Deployment(string id, string group) => new
     {
         Id = id,
@@ -37,15 +47,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     [Fact]
     public async Task TwoDispatchers_SplitTheGroupsAndOneIsKilled_TheOtherTakesItsShareAndEveryCustomIdEndsOnceWithoutProvider429s()
     {
-        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
-        {
-            QuotaWindow = "00:00:03",
-            // As in the other quota tests on a loaded machine: the time between sending a call and
-            // the provider receiving it can be a good share of a three-second window.
-            QuotaWindowPadding = 1.0,
-            Deployments = new[] { Deployment("alpha-1", "alpha"), Deployment("beta-1", "beta") },
-            ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
-        });
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, LimitedCatalog);
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
@@ -87,14 +89,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
         exit.ShouldBe(0, Outputs(submitter, first, second));
-        var lines = File.ReadAllLines(Path.Combine(outDir, "shares-output.jsonl"));
-        var customIds = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
-        customIds.Count.ShouldBe(Jobs);
-        customIds.Distinct().Count().ShouldBe(Jobs);
-        File.ReadAllLines(Path.Combine(outDir, "shares-errors.jsonl")).ShouldBeEmpty();
-        var refusals = (await ledger.QueryAsync<string>(
-            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'")).ToList();
-        refusals.ShouldBeEmpty("no provider window went over its limit: no quota was counted by two dispatchers");
+        await ShouldHaveEndedEveryJobOnceWithinTheLimitsAsync(ledger, outDir, "shares");
         var owners = (await ledger.QueryAsync<(long Share, long Epoch, string Owner)>("SELECT share, epoch, owner FROM dispatch_shares ORDER BY share")).ToList();
         owners.Select(o => (o.Share, o.Epoch)).ShouldBe([(0L, 1L), (1L, 2L)], "share 1 was taken over once");
         owners[1].Owner.ShouldBe(owners[0].Owner, "the remaining dispatcher owns both shares");
@@ -104,13 +99,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     [Fact]
     public async Task Dispatcher_FrozenWhileItsShareIsTakenOverThenWoken_NothingLostDoubledOrOverALimitAndItGetsTheShareBack()
     {
-        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
-        {
-            QuotaWindow = "00:00:03",
-            QuotaWindowPadding = 1.0,
-            Deployments = new[] { Deployment("alpha-1", "alpha"), Deployment("beta-1", "beta") },
-            ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
-        });
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, LimitedCatalog);
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
@@ -158,14 +147,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         var exit = await submitter.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
         exit.ShouldBe(0, Outputs(submitter, first, second));
-        var customIds = File.ReadAllLines(Path.Combine(outDir, "frozen-output.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
-        customIds.Count.ShouldBe(Jobs);
-        customIds.Distinct().Count().ShouldBe(Jobs);
-        File.ReadAllLines(Path.Combine(outDir, "frozen-errors.jsonl")).ShouldBeEmpty();
-        var refusals = (await ledger.QueryAsync<string>(
-            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'")).ToList();
-        refusals.ShouldBeEmpty("the woken process sent nothing under the share it lost");
+        await ShouldHaveEndedEveryJobOnceWithinTheLimitsAsync(ledger, outDir, "frozen");
         await WaitForAsync(
             () => Task.FromResult(second.Output.Contains("Share 1 (epoch 1) was taken over by another dispatcher; leaving its queues", StringComparison.Ordinal)),
             "the woken dispatcher seeing its share was taken over",
@@ -485,6 +467,20 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     };
 
     // Two shares of the model groups on the PostgreSQL ledger at connectionString.
+    // Every custom id of the batch has one result and none failed, and no provider refused a call:
+    // no quota was counted by two dispatchers, nor anything sent under a share its sender had lost.
+    private static async Task ShouldHaveEndedEveryJobOnceWithinTheLimitsAsync(NpgsqlConnection ledger, string outDir, string batchId)
+    {
+        var customIds = File.ReadAllLines(Path.Combine(outDir, batchId + "-output.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        customIds.Count.ShouldBe(Jobs);
+        customIds.Distinct().Count().ShouldBe(Jobs);
+        File.ReadAllLines(Path.Combine(outDir, batchId + "-errors.jsonl")).ShouldBeEmpty();
+        var refusals = (await ledger.QueryAsync<string>(
+            "SELECT deployment_id || ' at ' || recorded_at || ': ' || COALESCE(message, '') FROM attempts WHERE error_kind = 'RateLimited'")).ToList();
+        refusals.ShouldBeEmpty("no provider window went over its limit");
+    }
+
     private static Dictionary<string, string> TwoShares(PipelineEnvironment env, string connectionString) => new(env.Variables)
     {
         ["DISPATCHER_Ledger__Provider"] = nameof(LedgerProvider.Postgres),
