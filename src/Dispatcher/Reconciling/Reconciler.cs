@@ -95,6 +95,12 @@ internal sealed class Reconciler(
     // is still unsent, so a standby never publishes beside it.
     private async Task<int> PublishUnsentResultsAsync(DateTimeOffset endedBefore, CancellationToken ct)
     {
+        // A process acting on no share (a standby) would skip every job found: it does not look.
+        if (!activation.IsActive)
+        {
+            return 0;
+        }
+
         var published = 0;
         foreach (var (jobId, modelGroup) in await ledger.ListUnpublishedEndedJobsAsync(endedBefore, PassLimit, ct))
         {
