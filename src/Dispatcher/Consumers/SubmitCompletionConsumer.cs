@@ -7,6 +7,7 @@ using Dispatcher.Dispatching;
 using Dispatcher.Ledger;
 using Dispatcher.Monitoring;
 using Dispatcher.Routing;
+using Dispatcher.Standby;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,8 @@ namespace Dispatcher.Consumers;
 /// Takes jobs off the intake, one per message or a chunk of them (<see cref="SubmitCompletions"/>):
 /// records each in the ledger (once per job id and per batch + custom id), then sends its first
 /// attempt to a deployment. The jobs of a chunk go through the ledger and routing together, so
-/// their ledger writes share commits.
+/// their ledger writes share commits. With several active dispatchers, the jobs taken off the shared
+/// intake that another process routes are handed to it first, unrecorded (<see cref="ShareIntake"/>).
 /// </summary>
 public sealed class SubmitCompletionConsumer(
     JobLedger ledger,
@@ -25,7 +27,8 @@ public sealed class SubmitCompletionConsumer(
     PromptEstimates estimates,
     IOptions<CatalogOptions> catalog,
     TimeProvider time,
-    DispatcherInstrumentation instrumentation) : IConsumer<SubmitCompletion>, IConsumer<SubmitCompletions>
+    DispatcherInstrumentation instrumentation,
+    ShareIntake shareIntake) : IConsumer<SubmitCompletion>, IConsumer<SubmitCompletions>
 {
     /// <summary>The highest priority a job may carry; the lowest is its negation.</summary>
     public const int MaxPriority = 1000;
@@ -42,7 +45,9 @@ public sealed class SubmitCompletionConsumer(
 
         Validate(context.Message, where: "");
         var jobId = context.Message.JobId != Guid.Empty ? context.Message.JobId : context.MessageId ?? StableId(context.Message);
-        return AcceptAsync(context.Message, jobId, context);
+        return shareIntake.HandsOn(context)
+            ? AcceptOrHandOnAsync([context.Message with { JobId = jobId }], context)
+            : AcceptAsync(context.Message, jobId, context);
     }
 
     /// <inheritdoc />
@@ -71,6 +76,11 @@ public sealed class SubmitCompletionConsumer(
             Validate(jobs[i], where: $"jobs[{i}] ");
         }
 
+        if (shareIntake.HandsOn(context))
+        {
+            return AcceptOrHandOnAsync(jobs.Select(j => j.JobId != Guid.Empty ? j : j with { JobId = StableId(j) }), context);
+        }
+
         var accepting = new Task[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -79,6 +89,16 @@ public sealed class SubmitCompletionConsumer(
         }
 
         return Task.WhenAll(accepting);
+    }
+
+    // Off the shared intake with several shares: the jobs of this process's shares are accepted
+    // here, the others' handed to their share's intake, each share's together, at the same time.
+    // Each job carries its id.
+    private Task AcceptOrHandOnAsync(IEnumerable<SubmitCompletion> jobs, ConsumeContext context)
+    {
+        var (kept, others) = shareIntake.Split(jobs, context);
+        return Task.WhenAll(kept.Select(j => AcceptAsync(j, j.JobId, context))
+            .Concat(others.Select(other => shareIntake.HandOnAsync(other.Key, other.Value, context))));
     }
 
     private async Task AcceptAsync(SubmitCompletion message, Guid jobId, ConsumeContext context)
@@ -144,9 +164,10 @@ public sealed class SubmitCompletionConsumer(
         // send what its failed try claimed and never sent (JobDispatch skips what that try did send).
         // The first attempt is the intake's to send again only while it is the job's latest and has
         // not reported: a later one belongs to the retry or replay message that claimed it, which
-        // comes back itself if its dispatcher stopped.
+        // comes back itself if its dispatcher stopped. Jobs handed from the shared intake to their
+        // share's own carry the redelivery with them (ShareIntake.HandedOnAgain).
         var resend = job.State == JobState.Dispatched;
-        if (resend && !await dispatch.MayResendAsync(job, attempt: 1, context, ct))
+        if (resend && !await dispatch.MayResendAsync(job, attempt: 1, context, ct, handedOn: ShareIntake.HandedOnAgain(context)))
         {
             return;
         }

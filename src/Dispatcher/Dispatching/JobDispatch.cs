@@ -48,7 +48,8 @@ public sealed class JobDispatch(
     SharedTenantBudgets sharedBudgets,
     DispatchShares shares,
     DispatcherActivation activation,
-    InFlightJobs inFlight)
+    InFlightJobs inFlight,
+    ShareQueueSender shareSender)
 {
     /// <summary>
     /// Routes and sends attempt <paramref name="attempt"/> of <paramref name="job"/>, avoiding
@@ -386,12 +387,14 @@ public sealed class JobDispatch(
         JobRow job, int attempt, IReadOnlySet<string> excluded, IReadOnlyList<string> chain, SentAttempts sent, ConsumeContext context, CancellationToken ct, string why, bool resend)
     {
         var lane = lanes.LaneOf(job.Tenant, job.BatchId);
-        var endpoint = await context.GetSendEndpoint(shares.Address(QueueNames.Lane(lane), job.ModelGroup));
-        await endpoint.Send(
-                new RetryCompletion(Guid.Parse(job.JobId), attempt, why, [.. excluded], chain, resend),
-                c => IntakePriority.Apply(c, (int)job.Priority),
-                ct)
-            .ConfirmedWithin(time, $"job {job.JobId} to its dispatch lane", ct);
+        await shareSender.SendAsync(
+            context,
+            QueueNames.Lane(lane),
+            shares.ShareOf(job.ModelGroup),
+            new RetryCompletion(Guid.Parse(job.JobId), attempt, why, [.. excluded], chain, resend),
+            c => IntakePriority.Apply(c, (int)job.Priority),
+            $"job {job.JobId} to its dispatch lane",
+            ct);
 
         // Handed on: the lane's delivery claims and sends the attempt from here. Should this
         // delivery be tried again (a later write failed), it must not send what it gave away.

@@ -50,7 +50,8 @@ public sealed class DispatcherModule : IBusModule
 
     /// <summary>
     /// The queues holding the work of one share's jobs, each with how its endpoint is configured:
-    /// retries and fallbacks, the dispatch lanes and, with several shares, the outcomes.
+    /// retries and fallbacks, the dispatch lanes and, with several shares, the share's intake and
+    /// outcomes.
     /// </summary>
     internal static IEnumerable<(string Queue, Action<IReceiveEndpointConfigurator> Configure)> ShareQueues(IBusRegistrationContext context, int share)
     {
@@ -58,6 +59,15 @@ public sealed class DispatcherModule : IBusModule
         var intake = context.GetRequiredService<IOptions<IntakeOptions>>().Value;
         if (shares.Split)
         {
+            // The share's own intake: jobs of the share another dispatcher took off the shared
+            // intake (ShareIntake). Configured as the shared intake is; only sent to, so bound to no
+            // message type's exchange.
+            yield return (shares.Queue(QueueNames.Intake, share), e =>
+            {
+                e.ConfigureConsumeTopology = false;
+                e.ConfigureConsumer<SubmitCompletionConsumer>(context);
+            });
+
             // As CompletionAttemptedConsumerDefinition configures it with one share.
             yield return (shares.Queue(QueueNames.Outcomes, share), e => e.ConfigureConsumer<CompletionAttemptedConsumer>(context));
         }

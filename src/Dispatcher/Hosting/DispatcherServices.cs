@@ -76,6 +76,8 @@ public static class DispatcherServices
         services.AddOptions<StandbyOptions>().BindConfiguration(StandbyOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StandbyOptions>, StandbyOptionsValidator>());
         services.TryAddSingleton<DispatchShares>();
+        services.TryAddSingleton<ShareIntake>();
+        services.TryAddSingleton<ShareQueueSender>();
         services.TryAddSingleton<SharedTenantBudgets>();
         services.AddHostedService(sp => sp.GetRequiredService<SharedTenantBudgets>());
         services.TryAddSingleton<QuotaPersistence>();

@@ -47,6 +47,7 @@ public sealed class DispatcherInstrumentation : IDisposable
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _usageClamped;
     private readonly Counter<long> _deferred;
+    private readonly Counter<long> _handedOn;
 
     /// <summary>Creates the instruments; the gauges read the quota book, the gate, the spend book and, when registered, the breaker and queue-depth monitors.</summary>
     public DispatcherInstrumentation(
@@ -87,6 +88,7 @@ public sealed class DispatcherInstrumentation : IDisposable
         Meter.CreateObservableGauge("dispatcher.budget.spent", ObserveBudgets, "USD", "Spend in the current period against each configured cap.");
         Meter.CreateObservableGauge("dispatcher.queue.depth", ObserveQueues, "{message}", "Messages in each of the system's queues, ready or delivered and unacknowledged.");
         _deferred = Meter.CreateCounter<long>("dispatcher.jobs.deferred", "{attempt}", "Attempts that would have waited for capacity, sent to their dispatch lane to wait there.");
+        _handedOn = Meter.CreateCounter<long>("dispatcher.jobs.handed_on", "{job}", "Jobs taken off the shared intake and sent, unrecorded, to the intake of the share that routes them (several active dispatchers).");
         Meter.CreateObservableGauge("dispatcher.jobs.waiting", () => _gate.Waiting, "{job}", "Jobs held in the dispatcher waiting for quota.");
         Meter.CreateObservableGauge("dispatcher.tenant.waiting", () => ObserveTenants(t => t.Waiting), "{job}", "A tenant's jobs waiting for capacity in the dispatcher.");
         Meter.CreateObservableGauge("dispatcher.tenant.share", () => ObserveTenants(t => t.Share), "1", "A tenant's share of the tokens reserved in the last minute (0..1).");
@@ -173,6 +175,9 @@ public sealed class DispatcherInstrumentation : IDisposable
 
     /// <summary>An attempt that would have waited for capacity was sent to its dispatch lane.</summary>
     public void JobDeferred(string modelGroup) => _deferred.Add(1, new KeyValuePair<string, object?>("model_group", modelGroup));
+
+    /// <summary><paramref name="jobs"/> jobs taken off the shared intake were sent to the intake of <paramref name="share"/>.</summary>
+    public void JobsHandedOn(int share, int jobs) => _handedOn.Add(jobs, new KeyValuePair<string, object?>("share", share));
 
     /// <summary>An attempt was sent to <paramref name="deploymentId"/>.</summary>
     public void JobRouted(string deploymentId, string modelGroup, string strategy) =>

@@ -15,12 +15,15 @@ namespace Dispatcher.Standby;
 /// started together split the shares (each is first on its preferred ones) and each waits as the
 /// standby of the others' shares: when a process dies, the broker hands its queues to the next
 /// consumer within seconds. A share this process lost (<see cref="DispatcherActivation.Drop"/>) is
-/// left, which hands back what it held, and joined again at the back, as a standby.
+/// left, which hands back what it held, and joined again at the back, as a standby. A share whose
+/// queues a job is to be sent to before any process has joined them is joined at once
+/// (<see cref="ShareQueueSender"/>), which declares them.
 /// </summary>
 internal sealed class ShareSubscriptions(
     IServiceProvider services,
     DispatchShares shares,
     DispatcherActivation activation,
+    ShareQueueSender sender,
     IOptions<StandbyOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -58,7 +61,19 @@ internal sealed class ShareSubscriptions(
         while (!stoppingToken.IsCancellationRequested)
         {
             var lost = _lost.Reader.WaitToReadAsync(stoppingToken).AsTask();
-            await Task.WhenAny(joinOthers, lost);
+            var needed = sender.Joins.WaitToReadAsync(stoppingToken).AsTask();
+            await Task.WhenAny(joinOthers, lost, needed);
+            while (sender.Joins.TryRead(out var join))
+            {
+                if (others.Remove(join.Share))
+                {
+                    logger.LogInformation("Joining the queues of share {Share} now: a job is to be sent there and no dispatcher has declared them yet", join.Share);
+                    await JoinAsync(join.Share, stoppingToken);
+                }
+
+                join.Joined.TrySetResult();
+            }
+
             if (joinOthers.IsCompleted && others.Count > 0)
             {
                 await joinOthers;
@@ -82,6 +97,11 @@ internal sealed class ShareSubscriptions(
             if (lost.IsCompleted)
             {
                 await lost;
+            }
+
+            if (needed.IsCompleted)
+            {
+                await needed;
             }
         }
     }

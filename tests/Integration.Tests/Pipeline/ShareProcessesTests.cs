@@ -77,6 +77,16 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         first.Output.ShouldContain("Took over share 0 (epoch 1): model groups alpha");
         second.Output.ShouldContain("Took over share 1 (epoch 1): model groups beta");
 
+        // Each records only its own share's jobs: those of the other share it took off the intake
+        // it handed, unrecorded, to the other's intake.
+        var firstMetrics = await MetricsAsync(first);
+        var secondMetrics = await MetricsAsync(second);
+        firstMetrics.ShouldContain("dispatcher_jobs_submitted_total{model_group=\"alpha\"}");
+        firstMetrics.ShouldNotContain("dispatcher_jobs_submitted_total{model_group=\"beta\"}");
+        secondMetrics.ShouldContain("dispatcher_jobs_submitted_total{model_group=\"beta\"}");
+        secondMetrics.ShouldNotContain("dispatcher_jobs_submitted_total{model_group=\"alpha\"}");
+        (firstMetrics + secondMetrics).ShouldContain("dispatcher_jobs_handed_on_total{share=");
+
         second.Kill(); // as kill -9 would
         var killedAt = DateTimeOffset.UtcNow;
 
@@ -153,6 +163,32 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
             "the woken dispatcher seeing its share was taken over",
             () => Outputs(submitter, first, second),
             TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Dispatcher_JobsOfAShareNoDispatcherHasJoinedYet_JoinsItsQueuesAndEveryJobEnds()
+    {
+        // The other share's dispatcher has not started, and this one would join that share's
+        // queues as its standby only minutes from now: until then they do not exist, and a job
+        // handed there would be dropped by the broker.
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
+        {
+            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = TwoShares(env, connectionString);
+        variables["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:10:00";
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await env.WaitForConsumersAsync(dispatcher, QueueNames.Intake, QueueNames.Lane(0) + ".s0");
+
+        await RunAsync(env, variables, "early", dispatcher);
+
+        dispatcher.Output.ShouldContain("Joining the queues of share 1 now");
+        (await OwnedSharesAsync(dispatcher)).ShouldBe([0, 1], dispatcher.Output);
+        await using var ledger = new NpgsqlConnection(connectionString);
+        (await SucceededAsync(ledger, "beta")).ShouldBe(10);
     }
 
     [Fact]
@@ -565,6 +601,12 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         }
 
         return owned;
+    }
+
+    private static async Task<string> MetricsAsync(ProgramProcess dispatcher)
+    {
+        using var http = new HttpClient { BaseAddress = await dispatcher.ListeningUrlAsync(), Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync("metrics");
     }
 
     private static Task<long> SucceededAsync(NpgsqlConnection ledger, string group) =>
