@@ -52,22 +52,13 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
         variables["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:00:08";
-        var batch = WriteBatch(env.Folder, Jobs, "batch.jsonl");
         var outDir = Path.Combine(env.Folder, "out");
 
         // Started together, each first on its preferred share's queues, then the other's standby.
-        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
-        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
-        await using var workers = ProgramProcess.Start("Workers.Host", variables);
-        await WaitForStandbysAsync(env, first, second);
-
-        await using var submitter = ProgramProcess.Start(
-            "Submitter", variables, "submit", batch, "--wait", "--batch-id", "shares", "--out", outDir, "--timeout", "00:03:00");
+        await using var processes = await StartTwoAsync(env, variables);
+        var (first, second) = (processes.First, processes.Second);
         await using var ledger = new NpgsqlConnection(connectionString);
-        await WaitForAsync(
-            async () => await SucceededAsync(ledger, "alpha") >= 30 && await SucceededAsync(ledger, "beta") >= 30,
-            "both groups under way",
-            () => Outputs(submitter, first, second));
+        await using var submitter = await SubmitUntilUnderwayAsync(env, variables, processes, ledger, "shares", Jobs, underway: 30, outDir);
 
         // Each dispatcher routes its own share: the groups landed in different shares, one each.
         var firstShares = await OwnedSharesAsync(first);
@@ -117,20 +108,11 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         variables["DISPATCHER_Dispatcher__BalanceInterval"] = "00:00:01";
         // The broker closes a frozen process's connection after a few seconds instead of a minute or two.
         variables["DISPATCHER_Transport__RabbitMq__Heartbeat"] = "00:00:03";
-        var batch = WriteBatch(env.Folder, Jobs, "batch.jsonl");
         var outDir = Path.Combine(env.Folder, "out");
-        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
-        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
-        await using var workers = ProgramProcess.Start("Workers.Host", variables);
-        await WaitForStandbysAsync(env, first, second);
-
-        await using var submitter = ProgramProcess.Start(
-            "Submitter", variables, "submit", batch, "--wait", "--batch-id", "frozen", "--out", outDir, "--timeout", "00:03:00");
+        await using var processes = await StartTwoAsync(env, variables);
+        var (first, second) = (processes.First, processes.Second);
         await using var ledger = new NpgsqlConnection(connectionString);
-        await WaitForAsync(
-            async () => await SucceededAsync(ledger, "alpha") >= 30 && await SucceededAsync(ledger, "beta") >= 30,
-            "both groups under way",
-            () => Outputs(submitter, first, second));
+        await using var submitter = await SubmitUntilUnderwayAsync(env, variables, processes, ledger, "frozen", Jobs, underway: 30, outDir);
 
         // A long pause (a frozen VM, a stop-the-world collection): the process holds its share's
         // messages and its view of the share, but the broker stops hearing from it.
@@ -328,18 +310,11 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
-        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
-        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
-        await using var workers = ProgramProcess.Start("Workers.Host", variables);
-        await WaitForStandbysAsync(env, first, second);
+        await using var processes = await StartTwoAsync(env, variables);
+        var (first, second) = (processes.First, processes.Second);
         var outDir = Path.Combine(env.Folder, "out");
-        await using var submitter = ProgramProcess.Start(
-            "Submitter", variables, "submit", WriteBatch(env.Folder, 80, "cancel.jsonl"), "--wait", "--batch-id", "cancelled", "--out", outDir, "--timeout", "00:03:00");
         await using var ledger = new NpgsqlConnection(connectionString);
-        await WaitForAsync(
-            async () => await SucceededAsync(ledger, "alpha") >= 3 && await SucceededAsync(ledger, "beta") >= 3,
-            "both groups under way",
-            () => Outputs(submitter, first, second));
+        await using var submitter = await SubmitUntilUnderwayAsync(env, variables, processes, ledger, "cancelled", 80, underway: 3, outDir);
 
         await using var cancel = ProgramProcess.Start("Submitter", variables, "cancel", "cancelled");
         var cancelExit = await cancel.WaitForExitAsync(TimeSpan.FromMinutes(1));
@@ -374,10 +349,8 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
-        await using var first = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
-        await using var second = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1");
-        await using var workers = ProgramProcess.Start("Workers.Host", variables);
-        await WaitForStandbysAsync(env, first, second);
+        await using var processes = await StartTwoAsync(env, variables);
+        var (first, second) = (processes.First, processes.Second);
         var outDir = Path.Combine(env.Folder, "out");
 
         await using var submitter = ProgramProcess.Start(
@@ -552,6 +525,48 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         return path;
     }
 
+    // Two dispatchers, one preferring each share, and a workers process, once each share's queues
+    // have both dispatchers as consumers.
+    private static async Task<TwoDispatchers> StartTwoAsync(PipelineEnvironment env, IReadOnlyDictionary<string, string> variables)
+    {
+        var processes = new TwoDispatchers(
+            ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0"),
+            ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=1"),
+            ProgramProcess.Start("Workers.Host", variables));
+        try
+        {
+            await WaitForStandbysAsync(env, processes.First, processes.Second);
+            return processes;
+        }
+        catch
+        {
+            await processes.DisposeAsync();
+            throw;
+        }
+    }
+
+    // Submits a batch of `jobs` alternating between the groups, waiting for it (the submitter is
+    // returned running), and waits until each group has `underway` jobs succeeded.
+    private static async Task<ProgramProcess> SubmitUntilUnderwayAsync(
+        PipelineEnvironment env, IReadOnlyDictionary<string, string> variables, TwoDispatchers processes, NpgsqlConnection ledger, string batchId, int jobs, int underway, string outDir)
+    {
+        var submitter = ProgramProcess.Start(
+            "Submitter", variables, "submit", WriteBatch(env.Folder, jobs, batchId + ".jsonl"), "--wait", "--batch-id", batchId, "--out", outDir, "--timeout", "00:03:00");
+        try
+        {
+            await WaitForAsync(
+                async () => await SucceededAsync(ledger, "alpha") >= underway && await SucceededAsync(ledger, "beta") >= underway,
+                "both groups under way",
+                () => Outputs(submitter, processes.First, processes.Second));
+            return submitter;
+        }
+        catch
+        {
+            await submitter.DisposeAsync();
+            throw;
+        }
+    }
+
     // Each share's queues have both dispatchers as consumers: the preferred one active, the other waiting.
     private static async Task WaitForStandbysAsync(PipelineEnvironment env, ProgramProcess first, ProgramProcess second)
     {
@@ -601,6 +616,16 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         }
 
         return owned;
+    }
+
+    private sealed record TwoDispatchers(ProgramProcess First, ProgramProcess Second, ProgramProcess Workers) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await First.DisposeAsync();
+            await Second.DisposeAsync();
+            await Workers.DisposeAsync();
+        }
     }
 
     private static async Task<string> MetricsAsync(ProgramProcess dispatcher)
