@@ -3,9 +3,12 @@ using Dapper;
 using Dispatcher.Contracts;
 using Dispatcher.Ledger;
 using Dispatcher.Testing;
+using Integration.Tests.Faults;
 using Integration.Tests.RabbitMq;
 using Integration.Tests.Support;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using RabbitMQ.Client;
 
 namespace Integration.Tests.Pipeline;
 
@@ -171,6 +174,76 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         (await OwnedSharesAsync(dispatcher)).ShouldBe([0, 1], dispatcher.Output);
         await using var ledger = new NpgsqlConnection(connectionString);
         (await SucceededAsync(ledger, "beta")).ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task IntakeMessage_RedeliveredToADispatcherNotRoutingItsShare_HandedOnWithTheRightToSendTheAttemptItsDeadOwnerClaimed()
+    {
+        var callLog = "";
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, folder =>
+        {
+            callLog = Path.Combine(folder, "calls.jsonl");
+            return new { Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), FaultCatalog.Simulated("beta-1", callLog, latencyMs: 5, group: "beta") } };
+        });
+        await using var postgres = await PrivatePostgresCluster.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("ledger");
+        var variables = TwoShares(env, connectionString);
+        variables["DISPATCHER_Dispatcher__StandbyJoinDelay"] = "00:10:00";
+        var jobId = Guid.NewGuid();
+
+        // A process routing share 1 (group beta) took the job off the intake, recorded it, claimed its
+        // first attempt under the share's epoch and died before sending it or acknowledging the message.
+        await using (var declaring = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0"))
+        {
+            await env.WaitForConsumersAsync(declaring, QueueNames.Intake);
+        }
+
+        await using (var died = new JobLedger(Options.Create(new LedgerOptions { Provider = LedgerProvider.Postgres, ConnectionString = connectionString }), TimeProvider.System))
+        {
+            var epoch = await died.ClaimShareAsync(1, "died", default);
+            await died.AcceptJobAsync(
+                new NewJob(jobId.ToString(), "redelivered", "crashed", "beta", null, 0, null, null, """{"model":"beta","messages":[{"role":"user","content":"hi"}],"max_tokens":16}""", 20, 16),
+                default);
+            (await died.MarkDispatchedAsync(jobId.ToString(), "beta-1", 1, 1, "the dead owner's claim", replacing: null, new ShareFence(1, epoch), default)).ShouldBeTrue();
+        }
+
+        await using (var connection = await env.ConnectionFactory().CreateConnectionAsync())
+        {
+            await using (var producer = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
+            {
+                var json = JsonSerializer.Serialize(new
+                {
+                    jobId,
+                    customId = "crashed",
+                    modelGroup = "beta",
+                    batchId = "redelivered",
+                    body = new { model = "beta", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 16 },
+                });
+                var properties = new BasicProperties { Persistent = true, ContentType = "application/json", MessageId = jobId.ToString() };
+                await producer.BasicPublishAsync(QueueNames.Intake, "", mandatory: true, properties, System.Text.Encoding.UTF8.GetBytes(json));
+            }
+
+            // Taken and never acknowledged: the broker delivers it again, marked redelivered.
+            await using var consumer = await connection.CreateChannelAsync();
+            (await consumer.BasicGetAsync(QueueNames.Intake, autoAck: false)).ShouldNotBeNull();
+        }
+
+        // Only a process preferring share 0 is running: it takes the message off the shared intake and
+        // hands the job to share 1's intake (joining share 1's queues to do so), where the delivery,
+        // a new message, carries the redelivery's right to send the claimed attempt.
+        await using var dispatcher = ProgramProcess.Start("Dispatcher.Host", variables, "--Dispatcher:PreferredShares:0=0");
+        await using var workers = ProgramProcess.Start("Workers.Host", variables);
+        await using var ledger = new NpgsqlConnection(connectionString);
+        await WaitForAsync(
+            async () => await SucceededAsync(ledger, "beta") == 1,
+            "the job to succeed",
+            () => $"dispatcher:\n{dispatcher.Output}\nworkers:\n{workers.Output}");
+
+        dispatcher.Output.ShouldContain("Joining the queues of share 1 now");
+        (await ledger.ExecuteScalarAsync<long>("SELECT attempts FROM jobs WHERE job_id = @id", new { id = jobId.ToString() })).ShouldBe(1L);
+        var calls = CallLog.Read(callLog).Where(c => c.JobId == jobId).ToList();
+        calls.Count.ShouldBe(1, "the attempt that was never sent goes out once");
+        calls[0].Attempt.ShouldBe(1);
     }
 
     [Fact]
