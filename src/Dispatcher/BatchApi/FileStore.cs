@@ -58,11 +58,14 @@ internal sealed class FileStore(IApiStore store, ApiFolder folder, TimeProvider 
     public async Task<bool> DeleteAsync(string fileId, CancellationToken ct) =>
         ApiFolder.IsId(fileId) && await store.DeleteFileAsync(fileId, ct);
 
-    /// <summary>The answer to <c>GET /v1/files/{id}/content</c>: the file's bytes, streamed.</summary>
+    /// <summary>
+    /// The answer to <c>GET /v1/files/{id}/content</c>: the file's bytes, streamed, with their length
+    /// (from the file's record when they are not a file on this machine).
+    /// </summary>
     public IResult Download(FileObject file, CancellationToken ct) =>
         store.LocalContentPath(file.Id) is { } path
             ? Results.File(path, "application/jsonl", file.Filename)
-            : Results.Stream(target => store.CopyContentAsync(file.Id, target, ct), "application/jsonl", file.Filename);
+            : new SizedResult(file.Bytes, Results.Stream(target => store.CopyContentAsync(file.Id, target, ct), "application/jsonl", file.Filename));
 
     /// <summary>
     /// The file's bytes at a path on this machine, for reading them as a file (validating and
@@ -94,4 +97,14 @@ internal sealed class FileStore(IApiStore store, ApiFolder folder, TimeProvider 
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeSeconds();
+
+    // A streamed answer whose length is known before it is written.
+    private sealed class SizedResult(long length, IResult stream) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.ContentLength = length;
+            return stream.ExecuteAsync(httpContext);
+        }
+    }
 }

@@ -85,6 +85,15 @@ public sealed class BatchApiShareProcessesTests(RabbitNodeFixture rabbit)
             .ToList();
         output.Count.ShouldBe(Lines);
         output.ShouldBe(customIds, ignoreOrder: true);
+        using (var http = new HttpClient { BaseAddress = await second.ListeningUrlAsync(), Timeout = TimeSpan.FromSeconds(10) })
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"v1/files/{outputId}/content"))
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            var size = ((OpenAIFile)await clientB.GetOpenAIFileClient().GetFileAsync(outputId)).SizeInBytesLong;
+            response.Content.Headers.ContentLength.ShouldBe(size, "the length is sent ahead of the bytes kept in the database");
+            (await response.Content.ReadAsByteArrayAsync()).LongLength.ShouldBe(size!.Value);
+        }
         var outputs = (await clientA.GetOpenAIFileClient().GetFilesAsync()).Value.Where(f => f.Filename == operation.BatchId + "_output.jsonl").ToList();
         outputs.Select(f => f.Id).ShouldBe([outputId], "one output file, whichever dispatcher wrote it");
 
