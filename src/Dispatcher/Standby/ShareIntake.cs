@@ -54,12 +54,12 @@ public sealed class ShareIntake(
         var others = new Dictionary<int, List<SubmitCompletion>>();
         foreach (var job in jobs)
         {
-            var share = shares.ShareOf(job.ModelGroup);
             if (sent.Contains(job.JobId.ToString()))
             {
                 continue;
             }
 
+            var share = shares.ShareOf(job.ModelGroup);
             if (activation.EpochOf(share) is not null)
             {
                 kept.Add(job);
