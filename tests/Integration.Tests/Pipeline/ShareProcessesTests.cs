@@ -34,6 +34,12 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         ModelGroups = new[] { new { Name = "alpha", MaxAttempts = 10 }, new { Name = "beta", MaxAttempts = 10 } },
     };
 
+    // Two groups, one in each share, each on a simulated deployment without limits.
+    private static readonly object TwoGroups = new
+    {
+        Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
+    };
+
     private static object Deployment(string id, string group) => new
     {
         Id = id,
@@ -156,10 +162,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
         // The other share's dispatcher has not started, and this one would join that share's
         // queues as its standby only minutes from now: until then they do not exist, and a job
         // handed there would be dropped by the broker.
-        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
-        {
-            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
-        });
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, TwoGroups);
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
@@ -249,10 +252,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     [Fact]
     public async Task SecondDispatcherStartedLater_TheFirstHandsItsPreferredShareBackAndEachRoutesItsOwn()
     {
-        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
-        {
-            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
-        });
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, TwoGroups);
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
@@ -290,10 +290,7 @@ public sealed class ShareProcessesTests(RabbitNodeFixture rabbit)
     [Fact]
     public async Task Dispatcher_ShareTakenFromItMeanwhile_ClaimsNothingUnderTheOldEpochAndTakesTheShareAgainAsItsOnlyConsumer()
     {
-        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new
-        {
-            Deployments = new[] { PipelineEnvironment.Simulated("alpha-1", "alpha"), PipelineEnvironment.Simulated("beta-1", "beta") },
-        });
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, TwoGroups);
         await using var postgres = await PrivatePostgresCluster.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("ledger");
         var variables = TwoShares(env, connectionString);
