@@ -59,11 +59,11 @@ internal sealed class SqliteDialect(string connectionString) : LedgerDialect
     // The writer keeps its pages between transactions (it made every change since), so a page
     // cache that holds the pages jobs in flight touch spares it reading them back from the file
     // for each write: the job id index and the attempts' key are written in random order, and
-    // SQLite's default cache (2 MiB) holds a few thousand jobs' pages. 32 MiB, taken only as used:
-    // those indexes' pages for a few hundred thousand jobs, while an embedded run of a file of any
-    // length stays within its memory bound (the cache fills up once the ledger outgrows it).
+    // SQLite's default cache (2 MiB) holds a few thousand jobs' pages. 16 MiB, taken only as used:
+    // those indexes' pages for a hundred thousand jobs or more, while an embedded run of a file of
+    // any length stays within its memory bound (the cache fills up once the ledger outgrows it).
     public override Task PrepareWriterAsync(DbConnection connection) =>
-        connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;");
+        connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;");
 
     /// <inheritdoc />
     public override bool LostTransaction(DbConnection connection) =>
