@@ -21,7 +21,6 @@ public sealed class ReceiveEndpointWatchdog(
     TimeProvider time,
     ILogger<ReceiveEndpointWatchdog> logger) : BackgroundService, IReceiveEndpointObserver
 {
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
     private readonly RabbitMqOptions _rabbit = transport.Value.RabbitMq;
     private readonly EndpointWatch<IReceiveEndpoint> _watch = new(transport.Value.RabbitMq.EndpointRestartAfter);
     private readonly Lock _gate = new();
@@ -73,7 +72,14 @@ public sealed class ReceiveEndpointWatchdog(
     /// <inheritdoc />
     public Task Faulted(ReceiveEndpointFaulted faulted) => Down(faulted);
 
-    /// <summary>Stops an endpoint and starts it again, waiting at most <paramref name="readyWithin"/> for it to consume.</summary>
+    /// <summary>How long a restart waits for the endpoint to stop (its messages in hand to finish) before it starts it anyway.</summary>
+    internal TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Stops an endpoint and starts it again, waiting at most <paramref name="readyWithin"/> for it to
+    /// consume. An endpoint that did not stop in time cannot be started yet: that restart fails
+    /// (false), and the watch tries again later, rather than the failure stopping the process.
+    /// </summary>
     internal async Task<bool> RestartAsync(Uri address, IReceiveEndpoint endpoint, TimeSpan readyWithin, CancellationToken ct)
     {
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -95,7 +101,17 @@ public sealed class ReceiveEndpointWatchdog(
             Restarts++;
         }
 
-        var handle = endpoint.Start(ct);
+        ReceiveEndpointHandle handle;
+        try
+        {
+            handle = endpoint.Start(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("receive endpoint {Queue}: starting it failed ({Error})", QueueOf(address), e.Message);
+            return false;
+        }
+
         var ready = await Task.WhenAny(handle.Ready, Task.Delay(readyWithin, time, ct));
         return ready == handle.Ready && handle.Ready.IsCompletedSuccessfully;
     }

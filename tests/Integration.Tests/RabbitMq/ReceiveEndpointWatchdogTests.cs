@@ -54,6 +54,47 @@ public sealed class ReceiveEndpointWatchdogTests(RabbitNodeFixture rabbit)
         }
     }
 
+    [Fact]
+    public async Task RestartAsync_EndpointNotStoppedInTime_FailsWithoutThrowingAndALaterRestartConsumesAgain()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { });
+        var queue = "it.watchdog." + Guid.NewGuid().ToString("N")[..8];
+        var module = new PingModule(queue);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(env.Variables
+            .Where(v => v.Key.StartsWith("DISPATCHER_Transport__", StringComparison.Ordinal))
+            .Select(v => KeyValuePair.Create(v.Key["DISPATCHER_".Length..].Replace("__", ":", StringComparison.Ordinal), (string?)v.Value)));
+        builder.Services.AddSingleton(module);
+        builder.Services.AddCompletionBus(builder.Configuration, module);
+        using var host = builder.Build();
+        await host.StartAsync(ct);
+        try
+        {
+            var watchdog = host.Services.GetRequiredService<ReceiveEndpointWatchdog>();
+            watchdog.StopTimeout = TimeSpan.FromSeconds(1);
+            var bus = host.Services.GetRequiredService<IBus>();
+            var (address, endpoint) = await module.Endpoint.Task.WaitAsync(ct);
+
+            // A message in hand that does not finish: the endpoint cannot stop within the timeout.
+            await Send(bus, queue, -1, ct);
+            (await module.Received.Reader.ReadAsync(ct)).ShouldBe(-1);
+            (await watchdog.RestartAsync(address, endpoint, TimeSpan.FromSeconds(5), ct)).ShouldBeFalse();
+
+            module.Release.SetResult();
+            watchdog.StopTimeout = TimeSpan.FromSeconds(30);
+            (await watchdog.RestartAsync(address, endpoint, TimeSpan.FromSeconds(30), ct)).ShouldBeTrue("restarted once its message finished");
+            await Send(bus, queue, 2, ct);
+            (await module.Received.Reader.ReadAsync(ct)).ShouldBe(2, "the restarted endpoint consumes again");
+        }
+        finally
+        {
+            module.Release.TrySetResult();
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task Send(IBus bus, string queue, int n, CancellationToken ct)
     {
         var endpoint = await bus.GetSendEndpoint(new Uri("queue:" + queue));
@@ -64,13 +105,22 @@ public sealed class ReceiveEndpointWatchdogTests(RabbitNodeFixture rabbit)
 
     public sealed class PingConsumer(PingModule module) : IConsumer<WatchdogPing>
     {
-        public async Task Consume(ConsumeContext<WatchdogPing> context) =>
+        public async Task Consume(ConsumeContext<WatchdogPing> context)
+        {
             await module.Received.Writer.WriteAsync(context.Message.N, context.CancellationToken);
+            if (context.Message.N < 0)
+            {
+                await module.Release.Task;
+            }
+        }
     }
 
     public sealed class PingModule(string queue) : IBusModule, IReceiveEndpointObserver
     {
         public Channel<int> Received { get; } = Channel.CreateUnbounded<int>();
+
+        // A negative ping is held until this completes.
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource<(Uri Address, IReceiveEndpoint Endpoint)> Endpoint { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
