@@ -23,14 +23,7 @@ public sealed class ReceiveEndpointWatchdogTests(RabbitNodeFixture rabbit)
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { });
         var queue = "it.watchdog." + Guid.NewGuid().ToString("N")[..8];
         var module = new PingModule(queue);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(env.Variables
-            .Where(v => v.Key.StartsWith("DISPATCHER_Transport__", StringComparison.Ordinal))
-            .Select(v => KeyValuePair.Create(v.Key["DISPATCHER_".Length..].Replace("__", ":", StringComparison.Ordinal), (string?)v.Value)));
-        builder.Services.AddSingleton(module);
-        builder.Services.AddCompletionBus(builder.Configuration, module);
-        using var host = builder.Build();
-        await host.StartAsync(ct);
+        using var host = await StartBusAsync(env, module, ct);
         try
         {
             var watchdog = host.Services.GetRequiredService<ReceiveEndpointWatchdog>();
@@ -62,14 +55,7 @@ public sealed class ReceiveEndpointWatchdogTests(RabbitNodeFixture rabbit)
         using var env = await PipelineEnvironment.CreateAsync(rabbit.Node, new { });
         var queue = "it.watchdog." + Guid.NewGuid().ToString("N")[..8];
         var module = new PingModule(queue);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(env.Variables
-            .Where(v => v.Key.StartsWith("DISPATCHER_Transport__", StringComparison.Ordinal))
-            .Select(v => KeyValuePair.Create(v.Key["DISPATCHER_".Length..].Replace("__", ":", StringComparison.Ordinal), (string?)v.Value)));
-        builder.Services.AddSingleton(module);
-        builder.Services.AddCompletionBus(builder.Configuration, module);
-        using var host = builder.Build();
-        await host.StartAsync(ct);
+        using var host = await StartBusAsync(env, module, ct);
         try
         {
             var watchdog = host.Services.GetRequiredService<ReceiveEndpointWatchdog>();
@@ -93,6 +79,20 @@ public sealed class ReceiveEndpointWatchdogTests(RabbitNodeFixture rabbit)
             module.Release.TrySetResult();
             await host.StopAsync(CancellationToken.None);
         }
+    }
+
+    // A host with the product's bus on env's broker and module's one endpoint, started.
+    private static async Task<IHost> StartBusAsync(PipelineEnvironment env, PingModule module, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(env.Variables
+            .Where(v => v.Key.StartsWith("DISPATCHER_Transport__", StringComparison.Ordinal))
+            .Select(v => KeyValuePair.Create(v.Key["DISPATCHER_".Length..].Replace("__", ":", StringComparison.Ordinal), (string?)v.Value)));
+        builder.Services.AddSingleton(module);
+        builder.Services.AddCompletionBus(builder.Configuration, module);
+        var host = builder.Build();
+        await host.StartAsync(ct);
+        return host;
     }
 
     private static async Task Send(IBus bus, string queue, int n, CancellationToken ct)
