@@ -330,7 +330,7 @@ public sealed class JobDispatch(
         CancellationToken ct)
     {
         activation.Drop(lost.Share);
-        if (context.ReceiveContext.InputAddress is { } input && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(input)) == lost.Share)
+        if (DispatchShares.ShareOfDelivery(context) == lost.Share)
         {
             throw new ShareLostException(lost.Share);
         }

@@ -55,6 +55,10 @@ public sealed class DispatchShares
             : null;
     }
 
+    /// <summary>The share whose queue <paramref name="context"/>'s delivery came off, or null (as <see cref="ShareOfQueue"/>).</summary>
+    public static int? ShareOfDelivery(MassTransit.ConsumeContext context) =>
+        ShareOfQueue(ServiceDefaults.Messaging.ReceiveEndpointWatchdog.QueueOf(context.ReceiveContext.InputAddress));
+
     /// <summary><paramref name="queueName"/> without its share's suffix.</summary>
     public static string BaseName(string queueName)
     {

@@ -30,7 +30,7 @@ public sealed class ShareIntake(
     /// shares, when it came off the intake every dispatcher shares.
     /// </summary>
     public bool HandsOn(ConsumeContext context) =>
-        shares.Split && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(context.ReceiveContext.InputAddress)) is null;
+        shares.Split && DispatchShares.ShareOfDelivery(context) is null;
 
     /// <summary>
     /// Whether <paramref name="context"/>'s delivery, off a share's intake, was handed on by a delivery
@@ -40,7 +40,7 @@ public sealed class ShareIntake(
     /// </summary>
     public static bool HandedOnAgain(ConsumeContext context) =>
         context.Headers.Get<bool>(AgainHeader) == true
-        && DispatchShares.ShareOfQueue(ReceiveEndpointWatchdog.QueueOf(context.ReceiveContext.InputAddress)) is not null;
+        && DispatchShares.ShareOfDelivery(context) is not null;
 
     /// <summary>
     /// Splits the jobs of <paramref name="context"/>'s delivery into those of the shares this process
